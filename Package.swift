@@ -1,0 +1,54 @@
+// swift-tools-version: 6.1
+
+import PackageDescription
+
+let package = Package(
+    name: "RiskLoop",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "RiskFeatures", targets: ["RiskFeatures"]),
+        .library(name: "RiskModels", targets: ["RiskModels"]),
+        .library(name: "RiskStore", targets: ["RiskStore"]),
+        .library(name: "RiskSimulator", targets: ["RiskSimulator"]),
+        .executable(name: "riskloop", targets: ["riskloop"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // The one unsafe seam to the system BLAS (Debian libblas-dev; OpenBLAS through alternatives).
+        .systemLibrary(
+            name: "CBLAS",
+            providers: [.apt(["libblas-dev"])]
+        ),
+        .target(name: "RiskFeatures"),
+        .target(name: "RiskModels", dependencies: ["CBLAS"]),
+        .target(
+            name: "RiskStore",
+            dependencies: [
+                "RiskFeatures",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "RiskSimulator", dependencies: ["RiskFeatures"]),
+        .executableTarget(
+            name: "riskloop",
+            dependencies: [
+                "RiskFeatures",
+                "RiskStore",
+                "RiskSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "RiskFeaturesTests", dependencies: ["RiskFeatures"]),
+        .testTarget(name: "RiskModelsTests", dependencies: ["RiskModels"]),
+        .testTarget(name: "RiskStoreTests", dependencies: ["RiskStore", "RiskFeatures"]),
+        .testTarget(name: "RiskSimulatorTests", dependencies: ["RiskSimulator", "RiskFeatures"]),
+        .testTarget(name: "RiskLoopCLITests", dependencies: ["riskloop"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,179 @@
+/// What the customer's mobile operator says about the phone number at the time of the event,
+/// following the CAMARA / GSMA Open Gateway APIs (ARCHITECTURE.md §5.1).
+///
+/// Each signal is optional: an operator that did not answer leaves it `nil`, which features
+/// read as *unknown*.
+public struct TelcoSignals: Sendable, Hashable, Codable {
+    /// CAMARA SIM Swap `retrieve-date`.
+    public var simSwap: SwapSignal?
+    /// CAMARA Device Swap `retrieve-date`.
+    public var deviceSwap: SwapSignal?
+    /// CAMARA Call Forwarding Signal: the active forwarding services.
+    public var callForwarding: [CallForwardingService]?
+    /// CAMARA Device Roaming Status.
+    public var roaming: RoamingStatus?
+    /// CAMARA Device Reachability Status.
+    public var reachability: ReachabilityStatus?
+    /// CAMARA Location Verification against the bank's expected area.
+    public var locationVerification: LocationVerification?
+    /// Counters from an SS7 firewall or signalling monitor.
+    public var ss7: SS7Signals?
+
+    public init(
+        simSwap: SwapSignal? = nil, deviceSwap: SwapSignal? = nil, callForwarding: [CallForwardingService]? = nil,
+        roaming: RoamingStatus? = nil, reachability: ReachabilityStatus? = nil,
+        locationVerification: LocationVerification? = nil, ss7: SS7Signals? = nil
+    ) {
+        self.simSwap = simSwap
+        self.deviceSwap = deviceSwap
+        self.callForwarding = callForwarding
+        self.roaming = roaming
+        self.reachability = reachability
+        self.locationVerification = locationVerification
+        self.ss7 = ss7
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case roaming, reachability, ss7
+        case simSwap = "sim_swap"
+        case deviceSwap = "device_swap"
+        case callForwarding = "call_forwarding"
+        case locationVerification = "location_verification"
+    }
+}
+
+/// The answer of a SIM Swap or Device Swap `retrieve-date` call.
+///
+/// `latestChange == nil` is a *known* answer: no swap within `monitoredPeriodDays`. That is why
+/// `latest_change` must be present (possibly `null`) whenever the signal is: an absent signal is
+/// unknown, a present one with no date is "no swap seen".
+public struct SwapSignal: Sendable, Hashable, Codable {
+    public var latestChange: Timestamp?
+    public var monitoredPeriodDays: Int?
+
+    public init(latestChange: Timestamp?, monitoredPeriodDays: Int? = nil) {
+        self.latestChange = latestChange
+        self.monitoredPeriodDays = monitoredPeriodDays
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case latestChange = "latest_change"
+        case monitoredPeriodDays = "monitored_period_days"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        guard c.contains(.latestChange) else {
+            throw RiskFeaturesError.missingField(field: (c.codingPath + [CodingKeys.latestChange]).dottedPath)
+        }
+        latestChange = try c.decodeIfPresent(Timestamp.self, forKey: .latestChange)
+        monitoredPeriodDays = try c.decodeCountIfPresent(.monitoredPeriodDays)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        // Written even when nil: `null` is the operator's "no swap in the monitored period".
+        try c.encode(latestChange, forKey: .latestChange)
+        try c.encodeIfPresent(monitoredPeriodDays, forKey: .monitoredPeriodDays)
+    }
+}
+
+/// A call-forwarding service state, as the CAMARA Call Forwarding Signal API names them.
+public enum CallForwardingService: String, ContractEnum {
+    case inactive, unconditional
+    case conditionalBusy = "conditional_busy"
+    case conditionalNotReachable = "conditional_not_reachable"
+    case conditionalNoAnswer = "conditional_no_answer"
+}
+
+/// CAMARA Device Roaming Status.
+public struct RoamingStatus: Sendable, Hashable, Codable {
+    public var roaming: Bool?
+    /// ISO 3166-1 alpha-2 codes of the visited network(s).
+    public var countryCodes: [String]?
+    public var lastStatusTime: Timestamp?
+
+    public init(roaming: Bool? = nil, countryCodes: [String]? = nil, lastStatusTime: Timestamp? = nil) {
+        self.roaming = roaming
+        self.countryCodes = countryCodes
+        self.lastStatusTime = lastStatusTime
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case roaming
+        case countryCodes = "country_codes"
+        case lastStatusTime = "last_status_time"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        roaming = try c.decodeIfPresent(Bool.self, forKey: .roaming)
+        lastStatusTime = try c.decodeIfPresent(Timestamp.self, forKey: .lastStatusTime)
+        guard c.contains(.countryCodes), try !c.decodeNil(forKey: .countryCodes) else {
+            countryCodes = nil
+            return
+        }
+        var list = try c.nestedUnkeyedContainer(forKey: .countryCodes)
+        var codes: [String] = []
+        while !list.isAtEnd {
+            let position = list.currentIndex
+            let code = try list.decode(String.self)
+            guard code.isUpperCaseCode(length: 2) else {
+                let field = c.codingPath.dottedPath + (c.codingPath.isEmpty ? "" : ".") + "country_codes[\(position)]"
+                throw RiskFeaturesError.invalidValue(
+                    field: field, value: "\"\(code)\"",
+                    reason: "must be an ISO 3166-1 alpha-2 code of two upper-case letters")
+            }
+            codes.append(code)
+        }
+        countryCodes = codes
+    }
+}
+
+/// CAMARA Device Reachability Status.
+public struct ReachabilityStatus: Sendable, Hashable, Codable {
+    public var reachable: Bool?
+    /// How the device is reachable: `DATA`, `SMS`, both, or neither.
+    public var connectivity: [Connectivity]?
+
+    public init(reachable: Bool? = nil, connectivity: [Connectivity]? = nil) {
+        self.reachable = reachable
+        self.connectivity = connectivity
+    }
+}
+
+public enum Connectivity: String, ContractEnum {
+    case data = "DATA"
+    case sms = "SMS"
+}
+
+/// CAMARA Location Verification's answer.
+public enum LocationVerification: String, ContractEnum {
+    case verified = "TRUE"
+    case notVerified = "FALSE"
+    case partial = "PARTIAL"
+}
+
+/// Counters from an SS7 firewall or signalling monitor over the 24 hours before the event.
+public struct SS7Signals: Sendable, Hashable, Codable {
+    /// UpdateLocation messages for this subscriber from foreign networks.
+    public var foreignLocationUpdates24h: Int?
+    /// SendRoutingInfoForSM lookups of this number (the first step of SMS interception).
+    public var sriForSmRequests24h: Int?
+
+    public init(foreignLocationUpdates24h: Int? = nil, sriForSmRequests24h: Int? = nil) {
+        self.foreignLocationUpdates24h = foreignLocationUpdates24h
+        self.sriForSmRequests24h = sriForSmRequests24h
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case foreignLocationUpdates24h = "foreign_location_updates_24h"
+        case sriForSmRequests24h = "sri_for_sm_requests_24h"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        foreignLocationUpdates24h = try c.decodeCountIfPresent(.foreignLocationUpdates24h)
+        sriForSmRequests24h = try c.decodeCountIfPresent(.sriForSmRequests24h)
+    }
+}

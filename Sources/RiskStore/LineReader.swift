@@ -1,0 +1,66 @@
+import Foundation
+
+/// Reads a file line by line in large chunks, numbering lines from 1.
+///
+/// Lines end in LF; a CR before it is dropped. The last line need not end in LF.
+struct LineReader {
+    struct Line: Sendable {
+        var number: Int
+        var bytes: ArraySlice<UInt8>
+    }
+
+    private let handle: FileHandle
+    private let path: String
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var lineNumber = 0
+    private var atEnd = false
+    private static let chunkSize = 4 << 20
+
+    init(path: String) throws(StoreError) {
+        self.path = path
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file"
+            throw .cannotRead(path: path, reason: reason)
+        }
+        self.handle = handle
+    }
+
+    /// The next line (possibly empty), or `nil` at the end of the file.
+    mutating func next() throws(StoreError) -> Line? {
+        while true {
+            if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                var end = newline
+                if end > start, buffer[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+                let line = Line(number: lineNumber + 1, bytes: buffer[start..<end])
+                lineNumber += 1
+                start = newline + 1
+                return line
+            }
+            if atEnd {
+                guard start < buffer.count else { return nil }
+                var end = buffer.count
+                if buffer[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+                let line = Line(number: lineNumber + 1, bytes: buffer[start..<end])
+                lineNumber += 1
+                start = buffer.count
+                return line
+            }
+            let chunk: Data?
+            do {
+                chunk = try handle.read(upToCount: Self.chunkSize)
+            } catch {
+                throw .cannotRead(path: path, reason: "\(error)")
+            }
+            buffer.removeFirst(start)
+            start = 0
+            if let chunk, !chunk.isEmpty {
+                buffer.append(contentsOf: chunk)
+            } else {
+                atEnd = true
+            }
+        }
+    }
+
+    func close() { try? handle.close() }
+}

@@ -1,0 +1,142 @@
+import Dispatch
+import Foundation
+import GRDB
+import RiskFeatures
+import Synchronization
+
+extension Store {
+    /// Lines per transaction unless the caller says otherwise.
+    public static let defaultBatchSize = 10_000
+
+    /// Ingests events from a JSON-lines file (ARCHITECTURE.md §5.1), one transaction per batch.
+    ///
+    /// Each line is validated (``RiskFeatures/Event``) and stored verbatim. An id the store
+    /// already holds is reported as a duplicate and skipped. A line that breaks the contract stops
+    /// the ingest with ``StoreError/badLine(file:line:field:message:accepted:)``: its batch is
+    /// rolled back, the batches before it stay committed, so after fixing the line the same
+    /// command resumes (the committed lines come back as duplicates).
+    ///
+    /// - Parameters:
+    ///   - batchSize: lines per transaction.
+    ///   - progress: called after each committed batch.
+    public func ingestEvents(
+        fromFile path: String, batchSize: Int = defaultBatchSize, progress: ((IngestProgress) -> Void)? = nil
+    ) throws(StoreError) -> IngestReport {
+        precondition(batchSize > 0, "batch size must be positive")
+        var reader = try LineReader(path: path)
+        defer { reader.close() }
+        var report = IngestReport(file: path)
+        var bytesDone = 0
+        while true {
+            var batch: [LineReader.Line] = []
+            batch.reserveCapacity(batchSize)
+            while batch.count < batchSize, let line = try reader.next() {
+                bytesDone += line.bytes.count + 1
+                batch.append(line)
+            }
+            guard !batch.isEmpty else { break }
+            let parsed = try Self.decodeEvents(batch, file: path, accepted: report)
+            try insertEvents(parsed, batch: batch, file: path, report: &report)
+            progress?(IngestProgress(linesDone: report.lastCommittedLine, inserted: report.inserted, duplicates: report.duplicates, bytesDone: bytesDone))
+        }
+        logger.info("ingested events", metadata: ["file": "\(path)", "inserted": "\(report.inserted)", "duplicates": "\(report.duplicates)"])
+        return report
+    }
+
+    /// Validates a batch on all cores; the first bad line (lowest number) wins.
+    private static func decodeEvents(_ batch: [LineReader.Line], file: String, accepted: IngestReport) throws(StoreError)
+        -> [Event?]
+    {
+        let sliceCount = min(batch.count, ProcessInfo.processInfo.activeProcessorCount * 4)
+        let results = Mutex<[Int: Result<[Event?], BadLine>]>([:])
+        DispatchQueue.concurrentPerform(iterations: sliceCount) { slice in
+            let range = (batch.count * slice / sliceCount)..<(batch.count * (slice + 1) / sliceCount)
+            var events: [Event?] = []
+            events.reserveCapacity(range.count)
+            var outcome: Result<[Event?], BadLine>? = nil
+            for line in batch[range] {
+                if line.bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+                    events.append(nil)  // blank lines are allowed and skipped
+                    continue
+                }
+                do throws(RiskFeaturesError) {
+                    events.append(try Event.decode(jsonLine: line.bytes))
+                } catch {
+                    outcome = .failure(BadLine(line: line.number, error: error))
+                    break
+                }
+            }
+            let result = outcome ?? .success(events)
+            results.withLock { $0[slice] = result }
+        }
+        var all: [Event?] = []
+        all.reserveCapacity(batch.count)
+        let slices = results.withLock { $0 }
+        for slice in 0..<sliceCount {
+            switch slices[slice]! {
+            case .success(let events): all.append(contentsOf: events)
+            case .failure(let bad):
+                throw .badLine(file: file, line: bad.line, field: bad.error.field, message: bad.error.description, accepted: accepted)
+            }
+        }
+        return all
+    }
+
+    private struct BadLine: Error {
+        var line: Int
+        var error: RiskFeaturesError
+    }
+
+    private func insertEvents(_ events: [Event?], batch: [LineReader.Line], file: String, report: inout IngestReport)
+        throws(StoreError)
+    {
+        var updated = report
+        try write { db in
+            let batchId = try Self.openBatch(db, kind: "events", file: file, firstLine: batch[0].number)
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO events (id, occurred_at, customer_id, kind, payload, batch_id)
+                    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
+                    """)
+            var inserted = 0, duplicates = 0
+            for (event, line) in zip(events, batch) {
+                guard let event else { continue }
+                try insert.execute(arguments: [
+                    event.id, event.occurredAt.millisecondsSinceEpoch, event.customerId, event.kind.rawValue,
+                    String(decoding: line.bytes, as: UTF8.self), batchId,
+                ])
+                if db.changesCount == 0 {
+                    duplicates += 1
+                    updated.noteDuplicate(line: line.number, id: event.id)
+                } else {
+                    inserted += 1
+                }
+            }
+            try Self.closeBatch(db, id: batchId, lastLine: batch[batch.count - 1].number, inserted: inserted, duplicates: duplicates)
+            updated.inserted += inserted
+        }
+        updated.batches += 1
+        updated.lastCommittedLine = batch[batch.count - 1].number
+        report = updated
+    }
+
+    static func openBatch(_ db: Database, kind: String, file: String, firstLine: Int) throws -> Int64 {
+        try db.execute(
+            sql: """
+                INSERT INTO ingest_batches (kind, source, first_line, last_line, inserted, duplicates, committed_at)
+                VALUES (?, ?, ?, ?, 0, 0, ?)
+                """,
+            arguments: [kind, file, firstLine, firstLine, Self.nowMilliseconds()])
+        return db.lastInsertedRowID
+    }
+
+    static func closeBatch(_ db: Database, id: Int64, lastLine: Int, inserted: Int, duplicates: Int) throws {
+        try db.execute(
+            sql: "UPDATE ingest_batches SET last_line = ?, inserted = ?, duplicates = ? WHERE id = ?",
+            arguments: [lastLine, inserted, duplicates, id])
+    }
+
+    static func nowMilliseconds() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded())
+    }
+}

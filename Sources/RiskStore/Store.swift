@@ -1,0 +1,81 @@
+import Foundation
+import GRDB
+import Logging
+
+/// RiskLoop's embedded database: events, labels, decisions, the model registry and the audit
+/// log, in one SQLite file (WAL mode) through GRDB.
+///
+/// ```swift
+/// let store = try Store(path: "riskloop.sqlite", logger: logger)
+/// let report = try store.ingestEvents(fromFile: "events.jsonl")
+/// ```
+///
+/// Every write is one transaction: a failure leaves the database as it was before that write.
+/// Opening a file migrates it to the current schema (``StoreSchema``).
+public final class Store: Sendable {
+    /// Where the database lives, or `:memory:`.
+    public let path: String
+    let writer: any DatabaseWriter
+    let logger: Logger
+
+    /// Opens (creating if needed) the database file at `path` and migrates it.
+    public init(path: String, logger: Logger = Logger(label: "riskloop.store")) throws(StoreError) {
+        self.path = path
+        self.logger = logger
+        do {
+            let directory = URL(filePath: path).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            writer = try DatabasePool(path: path, configuration: Self.configuration())
+            try StoreSchema.migrator.migrate(writer)
+        } catch {
+            throw StoreError(error)
+        }
+    }
+
+    /// A private in-memory database, migrated: for tests and one-off experiments.
+    public static func inMemory(logger: Logger = Logger(label: "riskloop.store")) throws(StoreError) -> Store {
+        try Store(inMemoryWith: logger)
+    }
+
+    private init(inMemoryWith logger: Logger) throws(StoreError) {
+        path = ":memory:"
+        self.logger = logger
+        do {
+            writer = try DatabaseQueue(configuration: Self.configuration())
+            try StoreSchema.migrator.migrate(writer)
+        } catch {
+            throw StoreError(error)
+        }
+    }
+
+    private static func configuration() -> Configuration {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        // Wait for a concurrent writer (a CLI beside the server) instead of failing at once.
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // WAL with NORMAL sync is durable against process crashes and keeps bulk ingest fast;
+            // a power cut can lose the last transactions but never corrupts the file.
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        }
+        return configuration
+    }
+
+    /// Runs `body` in one write transaction; any error rolls everything back.
+    func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try writer.write(body)
+        } catch {
+            throw StoreError(error)
+        }
+    }
+
+    /// Runs `body` against a consistent snapshot.
+    func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try writer.read(body)
+        } catch {
+            throw StoreError(error)
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import GRDB
+
+/// The one error type of `RiskStore`.
+public enum StoreError: Error, Sendable, CustomStringConvertible {
+    /// A line of an input file breaks the contract. The batch that held it was rolled back;
+    /// everything in `accepted` was committed before it and stays.
+    case badLine(file: String, line: Int, field: String?, message: String, accepted: IngestReport)
+    /// A file could not be opened or read.
+    case cannotRead(path: String, reason: String)
+    /// The database refused an operation (a constraint, a locked or corrupt file, a failed migration).
+    case database(message: String)
+    /// A request that names something the store does not hold.
+    case notFound(what: String)
+
+    public var description: String {
+        switch self {
+        case .badLine(let file, let line, let field, let message, let accepted):
+            let location = field.map { "\(file):\(line): field '\($0)'" } ?? "\(file):\(line)"
+            let kept =
+                accepted.inserted + accepted.duplicates == 0
+                ? "nothing from this file was stored"
+                : "the \(accepted.inserted) records committed before line \(accepted.lastCommittedLine + 1) are kept"
+            return "\(location): \(message); the batch holding this line was rolled back and \(kept)"
+        case .cannotRead(let path, let reason): return "cannot read \(path): \(reason)"
+        case .database(let message): return "database error: \(message)"
+        case .notFound(let what): return "not found: \(what)"
+        }
+    }
+
+    init(_ error: any Error) {
+        if let error = error as? StoreError {
+            self = error
+        } else if let error = error as? DatabaseError {
+            self = .database(message: error.message ?? error.description)
+        } else {
+            self = .database(message: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import RiskSimulator
+import RiskStore
+
+/// Maps the libraries' errors to a message on standard error and a sysexits(3) exit status.
+/// This is the only place where errors become exit codes.
+enum CLIError {
+    static let badInput: Int32 = 65  // EX_DATAERR
+    static let cannotRead: Int32 = 66  // EX_NOINPUT
+    static let internalFailure: Int32 = 70  // EX_SOFTWARE
+    static let cannotWrite: Int32 = 73  // EX_CANTCREAT
+
+    /// Runs `body`; a library error is printed and turned into `ExitCode`.
+    static func mapping<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as StoreError {
+            let status: Int32 =
+                switch error {
+                case .badLine: badInput
+                case .cannotRead: cannotRead
+                case .database, .notFound: internalFailure
+                }
+            throw fail(error.description, status: status)
+        } catch let error as SimulationError {
+            switch error {
+            case .invalidParameter: throw ValidationError(error.description)
+            case .cannotWrite: throw fail(error.description, status: cannotWrite)
+            }
+        }
+    }
+
+    /// Prints the message; the returned `ExitCode` ends the command with `status`.
+    static func fail(_ message: String, status: Int32) -> ExitCode {
+        FileHandle.standardError.write(Data("riskloop: error: \(message)\n".utf8))
+        return ExitCode(status)
+    }
+}

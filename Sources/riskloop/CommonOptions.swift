@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RiskStore
+
+/// `--db`: the database file, with the `RISKLOOP_DB` fallback.
+struct StoreOptions: ParsableArguments {
+    @Option(
+        name: .long, help: ArgumentHelp("The SQLite database file (default: $RISKLOOP_DB, else ./riskloop.sqlite).", valueName: "path"))
+    var db: String?
+
+    var path: String {
+        db ?? ProcessInfo.processInfo.environment["RISKLOOP_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "./riskloop.sqlite"
+    }
+
+    func open() throws -> Store {
+        try CLIError.mapping { () throws(StoreError) in try Store(path: path, logger: Logger.cli) }
+    }
+}
+
+/// `--json`: machine-readable output on standard output instead of tables.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print machine-readable JSON instead of text.")
+    var json = false
+
+    func printJSON(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
+
+extension Logger {
+    /// The CLI's logger: warnings and errors only, on standard error (the CLI prints its own results).
+    static var cli: Logger {
+        var logger = Logger(label: "riskloop")
+        logger.logLevel = .warning
+        return logger
+    }
+}

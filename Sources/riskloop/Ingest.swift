@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import RiskStore
+
+extension RiskLoop {
+    struct Ingest: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Load events from JSON-lines files into the database.",
+            discussion: """
+                Each line is one event (see docs/CONTRACTS.md). Lines are validated and stored \
+                verbatim, in transactions of --batch-size lines. An event id already in the \
+                database is reported as a duplicate and skipped. A line that breaks the contract \
+                stops the ingest with an error naming the file, line and field; its batch is \
+                rolled back and earlier batches stay. Fix the line and run the same command \
+                again: what was stored comes back as duplicates, the rest goes in.
+                """)
+
+        @Argument(help: ArgumentHelp("Event files (.jsonl).", valueName: "file"))
+        var files: [String]
+
+        @Option(help: "Lines per transaction.")
+        var batchSize = Store.defaultBatchSize
+
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        }
+
+        func run() throws {
+            let database = try store.open()
+            var reports: [IngestReport] = []
+            for file in files {
+                var progress = ProgressLine(enabled: !output.json && isatty(STDERR_FILENO) == 1)
+                let report = try CLIError.mapping {
+                    try database.ingestEvents(fromFile: file, batchSize: batchSize) { step in
+                        let rate = Double(step.inserted + step.duplicates) / max(progress.elapsedSeconds, 1e-3)
+                        progress.update("\(file): \(step.inserted.grouped) events stored, \(step.duplicates.grouped) duplicates (\(Int(rate).grouped)/s)")
+                    }
+                }
+                progress.finish()
+                reports.append(report)
+                if !output.json { print(IngestReport.render(report, noun: "events", seconds: progress.elapsedSeconds)) }
+            }
+            if output.json { try output.printJSON(reports) }
+        }
+    }
+}
+
+extension IngestReport {
+    static func render(_ report: IngestReport, noun: String, seconds: Double) -> String {
+        var text = "\(report.file): \(report.inserted.grouped) \(noun) stored, \(report.duplicates.grouped) duplicates skipped"
+        text += String(format: " in %d batches (%.1f s)", report.batches, seconds)
+        for duplicate in report.firstDuplicates {
+            text += "\n  duplicate at line \(duplicate.line): \(duplicate.id)"
+        }
+        if report.duplicates > report.firstDuplicates.count {
+            text += "\n  … and \((report.duplicates - report.firstDuplicates.count).grouped) more"
+        }
+        return text
+    }
+}
