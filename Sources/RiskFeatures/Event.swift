@@ -1,16 +1,16 @@
 /// One customer action the bank wants scored: the event of ARCHITECTURE.md §5.1.
 ///
 /// `id`, `occurred_at`, `customer_id` and `kind` are required; every other field is optional,
-/// and a missing field means *unknown*, never *safe*. Decoding validates types, vocabularies,
-/// timestamps and ranges, and names the offending field in a ``RiskFeaturesError``. Fields the
-/// contract does not name are ignored here; the store keeps the raw JSON verbatim, so they stay
-/// available to feature specs by dotted path.
+/// and a missing (or `null`) field means *unknown*, never *safe*. Reading validates types,
+/// vocabularies, timestamps and ranges, and names the offending field in a
+/// ``RiskFeaturesError``. Fields the contract does not name are ignored here; the parsed
+/// ``JSONValue`` and the stored raw line keep them, so feature specs can name them by dotted path.
 ///
 /// ```swift
 /// let event = try Event.decode(jsonLine: Array(#"{"id":"e1","occurred_at":"2026-03-01T02:14:07Z","customer_id":"c1","kind":"login"}"#.utf8))
 /// event.kind  // .login
 /// ```
-public struct Event: Sendable, Hashable, Codable {
+public struct Event: Sendable, Hashable, Encodable {
     public var id: String
     public var occurredAt: Timestamp
     public var customerId: String
@@ -50,26 +50,35 @@ public struct Event: Sendable, Hashable, Codable {
         case customerId = "customer_id"
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        id = try c.decodeNonEmptyString(.id)
-        occurredAt = try c.decode(Timestamp.self, forKey: .occurredAt)
-        customerId = try c.decodeNonEmptyString(.customerId)
-        kind = try c.decode(EventKind.self, forKey: .kind)
-        amount = try c.decodeIfPresent(Double.self, forKey: .amount)
-        if let amount, !(amount.isFinite && amount >= 0) {
-            throw c.invalid(.amount, "\(amount)", "must be a finite, non-negative number")
+    /// Reads and validates an event from its parsed JSON object.
+    public init(json: JSONValue) throws(RiskFeaturesError) {
+        let fields = try JSONFields(root: json)
+        id = try fields.requiredString("id")
+        occurredAt = try fields.requiredTimestamp("occurred_at")
+        customerId = try fields.requiredString("customer_id")
+        kind = try fields.requiredVocabulary("kind")
+        amount = try fields.number("amount")
+        if let amount, amount < 0 {
+            throw .invalidValue(field: "amount", value: "\(amount)", reason: "must not be negative")
         }
-        currency = try c.decodeIfPresent(String.self, forKey: .currency)
+        currency = try fields.string("currency")
         if let currency, !currency.isUpperCaseCode(length: 3) {
-            throw c.invalid(.currency, "\"\(currency)\"", "must be an ISO 4217 code of three upper-case letters")
+            throw .invalidValue(field: "currency", value: "\"\(currency)\"", reason: "must be an ISO 4217 code of three upper-case letters")
         }
-        channel = try c.decodeIfPresent(Channel.self, forKey: .channel)
-        payee = try c.decodeIfPresent(Payee.self, forKey: .payee)
-        device = try c.decodeIfPresent(Device.self, forKey: .device)
-        ip = try c.decodeIfPresent(IPContext.self, forKey: .ip)
-        otp = try c.decodeIfPresent(OTPContext.self, forKey: .otp)
-        telco = try c.decodeIfPresent(TelcoSignals.self, forKey: .telco)
+        channel = try fields.vocabulary("channel")
+        payee = try fields.nested("payee").map { (payee) throws(RiskFeaturesError) in
+            Payee(id: try payee.string("id"), new: try payee.bool("new"))
+        }
+        device = try fields.nested("device").map { (device) throws(RiskFeaturesError) in
+            Device(
+                id: try device.string("id"), newForCustomer: try device.bool("new_for_customer"), os: try device.string("os"),
+                rooted: try device.bool("rooted"))
+        }
+        ip = try fields.nested("ip").map { (ip) throws(RiskFeaturesError) in
+            IPContext(country: try ip.countryCode("country"), hosting: try ip.bool("hosting"))
+        }
+        otp = try fields.nested("otp").map { (otp) throws(RiskFeaturesError) in OTPContext(channel: try otp.vocabulary("channel")) }
+        telco = try fields.nested("telco").map(TelcoSignals.init(fields:))
     }
 }
 
@@ -87,7 +96,7 @@ public enum Channel: String, ContractEnum {
 }
 
 /// The beneficiary of a payment.
-public struct Payee: Sendable, Hashable, Codable {
+public struct Payee: Sendable, Hashable, Encodable {
     public var id: String?
     /// The customer has never paid this beneficiary before.
     public var new: Bool?
@@ -99,7 +108,7 @@ public struct Payee: Sendable, Hashable, Codable {
 }
 
 /// The bank's own device fingerprint.
-public struct Device: Sendable, Hashable, Codable {
+public struct Device: Sendable, Hashable, Encodable {
     public var id: String?
     public var newForCustomer: Bool?
     public var os: String?
@@ -119,7 +128,7 @@ public struct Device: Sendable, Hashable, Codable {
 }
 
 /// The network the request came from.
-public struct IPContext: Sendable, Hashable, Codable {
+public struct IPContext: Sendable, Hashable, Encodable {
     /// ISO 3166-1 alpha-2.
     public var country: String?
     /// The address belongs to a hosting provider or VPN.
@@ -129,16 +138,10 @@ public struct IPContext: Sendable, Hashable, Codable {
         self.country = country
         self.hosting = hosting
     }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        country = try c.decodeCountryCodeIfPresent(.country)
-        hosting = try c.decodeIfPresent(Bool.self, forKey: .hosting)
-    }
 }
 
 /// How a step-up one-time code would be delivered.
-public struct OTPContext: Sendable, Hashable, Codable {
+public struct OTPContext: Sendable, Hashable, Encodable {
     public var channel: OTPChannel?
 
     public init(channel: OTPChannel? = nil) {
@@ -150,29 +153,14 @@ public enum OTPChannel: String, ContractEnum {
     case sms, voice, app, none
 }
 
-extension KeyedDecodingContainer {
-    func invalid(_ key: Key, _ value: String, _ reason: String) -> RiskFeaturesError {
-        .invalidValue(field: (codingPath + [key]).dottedPath, value: value, reason: reason)
-    }
-
-    func decodeNonEmptyString(_ key: Key) throws -> String {
-        let value = try decode(String.self, forKey: key)
-        guard !value.isEmpty else { throw invalid(key, "\"\"", "must not be empty") }
-        return value
-    }
-
-    func decodeCountryCodeIfPresent(_ key: Key) throws -> String? {
-        let value = try decodeIfPresent(String.self, forKey: key)
-        if let value, !value.isUpperCaseCode(length: 2) {
-            throw invalid(key, "\"\(value)\"", "must be an ISO 3166-1 alpha-2 code of two upper-case letters")
+extension JSONFields {
+    /// An ISO 3166-1 alpha-2 code.
+    func countryCode(_ key: String) throws(RiskFeaturesError) -> String? {
+        guard let code = try string(key) else { return nil }
+        guard code.isUpperCaseCode(length: 2) else {
+            throw .invalidValue(field: field(key), value: "\"\(code)\"", reason: "must be an ISO 3166-1 alpha-2 code of two upper-case letters")
         }
-        return value
-    }
-
-    func decodeCountIfPresent(_ key: Key) throws -> Int? {
-        let value = try decodeIfPresent(Int.self, forKey: key)
-        if let value, value < 0 { throw invalid(key, "\(value)", "must not be negative") }
-        return value
+        return code
     }
 }
 

@@ -3,7 +3,7 @@
 /// Labels arrive late (a customer report days later, a chargeback weeks later) and can change
 /// (an analyst's suspicion later confirmed genuine). The store keeps every version; for any
 /// cutoff, the label of an event is the latest one reported at or before it.
-public struct Label: Sendable, Hashable, Codable {
+public struct Label: Sendable, Hashable, Encodable {
     public var eventId: String
     public var outcome: Outcome
     public var reportedAt: Timestamp
@@ -26,12 +26,13 @@ public struct Label: Sendable, Hashable, Codable {
         case reportedAt = "reported_at"
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        eventId = try c.decodeNonEmptyString(.eventId)
-        outcome = try c.decode(Outcome.self, forKey: .outcome)
-        reportedAt = try c.decode(Timestamp.self, forKey: .reportedAt)
-        source = try c.decodeNonEmptyString(.source)
+    /// Reads and validates a label from its parsed JSON object.
+    public init(json: JSONValue) throws(RiskFeaturesError) {
+        let fields = try JSONFields(root: json)
+        eventId = try fields.requiredString("event_id")
+        outcome = try fields.requiredVocabulary("outcome")
+        reportedAt = try fields.requiredTimestamp("reported_at")
+        source = try fields.requiredString("source")
     }
 
     /// Builds a label from named text fields, as read from a CSV record.

@@ -3,7 +3,7 @@
 ///
 /// Each signal is optional: an operator that did not answer leaves it `nil`, which features
 /// read as *unknown*.
-public struct TelcoSignals: Sendable, Hashable, Codable {
+public struct TelcoSignals: Sendable, Hashable, Encodable {
     /// CAMARA SIM Swap `retrieve-date`.
     public var simSwap: SwapSignal?
     /// CAMARA Device Swap `retrieve-date`.
@@ -33,6 +33,28 @@ public struct TelcoSignals: Sendable, Hashable, Codable {
         self.ss7 = ss7
     }
 
+    init(fields telco: JSONFields) throws(RiskFeaturesError) {
+        simSwap = try telco.nested("sim_swap").map(SwapSignal.init(fields:))
+        deviceSwap = try telco.nested("device_swap").map(SwapSignal.init(fields:))
+        callForwarding = try telco.array("call_forwarding") { (value, field) throws(RiskFeaturesError) in
+            try CallForwardingService.read(value, field: field())
+        }
+        roaming = try telco.nested("roaming").map(RoamingStatus.init(fields:))
+        reachability = try telco.nested("reachability").map { (reachability) throws(RiskFeaturesError) in
+            ReachabilityStatus(
+                reachable: try reachability.bool("reachable"),
+                connectivity: try reachability.array("connectivity") { (value, field) throws(RiskFeaturesError) in
+                    try Connectivity.read(value, field: field())
+                })
+        }
+        locationVerification = try telco.vocabulary("location_verification")
+        ss7 = try telco.nested("ss7").map { (ss7) throws(RiskFeaturesError) in
+            SS7Signals(
+                foreignLocationUpdates24h: try ss7.count("foreign_location_updates_24h"),
+                sriForSmRequests24h: try ss7.count("sri_for_sm_requests_24h"))
+        }
+    }
+
     enum CodingKeys: String, CodingKey {
         case roaming, reachability, ss7
         case simSwap = "sim_swap"
@@ -47,7 +69,7 @@ public struct TelcoSignals: Sendable, Hashable, Codable {
 /// `latestChange == nil` is a *known* answer: no swap within `monitoredPeriodDays`. That is why
 /// `latest_change` must be present (possibly `null`) whenever the signal is: an absent signal is
 /// unknown, a present one with no date is "no swap seen".
-public struct SwapSignal: Sendable, Hashable, Codable {
+public struct SwapSignal: Sendable, Hashable, Encodable {
     public var latestChange: Timestamp?
     public var monitoredPeriodDays: Int?
 
@@ -61,13 +83,10 @@ public struct SwapSignal: Sendable, Hashable, Codable {
         case monitoredPeriodDays = "monitored_period_days"
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        guard c.contains(.latestChange) else {
-            throw RiskFeaturesError.missingField(field: (c.codingPath + [CodingKeys.latestChange]).dottedPath)
-        }
-        latestChange = try c.decodeIfPresent(Timestamp.self, forKey: .latestChange)
-        monitoredPeriodDays = try c.decodeCountIfPresent(.monitoredPeriodDays)
+    init(fields swap: JSONFields) throws(RiskFeaturesError) {
+        guard swap.contains("latest_change") else { throw .missingField(field: swap.field("latest_change")) }
+        latestChange = try swap.timestamp("latest_change")
+        monitoredPeriodDays = try swap.count("monitored_period_days")
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -87,7 +106,7 @@ public enum CallForwardingService: String, ContractEnum {
 }
 
 /// CAMARA Device Roaming Status.
-public struct RoamingStatus: Sendable, Hashable, Codable {
+public struct RoamingStatus: Sendable, Hashable, Encodable {
     public var roaming: Bool?
     /// ISO 3166-1 alpha-2 codes of the visited network(s).
     public var countryCodes: [String]?
@@ -105,33 +124,22 @@ public struct RoamingStatus: Sendable, Hashable, Codable {
         case lastStatusTime = "last_status_time"
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        roaming = try c.decodeIfPresent(Bool.self, forKey: .roaming)
-        lastStatusTime = try c.decodeIfPresent(Timestamp.self, forKey: .lastStatusTime)
-        guard c.contains(.countryCodes), try !c.decodeNil(forKey: .countryCodes) else {
-            countryCodes = nil
-            return
-        }
-        var list = try c.nestedUnkeyedContainer(forKey: .countryCodes)
-        var codes: [String] = []
-        while !list.isAtEnd {
-            let position = list.currentIndex
-            let code = try list.decode(String.self)
+    init(fields status: JSONFields) throws(RiskFeaturesError) {
+        roaming = try status.bool("roaming")
+        lastStatusTime = try status.timestamp("last_status_time")
+        countryCodes = try status.array("country_codes") { (value, field) throws(RiskFeaturesError) in
+            let code = try JSONFields.string(value, field: field())
             guard code.isUpperCaseCode(length: 2) else {
-                let field = c.codingPath.dottedPath + (c.codingPath.isEmpty ? "" : ".") + "country_codes[\(position)]"
-                throw RiskFeaturesError.invalidValue(
-                    field: field, value: "\"\(code)\"",
-                    reason: "must be an ISO 3166-1 alpha-2 code of two upper-case letters")
+                throw .invalidValue(
+                    field: field(), value: "\"\(code)\"", reason: "must be an ISO 3166-1 alpha-2 code of two upper-case letters")
             }
-            codes.append(code)
+            return code
         }
-        countryCodes = codes
     }
 }
 
 /// CAMARA Device Reachability Status.
-public struct ReachabilityStatus: Sendable, Hashable, Codable {
+public struct ReachabilityStatus: Sendable, Hashable, Encodable {
     public var reachable: Bool?
     /// How the device is reachable: `DATA`, `SMS`, both, or neither.
     public var connectivity: [Connectivity]?
@@ -155,7 +163,7 @@ public enum LocationVerification: String, ContractEnum {
 }
 
 /// Counters from an SS7 firewall or signalling monitor over the 24 hours before the event.
-public struct SS7Signals: Sendable, Hashable, Codable {
+public struct SS7Signals: Sendable, Hashable, Encodable {
     /// UpdateLocation messages for this subscriber from foreign networks.
     public var foreignLocationUpdates24h: Int?
     /// SendRoutingInfoForSM lookups of this number (the first step of SMS interception).
@@ -171,9 +179,4 @@ public struct SS7Signals: Sendable, Hashable, Codable {
         case sriForSmRequests24h = "sri_for_sm_requests_24h"
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        foreignLocationUpdates24h = try c.decodeCountIfPresent(.foreignLocationUpdates24h)
-        sriForSmRequests24h = try c.decodeCountIfPresent(.sriForSmRequests24h)
-    }
 }

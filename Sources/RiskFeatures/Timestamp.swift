@@ -213,8 +213,7 @@ extension Timestamp: Codable {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
         guard let parsed = Timestamp(rfc3339: text) else {
-            throw RiskFeaturesError.invalidValue(
-                field: decoder.codingPath.dottedPath, value: "\"\(text)\"", reason: "not an RFC 3339 date-time")
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an RFC 3339 date-time: \"\(text)\"")
         }
         self = parsed
     }

@@ -52,13 +52,18 @@ struct LineReader {
             } catch {
                 throw .cannotRead(path: path, reason: "\(error)")
             }
-            buffer.removeFirst(start)
-            start = 0
+            // A fresh buffer with the unfinished line carried over: lines handed out earlier keep
+            // the old storage alive, so shifting it in place would copy all of it.
+            var next = [UInt8]()
+            next.reserveCapacity(buffer.count - start + (chunk?.count ?? 0))
+            next.append(contentsOf: buffer[start...])
             if let chunk, !chunk.isEmpty {
-                buffer.append(contentsOf: chunk)
+                next.append(contentsOf: chunk)
             } else {
                 atEnd = true
             }
+            buffer = next
+            start = 0
         }
     }
 

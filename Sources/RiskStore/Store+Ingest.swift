@@ -27,6 +27,9 @@ extension Store {
         defer { reader.close() }
         var report = IngestReport(file: path)
         var bytesDone = 0
+        // Pipelined: batch k+1 is validated on the other cores while batch k is written, so that
+        // parsing and SQLite overlap. Batches still commit strictly in order.
+        var pending: (lines: [LineReader.Line], parsed: PendingDecode)? = nil
         while true {
             var batch: [LineReader.Line] = []
             batch.reserveCapacity(batchSize)
@@ -34,52 +37,84 @@ extension Store {
                 bytesDone += line.bytes.count + 1
                 batch.append(line)
             }
-            guard !batch.isEmpty else { break }
-            let parsed = try Self.decodeEvents(batch, file: path, accepted: report)
-            try insertEvents(parsed, batch: batch, file: path, report: &report)
-            progress?(IngestProgress(linesDone: report.lastCommittedLine, inserted: report.inserted, duplicates: report.duplicates, bytesDone: bytesDone))
+            let next = batch.isEmpty ? nil : (batch, PendingDecode(batch))
+            if let (lines, parsed) = pending {
+                let events = try parsed.wait(file: path, accepted: report)
+                try insertEvents(events, batch: lines, file: path, report: &report)
+                progress?(IngestProgress(linesDone: report.lastCommittedLine, inserted: report.inserted, duplicates: report.duplicates, bytesDone: bytesDone))
+            }
+            guard let next else { break }
+            pending = next
         }
         logger.info("ingested events", metadata: ["file": "\(path)", "inserted": "\(report.inserted)", "duplicates": "\(report.duplicates)"])
         return report
     }
 
-    /// Validates a batch on all cores; the first bad line (lowest number) wins.
-    private static func decodeEvents(_ batch: [LineReader.Line], file: String, accepted: IngestReport) throws(StoreError)
-        -> [Event?]
-    {
-        let sliceCount = min(batch.count, ProcessInfo.processInfo.activeProcessorCount * 4)
-        let results = Mutex<[Int: Result<[Event?], BadLine>]>([:])
-        DispatchQueue.concurrentPerform(iterations: sliceCount) { slice in
-            let range = (batch.count * slice / sliceCount)..<(batch.count * (slice + 1) / sliceCount)
-            var events: [Event?] = []
-            events.reserveCapacity(range.count)
-            var outcome: Result<[Event?], BadLine>? = nil
-            for line in batch[range] {
-                if line.bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
-                    events.append(nil)  // blank lines are allowed and skipped
-                    continue
-                }
-                do throws(RiskFeaturesError) {
-                    events.append(try Event.decode(jsonLine: line.bytes))
-                } catch {
-                    outcome = .failure(BadLine(line: line.number, error: error))
-                    break
-                }
+    /// A batch being validated in the background on all cores.
+    private final class PendingDecode: Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        private let result = Mutex<Result<[ParsedLine?], BadLine>?>(nil)
+
+        init(_ batch: [LineReader.Line]) {
+            DispatchQueue.global().async { [self] in
+                let outcome = Self.decode(batch)
+                result.withLock { $0 = outcome }
+                done.signal()
             }
-            let result = outcome ?? .success(events)
-            results.withLock { $0[slice] = result }
         }
-        var all: [Event?] = []
-        all.reserveCapacity(batch.count)
-        let slices = results.withLock { $0 }
-        for slice in 0..<sliceCount {
-            switch slices[slice]! {
-            case .success(let events): all.append(contentsOf: events)
+
+        /// The batch's parsed lines (`nil` for blank lines), or the error of its first bad line.
+        func wait(file: String, accepted: IngestReport) throws(StoreError) -> [ParsedLine?] {
+            done.wait()
+            switch result.withLock({ $0 })! {
+            case .success(let events): return events
             case .failure(let bad):
                 throw .badLine(file: file, line: bad.line, field: bad.error.field, message: bad.error.description, accepted: accepted)
             }
         }
-        return all
+
+        /// Validates on all cores; the first bad line (lowest number) wins.
+        private static func decode(_ batch: [LineReader.Line]) -> Result<[ParsedLine?], BadLine> {
+            let sliceCount = min(batch.count, ProcessInfo.processInfo.activeProcessorCount * 4)
+            let results = Mutex<[Int: Result<[ParsedLine?], BadLine>]>([:])
+            DispatchQueue.concurrentPerform(iterations: sliceCount) { slice in
+                let range = (batch.count * slice / sliceCount)..<(batch.count * (slice + 1) / sliceCount)
+                var events: [ParsedLine?] = []
+                events.reserveCapacity(range.count)
+                var outcome: Result<[ParsedLine?], BadLine>? = nil
+                for line in batch[range] {
+                    if line.bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+                        events.append(nil)  // blank lines are allowed and skipped
+                        continue
+                    }
+                    do throws(RiskFeaturesError) {
+                        // The payload string is made here, on all cores, rather than on the writer.
+                        events.append(ParsedLine(event: try Event.decode(jsonLine: line.bytes), payload: String(decoding: line.bytes, as: UTF8.self)))
+                    } catch {
+                        outcome = .failure(BadLine(line: line.number, error: error))
+                        break
+                    }
+                }
+                let result = outcome ?? .success(events)
+                results.withLock { $0[slice] = result }
+            }
+            var all: [ParsedLine?] = []
+            all.reserveCapacity(batch.count)
+            let slices = results.withLock { $0 }
+            for slice in 0..<sliceCount {
+                switch slices[slice]! {
+                case .success(let events): all.append(contentsOf: events)
+                case .failure(let bad): return .failure(bad)
+                }
+            }
+            return .success(all)
+        }
+    }
+
+    /// A validated line: the typed event and the verbatim text to store.
+    private struct ParsedLine: Sendable {
+        var event: Event
+        var payload: String
     }
 
     private struct BadLine: Error {
@@ -87,7 +122,7 @@ extension Store {
         var error: RiskFeaturesError
     }
 
-    private func insertEvents(_ events: [Event?], batch: [LineReader.Line], file: String, report: inout IngestReport)
+    private func insertEvents(_ events: [ParsedLine?], batch: [LineReader.Line], file: String, report: inout IngestReport)
         throws(StoreError)
     {
         var updated = report
@@ -99,11 +134,11 @@ extension Store {
                     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
                     """)
             var inserted = 0, duplicates = 0
-            for (event, line) in zip(events, batch) {
-                guard let event else { continue }
+            for (parsed, line) in zip(events, batch) {
+                guard let parsed else { continue }
+                let event = parsed.event
                 try insert.execute(arguments: [
-                    event.id, event.occurredAt.millisecondsSinceEpoch, event.customerId, event.kind.rawValue,
-                    String(decoding: line.bytes, as: UTF8.self), batchId,
+                    event.id, event.occurredAt.millisecondsSinceEpoch, event.customerId, event.kind.rawValue, parsed.payload, batchId,
                 ])
                 if db.changesCount == 0 {
                     duplicates += 1

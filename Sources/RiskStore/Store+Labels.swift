@@ -183,7 +183,7 @@ private struct LabelRecords {
             bytesRead += line.bytes.count + 1
             if line.bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
             do {
-                return (line.number, try JSONLine.decode(Label.self, from: line.bytes))
+                return (line.number, try Label.decode(jsonLine: line.bytes))
             } catch {
                 throw .badLine(file: path, line: line.number, field: error.field, message: error.description, accepted: accepted)
             }

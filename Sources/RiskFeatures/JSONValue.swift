@@ -1,0 +1,316 @@
+/// A parsed JSON value (RFC 8259), kept in the order it was written.
+///
+/// RiskLoop parses every event line once into a `JSONValue`; the typed ``Event`` is read from it,
+/// and fields outside the contract stay reachable by dotted path (`merchant.mcc`) for feature
+/// specs. The parser is hand-written because validation and extraction sit on the ingest and
+/// scoring hot paths (hundreds of thousands of lines a second) where Foundation's `JSONDecoder`
+/// spends about 18 µs a line; see docs/DESIGN.md.
+public enum JSONValue: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object(JSONObject)
+
+    /// Parses exactly one JSON value from `bytes` (surrounding whitespace allowed).
+    ///
+    /// - Throws: ``RiskFeaturesError/malformedJSON(reason:)`` with the byte offset of the problem.
+    public static func parse(_ bytes: some Collection<UInt8>) throws(RiskFeaturesError) -> JSONValue {
+        let result: Result<JSONValue, RiskFeaturesError>? = bytes.withContiguousStorageIfAvailable { buffer in
+            var parser = JSONParser(buffer)
+            return Result { () throws(RiskFeaturesError) in try parser.parseDocument() }
+        }
+        if let result { return try result.get() }
+        return try parse(Array(bytes))
+    }
+
+    /// The member at a dotted path (`telco.sim_swap.latest_change`); `nil` if any step is absent.
+    public subscript(path path: String) -> JSONValue? {
+        var current = self
+        for key in path.split(separator: ".", omittingEmptySubsequences: false) {
+            guard case .object(let object) = current, let next = object[String(key)] else { return nil }
+            current = next
+        }
+        return current
+    }
+
+    /// The JSON type's name, for error messages.
+    public var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .number: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+}
+
+/// A JSON object: members in document order. Lookup is a linear scan, which beats hashing for
+/// the dozen or so members an event object has.
+public struct JSONObject: Sendable, Hashable {
+    /// One `"key": value` pair. A struct rather than a tuple: tuple arrays make the runtime look up
+    /// generic metadata on every parse.
+    public struct Member: Sendable, Hashable {
+        public var key: String
+        public var value: JSONValue
+    }
+
+    public var members: [Member]
+
+    public init(_ members: [Member] = []) {
+        self.members = members
+    }
+
+    /// The value of the last member named `key` (as most JSON readers do with duplicates).
+    public subscript(key: String) -> JSONValue? {
+        members.last(where: { $0.key == key })?.value
+    }
+
+}
+
+/// A recursive-descent parser over a byte buffer.
+struct JSONParser {
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private var index = 0
+    private var depth = 0
+    /// Deeper nesting is refused rather than risking the stack on hostile input.
+    static let maximumDepth = 128
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+    }
+
+    mutating func parseDocument() throws(RiskFeaturesError) -> JSONValue {
+        skipWhitespace()
+        let value = try parseValue()
+        skipWhitespace()
+        guard index == bytes.count else { throw fail("unexpected characters after the JSON value") }
+        return value
+    }
+
+    private func fail(_ reason: String) -> RiskFeaturesError {
+        index >= bytes.count ? .malformedJSON(reason: "\(reason) (at the end of the text)") : .malformedJSON(reason: "\(reason) at byte \(index + 1)")
+    }
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func parseValue() throws(RiskFeaturesError) -> JSONValue {
+        guard index < bytes.count else { throw fail("expected a value") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): return .object(try parseObject())
+        case UInt8(ascii: "["): return .array(try parseArray())
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        default: throw fail("expected a value")
+        }
+    }
+
+    private mutating func expectLiteral(_ literal: StaticString) throws(RiskFeaturesError) {
+        let count = literal.utf8CodeUnitCount
+        guard index + count <= bytes.count else { throw fail("expected a value") }
+        for offset in 0..<count where bytes[index + offset] != literal.utf8Start[offset] {
+            throw fail("expected a value")
+        }
+        index += count
+    }
+
+    private mutating func enter() throws(RiskFeaturesError) {
+        depth += 1
+        guard depth <= Self.maximumDepth else { throw fail("nesting deeper than \(Self.maximumDepth) levels") }
+    }
+
+    private mutating func parseObject() throws(RiskFeaturesError) -> JSONObject {
+        try enter()
+        defer { depth -= 1 }
+        index += 1
+        var members: [JSONObject.Member] = []
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            return JSONObject(members)
+        }
+        while true {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a member name in quotes") }
+            let key = try parseString()
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':' after a member name") }
+            index += 1
+            skipWhitespace()
+            members.append(JSONObject.Member(key: key, value: try parseValue()))
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("unterminated object") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+            } else if bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return JSONObject(members)
+            } else {
+                throw fail("expected ',' or '}' in an object")
+            }
+        }
+    }
+
+    private mutating func parseArray() throws(RiskFeaturesError) -> [JSONValue] {
+        try enter()
+        defer { depth -= 1 }
+        index += 1
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+            index += 1
+            return elements
+        }
+        while true {
+            skipWhitespace()
+            elements.append(try parseValue())
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("unterminated array") }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+            } else if bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return elements
+            } else {
+                throw fail("expected ',' or ']' in an array")
+            }
+        }
+    }
+
+    private mutating func parseString() throws(RiskFeaturesError) -> String {
+        index += 1  // the opening quote
+        let start = index
+        // Fast path: no escapes, so the bytes are the string once they are valid UTF-8; pure ASCII,
+        // the usual case, needs no validation at all.
+        var highBits: UInt8 = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                index += 1
+                if highBits & 0x80 == 0 { return String(decoding: slice, as: UTF8.self) }
+                guard let text = String(validating: slice, as: UTF8.self) else { throw fail("invalid UTF-8 in a string") }
+                return text
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            guard byte >= 0x20 else { throw fail("control character in a string") }
+            highBits |= byte
+            index += 1
+        }
+        var decoded = Array(bytes[start..<index])
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "\""):
+                index += 1
+                guard let text = String(validating: decoded, as: UTF8.self) else { throw fail("invalid UTF-8 in a string") }
+                return text
+            case UInt8(ascii: "\\"):
+                index += 1
+                guard index < bytes.count else { throw fail("unterminated string") }
+                let escape = bytes[index]
+                index += 1
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): decoded.append(escape)
+                case UInt8(ascii: "b"): decoded.append(0x08)
+                case UInt8(ascii: "f"): decoded.append(0x0C)
+                case UInt8(ascii: "n"): decoded.append(0x0A)
+                case UInt8(ascii: "r"): decoded.append(0x0D)
+                case UInt8(ascii: "t"): decoded.append(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = try parseHex4()
+                    if (0xD800...0xDBFF).contains(scalar) {
+                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                            throw fail("unpaired surrogate in \\u escape")
+                        }
+                        index += 2
+                        let low = try parseHex4()
+                        guard (0xDC00...0xDFFF).contains(low) else { throw fail("unpaired surrogate in \\u escape") }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    } else if (0xDC00...0xDFFF).contains(scalar) {
+                        throw fail("unpaired surrogate in \\u escape")
+                    }
+                    guard let unicode = Unicode.Scalar(scalar) else { throw fail("invalid \\u escape") }
+                    decoded.append(contentsOf: String(Character(unicode)).utf8)
+                default:
+                    throw fail("invalid escape in a string")
+                }
+            default:
+                guard byte >= 0x20 else { throw fail("control character in a string") }
+                decoded.append(byte)
+                index += 1
+            }
+        }
+        throw fail("unterminated string")
+    }
+
+    private mutating func parseHex4() throws(RiskFeaturesError) -> UInt32 {
+        guard index + 4 <= bytes.count else { throw fail("invalid \\u escape") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[index]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw fail("invalid \\u escape")
+            }
+            value = value << 4 | UInt32(digit)
+            index += 1
+        }
+        return value
+    }
+
+    private mutating func parseNumber() throws(RiskFeaturesError) -> Double {
+        let start = index
+        func digits() -> Int {
+            let first = index
+            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") { index += 1 }
+            return index - first
+        }
+        if bytes[index] == UInt8(ascii: "-") { index += 1 }
+        guard index < bytes.count else { throw fail("invalid number") }
+        if bytes[index] == UInt8(ascii: "0") {
+            index += 1
+        } else if digits() == 0 {
+            throw fail("invalid number")
+        }
+        var isInteger = true
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            isInteger = false
+            index += 1
+            guard digits() > 0 else { throw fail("invalid number: digits expected after '.'") }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            isInteger = false
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard digits() > 0 else { throw fail("invalid number: digits expected in the exponent") }
+        }
+        let span = UnsafeBufferPointer(rebasing: bytes[start..<index])
+        // Small integers, the common case, need no string.
+        if isInteger, span.count <= 15 {
+            var value: Int64 = 0
+            for byte in span where byte != UInt8(ascii: "-") { value = value * 10 + Int64(byte - UInt8(ascii: "0")) }
+            return Double(span[0] == UInt8(ascii: "-") ? -value : value)
+        }
+        guard let value = Double(String(decoding: span, as: UTF8.self)), value.isFinite else {
+            throw fail("number out of range")
+        }
+        return value
+    }
+}

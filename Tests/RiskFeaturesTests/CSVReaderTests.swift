@@ -1,0 +1,77 @@
+import Testing
+
+@testable import RiskFeatures
+
+@Suite struct CSVReaderTests {
+    static func records(_ text: String) throws -> [CSVReader.Record] {
+        var reader = CSVReader(bytes: Array(text.utf8))
+        var records: [CSVReader.Record] = []
+        while let record = try reader.next() { records.append(record) }
+        return records
+    }
+
+    @Test func readsQuotedFieldsAndTracksLines() throws {
+        let records = try Self.records("a,b,c\r\n1,\"x, \"\"y\"\"\",3\n\n2,\"multi\nline\",\n4,,\"\"\n")
+        #expect(
+            records == [
+                .init(line: 1, fields: ["a", "b", "c"]),
+                .init(line: 2, fields: ["1", "x, \"y\"", "3"]),
+                .init(line: 4, fields: ["2", "multi\nline", ""]),
+                .init(line: 6, fields: ["4", "", ""]),
+            ])
+    }
+
+    @Test func skipsAByteOrderMarkAndReadsALastLineWithoutNewline() throws {
+        let records = try Self.records("\u{FEFF}event_id,outcome\ne1,fraud")
+        #expect(records.map(\.fields) == [["event_id", "outcome"], ["e1", "fraud"]])
+    }
+
+    @Test func namesTheLineOfAnUnclosedQuote() {
+        #expect(throws: RiskFeaturesError.malformedCSV(line: 3, reason: "a quoted field is never closed")) {
+            try Self.records("a,b\n1,2\n3,\"open\n4,5\n")
+        }
+        #expect(throws: RiskFeaturesError.malformedCSV(line: 2, reason: "characters after a closing quote")) {
+            try Self.records("a,b\n\"x\"y,2\n")
+        }
+    }
+
+    @Test func escapesOnlyWhenNeeded() {
+        #expect(CSVReader.escape("plain") == "plain")
+        #expect(CSVReader.escape("a,b") == "\"a,b\"")
+        #expect(CSVReader.escape("say \"hi\"") == "\"say \"\"hi\"\"\"")
+    }
+}
+
+@Suite struct LabelParsingTests {
+    static func label(_ fields: [String: String]) throws(RiskFeaturesError) -> Label {
+        try Label { fields[$0] }
+    }
+
+    @Test func buildsALabelFromFields() throws {
+        let label = try Self.label(["event_id": "e1", "outcome": "fraud", "reported_at": "2026-03-04T10:00:00Z", "source": "chargeback"])
+        #expect(label == Label(eventId: "e1", outcome: .fraud, reportedAt: Timestamp(year: 2026, month: 3, day: 4, hour: 10)!, source: "chargeback"))
+        #expect(label.csvFields == ["e1", "fraud", "2026-03-04T10:00:00Z", "chargeback"])
+    }
+
+    @Test func namesTheBadColumn() {
+        let good = ["event_id": "e1", "outcome": "fraud", "reported_at": "2026-03-04T10:00:00Z", "source": "analyst"]
+        var missing = good
+        missing.removeValue(forKey: "source")
+        #expect(throws: RiskFeaturesError.missingField(field: "source")) { try Self.label(missing) }
+        var badOutcome = good
+        badOutcome["outcome"] = "maybe"
+        #expect(throws: RiskFeaturesError.invalidValue(field: "outcome", value: "\"maybe\"", reason: "must be one of fraud, genuine")) {
+            try Self.label(badOutcome)
+        }
+        var badTime = good
+        badTime["reported_at"] = "04/03/2026"
+        #expect(throws: RiskFeaturesError.invalidValue(field: "reported_at", value: "\"04/03/2026\"", reason: "not an RFC 3339 date-time")) {
+            try Self.label(badTime)
+        }
+        var empty = good
+        empty["event_id"] = ""
+        #expect(throws: RiskFeaturesError.invalidValue(field: "event_id", value: "\"\"", reason: "must not be empty")) {
+            try Self.label(empty)
+        }
+    }
+}

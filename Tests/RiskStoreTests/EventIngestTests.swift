@@ -1,0 +1,110 @@
+import Foundation
+import GRDB
+import RiskFeatures
+import Testing
+
+@testable import RiskStore
+
+@Suite struct EventIngestTests {
+    @Test func storesEveryEventWithItsPayloadVerbatim() throws {
+        let directory = try TemporaryDirectory()
+        let lines = (1...25).map { Lines.event("e\($0)", minute: $0, customer: "c\($0 % 4)") }
+        let path = try directory.file("events.jsonl", lines.joined(separator: "\r\n"))  // CRLF, no final newline
+        let store = try Store(path: directory.databasePath)
+        let report = try store.ingestEvents(fromFile: path, batchSize: 7)
+        #expect(report.inserted == 25 && report.duplicates == 0 && report.batches == 4 && report.lastCommittedLine == 25)
+        let rows = try store.read { db in try Row.fetchAll(db, sql: "SELECT id, occurred_at, customer_id, kind, payload FROM events ORDER BY rowid") }
+        #expect(rows.map { $0["payload"] as String } == lines)
+        #expect(rows[2]["occurred_at"] as Int64 == Timestamp(year: 2026, month: 3, day: 1, hour: 10, minute: 3)!.millisecondsSinceEpoch)
+        #expect(rows[2]["customer_id"] as String == "c3")
+        let mode = try store.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+    }
+
+    @Test func reportsAndSkipsDuplicateIds() throws {
+        let directory = try TemporaryDirectory()
+        let store = try Store.inMemory()
+        let first = try directory.file("a.jsonl", Lines.events(["e1", "e2", "e3"]))
+        #expect(try store.ingestEvents(fromFile: first).inserted == 3)
+        // e2 again (already stored) and e4 twice in the same file.
+        let second = try directory.file("b.jsonl", Lines.events(["e2", "e4", "e5", "e4"]))
+        let report = try store.ingestEvents(fromFile: second, batchSize: 2)
+        #expect(report.inserted == 2)
+        #expect(report.duplicates == 2)
+        #expect(report.firstDuplicates == [.init(line: 1, id: "e2"), .init(line: 4, id: "e4")])
+        let count = try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") }
+        #expect(count == 5)
+        // The first version of e2 is the one kept.
+        let payload = try store.read { db in try String.fetchOne(db, sql: "SELECT payload FROM events WHERE id = 'e2'") }
+        #expect(payload == Lines.event("e2", minute: 1))
+    }
+
+    @Test func aMalformedLineRollsBackItsBatchAndKeepsEarlierOnes() throws {
+        let directory = try TemporaryDirectory()
+        var lines = (1...10).map { Lines.event("e\($0)", minute: $0) }
+        lines[4] = #"{"id":"e5","occurred_at":"2026-03-01T10:05:00Z","customer_id":"c1","kind":"login","telco":{"call_forwarding":["sometimes"]}}"#
+        let path = try directory.file("events.jsonl", lines.joined(separator: "\n"))
+        let store = try Store(path: directory.databasePath)
+        #expect {
+            try store.ingestEvents(fromFile: path, batchSize: 3)
+        } throws: { error in
+            guard case .badLine(let file, let line, let field, let message, let accepted) = error as? StoreError else { return false }
+            return file == path && line == 5 && field == "telco.call_forwarding[0]" && message.contains("sometimes")
+                && accepted.inserted == 3 && accepted.lastCommittedLine == 3
+        }
+        let ids = try store.read { db in try String.fetchAll(db, sql: "SELECT id FROM events ORDER BY id") }
+        #expect(ids == ["e1", "e2", "e3"])
+        let batches = try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ingest_batches") }
+        #expect(batches == 1)
+
+        // Fixed and run again: the stored lines come back as duplicates, the rest goes in.
+        lines[4] = Lines.event("e5", minute: 5)
+        let fixed = try directory.file("events.jsonl", lines.joined(separator: "\n"))
+        let report = try store.ingestEvents(fromFile: fixed, batchSize: 3)
+        #expect(report.inserted == 7 && report.duplicates == 3)
+    }
+
+    @Test func aFailedBatchLeavesTheDatabaseExactlyAsBefore() throws {
+        let directory = try TemporaryDirectory()
+        let store = try Store(path: directory.databasePath)
+        _ = try store.ingestEvents(fromFile: try directory.file("good.jsonl", Lines.events(["a", "b"])))
+        let before = try Self.dump(store)
+        // The bad line is last in the batch, after new and duplicate events that were accepted.
+        let bad = try directory.file("bad.jsonl", Lines.events(["c", "a", "d"]) + #"{"id":"x","occurred_at":"2026-03-01T10:00:00Z","kind":"login"}"# + "\n")
+        #expect {
+            try store.ingestEvents(fromFile: bad)
+        } throws: { error in
+            guard case .badLine(_, 4, "customer_id", _, let accepted) = error as? StoreError else { return false }
+            return accepted.inserted == 0
+        }
+        #expect(try Self.dump(store) == before)
+    }
+
+    @Test func namesTheLineOfInvalidJSONAndOfAMissingFile() throws {
+        let directory = try TemporaryDirectory()
+        let store = try Store.inMemory()
+        let path = try directory.file("events.jsonl", Lines.events(["a"]) + "\n{\"id\": \"b\",\n")
+        #expect {
+            try store.ingestEvents(fromFile: path)
+        } throws: { error in
+            guard case .badLine(_, 3, nil, let message, _) = error as? StoreError else { return false }
+            return message.hasPrefix("malformed JSON")
+        }
+        #expect {
+            try store.ingestEvents(fromFile: directory.url.appending(path: "absent.jsonl").path)
+        } throws: { error in
+            guard case .cannotRead(_, "no such file") = error as? StoreError else { return false }
+            return true
+        }
+    }
+
+    /// Every row of every table, as text: equal dumps mean an unchanged database.
+    static func dump(_ store: Store) throws -> [String] {
+        try store.read { db in
+            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            return try tables.flatMap { table in
+                try Row.fetchAll(db, sql: "SELECT * FROM \"\(table)\" ORDER BY rowid").map { "\(table): \($0)" }
+            }
+        }
+    }
+}

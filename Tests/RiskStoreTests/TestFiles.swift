@@ -1,0 +1,35 @@
+import Foundation
+import RiskFeatures
+
+/// A temporary directory per test, removed when the value goes away.
+final class TemporaryDirectory {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appending(path: "riskloop-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+
+    /// Writes `text` to a file in the directory and returns its path.
+    func file(_ name: String, _ text: String) throws -> String {
+        let path = url.appending(path: name).path
+        try Data(text.utf8).write(to: URL(filePath: path))
+        return path
+    }
+
+    var databasePath: String { url.appending(path: "test.sqlite").path }
+}
+
+/// Event lines written by hand, so the tests do not depend on the encoder under test.
+enum Lines {
+    static func event(_ id: String, minute: Int = 0, customer: String = "c1", kind: String = "login") -> String {
+        let time = "2026-03-01T10:\(minute < 10 ? "0" : "")\(minute):00Z"
+        return #"{"id":"\#(id)","occurred_at":"\#(time)","customer_id":"\#(customer)","kind":"\#(kind)","extra":{"kept":true}}"#
+    }
+
+    static func events(_ ids: [String]) -> String {
+        ids.enumerated().map { event($1, minute: $0 % 60) }.joined(separator: "\n") + "\n"
+    }
+}
