@@ -46,9 +46,11 @@ let package = Package(
         ),
         .testTarget(name: "RiskFeaturesTests", dependencies: ["RiskFeatures"]),
         .testTarget(name: "RiskModelsTests", dependencies: ["RiskModels"]),
-        .testTarget(name: "RiskStoreTests", dependencies: ["RiskStore", "RiskFeatures"]),
+        .testTarget(name: "RiskStoreTests", dependencies: ["RiskStore", "RiskFeatures", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "RiskSimulatorTests", dependencies: ["RiskSimulator", "RiskFeatures"]),
-        .testTarget(name: "RiskLoopCLITests", dependencies: ["riskloop"]),
+        .testTarget(
+            name: "RiskLoopCLITests",
+            dependencies: ["riskloop", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -74,7 +74,9 @@ struct CustomerHistory {
             case .attack(let attack): attackSession(attack)
             }
         }
-        return drafts
+        // A session that began just before the end can run past it; the period is a hard boundary.
+        let end = configuration.end
+        return drafts.filter { $0.event.occurredAt < end }
     }
 
     // MARK: Genuine behaviour
