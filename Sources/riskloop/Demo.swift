@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import RiskSimulator
 import RiskStore
 
@@ -40,7 +41,7 @@ extension RiskLoop {
 
             print("\n2. Ingesting into \(databasePath)")
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) }
-            let store = try StoreOptions.parse(["--db", databasePath]).open()
+            let store = try CLIError.mapping { () throws(StoreError) in try Store(path: databasePath, logger: Logger.cli) }
             for (file, noun) in [(Simulation.eventsFileName, "events"), (Simulation.labelsFileName, "labels")] {
                 let path = dataDirectory.appending(path: file).path
                 let ingestStarted = Date()
@@ -48,7 +49,8 @@ extension RiskLoop {
                     noun == "events" ? try store.ingestEvents(fromFile: path) : try store.ingestLabels(fromFile: path)
                 }
                 let seconds = Date().timeIntervalSince(ingestStarted)
-                print(IngestReport.render(report, noun: noun, seconds: seconds) + String(format: " — %.0f %@/s", Double(report.inserted) / max(seconds, 1e-6), noun))
+                let rate = Int(Double(report.inserted) / max(seconds, 1e-6))
+                print(IngestReport.render(report, noun: noun, seconds: seconds) + " — \(rate.grouped) \(noun)/s")
             }
 
             print("\n3. What the database holds")

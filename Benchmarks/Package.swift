@@ -1,0 +1,40 @@
+// swift-tools-version: 6.1
+
+import Foundation
+import PackageDescription
+
+// A path dependency is named after its directory, which is whatever the clone was called.
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
+
+// Benchmarks live in their own package so that package-benchmark (and its malloc interposer)
+// never enter the main build. Run them with `make bench`.
+let package = Package(
+    name: "RiskLoopBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        .executableTarget(
+            name: "IngestBenchmark",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "RiskStore", package: root),
+                .product(name: "RiskSimulator", package: root),
+                .product(name: "RiskFeatures", package: root),
+            ],
+            path: "Benchmarks/IngestBenchmark",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "SimulatorBenchmark",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "RiskSimulator", package: root),
+            ],
+            path: "Benchmarks/SimulatorBenchmark",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)
