@@ -45,7 +45,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RiskFeaturesTests", dependencies: ["RiskFeatures"]),
-        .testTarget(name: "RiskModelsTests", dependencies: ["RiskModels"]),
+        .testTarget(name: "RiskModelsTests", dependencies: ["RiskModels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RiskStoreTests", dependencies: ["RiskStore", "RiskFeatures", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "RiskSimulatorTests", dependencies: ["RiskSimulator", "RiskFeatures"]),
         .testTarget(

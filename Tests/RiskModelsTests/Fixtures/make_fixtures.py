@@ -22,6 +22,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (average_precision_score, brier_score_loss, log_loss, precision_score,
                              recall_score, roc_auc_score, roc_curve)
 from sklearn.naive_bayes import BernoulliNB, CategoricalNB, GaussianNB
+from sklearn.preprocessing import StandardScaler
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VERSIONS = {"scikit-learn": sklearn.__version__, "numpy": np.__version__, "scipy": scipy.__version__}
@@ -149,7 +150,19 @@ def logistic_fixtures(data):
             "objective": float(lr_objective(X, y, np.ones(len(y)), C, True, l1_ratio)(theta)),
             "predict_proba": model.predict_proba(X[:20])[:, 1].tolist(),
         })
+    # Standardised columns: a StandardScaler + LogisticRegression pipeline on the badly conditioned set.
+    X, y, _ = data["ill"]
+    scaler = StandardScaler().fit(X)
+    model = LogisticRegression(C=1.0, tol=1e-12, max_iter=100000).fit(scaler.transform(X), y)
+    theta = np.concatenate([model.coef_[0], model.intercept_])
+    polished, gradient_max = newton_polish(scaler.transform(X), y, np.ones(len(y)), 1.0, True, theta.copy())
+    standardized = {
+        "dataset": "ill", "c": 1.0, "mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(),
+        "sklearn_coef": model.coef_[0].tolist(), "sklearn_intercept": float(model.intercept_[0]),
+        "coef": polished[:-1].tolist(), "intercept": float(polished[-1]), "gradient_max": gradient_max,
+    }
     write("logistic_regression.json", {
+        "standardized": standardized,
         "datasets": {name: {"x": X.tolist(), "y": y.tolist(), "sample_weight": None if sw is None else sw.tolist()}
                      for name, (X, y, sw) in data.items()},
         "cases": cases,
