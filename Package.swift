@@ -10,12 +10,14 @@ let package = Package(
         .library(name: "RiskModels", targets: ["RiskModels"]),
         .library(name: "RiskStore", targets: ["RiskStore"]),
         .library(name: "RiskSimulator", targets: ["RiskSimulator"]),
+        .library(name: "RiskEngine", targets: ["RiskEngine"]),
         .executable(name: "riskloop", targets: ["riskloop"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // The one unsafe seam to the system BLAS (Debian libblas-dev; OpenBLAS through alternatives).
@@ -24,7 +26,10 @@ let package = Package(
             providers: [.apt(["libblas-dev"])]
         ),
         .target(name: "RiskFeatures"),
-        .target(name: "RiskModels", dependencies: ["CBLAS"]),
+        .target(
+            name: "RiskModels",
+            dependencies: ["CBLAS", "RiskFeatures", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(
             name: "RiskStore",
             dependencies: [
@@ -34,12 +39,15 @@ let package = Package(
             ]
         ),
         .target(name: "RiskSimulator", dependencies: ["RiskFeatures"]),
+        .target(name: "RiskEngine", dependencies: ["RiskFeatures", "RiskModels", "RiskStore"]),
         .executableTarget(
             name: "riskloop",
             dependencies: [
                 "RiskFeatures",
                 "RiskStore",
                 "RiskSimulator",
+                "RiskModels",
+                "RiskEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -47,6 +55,7 @@ let package = Package(
         .testTarget(name: "RiskFeaturesTests", dependencies: ["RiskFeatures"]),
         .testTarget(name: "RiskModelsTests", dependencies: ["RiskModels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RiskStoreTests", dependencies: ["RiskStore", "RiskFeatures", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "RiskEngineTests", dependencies: ["RiskEngine", "RiskModels", "RiskFeatures"]),
         .testTarget(name: "RiskSimulatorTests", dependencies: ["RiskSimulator", "RiskFeatures"]),
         .testTarget(
             name: "RiskLoopCLITests",

@@ -1,11 +1,14 @@
 import ArgumentParser
 import Foundation
+import RiskEngine
+import RiskModels
 import RiskSimulator
 import RiskStore
 
 /// Maps the libraries' errors to a message on standard error and a sysexits(3) exit status.
 /// This is the only place where errors become exit codes.
 enum CLIError {
+    static let usage: Int32 = 64  // EX_USAGE
     static let badInput: Int32 = 65  // EX_DATAERR
     static let cannotRead: Int32 = 66  // EX_NOINPUT
     static let internalFailure: Int32 = 70  // EX_SOFTWARE
@@ -23,6 +26,18 @@ enum CLIError {
                 case .database, .notFound: internalFailure
                 }
             throw fail(error.description, status: status)
+        } catch let error as EngineError {
+            let status: Int32 =
+                switch error {
+                case .badInput, .model: badInput
+                case .cannotRead: cannotRead
+                case .invalidOptions: usage
+                }
+            throw fail(error.description, status: status)
+        } catch let error as ModelError {
+            throw fail(error.description, status: badInput)
+        } catch let error as CLIWriteError {
+            throw fail("cannot write \(error.path): \(error.reason)", status: cannotWrite)
         } catch let error as SimulationError {
             switch error {
             case .invalidParameter: throw ValidationError(error.description)

@@ -1,0 +1,26 @@
+import RiskModels
+
+/// The one error type of `RiskEngine`.
+public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A cell, line or column of an input file is unusable.
+    case badInput(file: String, line: Int?, column: String?, reason: String)
+    /// Options that do not fit together or the data they apply to.
+    case invalidOptions(option: String, reason: String)
+    /// A file that cannot be read.
+    case cannotRead(path: String, reason: String)
+    /// The trainer or the model refused.
+    case model(ModelError)
+
+    public var description: String {
+        switch self {
+        case .badInput(let file, let line, let column, let reason):
+            var location = file
+            if let line { location += ":\(line)" }
+            if let column { location += ": column '\(column)'" }
+            return "\(location): \(reason)"
+        case .invalidOptions(let option, let reason): return "\(option): \(reason)"
+        case .cannotRead(let path, let reason): return "cannot read \(path): \(reason)"
+        case .model(let error): return error.description
+        }
+    }
+}

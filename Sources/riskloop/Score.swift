@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import RiskEngine
+import RiskModels
+
+extension RiskLoop {
+    struct Score: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Score the rows of a file with a model: one probability of fraud per row, in order.",
+            discussion: """
+                The file (CSV with a header, or JSON lines of flat objects) must have every column \
+                the model was trained on; other columns are ignored. The model's SHA-256 is checked \
+                first: a changed model file is refused. Output goes to standard output (or --out) \
+                as CSV with a 'probability' header, or as JSON lines {"probability": p}.
+                """)
+
+        enum Format: String, ExpressibleByArgument, CaseIterable {
+            case csv, jsonl
+        }
+
+        @Option(help: ArgumentHelp("The model artifact.", valueName: "model.json"))
+        var model: String
+
+        @Argument(help: ArgumentHelp("Rows to score.", valueName: "file"))
+        var file: String
+
+        @Option(help: "csv or jsonl.")
+        var format: Format = .csv
+
+        @Option(help: ArgumentHelp("Write here instead of standard output.", valueName: "path"))
+        var out: String?
+
+        func run() throws {
+            let artifact = try CLIError.mapping { try ModelFile.read(model) }
+            let table = try CLIError.mapping { try LabelledTable.read(file, roles: .init(features: artifact.columns)) }
+            let probabilities = artifact.probabilities(table.features)
+            var text = format == .csv ? "probability\n" : ""
+            text.reserveCapacity(probabilities.count * 24)
+            for probability in probabilities {
+                text += format == .csv ? "\(probability)\n" : "{\"probability\":\(probability)}\n"
+            }
+            if let out {
+                do {
+                    try Data(text.utf8).write(to: URL(filePath: out))
+                } catch {
+                    throw CLIError.fail("cannot write \(out): \(error)", status: CLIError.cannotWrite)
+                }
+            } else {
+                FileHandle.standardOutput.write(Data(text.utf8))
+            }
+        }
+    }
+
+    struct Evaluate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Evaluate a model on a labelled file: ROC AUC, average precision, log loss, Brier, KS, calibration, precision and recall.",
+            discussion: """
+                Metrics follow scikit-learn's definitions and honour --weight. ROC AUC, average \
+                precision and KS are undefined when the file holds only one class; they are then \
+                reported as n/a with a note.
+                """)
+
+        @Option(help: ArgumentHelp("The model artifact.", valueName: "model.json"))
+        var model: String
+
+        @Argument(help: ArgumentHelp("Labelled rows.", valueName: "file"))
+        var file: String
+
+        @Option(help: ArgumentHelp("The label column.", valueName: "column"))
+        var label: String
+
+        @Option(help: ArgumentHelp("A column of sample weights.", valueName: "column"))
+        var weight: String?
+
+        @Option(help: ArgumentHelp("Report precision and recall at this probability (repeatable).", valueName: "p"))
+        var threshold: [Double] = [0.5]
+
+        @Option(help: ArgumentHelp("Report precision among the k highest scores (repeatable).", valueName: "k"))
+        var topK: [Int] = [100]
+
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let artifact = try CLIError.mapping { try ModelFile.read(model) }
+            let roles = LabelledTable.Roles(label: label, weight: weight, features: artifact.columns)
+            let table = try CLIError.mapping { try LabelledTable.read(file, roles: roles) }
+            let metrics = Metrics.evaluate(
+                labels: table.labels!, probabilities: artifact.probabilities(table.features), weights: table.weights,
+                thresholds: threshold, topK: topK)
+            if output.json {
+                try output.printJSON(metrics)
+            } else {
+                print("\(artifact.id) on \(file):")
+                print(metrics.rendered(indent: "  "))
+            }
+        }
+    }
+}

@@ -1,0 +1,231 @@
+import ArgumentParser
+import Foundation
+import RiskEngine
+import RiskFeatures
+import RiskModels
+
+extension RiskLoop {
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train a logistic regression or naive Bayes model on a file and write the model artifact.",
+            discussion: """
+                Reads --data (CSV with a header, or JSON lines of flat objects). --label names the \
+                0/1 (true/false, fraud/genuine) column; every other column is a numeric feature \
+                unless named by --weight, --time-column or --ignore. Rows are taken in time order: \
+                the holdout is the last --holdout-fraction of them, or every row at or after \
+                --holdout-after (which needs --time-column). With --calibration, the earlier half \
+                of the holdout fits the calibration and the later half is evaluated.
+
+                Logistic regression minimises C·Σ sᵢ·logloss + (1−ρ)/2‖w‖² + ρ‖w‖₁ with an \
+                unpenalised intercept, scikit-learn's objective; --tol bounds the largest entry of \
+                the gradient of that objective divided by C·Σsᵢ (scikit-learn's scaling). A fit \
+                that stops before reaching --tol prints a warning and records it in the model.
+
+                Naive Bayes treats 0/1 columns as Bernoulli, columns named by --categorical as \
+                category codes, and the rest as Gaussian.
+
+                The model (JSON, format riskloop.model/1) records its columns, parameters, \
+                calibration, hyperparameters, the SHA-256 of the data and of the file, and the \
+                holdout metrics; its own SHA-256 lets `score` and `evaluate` refuse a changed file.
+                """)
+
+        enum AlgorithmChoice: String, ExpressibleByArgument, CaseIterable {
+            case logistic
+            case naiveBayes = "naive-bayes"
+        }
+
+        @Option(help: ArgumentHelp("Training data: .csv with a header, or .jsonl of flat objects.", valueName: "file"))
+        var data: String
+
+        @Option(help: ArgumentHelp("The label column (1/0, true/false or fraud/genuine).", valueName: "column"))
+        var label: String
+
+        @Option(help: ArgumentHelp("A column of non-negative sample weights.", valueName: "column"))
+        var weight: String?
+
+        @Option(help: ArgumentHelp("A column of RFC 3339 times (for --holdout-after and the training window).", valueName: "column"))
+        var timeColumn: String?
+
+        @Option(help: ArgumentHelp("A column to leave out (repeatable).", valueName: "column"))
+        var ignore: [String] = []
+
+        @Option(help: "logistic or naive-bayes.")
+        var algorithm: AlgorithmChoice = .logistic
+
+        @Option(name: .customLong("c"), help: "Inverse regularisation strength C (logistic).")
+        var c = 1.0
+
+        @Option(help: ArgumentHelp("Share of the penalty that is L1: 0 is L2, 1 is lasso, between is elastic net (logistic).", valueName: "ratio"))
+        var l1Ratio = 0.0
+
+        @Option(help: "none, or balanced: each class weighs half (logistic).")
+        var classWeight: LogisticRegression.ClassWeight = .none
+
+        @Option(help: "Stop when max |gradient| is at most this (logistic).")
+        var tol = 1e-6
+
+        @Option(help: "Stop after this many L-BFGS iterations (logistic).")
+        var maxIter = 1000
+
+        @Flag(help: "Fit on standardised columns; the means and scales are stored in the model (logistic).")
+        var standardize = false
+
+        @Flag(help: "Fit without an intercept (logistic).")
+        var noIntercept = false
+
+        @Option(help: ArgumentHelp("Start from this model's weights (logistic; same columns).", valueName: "model.json"))
+        var warmStart: String?
+
+        @Option(help: ArgumentHelp("Treat this column as category codes 0, 1, 2, … (naive Bayes; repeatable).", valueName: "column"))
+        var categorical: [String] = []
+
+        @Option(help: "Share of the largest variance added to every Gaussian variance (naive Bayes).")
+        var varSmoothing = 1e-9
+
+        @Option(help: "Laplace smoothing of Bernoulli and categorical columns (naive Bayes).")
+        var alpha = 1.0
+
+        @Option(help: ArgumentHelp("Hold out the last share of rows for evaluation.", valueName: "fraction"))
+        var holdoutFraction: Double?
+
+        @Option(help: ArgumentHelp("Hold out the rows at or after this time (RFC 3339 or YYYY-MM-DD).", valueName: "date"))
+        var holdoutAfter: String?
+
+        @Option(help: "none, platt or isotonic; fitted on held-out rows only.")
+        var calibration: Calibration.Method = .none
+
+        @Option(help: ArgumentHelp("Report precision and recall at this probability (repeatable).", valueName: "p"))
+        var threshold: [Double] = [0.5]
+
+        @Option(help: ArgumentHelp("Report precision among the k highest scores (repeatable).", valueName: "k"))
+        var topK: [Int] = [100]
+
+        @Option(help: ArgumentHelp("Where to write the model.", valueName: "model.json"))
+        var out: String
+
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            if holdoutFraction != nil, holdoutAfter != nil {
+                throw ValidationError("--holdout-fraction and --holdout-after exclude each other")
+            }
+            if let holdoutAfter, Self.parseInstant(holdoutAfter) == nil {
+                throw ValidationError("--holdout-after: '\(holdoutAfter)' is not RFC 3339 or YYYY-MM-DD")
+            }
+            if holdoutAfter != nil, timeColumn == nil { throw ValidationError("--holdout-after needs --time-column") }
+            if let holdoutFraction, !(0..<1).contains(holdoutFraction) {
+                throw ValidationError("--holdout-fraction must be at least 0 and below 1")
+            }
+            if algorithm == .naiveBayes, warmStart != nil { throw ValidationError("--warm-start applies to logistic regression") }
+            guard threshold.allSatisfy({ (0...1).contains($0) }) else { throw ValidationError("--threshold must be between 0 and 1") }
+            guard topK.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--top-k must be at least 1") }
+            try CLIError.mapping { try pipeline(warmStart: nil).logisticRegression.validate() }
+        }
+
+        func run() throws {
+            let roles = LabelledTable.Roles(label: label, weight: weight, time: timeColumn, ignored: Set(ignore))
+            let table = try CLIError.mapping { try LabelledTable.read(data, roles: roles) }
+            let warm = try warmStart.map { path in try CLIError.mapping { try ModelFile.read(path) } }
+            let now = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
+            let artifact = try CLIError.mapping { try pipeline(warmStart: warm).train(table, now: now) }
+            try CLIError.mapping { try ModelFile.write(artifact, to: out) }
+            if artifact.training.converged == false {
+                FileHandle.standardError.write(Data("""
+                    riskloop: WARNING: logistic regression did NOT converge: \(artifact.training.stopReason ?? "").
+                    riskloop: WARNING: the model was written, and records converged=false; raise --max-iter or loosen --tol.\n
+                    """.utf8))
+            }
+            if output.json {
+                try output.printJSON(TrainSummary(artifact: artifact, path: out))
+            } else {
+                print(Self.render(artifact, path: out))
+            }
+        }
+
+        func pipeline(warmStart: ModelArtifact?) -> TrainingPipeline {
+            var pipeline = TrainingPipeline(algorithm: algorithm == .logistic ? .logisticRegression : .naiveBayes)
+            pipeline.logisticRegression = .init(
+                c: c, l1Ratio: l1Ratio, classWeight: classWeight, fitIntercept: !noIntercept, standardize: standardize, tolerance: tol,
+                maxIterations: maxIter)
+            pipeline.naiveBayes = .init(varSmoothing: varSmoothing, alpha: alpha)
+            pipeline.categoricalColumns = Set(categorical)
+            pipeline.calibration = calibration
+            if let holdoutAfter, let instant = Self.parseInstant(holdoutAfter) {
+                pipeline.holdout = .after(instant)
+            } else {
+                pipeline.holdout = .fraction(holdoutFraction ?? 0.2)
+            }
+            pipeline.warmStart = warmStart
+            pipeline.thresholds = threshold
+            pipeline.topK = topK
+            return pipeline
+        }
+
+        static func parseInstant(_ text: String) -> Timestamp? {
+            Timestamp(rfc3339: text) ?? Timestamp(rfc3339: text + "T00:00:00Z")
+        }
+
+        static func render(_ artifact: ModelArtifact, path: String) -> String {
+            let training = artifact.training
+            var lines = ["Trained \(artifact.algorithm.rawValue) \(artifact.id) on \(training.rows.grouped) rows (\(String(format: "%.0f", training.positives)) fraud) of \(training.source) in \(String(format: "%.2f", training.durationSeconds)) s"]
+            if let iterations = training.iterations, let converged = training.converged {
+                lines.append("  L-BFGS: \(iterations) iterations, \(converged ? "converged" : "NOT converged"), max |gradient| \(training.finalGradientMax ?? .nan)")
+            }
+            if let metrics = artifact.metrics.holdout {
+                lines.append("  holdout (\(artifact.hyperparameters.holdout)):")
+                lines.append(metrics.rendered(indent: "    "))
+            } else {
+                lines.append("  no holdout: no metrics")
+            }
+            lines.append("Wrote \(path) (sha256 \(artifact.sha256 ?? ""))")
+            return lines.joined(separator: "\n")
+        }
+    }
+}
+
+/// What `train --json` prints.
+struct TrainSummary: Encodable {
+    var id: String
+    var path: String
+    var algorithm: String
+    var sha256: String?
+    var training: ModelArtifact.TrainingLineage
+    var metrics: ModelArtifact.ModelMetrics
+
+    init(artifact: ModelArtifact, path: String) {
+        id = artifact.id
+        self.path = path
+        algorithm = artifact.algorithm.rawValue
+        sha256 = artifact.sha256
+        training = artifact.training
+        metrics = artifact.metrics
+    }
+}
+
+extension LogisticRegression.ClassWeight: ExpressibleByArgument {}
+extension Calibration.Method: ExpressibleByArgument {}
+
+extension BinaryMetrics {
+    /// The metrics as an aligned text table.
+    func rendered(indent: String = "") -> String {
+        func number(_ value: Double?) -> String { value.map { String(format: "%.6f", $0) } ?? "n/a" }
+        var lines = [
+            "rows \(rows.grouped), fraud weight \(String(format: "%.1f", positiveWeight)) of \(String(format: "%.1f", totalWeight))",
+            "ROC AUC \(number(rocAUC))   average precision \(number(averagePrecision))   KS \(number(ks))",
+            "log loss \(number(logLoss))   Brier \(number(brier))",
+        ]
+        for point in atThresholds {
+            lines.append("at p ≥ \(point.threshold): precision \(number(point.precision)), recall \(number(point.recall))")
+        }
+        for point in precisionAtK { lines.append("precision@\(point.k): \(number(point.precision))") }
+        if !calibration.isEmpty {
+            lines.append("calibration: bin         rows   mean predicted   fraud share")
+            for bin in calibration {
+                lines.append(
+                    String(format: "             %.1f–%.1f %8d %16.4f %13.4f", bin.lower, bin.upper, bin.rows, bin.meanPredicted, bin.fraudShare))
+            }
+        }
+        lines += notes.map { "note: \($0)" }
+        return lines.map { indent + $0 }.joined(separator: "\n")
+    }
+}
