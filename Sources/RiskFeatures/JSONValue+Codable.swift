@@ -28,9 +28,7 @@ extension JSONValue: Codable {
         case .array(let elements): try container.encode(elements)
         case .object(let object):
             // Last one wins for repeated names, as in lookup.
-            var members: [String: JSONValue] = [:]
-            for member in object.members { members[member.key] = member.value }
-            try container.encode(members)
+            try container.encode(object.dictionary)
         }
     }
 }

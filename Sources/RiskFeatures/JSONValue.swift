@@ -69,6 +69,27 @@ public struct JSONObject: Sendable, Hashable {
         self.members = members
     }
 
+    /// Members by name, the last one winning for repeated names.
+    public var dictionary: [String: JSONValue] {
+        var members: [String: JSONValue] = [:]
+        for member in self.members { members[member.key] = member.value }
+        return members
+    }
+
+    /// Objects are equal when they map the same names to equal values, in any order.
+    public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        lhs.dictionary == rhs.dictionary
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        let members = dictionary
+        hasher.combine(members.count)
+        for key in members.keys.sorted() {
+            hasher.combine(key)
+            hasher.combine(members[key])
+        }
+    }
+
     /// The value of the last member named `key` (as most JSON readers do with duplicates).
     public subscript(key: String) -> JSONValue? {
         members.last(where: { $0.key == key })?.value

@@ -27,12 +27,17 @@ public enum RiskFeaturesError: Error, Sendable, Equatable {
 
 extension RiskFeaturesError: CustomStringConvertible {
     public var description: String {
+        field.map { "field '\($0)': \(reason)" } ?? reason
+    }
+
+    /// What is wrong, without the field name (for callers that print the field themselves).
+    public var reason: String {
         switch self {
         case .malformedJSON(let reason): "malformed JSON: \(reason)"
         case .malformedCSV(_, let reason): "malformed CSV: \(reason)"
-        case .missingField(let field): "field '\(field)': required but missing"
-        case .wrongType(let field, let expected): "field '\(field)': expected \(expected)"
-        case .invalidValue(let field, let value, let reason): "field '\(field)': \(reason) (got \(value))"
+        case .missingField: "required but missing"
+        case .wrongType(_, let expected): "expected \(expected)"
+        case .invalidValue(_, let value, let reason): "\(reason) (got \(value))"
         }
     }
 }

@@ -22,7 +22,8 @@ public struct ModelArtifact: Sendable, Codable, Equatable {
 
     public var format: String
     /// Derived from the content: the algorithm and the first 12 hex digits of the SHA-256 of
-    /// everything except `id`, `created_at` and `sha256`, so an identical retrain gets the same id.
+    /// everything except `id`, `created_at`, the training duration and `sha256`, so an identical
+    /// retrain gets the same id.
     public var id: String
     public var algorithm: Algorithm
     public var createdAt: Timestamp
@@ -189,6 +190,7 @@ public struct ModelArtifact: Sendable, Codable, Equatable {
         content.id = ""
         content.createdAt = Timestamp(millisecondsSinceEpoch: 0)
         content.sha256 = nil
+        content.training.durationSeconds = 0
         let prefix = algorithm == .logisticRegression ? "lr-" : "nb-"
         id = prefix + String(Self.sha256Hex(Self.canonical(content)).prefix(12))
         sha256 = computedSHA256()

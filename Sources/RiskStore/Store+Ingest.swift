@@ -69,7 +69,7 @@ extension Store {
             switch result.withLock({ $0 })! {
             case .success(let events): return events
             case .failure(let bad):
-                throw .badLine(file: file, line: bad.line, field: bad.error.field, message: bad.error.description, accepted: accepted)
+                throw .badLine(file: file, line: bad.line, field: bad.error.field, message: bad.error.reason, accepted: accepted)
             }
         }
 

@@ -176,7 +176,7 @@ private struct LabelRecords {
                 let label = try Label { name in columns[name].map { record.fields[$0] } }
                 return (record.line, label)
             } catch {
-                throw .badLine(file: path, line: record.line, field: error.field, message: error.description, accepted: accepted)
+                throw .badLine(file: path, line: record.line, field: error.field, message: error.reason, accepted: accepted)
             }
         }
         while let line = try lines?.next() {
@@ -185,7 +185,7 @@ private struct LabelRecords {
             do {
                 return (line.number, try Label.decode(jsonLine: line.bytes))
             } catch {
-                throw .badLine(file: path, line: line.number, field: error.field, message: error.description, accepted: accepted)
+                throw .badLine(file: path, line: line.number, field: error.field, message: error.reason, accepted: accepted)
             }
         }
         return nil
