@@ -3,7 +3,7 @@
 SWIFT ?= swift
 DEMO_DIR ?= .riskloop
 
-.PHONY: deps build demo test bench bench-compare dataset format
+.PHONY: deps build demo test bench fixtures dataset format
 
 ## deps: install the system libraries (libblas-dev, libsqlite3-dev) when missing
 deps:
@@ -21,10 +21,25 @@ demo: build
 test: deps
 	$(SWIFT) test
 
-## bench: package-benchmark suites (ingest, simulator), then the side-by-side comparison
-bench: deps build
+VENV ?= .venv
+PYTHON = $(VENV)/bin/python
+
+## venv: a Python environment with the pinned reference libraries (scikit-learn, numpy, scipy)
+$(PYTHON): Benchmarks/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet -r Benchmarks/requirements.txt
+	touch $(PYTHON)
+
+## bench: package-benchmark suites (ingest, simulator), then the side-by-side comparisons
+bench: deps build $(PYTHON)
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark --no-progress
-	python3 Benchmarks/compare_ingest.py --riskloop .build/release/riskloop
+	cd Benchmarks && $(SWIFT) build -c release --product TrainingComparison
+	$(PYTHON) Benchmarks/compare_ingest.py --riskloop .build/release/riskloop
+	$(PYTHON) Benchmarks/compare_training.py
+
+## fixtures: regenerate the scikit-learn reference fixtures of the model tests
+fixtures: $(PYTHON)
+	$(PYTHON) Tests/RiskModelsTests/Fixtures/make_fixtures.py
 
 ## dataset: regenerate the committed sample under Datasets/sample (see Datasets/DATASHEET.md)
 dataset: build

@@ -36,5 +36,10 @@ let package = Package(
             path: "Benchmarks/SimulatorBenchmark",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "TrainingComparison",
+            dependencies: [.product(name: "RiskModels", package: root)],
+            path: "Sources/TrainingComparison"
+        ),
     ]
 )

@@ -151,46 +151,70 @@ public struct NaiveBayesModel: Sendable, Codable, Equatable {
         }
     }
 
-    /// The statistics of one block of rows: sums by BLAS (Xᵀ times the class-weight vectors),
-    /// then squared deviations from the block's own means.
+    /// The statistics of one chunk of rows in a single pass over them.
+    ///
+    /// Sums are taken of `x − shift`, with the chunk's first row as the shift, so that the sums
+    /// of squares do not cancel (the shifted values are of the order of a standard deviation);
+    /// mean and squared deviations follow from them, and ``merge(_:)`` combines chunks exactly.
+    /// One pass that the compiler vectorises over columns reads the matrix once, where BLAS would
+    /// need a pass per class and per moment.
     private func chunkStatistics(_ data: TrainingData, rows: Range<Int>) -> NaiveBayesModel {
         var statistics = self
         let columns = kinds.count
-        var classColumns = [[Double]](repeating: [Double](repeating: 0, count: rows.count), count: 2)
-        for offset in 0..<rows.count {
-            let row = rows.lowerBound + offset
-            classColumns[Int(data.labels[row])][offset] = data.weight(row)
-        }
-        let unit = [Double](repeating: 1, count: rows.count)
-        for c in 0..<2 {
-            statistics.classWeights[c] = classColumns[c].reduce(0, +)
-            var sums = [Double](repeating: 0, count: columns)
-            BLAS.gemv(data.features, rows: rows, transposed: true, classColumns[c], into: &sums)
-            statistics.ones[c] = zip(sums, kinds).map { $1 == .bernoulli ? $0 : 0 }
-            statistics.means[c] = zip(sums, kinds).map { $1 == .gaussian && statistics.classWeights[c] > 0 ? $0 / statistics.classWeights[c] : 0 }
-        }
-        var overall = [Double](repeating: 0, count: columns)
-        BLAS.gemv(data.features, rows: rows, transposed: true, unit, alpha: 1 / Double(rows.count), into: &overall)
-        statistics.rowsSeen = Double(rows.count)
-        statistics.overallMeans = zip(overall, kinds).map { $1 == .gaussian ? $0 : 0 }
-        let gaussian = kinds.indices.filter { kinds[$0] == .gaussian }
+        let shift = Array(data.features.values[(rows.lowerBound * columns)..<((rows.lowerBound + 1) * columns)])
+        // Per class: Σw·d and Σw·d² (d = x − shift); over all rows, unweighted: Σd and Σd².
+        var sums = [[Double]](repeating: [Double](repeating: 0, count: columns), count: 2)
+        var squares = sums
+        var overallSum = [Double](repeating: 0, count: columns), overallSquares = overallSum
         let categorical = kinds.indices.filter { kinds[$0] == .categorical }
-        for row in rows {
-            let c = Int(data.labels[row]), w = data.weight(row)
-            let base = row * columns
-            for j in gaussian {
-                let x = data.features.values[base + j]
-                let deviation = x - statistics.means[c][j]
-                statistics.squaredDeviations[c][j] += w * deviation * deviation
-                let overallDeviation = x - statistics.overallMeans[j]
-                statistics.overallSquaredDeviations[j] += overallDeviation * overallDeviation
-            }
-            for j in categorical {
-                let code = Int(data.features.values[base + j])
-                for k in 0..<2 where statistics.categoryCounts[k][j].count <= code {
-                    statistics.categoryCounts[k][j].append(contentsOf: repeatElement(0, count: code + 1 - statistics.categoryCounts[k][j].count))
+        data.features.values.withUnsafeBufferPointer { values in
+            shift.withUnsafeBufferPointer { shift in
+                for row in rows {
+                    let c = Int(data.labels[row]), w = data.weight(row)
+                    statistics.classWeights[c] += w
+                    let x = UnsafeBufferPointer(rebasing: values[(row * columns)..<((row + 1) * columns)])
+                    sums[c].withUnsafeMutableBufferPointer { sum in
+                        squares[c].withUnsafeMutableBufferPointer { square in
+                            overallSum.withUnsafeMutableBufferPointer { overall in
+                                overallSquares.withUnsafeMutableBufferPointer { overallSquare in
+                                    for j in 0..<columns {
+                                        let d = x[j] - shift[j]
+                                        sum[j] += w * d
+                                        square[j] += w * d * d
+                                        overall[j] += d
+                                        overallSquare[j] += d * d
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    for j in categorical {
+                        let code = Int(x[j])
+                        for k in 0..<2 where statistics.categoryCounts[k][j].count <= code {
+                            statistics.categoryCounts[k][j] += repeatElement(0, count: code + 1 - statistics.categoryCounts[k][j].count)
+                        }
+                        statistics.categoryCounts[c][j][code] += w
+                    }
                 }
-                statistics.categoryCounts[c][j][code] += w
+            }
+        }
+        let n = Double(rows.count)
+        statistics.rowsSeen = n
+        for j in 0..<columns {
+            switch kinds[j] {
+            case .gaussian:
+                for c in 0..<2 where statistics.classWeights[c] > 0 {
+                    let weight = statistics.classWeights[c]
+                    statistics.means[c][j] = shift[j] + sums[c][j] / weight
+                    statistics.squaredDeviations[c][j] = max(squares[c][j] - sums[c][j] * sums[c][j] / weight, 0)
+                }
+                statistics.overallMeans[j] = shift[j] + overallSum[j] / n
+                statistics.overallSquaredDeviations[j] = max(overallSquares[j] - overallSum[j] * overallSum[j] / n, 0)
+            case .bernoulli:
+                // Σw·x = Σw·d + shift·Σw.
+                for c in 0..<2 { statistics.ones[c][j] = sums[c][j] + shift[j] * statistics.classWeights[c] }
+            case .categorical:
+                break
             }
         }
         return statistics
