@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // The one unsafe seam to the system BLAS (Debian libblas-dev; OpenBLAS through alternatives).
@@ -25,7 +26,13 @@ let package = Package(
             name: "CBLAS",
             providers: [.apt(["libblas-dev"])]
         ),
-        .target(name: "RiskFeatures"),
+        .target(
+            name: "RiskFeatures",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
         .target(
             name: "RiskModels",
             dependencies: ["CBLAS", "RiskFeatures", .product(name: "Crypto", package: "swift-crypto")]
@@ -53,7 +60,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RiskFeaturesTests", dependencies: ["RiskFeatures"]),
-        .testTarget(name: "RiskModelsTests", dependencies: ["RiskModels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "RiskModelsTests", dependencies: ["RiskModels", "RiskFeatures"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RiskStoreTests", dependencies: ["RiskStore", "RiskFeatures", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "RiskEngineTests", dependencies: ["RiskEngine", "RiskModels", "RiskFeatures"]),
         .testTarget(name: "RiskSimulatorTests", dependencies: ["RiskSimulator", "RiskFeatures"]),

@@ -38,7 +38,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "TrainingComparison",
-            dependencies: [.product(name: "RiskModels", package: root)],
+            dependencies: [.product(name: "RiskModels", package: root), .product(name: "RiskFeatures", package: root)],
             path: "Sources/TrainingComparison"
         ),
     ]

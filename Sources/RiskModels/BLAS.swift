@@ -1,4 +1,5 @@
 import CBLAS
+import RiskFeatures
 
 /// The BLAS routines the trainers use, over row-major `[Double]` and ``Matrix``.
 ///

@@ -1,3 +1,4 @@
+import RiskFeatures
 import Dispatch
 import Foundation
 import Synchronization

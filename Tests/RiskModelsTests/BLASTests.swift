@@ -1,3 +1,4 @@
+import RiskFeatures
 import Testing
 
 @testable import RiskModels

@@ -1,3 +1,4 @@
+import RiskFeatures
 import Foundation
 
 @testable import RiskModels

@@ -1,3 +1,4 @@
+import RiskFeatures
 import Foundation
 import RiskModels
 

@@ -1,0 +1,235 @@
+import DequeModule
+
+/// The history that entity aggregates read: per key, the recent events and what labels said
+/// about them.
+///
+/// Point in time: ``values(for:)`` answers as of the event's `occurred_at`, from events observed
+/// before it (``observe(_:)-(ParsedEvent)``) within each window, and from label versions whose
+/// `reported_at` is at least each feature's delay before the event. Events must be observed in
+/// time order; labels can be given at any time (all at once for a training set, one by one when
+/// live) and take effect only once they were known.
+public struct EntityProfiles: Sendable {
+    private var slots: [Slot]
+
+    init(_ plans: [AggregatePlan]) {
+        slots = plans.map(Slot.init)
+    }
+
+    /// The value of every aggregate feature for `parsed`, as of its time.
+    public mutating func values(for parsed: ParsedEvent) -> [Double] {
+        let now = parsed.event.occurredAt.millisecondsSinceEpoch
+        return slots.indices.map { slots[$0].value(for: parsed, now: now) }
+    }
+
+    /// Records an event (after its own vector was computed).
+    public mutating func observe(_ parsed: ParsedEvent) {
+        for index in slots.indices { slots[index].observe(parsed) }
+    }
+
+    /// Records a label version; it counts for events scored at or after its `reported_at` plus
+    /// each feature's delay.
+    public mutating func observe(_ label: Label) {
+        for index in slots.indices { slots[index].enqueue(label) }
+    }
+}
+
+/// An aggregate or fraud-rate feature, compiled.
+struct AggregatePlan: Sendable {
+    enum Measure: Sendable {
+        case count, sum, mean, distinctCount
+        case fraudRate(delay: Int64, priorRate: Double, priorWeight: Double)
+    }
+
+    var key: FieldReader
+    var field: FieldReader?
+    var measure: Measure
+    var window: Int64
+    var kinds: Set<String>?
+
+    init(_ feature: Feature, at: String) throws(RiskFeaturesError) {
+        guard let key = feature.key else { throw .missingField(field: "\(at).key") }
+        self.key = FieldReader(key)
+        guard let hours = feature.windowHours else { throw .missingField(field: "\(at).window_hours") }
+        guard hours > 0, hours.isFinite else {
+            throw .invalidValue(field: "\(at).window_hours", value: "\(hours)", reason: "must be a positive number of hours")
+        }
+        window = Int64((hours * 3_600_000).rounded())
+        if let kinds = feature.eventKinds {
+            for kind in kinds where EventKind(rawValue: kind) == nil {
+                throw .invalidValue(
+                    field: "\(at).event_kinds", value: "\"\(kind)\"", reason: "must be event kinds (\(EventKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            self.kinds = Set(kinds)
+        }
+        if feature.kind == .fraudRate {
+            let delay = feature.labelDelayHours ?? 0
+            let priorRate = feature.priorRate ?? 0.01, priorWeight = feature.priorWeight ?? 1
+            guard delay >= 0, delay.isFinite else {
+                throw .invalidValue(field: "\(at).label_delay_hours", value: "\(delay)", reason: "must be zero or more hours")
+            }
+            guard (0...1).contains(priorRate) else {
+                throw .invalidValue(field: "\(at).prior_rate", value: "\(priorRate)", reason: "must be between 0 and 1")
+            }
+            guard priorWeight > 0, priorWeight.isFinite else {
+                throw .invalidValue(field: "\(at).prior_weight", value: "\(priorWeight)", reason: "must be positive")
+            }
+            measure = .fraudRate(delay: Int64((delay * 3_600_000).rounded()), priorRate: priorRate, priorWeight: priorWeight)
+            return
+        }
+        guard let function = feature.function else { throw .missingField(field: "\(at).function") }
+        switch function {
+        case .count: measure = .count
+        case .sum: measure = .sum
+        case .mean: measure = .mean
+        case .distinctCount: measure = .distinctCount
+        }
+        if function != .count {
+            guard let field = feature.field else { throw .missingField(field: "\(at).field") }
+            self.field = FieldReader(field)
+        }
+    }
+}
+
+/// One aggregate's state.
+private struct Slot: Sendable {
+    struct Entry: Sendable {
+        var time: Int64
+        var value: Double
+        var token: String?
+        var eventId: String
+    }
+
+    struct Window: Sendable {
+        var entries = Deque<Entry>()
+        var count = 0
+        var sum = 0.0
+        var distinct: [String: Int] = [:]
+        var fraud = 0
+        var genuine = 0
+    }
+
+    /// A label version once known: which event, what, and when it was reported.
+    struct Known: Sendable {
+        var fraud: Bool
+        var reportedAt: Int64
+    }
+
+    let plan: AggregatePlan
+    var windows: [String: Window] = [:]
+    /// Events in some window: their key (fraud rate only).
+    var members: [String: String] = [:]
+    /// The label version in effect per event in a window.
+    var outcomes: [String: Known] = [:]
+    /// Label versions not yet known, ordered by the time they become known.
+    var pending = Deque<Label>()
+
+    init(_ plan: AggregatePlan) {
+        self.plan = plan
+    }
+
+    mutating func enqueue(_ label: Label) {
+        guard case .fraudRate = plan.measure else { return }
+        // Keep `pending` ordered by report time; labels usually arrive in order.
+        var index = pending.endIndex
+        while index > pending.startIndex, pending[index - 1].reportedAt > label.reportedAt { index -= 1 }
+        pending.insert(label, at: index)
+    }
+
+    mutating func value(for parsed: ParsedEvent, now: Int64) -> Double {
+        guard let key = Self.key(plan.key.read(parsed)) else {
+            if case .fraudRate(_, let priorRate, _) = plan.measure { return priorRate }
+            return 0
+        }
+        if case .fraudRate(let delay, _, _) = plan.measure {
+            while let next = pending.first, next.reportedAt.millisecondsSinceEpoch <= now - delay {
+                pending.removeFirst()
+                apply(next)
+            }
+        }
+        expire(key: key, now: now)
+        guard let window = windows[key] else {
+            if case .fraudRate(_, let priorRate, _) = plan.measure { return priorRate }
+            return 0
+        }
+        switch plan.measure {
+        case .count: return Double(window.count)
+        case .sum: return window.sum
+        case .mean: return window.count == 0 ? 0 : window.sum / Double(window.count)
+        case .distinctCount: return Double(window.distinct.count)
+        case .fraudRate(_, let priorRate, let priorWeight):
+            return (Double(window.fraud) + priorWeight * priorRate) / (Double(window.fraud + window.genuine) + priorWeight)
+        }
+    }
+
+    mutating func observe(_ parsed: ParsedEvent) {
+        if let kinds = plan.kinds, !kinds.contains(parsed.event.kind.rawValue) { return }
+        guard let key = Self.key(plan.key.read(parsed)) else { return }
+        var entry = Entry(time: parsed.event.occurredAt.millisecondsSinceEpoch, value: 0, token: nil, eventId: parsed.event.id)
+        switch plan.measure {
+        case .sum, .mean:
+            guard let value = plan.field.flatMap({ FeatureExtractor.number($0.read(parsed)) }) else { return }
+            entry.value = value
+        case .distinctCount:
+            guard let token = plan.field.flatMap({ Self.key($0.read(parsed)) }) else { return }
+            entry.token = token
+        case .count, .fraudRate:
+            break
+        }
+        var window = windows[key, default: Window()]
+        window.entries.append(entry)
+        window.count += 1
+        window.sum += entry.value
+        if let token = entry.token { window.distinct[token, default: 0] += 1 }
+        windows[key] = window
+        if case .fraudRate = plan.measure { members[entry.eventId] = key }
+    }
+
+    /// A label version becomes known: it replaces an older version of the same event.
+    private mutating func apply(_ label: Label) {
+        guard let key = members[label.eventId] else { return }
+        let reported = label.reportedAt.millisecondsSinceEpoch
+        if let previous = outcomes[label.eventId] {
+            guard reported >= previous.reportedAt else { return }
+            windows[key]?.adjust(fraud: previous.fraud, by: -1)
+        }
+        outcomes[label.eventId] = Known(fraud: label.outcome == .fraud, reportedAt: reported)
+        windows[key]?.adjust(fraud: label.outcome == .fraud, by: 1)
+    }
+
+    /// Drops entries older than the window.
+    private mutating func expire(key: String, now: Int64) {
+        guard var window = windows[key], let first = window.entries.first, first.time < now - plan.window else { return }
+        while let entry = window.entries.first, entry.time < now - plan.window {
+            window.entries.removeFirst()
+            window.count -= 1
+            window.sum -= entry.value
+            if let token = entry.token {
+                window.distinct[token]! -= 1
+                if window.distinct[token] == 0 { window.distinct.removeValue(forKey: token) }
+            }
+            if case .fraudRate = plan.measure {
+                members.removeValue(forKey: entry.eventId)
+                if let known = outcomes.removeValue(forKey: entry.eventId) { window.adjust(fraud: known.fraud, by: -1) }
+            }
+        }
+        // A running sum drifts with rounding; an empty window starts again from zero.
+        if window.entries.isEmpty { window.sum = 0 }
+        windows[key] = window
+    }
+
+    static func key(_ value: FieldValue) -> String? {
+        switch value {
+        case .string(let text): text
+        case .number(let number): FeatureExtractor.Discrete.text(number)
+        case .bool(let flag): flag ? "true" : "false"
+        case .time(let time): time.rfc3339
+        default: nil
+        }
+    }
+}
+
+extension Slot.Window {
+    mutating func adjust(fraud: Bool, by delta: Int) {
+        if fraud { self.fraud += delta } else { genuine += delta }
+    }
+}

@@ -1,0 +1,261 @@
+import Foundation
+
+extension FeatureExtractor {
+    /// One feature, compiled.
+    enum Plan: Sendable {
+        /// Columns `offset` (the value) and `offset + 1` (unknown).
+        case numeric(FieldReader, offset: Int, NumericTransform)
+        /// One column per level from `offset`.
+        case discrete(Discrete, offset: Int)
+        /// One column per combination; a part's level times its stride, summed.
+        case cross([CrossPart], offset: Int)
+        /// One column, the value of aggregate `slot`.
+        case aggregate(slot: Int, offset: Int, NumericTransform)
+    }
+
+    struct CrossPart: Sendable {
+        /// Index in `spec.features` (and in the per-event level table).
+        var feature: Int
+        var discrete: Discrete
+        var stride: Int
+    }
+
+    /// Clip, then transform.
+    struct NumericTransform: Sendable {
+        var low = -Double.infinity
+        var high = Double.infinity
+        var transform: Feature.Transform = .none
+        var mean = 0.0
+        var scale = 1.0
+
+        @inline(__always)
+        func apply(_ value: Double) -> Double {
+            let clipped = min(max(value, low), high)
+            switch transform {
+            case .none: return clipped
+            case .log1p: return clipped < 0 ? -Foundation.log1p(-clipped) : Foundation.log1p(clipped)
+            case .standardize: return (clipped - mean) / scale
+            }
+        }
+    }
+
+    /// A feature with a finite set of levels.
+    enum Discrete: Sendable {
+        case boolean(FieldReader)
+        case categorical(FieldReader, index: [String: Int], vocabulary: [String])
+        case hashed(FieldReader, buckets: Int)
+        /// Upper bounds of the buckets in milliseconds.
+        case timeSince(FieldReader, boundaries: [Int64], labels: [String])
+        case hourOfDay
+        case dayOfWeek
+        case night(from: Int, to: Int)
+        case contains(FieldReader, value: String)
+
+        static let weekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+        var levels: [String] {
+            switch self {
+            case .boolean, .contains: ["true", "false", "unknown"]
+            case .categorical(_, _, let vocabulary): vocabulary + ["<other>", "unknown"]
+            case .hashed(_, let buckets): (0..<buckets).map { "#\($0)" } + ["unknown"]
+            case .timeSince(_, _, let labels): labels + ["none", "unknown"]
+            case .hourOfDay: (0..<24).map { $0 < 10 ? "0\($0)" : "\($0)" }
+            case .dayOfWeek: Self.weekdays
+            case .night: ["true", "false"]
+            }
+        }
+
+        @inline(__always)
+        func level(_ parsed: ParsedEvent) -> Int {
+            switch self {
+            case .boolean(let reader):
+                switch reader.read(parsed) {
+                case .bool(let flag): return flag ? 0 : 1
+                case .number(let number) where number == 0 || number == 1: return number == 1 ? 0 : 1
+                default: return 2
+                }
+            case .categorical(let reader, let index, let vocabulary):
+                switch reader.read(parsed) {
+                case .string(let text): return index[text] ?? vocabulary.count
+                case .bool(let flag): return index[flag ? "true" : "false"] ?? vocabulary.count
+                case .number(let number): return index[Self.text(number)] ?? vocabulary.count
+                case .time(let time): return index[time.rfc3339] ?? vocabulary.count
+                default: return vocabulary.count + 1
+                }
+            case .hashed(let reader, let buckets):
+                let text: String
+                switch reader.read(parsed) {
+                case .string(let value): text = value
+                case .number(let number): text = Self.text(number)
+                case .bool(let flag): text = flag ? "true" : "false"
+                case .time(let time): text = time.rfc3339
+                default: return buckets
+                }
+                return Int(FNV1a.hash(text) % UInt64(buckets))
+            case .timeSince(let reader, let boundaries, _):
+                switch reader.read(parsed) {
+                case .time(let then):
+                    let age = parsed.event.occurredAt.millisecondsSinceEpoch - then.millisecondsSinceEpoch
+                    // A change after the event cannot have been known at its time: unknown, not recent.
+                    guard age >= 0 else { return boundaries.count + 2 }
+                    return boundaries.firstIndex { age < $0 } ?? boundaries.count
+                case .null: return boundaries.count + 1
+                default: return boundaries.count + 2
+                }
+            case .hourOfDay:
+                return parsed.event.occurredAt.hourUTC
+            case .dayOfWeek:
+                return parsed.event.occurredAt.isoWeekdayUTC - 1
+            case .night(let from, let to):
+                let hour = parsed.event.occurredAt.hourUTC
+                let inside = from <= to ? (from <= hour && hour < to) : (hour >= from || hour < to)
+                return inside ? 0 : 1
+            case .contains(let reader, let value):
+                switch reader.read(parsed) {
+                case .strings(let list): return list.contains(value) ? 0 : 1
+                case .string(let text): return text == value ? 0 : 1
+                default: return 2
+                }
+            }
+        }
+
+        /// Whole numbers without a fraction, so `3` matches the vocabulary word "3".
+        static func text(_ number: Double) -> String {
+            number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+        }
+    }
+
+    static func compile(
+        _ feature: Feature, at: String, offset: Int, discreteByName: [String: (index: Int, discrete: Discrete)], aggregateSlot: Int
+    ) throws(RiskFeaturesError) -> Plan {
+        func source() throws(RiskFeaturesError) -> FieldReader {
+            guard let source = feature.source else { throw .missingField(field: "\(at).source") }
+            guard !source.isEmpty, !source.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) else {
+                throw .invalidValue(field: "\(at).source", value: "\"\(source)\"", reason: "must be a dotted path like telco.sim_swap.latest_change")
+            }
+            return FieldReader(source)
+        }
+        func notUsed(_ members: [(String, Bool)]) throws(RiskFeaturesError) {
+            for (name, present) in members where present {
+                throw .invalidValue(field: "\(at).\(name)", value: "", reason: "does not apply to a \(feature.kind.rawValue) feature")
+            }
+        }
+        let numericMembers = [("transform", feature.transform != nil), ("clip", feature.clip != nil), ("statistics", feature.statistics != nil)]
+        switch feature.kind {
+        case .numeric:
+            return .numeric(try source(), offset: offset, try numericTransform(feature, at: at))
+        case .boolean:
+            try notUsed(numericMembers)
+            return .discrete(.boolean(try source()), offset: offset)
+        case .categorical:
+            try notUsed(numericMembers)
+            guard let vocabulary = feature.vocabulary else { throw .missingField(field: "\(at).vocabulary") }
+            guard !vocabulary.isEmpty, Set(vocabulary).count == vocabulary.count else {
+                throw .invalidValue(field: "\(at).vocabulary", value: "\(vocabulary)", reason: "must be a non-empty list of distinct words")
+            }
+            let index = Dictionary(uniqueKeysWithValues: vocabulary.enumerated().map { ($1, $0) })
+            return .discrete(.categorical(try source(), index: index, vocabulary: vocabulary), offset: offset)
+        case .hashed:
+            try notUsed(numericMembers)
+            guard let buckets = feature.buckets else { throw .missingField(field: "\(at).buckets") }
+            guard (2...1_000_000).contains(buckets) else {
+                throw .invalidValue(field: "\(at).buckets", value: "\(buckets)", reason: "must be between 2 and 1,000,000")
+            }
+            return .discrete(.hashed(try source(), buckets: buckets), offset: offset)
+        case .timeSince:
+            try notUsed(numericMembers)
+            guard let hours = feature.bucketsHours else { throw .missingField(field: "\(at).buckets_hours") }
+            guard !hours.isEmpty, hours.allSatisfy({ $0 > 0 && $0.isFinite }), zip(hours, hours.dropFirst()).allSatisfy({ $0 < $1 }) else {
+                throw .invalidValue(field: "\(at).buckets_hours", value: "\(hours)", reason: "must be positive hours in increasing order")
+            }
+            let labels = hours.map { "<" + Self.duration($0) } + [">=" + Self.duration(hours.last!)]
+            let boundaries = hours.map { Int64(($0 * 3_600_000).rounded()) }
+            return .discrete(.timeSince(try source(), boundaries: boundaries, labels: labels), offset: offset)
+        case .hourOfDay:
+            try notUsed(numericMembers)
+            return .discrete(.hourOfDay, offset: offset)
+        case .dayOfWeek:
+            try notUsed(numericMembers)
+            return .discrete(.dayOfWeek, offset: offset)
+        case .night:
+            try notUsed(numericMembers)
+            let from = feature.fromHour ?? 0, to = feature.toHour ?? 6
+            guard (0...23).contains(from), (0...24).contains(to), from != to else {
+                throw .invalidValue(field: "\(at).from_hour", value: "\(from)–\(to)", reason: "hours must be 0–23 (to_hour up to 24) and differ")
+            }
+            return .discrete(.night(from: from, to: to), offset: offset)
+        case .contains:
+            try notUsed(numericMembers)
+            guard let value = feature.value else { throw .missingField(field: "\(at).value") }
+            return .discrete(.contains(try source(), value: value), offset: offset)
+        case .cross:
+            try notUsed(numericMembers)
+            guard let names = feature.of else { throw .missingField(field: "\(at).of") }
+            guard (2...3).contains(names.count), Set(names).count == names.count else {
+                throw .invalidValue(field: "\(at).of", value: "\(names)", reason: "a cross combines 2 or 3 different features")
+            }
+            var parts: [CrossPart] = []
+            for name in names {
+                guard let (index, discrete) = discreteByName[name] else {
+                    throw .invalidValue(
+                        field: "\(at).of", value: "\"\(name)\"",
+                        reason: "must name a discrete feature (boolean, categorical, hashed, time_since, hour_of_day, day_of_week, night, contains) defined before the cross")
+                }
+                parts.append(CrossPart(feature: index, discrete: discrete, stride: 1))
+            }
+            var stride = 1
+            for position in parts.indices.reversed() {
+                parts[position].stride = stride
+                stride *= parts[position].discrete.levels.count
+            }
+            guard stride <= 10_000 else {
+                throw .invalidValue(field: "\(at).of", value: "\(names)", reason: "the cross would have \(stride) columns; keep it under 10,000")
+            }
+            return .cross(parts, offset: offset)
+        case .aggregate, .fraudRate:
+            return .aggregate(slot: aggregateSlot, offset: offset, try numericTransform(feature, at: at))
+        }
+    }
+
+    static func numericTransform(_ feature: Feature, at: String) throws(RiskFeaturesError) -> NumericTransform {
+        var transform = NumericTransform()
+        if let clip = feature.clip {
+            guard clip.count == 2, clip[0] <= clip[1] else {
+                throw .invalidValue(field: "\(at).clip", value: "\(clip)", reason: "must be [low, high] with low ≤ high")
+            }
+            transform.low = clip[0]
+            transform.high = clip[1]
+        }
+        transform.transform = feature.transform ?? .none
+        if transform.transform == .standardize {
+            guard let statistics = feature.statistics else {
+                throw .missingField(field: "\(at).statistics")
+            }
+            guard statistics.standardDeviation > 0, statistics.mean.isFinite else {
+                throw .invalidValue(field: "\(at).statistics", value: "\(statistics.standardDeviation)", reason: "standard deviation must be positive")
+            }
+            transform.mean = statistics.mean
+            transform.scale = statistics.standardDeviation
+        }
+        return transform
+    }
+
+    /// `1h`, `72h`, `7d`, `30d`: whole days from a week up, else hours.
+    static func duration(_ hours: Double) -> String {
+        if hours >= 168, hours.truncatingRemainder(dividingBy: 24) == 0 { return "\(Int(hours / 24))d" }
+        return hours == hours.rounded() ? "\(Int(hours))h" : "\(hours)h"
+    }
+}
+
+/// 64-bit FNV-1a: a fixed hash, the same in every process and on every machine (Swift's
+/// `Hasher` is seeded per process, so it cannot bucket features).
+public enum FNV1a {
+    public static func hash(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
+}

@@ -1,0 +1,141 @@
+/// An event parsed once for feature extraction: the typed contract fields for fast access, and
+/// the JSON tree for fields outside the contract.
+public struct ParsedEvent: Sendable {
+    public var event: Event
+    /// The whole object; `nil` for events built in code, whose extra fields then read as missing.
+    public var json: JSONValue?
+
+    public init(event: Event, json: JSONValue? = nil) {
+        self.event = event
+        self.json = json
+    }
+
+    /// Parses and validates one JSON line.
+    public init(jsonLine bytes: some Collection<UInt8>) throws(RiskFeaturesError) {
+        let json = try JSONValue.parse(bytes)
+        event = try Event(json: json)
+        self.json = json
+    }
+}
+
+/// A value read from an event at a dotted path.
+enum FieldValue {
+    /// The field is absent: unknown.
+    case missing
+    /// The field is present and `null`: for a swap signal, "no swap in the monitored period".
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case strings([String])
+    case time(Timestamp)
+}
+
+/// A dotted path compiled once: contract fields are read from the typed event, anything else
+/// from the JSON tree.
+struct FieldReader: Sendable {
+    enum Known: String, Sendable, CaseIterable {
+        case id, kind, amount, currency, channel
+        case occurredAt = "occurred_at"
+        case customerId = "customer_id"
+        case payeeId = "payee.id"
+        case payeeNew = "payee.new"
+        case deviceId = "device.id"
+        case deviceNew = "device.new_for_customer"
+        case deviceOS = "device.os"
+        case deviceRooted = "device.rooted"
+        case ipCountry = "ip.country"
+        case ipHosting = "ip.hosting"
+        case otpChannel = "otp.channel"
+        case simSwap = "telco.sim_swap.latest_change"
+        case simSwapPeriod = "telco.sim_swap.monitored_period_days"
+        case deviceSwap = "telco.device_swap.latest_change"
+        case deviceSwapPeriod = "telco.device_swap.monitored_period_days"
+        case callForwarding = "telco.call_forwarding"
+        case roaming = "telco.roaming.roaming"
+        case roamingCountries = "telco.roaming.country_codes"
+        case roamingStatusTime = "telco.roaming.last_status_time"
+        case reachable = "telco.reachability.reachable"
+        case connectivity = "telco.reachability.connectivity"
+        case locationVerification = "telco.location_verification"
+        case foreignLocationUpdates = "telco.ss7.foreign_location_updates_24h"
+        case sriForSmRequests = "telco.ss7.sri_for_sm_requests_24h"
+    }
+
+    enum Path: Sendable {
+        case known(Known)
+        case json([String])
+    }
+
+    let path: Path
+
+    init(_ dotted: String) {
+        if let known = Known(rawValue: dotted) {
+            path = .known(known)
+        } else {
+            path = .json(dotted.split(separator: ".", omittingEmptySubsequences: false).map(String.init))
+        }
+    }
+
+    @inline(__always)
+    func read(_ parsed: ParsedEvent) -> FieldValue {
+        switch path {
+        case .known(let known): return Self.read(known, parsed.event)
+        case .json(let keys):
+            guard var current = parsed.json else { return .missing }
+            for key in keys {
+                guard case .object(let object) = current, let next = object[key] else { return .missing }
+                current = next
+            }
+            switch current {
+            case .null: return .null
+            case .bool(let flag): return .bool(flag)
+            case .number(let number): return .number(number)
+            case .string(let text): return Timestamp(rfc3339: text).map(FieldValue.time) ?? .string(text)
+            case .array(let elements):
+                return .strings(elements.compactMap { if case .string(let text) = $0 { text } else { nil } })
+            case .object: return .missing
+            }
+        }
+    }
+
+    private static func read(_ known: Known, _ e: Event) -> FieldValue {
+        func optional<T>(_ value: T?, _ wrap: (T) -> FieldValue) -> FieldValue { value.map(wrap) ?? .missing }
+        switch known {
+        case .id: return .string(e.id)
+        case .kind: return .string(e.kind.rawValue)
+        case .occurredAt: return .time(e.occurredAt)
+        case .customerId: return .string(e.customerId)
+        case .amount: return optional(e.amount, FieldValue.number)
+        case .currency: return optional(e.currency, FieldValue.string)
+        case .channel: return optional(e.channel?.rawValue, FieldValue.string)
+        case .payeeId: return optional(e.payee?.id, FieldValue.string)
+        case .payeeNew: return optional(e.payee?.new, FieldValue.bool)
+        case .deviceId: return optional(e.device?.id, FieldValue.string)
+        case .deviceNew: return optional(e.device?.newForCustomer, FieldValue.bool)
+        case .deviceOS: return optional(e.device?.os, FieldValue.string)
+        case .deviceRooted: return optional(e.device?.rooted, FieldValue.bool)
+        case .ipCountry: return optional(e.ip?.country, FieldValue.string)
+        case .ipHosting: return optional(e.ip?.hosting, FieldValue.bool)
+        case .otpChannel: return optional(e.otp?.channel?.rawValue, FieldValue.string)
+        case .simSwap: return swap(e.telco?.simSwap)
+        case .simSwapPeriod: return optional(e.telco?.simSwap?.monitoredPeriodDays) { .number(Double($0)) }
+        case .deviceSwap: return swap(e.telco?.deviceSwap)
+        case .deviceSwapPeriod: return optional(e.telco?.deviceSwap?.monitoredPeriodDays) { .number(Double($0)) }
+        case .callForwarding: return optional(e.telco?.callForwarding) { .strings($0.map(\.rawValue)) }
+        case .roaming: return optional(e.telco?.roaming?.roaming, FieldValue.bool)
+        case .roamingCountries: return optional(e.telco?.roaming?.countryCodes, FieldValue.strings)
+        case .roamingStatusTime: return optional(e.telco?.roaming?.lastStatusTime, FieldValue.time)
+        case .reachable: return optional(e.telco?.reachability?.reachable, FieldValue.bool)
+        case .connectivity: return optional(e.telco?.reachability?.connectivity) { .strings($0.map(\.rawValue)) }
+        case .locationVerification: return optional(e.telco?.locationVerification?.rawValue, FieldValue.string)
+        case .foreignLocationUpdates: return optional(e.telco?.ss7?.foreignLocationUpdates24h) { .number(Double($0)) }
+        case .sriForSmRequests: return optional(e.telco?.ss7?.sriForSmRequests24h) { .number(Double($0)) }
+        }
+    }
+
+    private static func swap(_ signal: SwapSignal?) -> FieldValue {
+        guard let signal else { return .missing }
+        return signal.latestChange.map(FieldValue.time) ?? .null
+    }
+}
