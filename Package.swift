@@ -59,7 +59,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "RiskFeaturesTests", dependencies: ["RiskFeatures"]),
+        .testTarget(name: "RiskFeaturesTests", dependencies: ["RiskFeatures", "RiskSimulator"]),
         .testTarget(name: "RiskModelsTests", dependencies: ["RiskModels", "RiskFeatures"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RiskStoreTests", dependencies: ["RiskStore", "RiskFeatures", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "RiskEngineTests", dependencies: ["RiskEngine", "RiskModels", "RiskFeatures"]),
