@@ -17,12 +17,13 @@ public struct EntityProfiles: Sendable {
 
     /// The value of every aggregate feature for `parsed`, as of its time.
     public mutating func values(for parsed: ParsedEvent) -> [Double] {
-        let now = parsed.event.occurredAt.millisecondsSinceEpoch
+        guard let now = parsed.time?.millisecondsSinceEpoch else { return slots.map(\.empty) }
         return slots.indices.map { slots[$0].value(for: parsed, now: now) }
     }
 
-    /// Records an event (after its own vector was computed).
+    /// Records an event (after its own vector was computed); a record without a time is not history.
     public mutating func observe(_ parsed: ParsedEvent) {
+        guard parsed.time != nil else { return }
         for index in slots.indices { slots[index].observe(parsed) }
     }
 
@@ -135,11 +136,14 @@ private struct Slot: Sendable {
         pending.insert(label, at: index)
     }
 
+    /// The value with no history: 0, or the prior for a fraud rate.
+    var empty: Double {
+        if case .fraudRate(_, let priorRate, _) = plan.measure { return priorRate }
+        return 0
+    }
+
     mutating func value(for parsed: ParsedEvent, now: Int64) -> Double {
-        guard let key = Self.key(plan.key.read(parsed)) else {
-            if case .fraudRate(_, let priorRate, _) = plan.measure { return priorRate }
-            return 0
-        }
+        guard let key = Self.key(plan.key.read(parsed)) else { return empty }
         if case .fraudRate(let delay, _, _) = plan.measure {
             while let next = pending.first, next.reportedAt.millisecondsSinceEpoch <= now - delay {
                 pending.removeFirst()
@@ -147,10 +151,7 @@ private struct Slot: Sendable {
             }
         }
         expire(key: key, now: now)
-        guard let window = windows[key] else {
-            if case .fraudRate(_, let priorRate, _) = plan.measure { return priorRate }
-            return 0
-        }
+        guard let window = windows[key] else { return empty }
         switch plan.measure {
         case .count: return Double(window.count)
         case .sum: return window.sum
@@ -162,9 +163,11 @@ private struct Slot: Sendable {
     }
 
     mutating func observe(_ parsed: ParsedEvent) {
-        if let kinds = plan.kinds, !kinds.contains(parsed.event.kind.rawValue) { return }
-        guard let key = Self.key(plan.key.read(parsed)) else { return }
-        var entry = Entry(time: parsed.event.occurredAt.millisecondsSinceEpoch, value: 0, token: nil, eventId: parsed.event.id)
+        if let kinds = plan.kinds {
+            guard let kind = Self.key(FieldReader.kind.read(parsed)), kinds.contains(kind) else { return }
+        }
+        guard let key = Self.key(plan.key.read(parsed)), let time = parsed.time else { return }
+        var entry = Entry(time: time.millisecondsSinceEpoch, value: 0, token: nil, eventId: parsed.id ?? "")
         switch plan.measure {
         case .sum, .mean:
             guard let value = plan.field.flatMap({ FeatureExtractor.number($0.read(parsed)) }) else { return }

@@ -52,6 +52,8 @@ extension FeatureExtractor {
         case contains(FieldReader, value: String)
 
         static let weekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        /// A clock feature of a record without a time: no column is set (and crosses with it neither).
+        static let noLevel = -1
 
         var levels: [String] {
             switch self {
@@ -95,7 +97,8 @@ extension FeatureExtractor {
             case .timeSince(let reader, let boundaries, _):
                 switch reader.read(parsed) {
                 case .time(let then):
-                    let age = parsed.event.occurredAt.millisecondsSinceEpoch - then.millisecondsSinceEpoch
+                    guard let now = parsed.time else { return boundaries.count + 2 }
+                    let age = now.millisecondsSinceEpoch - then.millisecondsSinceEpoch
                     // A change after the event cannot have been known at its time: unknown, not recent.
                     guard age >= 0 else { return boundaries.count + 2 }
                     return boundaries.firstIndex { age < $0 } ?? boundaries.count
@@ -103,11 +106,11 @@ extension FeatureExtractor {
                 default: return boundaries.count + 2
                 }
             case .hourOfDay:
-                return parsed.event.occurredAt.hourUTC
+                return parsed.time?.hourUTC ?? Self.noLevel
             case .dayOfWeek:
-                return parsed.event.occurredAt.isoWeekdayUTC - 1
+                return parsed.time.map { $0.isoWeekdayUTC - 1 } ?? Self.noLevel
             case .night(let from, let to):
-                let hour = parsed.event.occurredAt.hourUTC
+                guard let hour = parsed.time?.hourUTC else { return Self.noLevel }
                 let inside = from <= to ? (from <= hour && hour < to) : (hour >= from || hour < to)
                 return inside ? 0 : 1
             case .contains(let reader, let value):

@@ -92,7 +92,15 @@ public struct FeatureExtractor: Sendable {
     /// The training matrix of `events` (in time order) with point-in-time aggregates: each row
     /// sees only the events before it and the labels reported by its time (minus each feature's
     /// delay). Stateless columns are computed on all cores, history in one ordered pass.
-    public func matrix(_ events: [ParsedEvent], labels: [Label] = [], profiles: EntityProfiles? = nil) -> Matrix {
+    public func matrix(_ events: [ParsedEvent], labels: [Label] = []) -> Matrix {
+        var profiles = makeProfiles()
+        for label in labels { profiles.observe(label) }
+        return matrix(events, profiles: &profiles)
+    }
+
+    /// The matrix of the next `events` of a stream, continuing from `profiles` (which the caller
+    /// feeds with labels): a long file is processed in batches with one history.
+    public func matrix(_ events: [ParsedEvent], profiles: inout EntityProfiles) -> Matrix {
         let width = columns.count, count = events.count
         let chunkCount = max(1, min(64, count / 2048))
         let parts = Mutex<[[Double]?]>(Array(repeating: nil, count: chunkCount))
@@ -107,8 +115,6 @@ public struct FeatureExtractor: Sendable {
         values.reserveCapacity(count * width)
         for part in parts.withLock({ $0 }) { values += part! }
         if hasAggregates {
-            var profiles = profiles ?? makeProfiles()
-            for label in labels { profiles.observe(label) }
             for (row, event) in events.enumerated() {
                 let history = profiles.values(for: event)
                 for plan in plans {
@@ -136,11 +142,17 @@ public struct FeatureExtractor: Sendable {
             case .discrete(let discrete, let offset):
                 let level = discrete.level(parsed)
                 levels[index] = level
-                row[start + offset + level] = 1
+                if level >= 0 { row[start + offset + level] = 1 }
             case .cross(let parts, let offset):
                 var level = 0
-                for part in parts { level += levels[part.feature] * part.stride }
-                row[start + offset + level] = 1
+                for part in parts {
+                    guard levels[part.feature] >= 0 else {
+                        level = -1
+                        break
+                    }
+                    level += levels[part.feature] * part.stride
+                }
+                if level >= 0 { row[start + offset + level] = 1 }
             case .aggregate(let slot, let offset, let transform):
                 row[start + offset] = transform.apply(history[slot])
             }

@@ -1,20 +1,39 @@
-/// An event parsed once for feature extraction: the typed contract fields for fast access, and
-/// the JSON tree for fields outside the contract.
+/// A record parsed once for feature extraction.
+///
+/// For an event (ARCHITECTURE.md §5.1) it holds the typed contract fields for fast access and the
+/// JSON tree for fields outside the contract. Any other record (a CSV row, a card transaction)
+/// is read from its JSON tree alone: its time is its `occurred_at` member when that is RFC 3339,
+/// its id its `id` member.
 public struct ParsedEvent: Sendable {
-    public var event: Event
+    public var event: Event?
     /// The whole object; `nil` for events built in code, whose extra fields then read as missing.
     public var json: JSONValue?
+    /// When it happened: clock features, time-since features and aggregates need it.
+    public var time: Timestamp?
+    public var id: String?
 
     public init(event: Event, json: JSONValue? = nil) {
         self.event = event
         self.json = json
+        time = event.occurredAt
+        id = event.id
     }
 
-    /// Parses and validates one JSON line.
+    /// Parses and validates one event JSON line.
     public init(jsonLine bytes: some Collection<UInt8>) throws(RiskFeaturesError) {
         let json = try JSONValue.parse(bytes)
-        event = try Event(json: json)
+        self.init(event: try Event(json: json), json: json)
+    }
+
+    /// A record that is not (necessarily) an event.
+    public init(record json: JSONValue) {
         self.json = json
+        if case .string(let text)? = json[path: "occurred_at"] { time = Timestamp(rfc3339: text) }
+        switch json[path: "id"] {
+        case .string(let text)?: id = text
+        case .number(let number)?: id = FeatureExtractor.Discrete.text(number)
+        default: id = nil
+        }
     }
 }
 
@@ -62,40 +81,33 @@ struct FieldReader: Sendable {
         case sriForSmRequests = "telco.ss7.sri_for_sm_requests_24h"
     }
 
-    enum Path: Sendable {
-        case known(Known)
-        case json([String])
-    }
+    let known: Known?
+    let keys: [String]
 
-    let path: Path
+    /// The event kind, read by aggregates that count only some kinds.
+    static let kind = FieldReader("kind")
 
     init(_ dotted: String) {
-        if let known = Known(rawValue: dotted) {
-            path = .known(known)
-        } else {
-            path = .json(dotted.split(separator: ".", omittingEmptySubsequences: false).map(String.init))
-        }
+        known = Known(rawValue: dotted)
+        keys = dotted.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
     }
 
     @inline(__always)
     func read(_ parsed: ParsedEvent) -> FieldValue {
-        switch path {
-        case .known(let known): return Self.read(known, parsed.event)
-        case .json(let keys):
-            guard var current = parsed.json else { return .missing }
-            for key in keys {
-                guard case .object(let object) = current, let next = object[key] else { return .missing }
-                current = next
-            }
-            switch current {
-            case .null: return .null
-            case .bool(let flag): return .bool(flag)
-            case .number(let number): return .number(number)
-            case .string(let text): return Timestamp(rfc3339: text).map(FieldValue.time) ?? .string(text)
-            case .array(let elements):
-                return .strings(elements.compactMap { if case .string(let text) = $0 { text } else { nil } })
-            case .object: return .missing
-            }
+        if let known, let event = parsed.event { return Self.read(known, event) }
+        guard var current = parsed.json else { return .missing }
+        for key in keys {
+            guard case .object(let object) = current, let next = object[key] else { return .missing }
+            current = next
+        }
+        switch current {
+        case .null: return .null
+        case .bool(let flag): return .bool(flag)
+        case .number(let number): return .number(number)
+        case .string(let text): return Timestamp(rfc3339: text).map(FieldValue.time) ?? .string(text)
+        case .array(let elements):
+            return .strings(elements.compactMap { if case .string(let text) = $0 { text } else { nil } })
+        case .object: return .missing
         }
     }
 

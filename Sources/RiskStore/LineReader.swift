@@ -3,10 +3,10 @@ import Foundation
 /// Reads a file line by line in large chunks, numbering lines from 1.
 ///
 /// Lines end in LF; a CR before it is dropped. The last line need not end in LF.
-struct LineReader {
-    struct Line: Sendable {
-        var number: Int
-        var bytes: ArraySlice<UInt8>
+package struct LineReader {
+    package struct Line: Sendable {
+        package var number: Int
+        package var bytes: ArraySlice<UInt8>
     }
 
     private let handle: FileHandle
@@ -17,7 +17,7 @@ struct LineReader {
     private var atEnd = false
     private static let chunkSize = 4 << 20
 
-    init(path: String) throws(StoreError) {
+    package init(path: String) throws(StoreError) {
         self.path = path
         guard let handle = FileHandle(forReadingAtPath: path) else {
             let reason = FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file"
@@ -27,7 +27,7 @@ struct LineReader {
     }
 
     /// The next line (possibly empty), or `nil` at the end of the file.
-    mutating func next() throws(StoreError) -> Line? {
+    package mutating func next() throws(StoreError) -> Line? {
         while true {
             if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
                 var end = newline
@@ -67,5 +67,5 @@ struct LineReader {
         }
     }
 
-    func close() { try? handle.close() }
+    package func close() { try? handle.close() }
 }

@@ -113,15 +113,15 @@ extension Store {
 }
 
 /// Label records from a CSV or JSON-lines file, validated, with their line numbers.
-private struct LabelRecords {
+package struct LabelRecords {
     private var lines: LineReader?
     private var csv: CSVReader?
     private var columns: [String: Int] = [:]
     private var columnCount = 0
     private let path: String
-    private(set) var bytesRead = 0
+    package private(set) var bytesRead = 0
 
-    init(path: String) throws(StoreError) {
+    package init(path: String) throws(StoreError) {
         self.path = path
         if path.lowercased().hasSuffix(".csv") {
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -155,7 +155,7 @@ private struct LabelRecords {
         }
     }
 
-    mutating func next(accepted: IngestReport) throws(StoreError) -> (line: Int, label: Label)? {
+    package mutating func next(accepted: IngestReport) throws(StoreError) -> (line: Int, label: Label)? {
         if var reader = csv {
             defer { csv = reader }
             let record: CSVReader.Record?

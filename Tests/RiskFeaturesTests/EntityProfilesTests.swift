@@ -51,27 +51,27 @@ import Testing
 
     /// Straight from the definitions: look at every earlier event.
     static func bruteForce(_ index: Int, _ feature: Feature, labels: [Label]) -> Double {
-        let event = events[index].event
+        let event = events[index].event!
         let now = event.occurredAt.millisecondsSinceEpoch
         let window = Int64(feature.windowHours! * 3_600_000)
         let key = FieldReader(feature.key!)
         guard let own = EntityKey.of(key.read(events[index])) else { return feature.kind == .fraudRate ? feature.priorRate! : 0 }
         let earlier = events[..<index].filter { other in
-            EntityKey.of(key.read(other)) == own && other.event.occurredAt.millisecondsSinceEpoch >= now - window
-                && (feature.eventKinds.map { kinds in kinds.contains(other.event.kind.rawValue) } ?? true)
+            EntityKey.of(key.read(other)) == own && other.event!.occurredAt.millisecondsSinceEpoch >= now - window
+                && (feature.eventKinds.map { kinds in kinds.contains(other.event!.kind.rawValue) } ?? true)
         }
-        let numbers = earlier.compactMap { $0.event.amount }
+        let numbers = earlier.compactMap { $0.event!.amount }
         switch (feature.kind, feature.function) {
         case (.aggregate, .count?): return Double(earlier.count)
         case (.aggregate, .sum?): return numbers.reduce(0, +)
         case (.aggregate, .mean?): return numbers.isEmpty ? 0 : numbers.reduce(0, +) / Double(numbers.count)
-        case (.aggregate, .distinctCount?): return Double(Set(earlier.compactMap { $0.event.device?.id }).count)
+        case (.aggregate, .distinctCount?): return Double(Set(earlier.compactMap { $0.event!.device?.id }).count)
         default:
             let cutoff = now - Int64(feature.labelDelayHours! * 3_600_000)
             var fraud = 0.0, genuine = 0.0
             for member in earlier {
                 // The latest version known at the cutoff; equal times go to the later one.
-                let known = labels.filter { $0.eventId == member.event.id && $0.reportedAt.millisecondsSinceEpoch <= cutoff }
+                let known = labels.filter { $0.eventId == member.event!.id && $0.reportedAt.millisecondsSinceEpoch <= cutoff }
                 guard let label = known.max(by: { $0.reportedAt <= $1.reportedAt }) else { continue }
                 if label.outcome == Outcome.fraud { fraud += 1 } else { genuine += 1 }
             }
@@ -101,7 +101,7 @@ import Testing
         var nextLabel = 0
         for (index, event) in Self.events.enumerated() {
             // Live: a label is handed over only once it has been reported.
-            while nextLabel < labels.count, labels[nextLabel].reportedAt <= event.event.occurredAt {
+            while nextLabel < labels.count, labels[nextLabel].reportedAt <= event.event!.occurredAt {
                 profiles.observe(labels[nextLabel])
                 nextLabel += 1
             }
@@ -113,12 +113,12 @@ import Testing
     @Test func laterEventsAndLaterLabelsChangeNoEarlierRow() throws {
         let cut = Self.events.count / 2
         let past = Array(Self.events[..<cut])
-        let cutoff = past.last!.event.occurredAt
+        let cutoff = past.last!.event!.occurredAt
         let knownThen = Self.simulation.labels.filter { $0.reportedAt <= cutoff }
         let before = Self.extractor.matrix(past, labels: knownThen)
         // The future: every later event, every label (including versions that overturn earlier
         // ones), and a burst of fraud labels on the past's events, all reported after the cut.
-        let overturned = past.map { Label(eventId: $0.event.id, outcome: .fraud, reportedAt: cutoff.adding(hours: 1), source: "analyst") }
+        let overturned = past.map { Label(eventId: $0.event!.id, outcome: .fraud, reportedAt: cutoff.adding(hours: 1), source: "analyst") }
         let after = Self.extractor.matrix(Self.events, labels: Self.simulation.labels + overturned)
         #expect(Array(after.values.prefix(before.values.count)) == before.values)
     }

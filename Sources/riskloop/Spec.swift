@@ -1,0 +1,191 @@
+import ArgumentParser
+import Foundation
+import RiskEngine
+import RiskFeatures
+
+extension RiskLoop {
+    struct Spec: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a feature spec, or propose one from data.",
+            subcommands: [Check.self, Infer.self])
+    }
+}
+
+extension RiskLoop.Spec {
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate a feature spec and print its expanded columns.",
+            discussion: """
+                Prints every column the spec expands to, in order, with the feature it comes from, \
+                and the spec's SHA-256 (the identity models record). A bad spec stops with an error \
+                naming the member at fault, e.g. features[4].buckets_hours.
+                """)
+
+        @Argument(help: ArgumentHelp("The spec (JSON).", valueName: "spec.json"))
+        var spec: String
+
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let extractor = try CLIError.mapping { try SpecFile.read(spec) }
+            if output.json {
+                try output.printJSON(SpecSummary(extractor))
+                return
+            }
+            print("\(spec): \(extractor.spec.name) v\(extractor.spec.version), \(extractor.spec.features.count) features, \(extractor.columns.count) columns")
+            print("sha256 \(extractor.spec.sha256)")
+            for (column, name) in extractor.columns.enumerated() {
+                let feature = extractor.spec.features[extractor.featureOfColumn[column]]
+                print(String(format: "%5d  ", column) + name.padding(toLength: max(48, name.count), withPad: " ", startingAt: 0) + "  " + feature.kind.rawValue)
+            }
+        }
+    }
+
+    struct Infer: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Propose a feature spec from a CSV or JSON-lines file.",
+            discussion: """
+                Walks every field (nested objects as dotted paths) and proposes: boolean for \
+                true/false or 0/1, numeric for numbers (log1p when non-negative and past 100), \
+                categorical for up to 20 distinct strings, hashed for more, time_since for RFC 3339 \
+                times (hour_of_day and night for occurred_at), and one contains feature per value of \
+                a list. Identifiers and always-null fields are skipped (listed on standard error). \
+                Crosses and aggregates are for you to add. The spec goes to standard output or --out.
+                """)
+
+        @Argument(help: ArgumentHelp("Sample data.", valueName: "data.csv|data.jsonl"))
+        var data: String
+
+        @Option(help: "How many records to look at.")
+        var sample = 10_000
+
+        @Option(help: "The spec's name.")
+        var name = "inferred"
+
+        @Option(help: ArgumentHelp("Write the spec here.", valueName: "spec.json"))
+        var out: String?
+
+        func run() throws {
+            var records: [JSONValue] = []
+            try CLIError.mapping {
+                try RecordFile.forEachBatch(data, mode: .records, batchSize: min(sample, RecordFile.defaultBatchSize)) { batch in
+                    records += batch.prefix(sample - records.count).compactMap(\.json)
+                }
+            }
+            let (spec, skipped) = FeatureSpec.infer(from: records, name: name)
+            for field in skipped { FileHandle.standardError.write(Data("skipped \(field.path): \(field.reason)\n".utf8)) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let json = try encoder.encode(spec) + Data("\n".utf8)
+            if let out {
+                do {
+                    try json.write(to: URL(filePath: out))
+                } catch {
+                    throw CLIError.fail("cannot write \(out): \(error)", status: CLIError.cannotWrite)
+                }
+            } else {
+                FileHandle.standardOutput.write(json)
+            }
+        }
+    }
+}
+
+extension RiskLoop {
+    struct Features: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Turn events into feature vectors, written as CSV with a header.",
+            discussion: """
+                Reads events (JSON lines, in time order) and writes one row per event with the \
+                spec's columns, as the model would see it: aggregates use only earlier events, and \
+                fraud rates only the --labels versions reported by each event's time minus the \
+                feature's delay. With --records, lines are any JSON objects (and a .csv file is read \
+                as records): fields are found by the spec's dotted paths.
+                """)
+
+        @Option(help: ArgumentHelp("The feature spec.", valueName: "spec.json"))
+        var spec: String
+
+        @Argument(help: ArgumentHelp("Events (.jsonl) or records (.jsonl, .csv).", valueName: "file"))
+        var file: String
+
+        @Option(help: ArgumentHelp("Label versions (.csv or .jsonl) for fraud-rate features.", valueName: "file"))
+        var labels: String?
+
+        @Flag(help: "Read any JSON objects or CSV rows instead of validated events.")
+        var records = false
+
+        @Option(help: ArgumentHelp("Write here instead of standard output.", valueName: "path"))
+        var out: String?
+
+        func run() throws {
+            let extractor = try CLIError.mapping { try SpecFile.read(spec) }
+            let knownLabels = try labels.map { path in try CLIError.mapping { try RecordFile.labels(path) } } ?? []
+            var profiles = extractor.makeProfiles()
+            for label in knownLabels { profiles.observe(label) }
+            let sink: FileHandle
+            if let out {
+                guard FileManager.default.createFile(atPath: out, contents: nil), let handle = FileHandle(forWritingAtPath: out) else {
+                    throw CLIError.fail("cannot write \(out)", status: CLIError.cannotWrite)
+                }
+                sink = handle
+            } else {
+                sink = FileHandle.standardOutput
+            }
+            defer { if out != nil { try? sink.close() } }
+            sink.write(Data((extractor.columns.map(CSVReader.escape).joined(separator: ",") + "\n").utf8))
+            let mode: RecordFile.Mode = records || file.lowercased().hasSuffix(".csv") ? .records : .events
+            try CLIError.mapping {
+                try RecordFile.forEachBatch(file, mode: mode) { batch in
+                    let matrix = extractor.matrix(batch, profiles: &profiles)
+                    sink.write(Data(FeatureCSV.rows(matrix).utf8))
+                }
+            }
+        }
+    }
+}
+
+/// Reading a spec file and compiling it.
+enum SpecFile {
+    static func read(_ path: String) throws(EngineError) -> FeatureExtractor {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .cannotRead(path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
+        }
+        do {
+            return try FeatureExtractor(spec: try FeatureSpec.decode(from: data))
+        } catch {
+            throw .badInput(file: path, line: nil, column: error.field, reason: error.reason)
+        }
+    }
+}
+
+/// What `spec check --json` prints.
+struct SpecSummary: Encodable {
+    var name: String
+    var version: Int
+    var sha256: String
+    var columns: [String]
+
+    init(_ extractor: FeatureExtractor) {
+        name = extractor.spec.name
+        version = extractor.spec.version
+        sha256 = extractor.spec.sha256
+        columns = extractor.columns
+    }
+}
+
+/// Matrix rows as CSV text: 0 and 1 written short, other numbers at full precision.
+enum FeatureCSV {
+    static func rows(_ matrix: Matrix) -> String {
+        var text = ""
+        text.reserveCapacity(matrix.values.count * 2)
+        for row in 0..<matrix.rows {
+            for column in 0..<matrix.columns {
+                if column > 0 { text += "," }
+                let value = matrix[row, column]
+                text += value == 0 ? "0" : value == 1 ? "1" : "\(value)"
+            }
+            text += "\n"
+        }
+        return text
+    }
+}
