@@ -16,6 +16,8 @@ public struct LabelledTable: Sendable {
     public var times: [Timestamp]?
     /// SHA-256 of the file's bytes.
     public var fileSHA256: String
+    /// The feature spec that produced the columns, when the rows came from events.
+    public var featureSpec: JSONValue? = nil
 
     /// Which columns play which part.
     public struct Roles: Sendable {

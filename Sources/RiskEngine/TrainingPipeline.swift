@@ -101,7 +101,7 @@ public struct TrainingPipeline: Sendable {
                 converged: report?.converged, finalGradientMax: report?.finalGradientMax, stopReason: report?.stopReason,
                 durationSeconds: Date().timeIntervalSince(started), holdoutRows: evaluationRows.count, calibrationRows: calibrationRows.count)
             return ModelArtifact(
-                algorithm: algorithm, createdAt: now, featureSpec: Self.columnSpec(table.columns), columns: table.columns,
+                algorithm: algorithm, createdAt: now, featureSpec: table.featureSpec ?? Self.columnSpec(table.columns), columns: table.columns,
                 logisticRegression: logisticModel, naiveBayes: naiveBayesModel, calibration: fittedCalibration,
                 hyperparameters: .init(
                     logisticRegression: algorithm == .logisticRegression ? logisticRegression : nil,
@@ -113,6 +113,15 @@ public struct TrainingPipeline: Sendable {
             throw .model(error)
         } catch {
             preconditionFailure("unexpected error \(error)")
+        }
+    }
+
+    /// Whether record `index` of `count` (at `time`) falls before the holdout: feature statistics
+    /// are fitted on those records only.
+    public func isTrainingRow(_ index: Int, of count: Int, at time: Timestamp?) -> Bool {
+        switch holdout {
+        case .fraction(let fraction): return index < count - Int((Double(count) * min(max(fraction, 0), 1)).rounded(.up))
+        case .after(let cutoff): return time.map { $0 < cutoff } ?? true
         }
     }
 

@@ -30,9 +30,15 @@ extension RiskLoop {
         @Option(help: ArgumentHelp("Write here instead of standard output.", valueName: "path"))
         var out: String?
 
+        @Option(help: ArgumentHelp("For a model with fraud-rate features: label versions known so far.", valueName: "file"))
+        var labels: String?
+
+        @Flag(help: "For a model trained with a spec: read any JSON objects instead of validated events.")
+        var records = false
+
         func run() throws {
             let artifact = try CLIError.mapping { try ModelFile.read(model) }
-            let table = try CLIError.mapping { try LabelledTable.read(file, roles: .init(features: artifact.columns)) }
+            let table = try CLIError.mapping { try ModelInput.read(file, for: artifact, labels: nil, history: labels, records: records) }
             let probabilities = artifact.probabilities(table.features)
             var text = format == .csv ? "probability\n" : ""
             text.reserveCapacity(probabilities.count * 24)
@@ -66,8 +72,8 @@ extension RiskLoop {
         @Argument(help: ArgumentHelp("Labelled rows.", valueName: "file"))
         var file: String
 
-        @Option(help: ArgumentHelp("The label column.", valueName: "column"))
-        var label: String
+        @Option(help: ArgumentHelp("The label column (or, with a spec model, field).", valueName: "column"))
+        var label: String?
 
         @Option(help: ArgumentHelp("A column of sample weights.", valueName: "column"))
         var weight: String?
@@ -80,10 +86,21 @@ extension RiskLoop {
 
         @OptionGroup var output: OutputOptions
 
+        @Option(help: ArgumentHelp("For a model trained with a spec: label versions (each event's latest is its label).", valueName: "file"))
+        var labels: String?
+
+        @Flag(help: "For a model trained with a spec: read any JSON objects instead of validated events.")
+        var records = false
+
+        func validate() throws {
+            guard (label == nil) != (labels == nil) else { throw ValidationError("give either --label COLUMN or --labels FILE") }
+        }
+
         func run() throws {
             let artifact = try CLIError.mapping { try ModelFile.read(model) }
-            let roles = LabelledTable.Roles(label: label, weight: weight, features: artifact.columns)
-            let table = try CLIError.mapping { try LabelledTable.read(file, roles: roles) }
+            let table = try CLIError.mapping {
+                try ModelInput.read(file, for: artifact, labels: label.map { .field($0) } ?? labels.map { .file($0) }, weight: weight, records: records)
+            }
             let metrics = Metrics.evaluate(
                 labels: table.labels!, probabilities: artifact.probabilities(table.features), weights: table.weights,
                 thresholds: threshold, topK: topK)
@@ -94,5 +111,29 @@ extension RiskLoop {
                 print(metrics.rendered(indent: "  "))
             }
         }
+    }
+}
+
+/// The rows a model reads from a file: its columns from a table, or its spec applied to events.
+enum ModelInput {
+    static func read(
+        _ path: String, for artifact: ModelArtifact, labels: SpecTable.LabelSource?, history: String? = nil, weight: String? = nil,
+        records: Bool
+    ) throws(EngineError) -> LabelledTable {
+        if let spec = SpecTable.spec(of: artifact) {
+            let mode: RecordFile.Mode = records || path.lowercased().hasSuffix(".csv") ? .records : .events
+            let table = try SpecTable.read(path, spec: spec, mode: mode, labels: labels, history: history).table
+            guard table.columns == artifact.columns else {
+                throw .invalidOptions(option: "--model", reason: "the model's spec expands to other columns than the model has")
+            }
+            return table
+        }
+        var label: String? = nil
+        switch labels {
+        case .field(let name)?: label = name
+        case .file?: throw .invalidOptions(option: "--labels", reason: "this model reads a table; name its label column with --label")
+        case nil: break
+        }
+        return try LabelledTable.read(path, roles: .init(label: label, weight: weight, features: artifact.columns))
     }
 }

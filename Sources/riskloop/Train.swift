@@ -11,7 +11,16 @@ extension RiskLoop {
             discussion: """
                 Reads --data (CSV with a header, or JSON lines of flat objects). --label names the \
                 0/1 (true/false, fraud/genuine) column; every other column is a numeric feature \
-                unless named by --weight, --time-column or --ignore. Rows are taken in time order: \
+                unless named by --weight, --time-column or --ignore.
+
+                With --spec, --data holds events (JSON lines, in time order; --records for other \
+                objects or CSV rows) and the spec turns each into columns, aggregates and fraud \
+                rates point in time; labels come from --labels (each event's latest version; \
+                unlabelled events feed history but are not trained on) or from a --label field. \
+                Standardised features learn their statistics from the training rows only, and the \
+                model records the fitted spec.
+
+                Rows are taken in time order: \
                 the holdout is the last --holdout-fraction of them, or every row at or after \
                 --holdout-after (which needs --time-column). With --calibration, the earlier half \
                 of the holdout fits the calibration and the later half is evaluated.
@@ -37,8 +46,17 @@ extension RiskLoop {
         @Option(help: ArgumentHelp("Training data: .csv with a header, or .jsonl of flat objects.", valueName: "file"))
         var data: String
 
-        @Option(help: ArgumentHelp("The label column (1/0, true/false or fraud/genuine).", valueName: "column"))
-        var label: String
+        @Option(help: ArgumentHelp("The label column or field (1/0, true/false or fraud/genuine).", valueName: "column"))
+        var label: String?
+
+        @Option(help: ArgumentHelp("Event data: the feature spec that turns each event into columns.", valueName: "spec.json"))
+        var spec: String?
+
+        @Option(help: ArgumentHelp("With --spec: label versions (.csv or .jsonl); each event's latest one is its label.", valueName: "file"))
+        var labels: String?
+
+        @Flag(help: "With --spec: read any JSON objects instead of validated events.")
+        var records = false
 
         @Option(help: ArgumentHelp("A column of non-negative sample weights.", valueName: "column"))
         var weight: String?
@@ -106,13 +124,19 @@ extension RiskLoop {
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
+            if spec == nil {
+                guard label != nil else { throw ValidationError("--label names the label column") }
+                if labels != nil || records { throw ValidationError("--labels and --records need --spec (event data)") }
+            } else if (label == nil) == (labels == nil) {
+                throw ValidationError("with --spec, give either --label FIELD or --labels FILE")
+            }
             if holdoutFraction != nil, holdoutAfter != nil {
                 throw ValidationError("--holdout-fraction and --holdout-after exclude each other")
             }
             if let holdoutAfter, Self.parseInstant(holdoutAfter) == nil {
                 throw ValidationError("--holdout-after: '\(holdoutAfter)' is not RFC 3339 or YYYY-MM-DD")
             }
-            if holdoutAfter != nil, timeColumn == nil { throw ValidationError("--holdout-after needs --time-column") }
+            if holdoutAfter != nil, timeColumn == nil, spec == nil { throw ValidationError("--holdout-after needs --time-column") }
             if let holdoutFraction, !(0..<1).contains(holdoutFraction) {
                 throw ValidationError("--holdout-fraction must be at least 0 and below 1")
             }
@@ -123,11 +147,22 @@ extension RiskLoop {
         }
 
         func run() throws {
-            let roles = LabelledTable.Roles(label: label, weight: weight, time: timeColumn, ignored: Set(ignore))
-            let table = try CLIError.mapping { try LabelledTable.read(data, roles: roles) }
             let warm = try warmStart.map { path in try CLIError.mapping { try ModelFile.read(path) } }
+            let pipeline = pipeline(warmStart: warm)
+            let table: LabelledTable
+            if let spec {
+                let extractor = try CLIError.mapping { try SpecFile.read(spec) }
+                let source: SpecTable.LabelSource = label.map { .field($0) } ?? .file(labels!)
+                let mode: RecordFile.Mode = records || data.lowercased().hasSuffix(".csv") ? .records : .events
+                table = try CLIError.mapping {
+                    try SpecTable.read(data, spec: extractor.spec, mode: mode, labels: source, pipeline: pipeline).table
+                }
+            } else {
+                let roles = LabelledTable.Roles(label: label, weight: weight, time: timeColumn, ignored: Set(ignore))
+                table = try CLIError.mapping { try LabelledTable.read(data, roles: roles) }
+            }
             let now = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
-            let artifact = try CLIError.mapping { try pipeline(warmStart: warm).train(table, now: now) }
+            let artifact = try CLIError.mapping { try pipeline.train(table, now: now) }
             try CLIError.mapping { try ModelFile.write(artifact, to: out) }
             if artifact.training.converged == false {
                 FileHandle.standardError.write(Data("""

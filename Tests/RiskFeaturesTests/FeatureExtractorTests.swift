@@ -160,3 +160,36 @@ import Testing
         #expect(changed.sha256 != first.sha256)
     }
 }
+
+@Suite struct SpecStatisticsAndRecordsTests {
+    @Test func standardisationStatisticsAreLearntFromTrainingRows() throws {
+        var amount = Feature(name: "amount_z", kind: .numeric, source: "amount")
+        amount.transform = .standardize
+        amount.clip = [0, 100]
+        let spec = FeatureSpec(name: "z", features: [amount])
+        #expect(throws: RiskFeaturesError.missingField(field: "features[0].statistics")) { try FeatureExtractor(spec: spec) }
+        // Amounts 10, 30, 500 (clipped to 100) and one missing: mean 140/3, population deviation by hand.
+        let events = try ["\"amount\":10", "\"amount\":30", "\"amount\":500", ""].map { try FeatureExtractorTests.event(FeatureExtractorTests.base($0)) }
+        let fitted = try spec.fittingStatistics(on: events)
+        let mean = 140.0 / 3
+        let deviation = (((10 - mean) * (10 - mean) + (30 - mean) * (30 - mean) + (100 - mean) * (100 - mean)) / 3).squareRoot()
+        let statistics = try #require(fitted.features[0].statistics)
+        #expect(abs(statistics.mean - mean) < 1e-12 && abs(statistics.standardDeviation - deviation) < 1e-12)
+        let extractor = try FeatureExtractor(spec: fitted)
+        #expect(abs(extractor.vector(events[1])[0] - (30 - mean) / deviation) < 1e-12)
+        #expect(throws: RiskFeaturesError.self) { try spec.fittingStatistics(on: [events[3]]) }
+    }
+
+    @Test func recordsThatAreNotEventsAreReadByPath() throws {
+        var night = Feature(name: "night", kind: .night)
+        night.toHour = 6
+        var mcc = Feature(name: "mcc", kind: .categorical, source: "merchant.mcc")
+        mcc.vocabulary = ["6012", "5411"]
+        let extractor = try FeatureExtractor(spec: FeatureSpec(name: "cards", features: [Feature(name: "amount", kind: .numeric, source: "amount"), night, mcc]))
+        let timed = ParsedEvent(record: try JSONValue.parse(Array(#"{"amount":12.5,"occurred_at":"2026-03-01T03:00:00Z","merchant":{"mcc":5411}}"#.utf8)))
+        #expect(FeatureExtractorTests.nonZero(extractor, extractor.vector(timed)) == ["amount": 12.5, "night=true": 1, "mcc=5411": 1])
+        // Without a time, clock features set no column at all (not "false").
+        let untimed = ParsedEvent(record: try JSONValue.parse(Array(#"{"amount":1}"#.utf8)))
+        #expect(FeatureExtractorTests.nonZero(extractor, extractor.vector(untimed)) == ["amount": 1, "mcc=unknown": 1])
+    }
+}

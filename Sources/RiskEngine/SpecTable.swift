@@ -1,0 +1,98 @@
+import Foundation
+import RiskFeatures
+import RiskModels
+
+/// Events (or records) turned into a labelled table by a feature spec: the path from event
+/// files to the trainers, and from event files to a model's scores.
+public enum SpecTable {
+    /// Where labels come from.
+    public enum LabelSource: Sendable {
+        /// A dotted path in each record (1/0, true/false, fraud/genuine).
+        case field(String)
+        /// A label file: each event's latest version in it.
+        case file(String)
+    }
+
+    /// Reads `path`, extracts the spec's features (aggregates in file order, fraud rates from the
+    /// label file's versions as they were known), and keeps the labelled rows.
+    ///
+    /// - Parameters:
+    ///   - history: a label file that only feeds fraud-rate features (when scoring).
+    ///   - pipeline: when training, the pipeline whose training rows (not its holdout) fit the
+    ///     statistics of `standardize` features; `nil` when scoring (the spec carries them).
+    public static func read(
+        _ path: String, spec: FeatureSpec, mode: RecordFile.Mode, labels: LabelSource?, history: String? = nil,
+        pipeline: TrainingPipeline? = nil
+    ) throws(EngineError) -> (table: LabelledTable, spec: FeatureSpec) {
+        var events: [ParsedEvent] = []
+        try RecordFile.forEachBatch(path, mode: mode) { batch in events += batch }
+        guard !events.isEmpty else { throw .badInput(file: path, line: nil, column: nil, reason: "the file has no records") }
+        var fitted = spec
+        do {
+            if let pipeline {
+                let training = events.indices.filter { pipeline.isTrainingRow($0, of: events.count, at: events[$0].time) }
+                fitted = try spec.fittingStatistics(on: training.map { events[$0] })
+            }
+        } catch {
+            throw .badInput(file: path, line: nil, column: error.field, reason: error.reason)
+        }
+        let extractor: FeatureExtractor
+        do {
+            extractor = try FeatureExtractor(spec: fitted)
+        } catch {
+            throw .invalidOptions(option: "--spec", reason: error.description)
+        }
+        var labelVersions: [Label] = []
+        if case .file(let labelPath)? = labels {
+            labelVersions = try RecordFile.labels(labelPath)
+        } else if let history {
+            labelVersions = try RecordFile.labels(history)
+        }
+        let matrix = extractor.matrix(events, labels: labelVersions)
+
+        var outcome: [Double?]
+        switch labels {
+        case nil:
+            outcome = Array(repeating: 0, count: events.count)
+        case .file:
+            var latest: [String: Label] = [:]
+            for label in labelVersions where latest[label.eventId].map({ $0.reportedAt <= label.reportedAt }) ?? true {
+                latest[label.eventId] = label
+            }
+            outcome = events.map { event in event.id.flatMap { latest[$0] }.map { $0.outcome == .fraud ? 1 : 0 } }
+        case .field(let field):
+            outcome = try events.enumerated().map { (index, event) throws(EngineError) in
+                switch event.json?[path: field] {
+                case .number(let number)? where number == 0 || number == 1: return number
+                case .bool(let flag)?: return flag ? 1 : 0
+                case .string("fraud")?: return 1
+                case .string("genuine")?: return 0
+                case nil, .null?: return nil
+                case let other?:
+                    throw .badInput(file: path, line: nil, column: field, reason: "record \(index + 1): label \(other) is not 1/0, true/false or fraud/genuine")
+                }
+            }
+        }
+        let kept = outcome.indices.filter { outcome[$0] != nil }
+        guard !kept.isEmpty else { throw .badInput(file: path, line: nil, column: nil, reason: "no record has a label") }
+        var values: [Double] = []
+        values.reserveCapacity(kept.count * matrix.columns)
+        for row in kept { values += matrix.values[(row * matrix.columns)..<((row + 1) * matrix.columns)] }
+        let times = kept.map { events[$0].time }
+        let data = FileManager.default.contents(atPath: path) ?? Data()
+        let table = LabelledTable(
+            file: path, columns: extractor.columns, features: Matrix(rows: kept.count, columns: matrix.columns, values: values),
+            labels: labels == nil ? nil : kept.map { outcome[$0]! }, weights: nil,
+            times: times.allSatisfy { $0 != nil } ? times.map { $0! } : nil, fileSHA256: ModelArtifact.sha256Hex(data),
+            featureSpec: fitted.jsonValue)
+        return (table, fitted)
+    }
+
+    /// The feature spec a model was trained with, when it was trained on events through one.
+    public static func spec(of artifact: ModelArtifact) -> FeatureSpec? {
+        guard case .string(FeatureSpec.currentFormat)? = artifact.featureSpec[path: "format"],
+            let data = try? JSONEncoder().encode(artifact.featureSpec)
+        else { return nil }
+        return try? FeatureSpec.decode(from: data)
+    }
+}
