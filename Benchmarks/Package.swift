@@ -37,6 +37,17 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "FeatureBenchmark",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "RiskFeatures", package: root),
+                .product(name: "RiskEngine", package: root),
+                .product(name: "RiskSimulator", package: root),
+            ],
+            path: "Benchmarks/FeatureBenchmark",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "TrainingComparison",
             dependencies: [.product(name: "RiskModels", package: root), .product(name: "RiskFeatures", package: root)],
             path: "Sources/TrainingComparison"

@@ -128,6 +128,13 @@ public struct FeatureExtractor: Sendable {
         return Matrix(rows: count, columns: width, values: values)
     }
 
+    /// Writes one event's stateless columns into `row` from `start`, aggregates read as for a
+    /// first event. `row` must hold zeros there: only the columns that are set are written.
+    /// The allocation-free path for callers that reuse a buffer.
+    public func fill(_ row: inout [Double], at start: Int, _ parsed: ParsedEvent) {
+        fill(&row, at: start, parsed, aggregates: aggregates.map { _ in 0 })
+    }
+
     /// Writes one event's columns into `row` starting at `start`.
     func fill(_ row: inout [Double], at start: Int, _ parsed: ParsedEvent, aggregates history: [Double]) {
         var levels = [Int](repeating: 0, count: plans.count)
