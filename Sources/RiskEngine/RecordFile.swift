@@ -8,13 +8,22 @@ import Synchronization
 public enum RecordFile {
     public enum Mode: Sendable {
         /// Every line must be an event (ARCHITECTURE.md §5.1); errors name the line and field.
+        /// The JSON trees are dropped after validation: fields outside the contract read as missing.
+        case typedEvents
+        /// Every line must be an event (ARCHITECTURE.md §5.1); errors name the line and field.
         case events
         /// Any JSON objects, or CSV rows (cells become numbers, true/false or strings; empty cells
         /// are missing). Times come from an `occurred_at` field.
         case records
     }
 
-    public static let defaultBatchSize = 20_000
+    /// Small enough that parsing the next batch overlaps well with work on this one.
+    public static let defaultBatchSize = 8_192
+
+    /// The mode that reads events for `extractor`: keeping each JSON tree only if it needs one.
+    public static func eventMode(for extractor: FeatureExtractor) -> Mode {
+        extractor.needsJSON ? .events : .typedEvents
+    }
 
     /// Calls `body` with each batch of parsed records, in file order.
     public static func forEachBatch(
@@ -34,6 +43,8 @@ public enum RecordFile {
             throw .cannotRead(path: path, reason: "\(error)")
         }
         defer { reader.close() }
+        // Pipelined: batch k+1 is parsed on the other cores while `body` works on batch k.
+        var pending: PendingParse? = nil
         while true {
             var batch: [LineReader.Line] = []
             do {
@@ -43,8 +54,29 @@ public enum RecordFile {
             } catch {
                 throw .cannotRead(path: path, reason: "\(error)")
             }
-            guard !batch.isEmpty else { return }
-            try body(try parse(batch, mode: mode, path: path))
+            let next = batch.isEmpty ? nil : PendingParse(batch, mode: mode, path: path)
+            if let pending { try body(try pending.wait()) }
+            guard let next else { return }
+            pending = next
+        }
+    }
+
+    /// A batch being parsed in the background.
+    private final class PendingParse: Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        private let result = Mutex<Result<[ParsedEvent], EngineError>?>(nil)
+
+        init(_ batch: [LineReader.Line], mode: Mode, path: String) {
+            DispatchQueue.global().async { [self] in
+                let outcome = Result { () throws(EngineError) in try RecordFile.parse(batch, mode: mode, path: path) }
+                result.withLock { $0 = outcome }
+                done.signal()
+            }
+        }
+
+        func wait() throws(EngineError) -> [ParsedEvent] {
+            done.wait()
+            return try result.withLock { $0 }!.get()
         }
     }
 
@@ -64,7 +96,7 @@ public enum RecordFile {
         }
     }
 
-    private static func parse(_ batch: [LineReader.Line], mode: Mode, path: String) throws(EngineError) -> [ParsedEvent] {
+    fileprivate static func parse(_ batch: [LineReader.Line], mode: Mode, path: String) throws(EngineError) -> [ParsedEvent] {
         let sliceCount = min(batch.count, ProcessInfo.processInfo.activeProcessorCount * 4)
         let results = Mutex<[Int: Result<[ParsedEvent], EngineError>]>([:])
         DispatchQueue.concurrentPerform(iterations: sliceCount) { slice in
@@ -76,6 +108,7 @@ public enum RecordFile {
                 do throws(RiskFeaturesError) {
                     switch mode {
                     case .events: parsed.append(try ParsedEvent(jsonLine: line.bytes))
+                    case .typedEvents: parsed.append(try ParsedEvent(jsonLine: line.bytes, keepingJSON: false))
                     case .records:
                         let json = try JSONValue.parse(line.bytes)
                         guard case .object = json else { throw .malformedJSON(reason: "expected a JSON object") }

@@ -25,7 +25,12 @@ public enum SpecTable {
         pipeline: TrainingPipeline? = nil
     ) throws(EngineError) -> (table: LabelledTable, spec: FeatureSpec) {
         var events: [ParsedEvent] = []
-        try RecordFile.forEachBatch(path, mode: mode) { batch in events += batch }
+        // Events keep their JSON trees only when a feature or the label field reads outside the contract.
+        var readMode = mode
+        if case .events = mode, (try? FeatureExtractor(spec: spec))?.needsJSON == false {
+            if case .field? = labels {} else { readMode = .typedEvents }
+        }
+        try RecordFile.forEachBatch(path, mode: readMode) { batch in events += batch }
         guard !events.isEmpty else { throw .badInput(file: path, line: nil, column: nil, reason: "the file has no records") }
         var fitted = spec
         do {

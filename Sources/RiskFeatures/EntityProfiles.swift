@@ -1,4 +1,5 @@
 import DequeModule
+import Dispatch
 
 /// The history that entity aggregates read: per key, the recent events and what labels said
 /// about them.
@@ -17,9 +18,40 @@ public struct EntityProfiles: Sendable {
 
     /// The value of every aggregate feature for `parsed`, as of its time.
     public mutating func values(for parsed: ParsedEvent) -> [Double] {
-        guard let now = parsed.time?.millisecondsSinceEpoch else { return slots.map(\.empty) }
+        guard let now = parsed.time?.millisecondsSinceEpoch else { return emptyValues }
         return slots.indices.map { slots[$0].value(for: parsed, now: now) }
     }
+
+    /// For each event of a stream in turn, every aggregate as of its time, then the event is
+    /// recorded: row-major, `events.count × aggregates`. The same as ``values(for:)`` and
+    /// ``observe(_:)-(ParsedEvent)`` event by event, with the aggregates (which are independent of
+    /// each other) computed on all cores.
+    public mutating func history(for events: [ParsedEvent]) -> [Double] {
+        let width = slots.count
+        var output = [Double](repeating: 0, count: events.count * width)
+        output.withUnsafeMutableBufferPointer { output in
+            slots.withUnsafeMutableBufferPointer { slots in
+                // Safe to share: aggregate `index` touches only slot `index` and output column `index`,
+                // and both buffers outlive `concurrentPerform`, which returns when all are done.
+                nonisolated(unsafe) let slots = slots
+                nonisolated(unsafe) let output = output
+                DispatchQueue.concurrentPerform(iterations: width) { index in
+                    for (row, event) in events.enumerated() {
+                        if let now = event.time?.millisecondsSinceEpoch {
+                            output[row * width + index] = slots[index].value(for: event, now: now)
+                            slots[index].observe(event)
+                        } else {
+                            output[row * width + index] = slots[index].empty
+                        }
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    /// What each aggregate reads with no history.
+    var emptyValues: [Double] { slots.map(\.empty) }
 
     /// Records an event (after its own vector was computed); a record without a time is not history.
     public mutating func observe(_ parsed: ParsedEvent) {
@@ -45,7 +77,7 @@ struct AggregatePlan: Sendable {
     var field: FieldReader?
     var measure: Measure
     var window: Int64
-    var kinds: Set<String>?
+    var kinds: [String]?
 
     init(_ feature: Feature, at: String) throws(RiskFeaturesError) {
         guard let key = feature.key else { throw .missingField(field: "\(at).key") }
@@ -60,7 +92,7 @@ struct AggregatePlan: Sendable {
                 throw .invalidValue(
                     field: "\(at).event_kinds", value: "\"\(kind)\"", reason: "must be event kinds (\(EventKind.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
-            self.kinds = Set(kinds)
+            self.kinds = kinds
         }
         if feature.kind == .fraudRate {
             let delay = feature.labelDelayHours ?? 0
@@ -116,9 +148,11 @@ private struct Slot: Sendable {
     }
 
     let plan: AggregatePlan
-    var windows: [String: Window] = [:]
-    /// Events in some window: their key (fraud rate only).
-    var members: [String: String] = [:]
+    /// Each key's window, found through `keyIndex`: one hash per event instead of one per step.
+    var windows: [Window] = []
+    var keyIndex: [String: Int] = [:]
+    /// Events in some window: their key's index (fraud rate only).
+    var members: [String: Int] = [:]
     /// The label version in effect per event in a window.
     var outcomes: [String: Known] = [:]
     /// Label versions not yet known, ordered by the time they become known.
@@ -142,16 +176,23 @@ private struct Slot: Sendable {
         return 0
     }
 
+    /// The index of `key`'s window, created empty on first sight.
+    mutating func index(of key: String) -> Int {
+        if let index = keyIndex[key] { return index }
+        windows.append(Window())
+        keyIndex[key] = windows.count - 1
+        return windows.count - 1
+    }
+
     mutating func value(for parsed: ParsedEvent, now: Int64) -> Double {
-        guard let key = Self.key(plan.key.read(parsed)) else { return empty }
-        if case .fraudRate(let delay, _, _) = plan.measure {
-            while let next = pending.first, next.reportedAt.millisecondsSinceEpoch <= now - delay {
-                pending.removeFirst()
-                apply(next)
-            }
+        guard let keyText = Self.key(plan.key.read(parsed)) else { return empty }
+        guard let key = keyIndex[keyText] else {
+            applyKnownLabels(now: now)
+            return empty
         }
+        applyKnownLabels(now: now)
         expire(key: key, now: now)
-        guard let window = windows[key] else { return empty }
+        let window = windows[key]
         switch plan.measure {
         case .count: return Double(window.count)
         case .sum: return window.sum
@@ -164,7 +205,8 @@ private struct Slot: Sendable {
 
     mutating func observe(_ parsed: ParsedEvent) {
         if let kinds = plan.kinds {
-            guard let kind = Self.key(FieldReader.kind.read(parsed)), kinds.contains(kind) else { return }
+            let kind = parsed.event?.kind.rawValue ?? Self.key(FieldReader.kind.read(parsed))
+            guard let kind, kinds.contains(kind) else { return }
         }
         guard let key = Self.key(plan.key.read(parsed)), let time = parsed.time else { return }
         var entry = Entry(time: time.millisecondsSinceEpoch, value: 0, token: nil, eventId: parsed.id ?? "")
@@ -178,13 +220,18 @@ private struct Slot: Sendable {
         case .count, .fraudRate:
             break
         }
-        var window = windows[key, default: Window()]
-        window.entries.append(entry)
-        window.count += 1
-        window.sum += entry.value
-        if let token = entry.token { window.distinct[token, default: 0] += 1 }
-        windows[key] = window
-        if case .fraudRate = plan.measure { members[entry.eventId] = key }
+        let index = index(of: key)
+        windows[index].add(entry)
+        if case .fraudRate = plan.measure { members[entry.eventId] = index }
+    }
+
+    /// Applies the label versions known by `now` minus the delay.
+    private mutating func applyKnownLabels(now: Int64) {
+        guard case .fraudRate(let delay, _, _) = plan.measure else { return }
+        while let next = pending.first, next.reportedAt.millisecondsSinceEpoch <= now - delay {
+            pending.removeFirst()
+            apply(next)
+        }
     }
 
     /// A label version becomes known: it replaces an older version of the same event.
@@ -193,31 +240,22 @@ private struct Slot: Sendable {
         let reported = label.reportedAt.millisecondsSinceEpoch
         if let previous = outcomes[label.eventId] {
             guard reported >= previous.reportedAt else { return }
-            windows[key]?.adjust(fraud: previous.fraud, by: -1)
+            windows[key].adjust(fraud: previous.fraud, by: -1)
         }
         outcomes[label.eventId] = Known(fraud: label.outcome == .fraud, reportedAt: reported)
-        windows[key]?.adjust(fraud: label.outcome == .fraud, by: 1)
+        windows[key].adjust(fraud: label.outcome == .fraud, by: 1)
     }
 
     /// Drops entries older than the window.
-    private mutating func expire(key: String, now: Int64) {
-        guard var window = windows[key], let first = window.entries.first, first.time < now - plan.window else { return }
-        while let entry = window.entries.first, entry.time < now - plan.window {
-            window.entries.removeFirst()
-            window.count -= 1
-            window.sum -= entry.value
-            if let token = entry.token {
-                window.distinct[token]! -= 1
-                if window.distinct[token] == 0 { window.distinct.removeValue(forKey: token) }
-            }
-            if case .fraudRate = plan.measure {
-                members.removeValue(forKey: entry.eventId)
-                if let known = outcomes.removeValue(forKey: entry.eventId) { window.adjust(fraud: known.fraud, by: -1) }
-            }
+    private mutating func expire(key: Int, now: Int64) {
+        let oldest = now - plan.window
+        guard let first = windows[key].entries.first, first.time < oldest else { return }
+        let tracksLabels: Bool = if case .fraudRate = plan.measure { true } else { false }
+        while let entry = windows[key].removeOldest(before: oldest) {
+            guard tracksLabels else { continue }
+            members.removeValue(forKey: entry.eventId)
+            if let known = outcomes.removeValue(forKey: entry.eventId) { windows[key].adjust(fraud: known.fraud, by: -1) }
         }
-        // A running sum drifts with rounding; an empty window starts again from zero.
-        if window.entries.isEmpty { window.sum = 0 }
-        windows[key] = window
     }
 
     static func key(_ value: FieldValue) -> String? {
@@ -231,8 +269,30 @@ private struct Slot: Sendable {
     }
 }
 
-extension Slot.Window {
+fileprivate extension Slot.Window {
     mutating func adjust(fraud: Bool, by delta: Int) {
         if fraud { self.fraud += delta } else { genuine += delta }
+    }
+
+    mutating func add(_ entry: Slot.Entry) {
+        entries.append(entry)
+        count += 1
+        sum += entry.value
+        if let token = entry.token { distinct[token, default: 0] += 1 }
+    }
+
+    /// Removes and returns the oldest entry if it is older than `oldest`.
+    mutating func removeOldest(before oldest: Int64) -> Slot.Entry? {
+        guard let entry = entries.first, entry.time < oldest else { return nil }
+        entries.removeFirst()
+        count -= 1
+        sum -= entry.value
+        if let token = entry.token {
+            distinct[token, default: 1] -= 1
+            if distinct[token] == 0 { distinct.removeValue(forKey: token) }
+        }
+        // A running sum drifts with rounding; an empty window starts again from zero.
+        if entries.isEmpty { sum = 0 }
+        return entry
     }
 }

@@ -78,7 +78,10 @@ extension FeatureExtractor {
                 }
             case .categorical(let reader, let index, let vocabulary):
                 switch reader.read(parsed) {
-                case .string(let text): return index[text] ?? vocabulary.count
+                case .string(let text):
+                    // Small vocabularies: comparing short strings beats hashing them.
+                    if vocabulary.count <= 16 { return vocabulary.firstIndex(of: text) ?? vocabulary.count }
+                    return index[text] ?? vocabulary.count
                 case .bool(let flag): return index[flag ? "true" : "false"] ?? vocabulary.count
                 case .number(let number): return index[Self.text(number)] ?? vocabulary.count
                 case .time(let time): return index[time.rfc3339] ?? vocabulary.count
@@ -114,11 +117,8 @@ extension FeatureExtractor {
                 let inside = from <= to ? (from <= hour && hour < to) : (hour >= from || hour < to)
                 return inside ? 0 : 1
             case .contains(let reader, let value):
-                switch reader.read(parsed) {
-                case .strings(let list): return list.contains(value) ? 0 : 1
-                case .string(let text): return text == value ? 0 : 1
-                default: return 2
-                }
+                guard let found = reader.contains(parsed, value) else { return 2 }
+                return found ? 0 : 1
             }
         }
 

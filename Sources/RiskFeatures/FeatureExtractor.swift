@@ -22,6 +22,8 @@ public struct FeatureExtractor: Sendable {
     public let featureOfColumn: [Int]
     let plans: [Plan]
     let aggregates: [AggregatePlan]
+    /// What aggregates read for an entity with no history (0, or a fraud rate's prior).
+    let firstEventHistory: [Double]
 
     /// Compiles `spec`.
     ///
@@ -63,6 +65,15 @@ public struct FeatureExtractor: Sendable {
         self.columns = columns
         self.featureOfColumn = featureOfColumn
         self.aggregates = aggregates
+        firstEventHistory = EntityProfiles(aggregates).emptyValues
+    }
+
+    /// Whether some feature reads a field outside the event contract (so events must keep their
+    /// JSON tree); when not, parsers can drop it.
+    public var needsJSON: Bool {
+        spec.features.contains { feature in
+            [feature.source, feature.key, feature.field].contains { path in path.map { FieldReader($0).needsJSON } ?? false }
+        }
     }
 
     /// The features that need history (aggregates and fraud rates).
@@ -102,27 +113,25 @@ public struct FeatureExtractor: Sendable {
     /// feeds with labels): a long file is processed in batches with one history.
     public func matrix(_ events: [ParsedEvent], profiles: inout EntityProfiles) -> Matrix {
         let width = columns.count, count = events.count
+        var values = [Double](repeating: 0, count: count * width)
         let chunkCount = max(1, min(64, count / 2048))
-        let parts = Mutex<[[Double]?]>(Array(repeating: nil, count: chunkCount))
-        let noHistory = [Double](repeating: 0, count: aggregates.count)
-        DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
-            let range = (count * chunk / chunkCount)..<(count * (chunk + 1) / chunkCount)
-            var values = [Double](repeating: 0, count: range.count * width)
-            for (offset, event) in events[range].enumerated() { fill(&values, at: offset * width, event, aggregates: noHistory) }
-            parts.withLock { $0[chunk] = values }
-        }
-        var values: [Double] = []
-        values.reserveCapacity(count * width)
-        for part in parts.withLock({ $0 }) { values += part! }
-        if hasAggregates {
-            for (row, event) in events.enumerated() {
-                let history = profiles.values(for: event)
-                for plan in plans {
-                    if case .aggregate(let slot, let offset, let transform) = plan {
-                        values[row * width + offset] = transform.apply(history[slot])
-                    }
+        let history = firstEventHistory
+        values.withUnsafeMutableBufferPointer { buffer in
+            // Safe to share: each chunk writes only the rows of its own range, and the buffer
+            // outlives `concurrentPerform`, which returns when every chunk is done.
+            nonisolated(unsafe) let rows = buffer
+            DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+                for row in (count * chunk / chunkCount)..<(count * (chunk + 1) / chunkCount) {
+                    fill(into: rows, at: row * width, events[row], aggregates: history)
                 }
-                profiles.observe(event)
+            }
+        }
+        if hasAggregates {
+            let history = profiles.history(for: events)
+            let slots = aggregates.count
+            for plan in plans {
+                guard case .aggregate(let slot, let offset, let transform) = plan else { continue }
+                for row in 0..<count { values[row * width + offset] = transform.apply(history[row * slots + slot]) }
             }
         }
         return Matrix(rows: count, columns: width, values: values)
@@ -132,12 +141,26 @@ public struct FeatureExtractor: Sendable {
     /// first event. `row` must hold zeros there: only the columns that are set are written.
     /// The allocation-free path for callers that reuse a buffer.
     public func fill(_ row: inout [Double], at start: Int, _ parsed: ParsedEvent) {
-        fill(&row, at: start, parsed, aggregates: aggregates.map { _ in 0 })
+        precondition(start >= 0 && start + columns.count <= row.count, "the row buffer is too short")
+        row.withUnsafeMutableBufferPointer { fill(into: $0, at: start, parsed, aggregates: firstEventHistory) }
     }
 
     /// Writes one event's columns into `row` starting at `start`.
     func fill(_ row: inout [Double], at start: Int, _ parsed: ParsedEvent, aggregates history: [Double]) {
-        var levels = [Int](repeating: 0, count: plans.count)
+        row.withUnsafeMutableBufferPointer { fill(into: $0, at: start, parsed, aggregates: history) }
+    }
+
+    func fill(into row: UnsafeMutableBufferPointer<Double>, at start: Int, _ parsed: ParsedEvent, aggregates history: [Double]) {
+        // The levels of this event's discrete features, for crosses; on the stack, not the heap.
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: plans.count) { levels in
+            fill(into: row, at: start, parsed, aggregates: history, levels: levels)
+        }
+    }
+
+    private func fill(
+        into row: UnsafeMutableBufferPointer<Double>, at start: Int, _ parsed: ParsedEvent, aggregates history: [Double],
+        levels: UnsafeMutableBufferPointer<Int>
+    ) {
         for (index, plan) in plans.enumerated() {
             switch plan {
             case .numeric(let reader, let offset, let transform):

@@ -20,9 +20,12 @@ public struct ParsedEvent: Sendable {
     }
 
     /// Parses and validates one event JSON line.
-    public init(jsonLine bytes: some Collection<UInt8>) throws(RiskFeaturesError) {
+    ///
+    /// - Parameter keepingJSON: keep the JSON tree for fields outside the contract; without it
+    ///   (``FeatureExtractor/needsJSON`` false) the tree is freed at once, on the parsing thread.
+    public init(jsonLine bytes: some Collection<UInt8>, keepingJSON: Bool = true) throws(RiskFeaturesError) {
         let json = try JSONValue.parse(bytes)
-        self.init(event: try Event(json: json), json: json)
+        self.init(event: try Event(json: json), json: keepingJSON ? json : nil)
     }
 
     /// A record that is not (necessarily) an event.
@@ -81,20 +84,38 @@ struct FieldReader: Sendable {
         case sriForSmRequests = "telco.ss7.sri_for_sm_requests_24h"
     }
 
-    let known: Known?
-    let keys: [String]
+    /// A contract field read from the typed event, or a path into the JSON tree.
+    enum Path: Sendable {
+        case known(Known)
+        case json([String])
+    }
+
+    let path: Path
+
+    /// The path is outside the event contract, so reading it needs the JSON tree.
+    var needsJSON: Bool {
+        if case .json = path { return true }
+        return false
+    }
 
     /// The event kind, read by aggregates that count only some kinds.
     static let kind = FieldReader("kind")
 
     init(_ dotted: String) {
-        known = Known(rawValue: dotted)
-        keys = dotted.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        let keys = dotted.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        path = Known(rawValue: dotted).map(Path.known) ?? .json(keys)
     }
 
     @inline(__always)
     func read(_ parsed: ParsedEvent) -> FieldValue {
-        if let known, let event = parsed.event { return Self.read(known, event) }
+        let keys: [String]
+        switch path {
+        case .known(let known):
+            if let event = parsed.event { return Self.read(known, event) }
+            keys = known.rawValue.split(separator: ".").map(String.init)
+        case .json(let path):
+            keys = path
+        }
         guard var current = parsed.json else { return .missing }
         for key in keys {
             guard case .object(let object) = current, let next = object[key] else { return .missing }
@@ -108,6 +129,25 @@ struct FieldReader: Sendable {
         case .array(let elements):
             return .strings(elements.compactMap { if case .string(let text) = $0 { text } else { nil } })
         case .object: return .missing
+        }
+    }
+
+    /// Whether the list (or string) at this path holds `value`; `nil` when unknown. Typed lists
+    /// are searched in place, without building an array of strings.
+    @inline(__always)
+    func contains(_ parsed: ParsedEvent, _ value: String) -> Bool? {
+        if case .known(let known) = path, let event = parsed.event {
+            switch known {
+            case .callForwarding: return event.telco?.callForwarding.map { $0.contains { $0.rawValue == value } }
+            case .connectivity: return event.telco?.reachability?.connectivity.map { $0.contains { $0.rawValue == value } }
+            case .roamingCountries: return event.telco?.roaming?.countryCodes.map { $0.contains(value) }
+            default: break
+            }
+        }
+        switch read(parsed) {
+        case .strings(let list): return list.contains(value)
+        case .string(let text): return text == value
+        default: return nil
         }
     }
 

@@ -133,7 +133,7 @@ extension RiskLoop {
             }
             defer { if out != nil { try? sink.close() } }
             sink.write(Data((extractor.columns.map(CSVReader.escape).joined(separator: ",") + "\n").utf8))
-            let mode: RecordFile.Mode = records || file.lowercased().hasSuffix(".csv") ? .records : .events
+            let mode = records || file.lowercased().hasSuffix(".csv") ? .records : RecordFile.eventMode(for: extractor)
             try CLIError.mapping {
                 try RecordFile.forEachBatch(file, mode: mode) { batch in
                     let matrix = extractor.matrix(batch, profiles: &profiles)

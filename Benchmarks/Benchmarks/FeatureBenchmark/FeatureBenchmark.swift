@@ -40,7 +40,7 @@ let benchmarks: @Sendable () -> Void = {
         var rows = 0
         let start = DispatchTime.now().uptimeNanoseconds
         benchmark.startMeasurement()
-        try RecordFile.forEachBatch(fixture.path, mode: .events) { batch in
+        try RecordFile.forEachBatch(fixture.path, mode: RecordFile.eventMode(for: fixture.full)) { batch in
             rows += fixture.full.matrix(batch, profiles: &profiles).rows
         }
         benchmark.stopMeasurement()
