@@ -16,7 +16,7 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         case .badInput(let file, let line, let column, let reason):
             var location = file
             if let line { location += ":\(line)" }
-            if let column { location += ": column '\(column)'" }
+            if let column { location += ": field '\(column)'" }
             return "\(location): \(reason)"
         case .invalidOptions(let option, let reason): return "\(option): \(reason)"
         case .cannotRead(let path, let reason): return "cannot read \(path): \(reason)"

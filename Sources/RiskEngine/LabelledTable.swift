@@ -29,7 +29,8 @@ public struct LabelledTable: Sendable {
         /// Exactly these feature columns in this order (a model's columns); `nil` takes every other column.
         public var features: [String]?
 
-        public init(label: String? = nil, weight: String? = nil, time: String? = nil, ignored: Set<String> = [], features: [String]? = nil) {
+        public init(label: String? = nil, weight: String? = nil, time: String? = nil, ignored: Set<String> = [], features: [String]? = nil)
+        {
             self.label = label
             self.weight = weight
             self.time = time
@@ -45,7 +46,9 @@ public struct LabelledTable: Sendable {
         }
         let records = path.lowercased().hasSuffix(".csv") ? try csvRecords(data, path: path) : try jsonRecords(data, path: path)
         guard let header = records.header else { throw .badInput(file: path, line: nil, column: nil, reason: "the file is empty") }
-        guard !records.rows.isEmpty else { throw .badInput(file: path, line: nil, column: nil, reason: "the file has a header but no rows") }
+        guard !records.rows.isEmpty else {
+            throw .badInput(file: path, line: nil, column: nil, reason: "the file has a header but no rows")
+        }
         var position: [String: Int] = [:]
         for (index, name) in header.enumerated() { position[name] = index }
         for (option, name) in [("--label", roles.label), ("--weight", roles.weight), ("--time-column", roles.time)] {
@@ -74,7 +77,9 @@ public struct LabelledTable: Sendable {
                     throw .badInput(file: path, line: line, column: name, reason: "empty cell: training data must have no missing values")
                 }
                 guard let value = Double(text), value.isFinite else {
-                    throw .badInput(file: path, line: line, column: name, reason: "'\(text)' is not a finite number (leave a non-numeric column out with --ignore)")
+                    throw .badInput(
+                        file: path, line: line, column: name,
+                        reason: "'\(text)' is not a finite number (leave a non-numeric column out with --ignore)")
                 }
                 values.append(value)
             }
@@ -84,7 +89,8 @@ public struct LabelledTable: Sendable {
                 case "1", "1.0", "true", "fraud": labels.append(1)
                 case "0", "0.0", "false", "genuine": labels.append(0)
                 default:
-                    throw .badInput(file: path, line: line, column: label, reason: "label '\(text)' is not 1/0, true/false or fraud/genuine")
+                    throw .badInput(
+                        file: path, line: line, column: label, reason: "label '\(text)' is not 1/0, true/false or fraud/genuine")
                 }
             }
             if let weight = roles.weight {

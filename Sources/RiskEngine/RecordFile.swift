@@ -89,7 +89,8 @@ public enum RecordFile {
             return labels
         } catch {
             switch error {
-            case .badLine(let file, let line, let field, let message, _): throw .badInput(file: file, line: line, column: field, reason: message)
+            case .badLine(let file, let line, let field, let message, _):
+                throw .badInput(file: file, line: line, column: field, reason: message)
             case .cannotRead(let path, let reason): throw .cannotRead(path: path, reason: reason)
             default: throw .cannotRead(path: path, reason: error.description)
             }
@@ -140,16 +141,18 @@ public enum RecordFile {
             let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
             while let record = try reader.next() {
                 guard record.fields.count == names.count else {
-                    throw EngineError.badInput(file: path, line: record.line, column: nil, reason: "\(record.fields.count) fields where the header has \(names.count)")
+                    throw EngineError.badInput(
+                        file: path, line: record.line, column: nil,
+                        reason: "\(record.fields.count) fields where the header has \(names.count)")
                 }
                 var members: [JSONObject.Member] = []
                 for (name, cell) in zip(names, record.fields) {
                     let text = cell.trimmingCharacters(in: .whitespaces)
                     guard !text.isEmpty else { continue }
                     let value: JSONValue =
-                        if let number = Double(text), number.isFinite { .number(number) }
-                        else if text == "true" || text == "false" { .bool(text == "true") }
-                        else { .string(text) }
+                        if let number = Double(text), number.isFinite { .number(number) } else if text == "true" || text == "false" {
+                            .bool(text == "true")
+                        } else { .string(text) }
                     members.append(JSONObject.Member(key: name, value: value))
                 }
                 records.append(ParsedEvent(record: .object(JSONObject(members))))

@@ -74,7 +74,9 @@ public enum SpecTable {
                 case .string("genuine")?: return 0
                 case nil, .null?: return nil
                 case let other?:
-                    throw .badInput(file: path, line: nil, column: field, reason: "record \(index + 1): label \(other) is not 1/0, true/false or fraud/genuine")
+                    throw .badInput(
+                        file: path, line: nil, column: field,
+                        reason: "record \(index + 1): label \(other) is not 1/0, true/false or fraud/genuine")
                 }
             }
         }

@@ -48,10 +48,13 @@ public struct TrainingPipeline: Sendable {
         let (calibrationRows, evaluationRows): (Range<Int>, Range<Int>) =
             calibration == .none
             ? (holdoutRows.lowerBound..<holdoutRows.lowerBound, holdoutRows)
-            : (holdoutRows.lowerBound..<(holdoutRows.lowerBound + holdoutRows.count / 2),
-                (holdoutRows.lowerBound + holdoutRows.count / 2)..<holdoutRows.upperBound)
+            : (
+                holdoutRows.lowerBound..<(holdoutRows.lowerBound + holdoutRows.count / 2),
+                (holdoutRows.lowerBound + holdoutRows.count / 2)..<holdoutRows.upperBound
+            )
         if calibration != .none, calibrationRows.count < 2 || evaluationRows.isEmpty {
-            throw .invalidOptions(option: "--calibration", reason: "calibration needs a holdout of at least 3 rows (it fits on the earlier half)")
+            throw .invalidOptions(
+                option: "--calibration", reason: "calibration needs a holdout of at least 3 rows (it fits on the earlier half)")
         }
 
         do {
@@ -64,7 +67,8 @@ public struct TrainingPipeline: Sendable {
                 if let warmStart, warmStart.columns != table.columns {
                     throw EngineError.invalidOptions(option: "--warm-start", reason: "the model's columns differ from the data's")
                 }
-                let fitted = try LogisticRegression(hyperparameters: logisticRegression).fit(train, warmStart: warmStart?.logisticRegression)
+                let fitted = try LogisticRegression(hyperparameters: logisticRegression).fit(
+                    train, warmStart: warmStart?.logisticRegression)
                 logisticModel = fitted.model
                 report = fitted.report
             case .naiveBayes:
@@ -75,18 +79,24 @@ public struct TrainingPipeline: Sendable {
             let fittedCalibration: Calibration? =
                 switch calibration {
                 case .none: nil
-                case .platt: Calibration.fitPlatt(scores: calibrationRaw!.raw, labels: Array(labels[calibrationRows]), weights: table.weights.map { Array($0[calibrationRows]) })
+                case .platt:
+                    Calibration.fitPlatt(
+                        scores: calibrationRaw!.raw, labels: Array(labels[calibrationRows]),
+                        weights: table.weights.map { Array($0[calibrationRows]) })
                 case .isotonic:
                     Calibration.fitIsotonic(
-                        probabilities: calibrationRaw!.probability, labels: Array(labels[calibrationRows]), weights: table.weights.map { Array($0[calibrationRows]) })
+                        probabilities: calibrationRaw!.probability, labels: Array(labels[calibrationRows]),
+                        weights: table.weights.map { Array($0[calibrationRows]) })
                 }
             var metrics = ModelArtifact.ModelMetrics(holdout: nil)
             if !evaluationRows.isEmpty {
                 let evaluation = try all.subset(evaluationRows)
                 let (raw, probability) = Self.scores(logisticModel, naiveBayesModel, evaluation.features)
-                let calibrated = fittedCalibration.map { c in zip(raw, probability).map { c.apply(raw: $0, probability: $1) } } ?? probability
+                let calibrated =
+                    fittedCalibration.map { c in zip(raw, probability).map { c.apply(raw: $0, probability: $1) } } ?? probability
                 metrics.holdout = Metrics.evaluate(
-                    labels: evaluation.labels, probabilities: calibrated, weights: evaluation.sampleWeights, thresholds: thresholds, topK: topK)
+                    labels: evaluation.labels, probabilities: calibrated, weights: evaluation.sampleWeights, thresholds: thresholds,
+                    topK: topK)
                 if fittedCalibration != nil {
                     metrics.holdoutUncalibrated = Metrics.evaluate(
                         labels: evaluation.labels, probabilities: probability, weights: evaluation.sampleWeights, thresholds: thresholds,
@@ -99,9 +109,11 @@ public struct TrainingPipeline: Sendable {
                 windowEnd: table.times.map { $0[trainRows].max()! }, rows: train.rowCount, positives: totals.positive,
                 totalWeight: totals.positive + totals.negative, dataSHA256: train.sha256, iterations: report?.iterations,
                 converged: report?.converged, finalGradientMax: report?.finalGradientMax, stopReason: report?.stopReason,
-                durationSeconds: Date().timeIntervalSince(started), holdoutRows: evaluationRows.count, calibrationRows: calibrationRows.count)
+                durationSeconds: Date().timeIntervalSince(started), holdoutRows: evaluationRows.count,
+                calibrationRows: calibrationRows.count)
             return ModelArtifact(
-                algorithm: algorithm, createdAt: now, featureSpec: table.featureSpec ?? Self.columnSpec(table.columns), columns: table.columns,
+                algorithm: algorithm, createdAt: now, featureSpec: table.featureSpec ?? Self.columnSpec(table.columns),
+                columns: table.columns,
                 logisticRegression: logisticModel, naiveBayes: naiveBayesModel, calibration: fittedCalibration,
                 hyperparameters: .init(
                     logisticRegression: algorithm == .logisticRegression ? logisticRegression : nil,
@@ -148,8 +160,10 @@ public struct TrainingPipeline: Sendable {
 
     private var holdoutDescription: String {
         switch holdout {
-        case .fraction(let fraction): "last \(fraction * 100)% of rows" + (calibration == .none ? "" : "; earlier half calibrates, later half evaluates")
-        case .after(let cutoff): "rows at or after \(cutoff.rfc3339)" + (calibration == .none ? "" : "; earlier half calibrates, later half evaluates")
+        case .fraction(let fraction):
+            "last \(fraction * 100)% of rows" + (calibration == .none ? "" : "; earlier half calibrates, later half evaluates")
+        case .after(let cutoff):
+            "rows at or after \(cutoff.rfc3339)" + (calibration == .none ? "" : "; earlier half calibrates, later half evaluates")
         }
     }
 
@@ -161,7 +175,9 @@ public struct TrainingPipeline: Sendable {
         }
     }
 
-    static func scores(_ logistic: LogisticModel?, _ naiveBayes: NaiveBayesModel?, _ features: Matrix) -> (raw: [Double], probability: [Double]) {
+    static func scores(_ logistic: LogisticModel?, _ naiveBayes: NaiveBayesModel?, _ features: Matrix) -> (
+        raw: [Double], probability: [Double]
+    ) {
         if let logistic {
             let raw = logistic.decisionFunction(features)
             return (raw, raw.map(Logistic.sigmoid))
@@ -171,11 +187,18 @@ public struct TrainingPipeline: Sendable {
 
     /// The spec of a model trained on file columns: each column used as it is.
     static func columnSpec(_ columns: [String]) -> JSONValue {
-        .object(JSONObject([
-            .init(key: "format", value: .string("riskloop.columns/1")),
-            .init(key: "columns", value: .array(columns.map { .object(JSONObject([
-                .init(key: "name", value: .string($0)), .init(key: "encoding", value: .string("none")),
-            ])) })),
-        ]))
+        .object(
+            JSONObject([
+                .init(key: "format", value: .string("riskloop.columns/1")),
+                .init(
+                    key: "columns",
+                    value: .array(
+                        columns.map {
+                            .object(
+                                JSONObject([
+                                    .init(key: "name", value: .string($0)), .init(key: "encoding", value: .string("none")),
+                                ]))
+                        })),
+            ]))
     }
 }

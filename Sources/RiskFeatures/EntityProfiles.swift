@@ -90,7 +90,8 @@ struct AggregatePlan: Sendable {
         if let kinds = feature.eventKinds {
             for kind in kinds where EventKind(rawValue: kind) == nil {
                 throw .invalidValue(
-                    field: "\(at).event_kinds", value: "\"\(kind)\"", reason: "must be event kinds (\(EventKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    field: "\(at).event_kinds", value: "\"\(kind)\"",
+                    reason: "must be event kinds (\(EventKind.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             self.kinds = kinds
         }

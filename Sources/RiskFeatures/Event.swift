@@ -158,7 +158,8 @@ extension JSONFields {
     func countryCode(_ key: String) throws(RiskFeaturesError) -> String? {
         guard let code = try string(key) else { return nil }
         guard code.isUpperCaseCode(length: 2) else {
-            throw .invalidValue(field: field(key), value: "\"\(code)\"", reason: "must be an ISO 3166-1 alpha-2 code of two upper-case letters")
+            throw .invalidValue(
+                field: field(key), value: "\"\(code)\"", reason: "must be an ISO 3166-1 alpha-2 code of two upper-case letters")
         }
         return code
     }

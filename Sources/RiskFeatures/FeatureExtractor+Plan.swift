@@ -134,7 +134,8 @@ extension FeatureExtractor {
         func source() throws(RiskFeaturesError) -> FieldReader {
             guard let source = feature.source else { throw .missingField(field: "\(at).source") }
             guard !source.isEmpty, !source.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) else {
-                throw .invalidValue(field: "\(at).source", value: "\"\(source)\"", reason: "must be a dotted path like telco.sim_swap.latest_change")
+                throw .invalidValue(
+                    field: "\(at).source", value: "\"\(source)\"", reason: "must be a dotted path like telco.sim_swap.latest_change")
             }
             return FieldReader(source)
         }
@@ -143,7 +144,9 @@ extension FeatureExtractor {
                 throw .invalidValue(field: "\(at).\(name)", value: "", reason: "does not apply to a \(feature.kind.rawValue) feature")
             }
         }
-        let numericMembers = [("transform", feature.transform != nil), ("clip", feature.clip != nil), ("statistics", feature.statistics != nil)]
+        let numericMembers = [
+            ("transform", feature.transform != nil), ("clip", feature.clip != nil), ("statistics", feature.statistics != nil),
+        ]
         switch feature.kind {
         case .numeric:
             return .numeric(try source(), offset: offset, try numericTransform(feature, at: at))
@@ -184,7 +187,8 @@ extension FeatureExtractor {
             try notUsed(numericMembers)
             let from = feature.fromHour ?? 0, to = feature.toHour ?? 6
             guard (0...23).contains(from), (0...24).contains(to), from != to else {
-                throw .invalidValue(field: "\(at).from_hour", value: "\(from)–\(to)", reason: "hours must be 0–23 (to_hour up to 24) and differ")
+                throw .invalidValue(
+                    field: "\(at).from_hour", value: "\(from)–\(to)", reason: "hours must be 0–23 (to_hour up to 24) and differ")
             }
             return .discrete(.night(from: from, to: to), offset: offset)
         case .contains:
@@ -202,7 +206,9 @@ extension FeatureExtractor {
                 guard let (index, discrete) = discreteByName[name] else {
                     throw .invalidValue(
                         field: "\(at).of", value: "\"\(name)\"",
-                        reason: "must name a discrete feature (boolean, categorical, hashed, time_since, hour_of_day, day_of_week, night, contains) defined before the cross")
+                        reason:
+                            "must name a discrete feature (boolean, categorical, hashed, time_since, hour_of_day, day_of_week, night, contains) defined before the cross"
+                    )
                 }
                 parts.append(CrossPart(feature: index, discrete: discrete, stride: 1))
             }
@@ -212,7 +218,8 @@ extension FeatureExtractor {
                 stride *= parts[position].discrete.levels.count
             }
             guard stride <= 10_000 else {
-                throw .invalidValue(field: "\(at).of", value: "\(names)", reason: "the cross would have \(stride) columns; keep it under 10,000")
+                throw .invalidValue(
+                    field: "\(at).of", value: "\(names)", reason: "the cross would have \(stride) columns; keep it under 10,000")
             }
             return .cross(parts, offset: offset)
         case .aggregate, .fraudRate:
@@ -235,7 +242,8 @@ extension FeatureExtractor {
                 throw .missingField(field: "\(at).statistics")
             }
             guard statistics.standardDeviation > 0, statistics.mean.isFinite else {
-                throw .invalidValue(field: "\(at).statistics", value: "\(statistics.standardDeviation)", reason: "standard deviation must be positive")
+                throw .invalidValue(
+                    field: "\(at).statistics", value: "\(statistics.standardDeviation)", reason: "standard deviation must be positive")
             }
             transform.mean = statistics.mean
             transform.scale = statistics.standardDeviation

@@ -33,7 +33,9 @@ public struct FeatureExtractor: Sendable {
         guard spec.format == FeatureSpec.currentFormat else {
             throw .invalidValue(field: "format", value: "\"\(spec.format)\"", reason: "must be \(FeatureSpec.currentFormat)")
         }
-        guard !spec.features.isEmpty else { throw .invalidValue(field: "features", value: "[]", reason: "a spec needs at least one feature") }
+        guard !spec.features.isEmpty else {
+            throw .invalidValue(field: "features", value: "[]", reason: "a spec needs at least one feature")
+        }
         self.spec = spec
         var plans: [Plan] = [], columns: [String] = [], featureOfColumn: [Int] = [], aggregates: [AggregatePlan] = []
         var discreteByName: [String: (index: Int, discrete: Discrete)] = [:]

@@ -78,7 +78,8 @@ extension FeatureSpec {
                     for case .string(let text) in list where !seen.contains(text) { seen.append(text) }
                 }
                 guard !seen.isEmpty, seen.count <= inferenceVocabularyLimit else {
-                    skipped.append(.init(path: path, reason: seen.isEmpty ? "lists without strings" : "lists of \(seen.count) distinct values"))
+                    skipped.append(
+                        .init(path: path, reason: seen.isEmpty ? "lists without strings" : "lists of \(seen.count) distinct values"))
                     continue
                 }
                 for text in seen.sorted() {
@@ -90,7 +91,10 @@ extension FeatureSpec {
                 skipped.append(.init(path: path, reason: "mixed types"))
             }
         }
-        return (FeatureSpec(name: name, description: "Proposed by riskloop spec infer from \(records.count) records.", features: features), skipped)
+        return (
+            FeatureSpec(name: name, description: "Proposed by riskloop spec infer from \(records.count) records.", features: features),
+            skipped
+        )
     }
 }
 

@@ -118,7 +118,8 @@ struct JSONParser {
     }
 
     private func fail(_ reason: String) -> RiskFeaturesError {
-        index >= bytes.count ? .malformedJSON(reason: "\(reason) (at the end of the text)") : .malformedJSON(reason: "\(reason) at byte \(index + 1)")
+        index >= bytes.count
+            ? .malformedJSON(reason: "\(reason) (at the end of the text)") : .malformedJSON(reason: "\(reason) at byte \(index + 1)")
     }
 
     private mutating func skipWhitespace() {

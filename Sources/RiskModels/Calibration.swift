@@ -81,7 +81,8 @@ public enum Calibration: Sendable, Equatable {
             blockEnd.append(index)
             while blockValue.count > 1, blockValue[blockValue.count - 2] > blockValue[blockValue.count - 1] {
                 let w = blockWeight[blockWeight.count - 2] + blockWeight[blockWeight.count - 1]
-                let value = w > 0
+                let value =
+                    w > 0
                     ? (blockValue[blockValue.count - 2] * blockWeight[blockWeight.count - 2]
                         + blockValue[blockValue.count - 1] * blockWeight[blockWeight.count - 1]) / w
                     : blockValue[blockValue.count - 1]

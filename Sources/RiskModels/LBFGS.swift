@@ -78,11 +78,13 @@ struct LBFGS {
         while true {
             let gradientMax = pg.map(abs).max() ?? 0
             if gradientMax <= tolerance {
-                return Result(x: x, value: value, iterations: iteration, converged: true, gradientMax: gradientMax,
+                return Result(
+                    x: x, value: value, iterations: iteration, converged: true, gradientMax: gradientMax,
                     stopReason: "max |gradient| \(gradientMax) ≤ tolerance \(tolerance)")
             }
             if iteration >= maxIterations {
-                return Result(x: x, value: value, iterations: iteration, converged: false, gradientMax: gradientMax,
+                return Result(
+                    x: x, value: value, iterations: iteration, converged: false, gradientMax: gradientMax,
                     stopReason: "reached max_iter \(maxIterations) with max |gradient| \(gradientMax) > tolerance \(tolerance)")
             }
             iteration += 1
@@ -127,9 +129,12 @@ struct LBFGS {
             }
             guard let step else {
                 let gradientMax = pg.map(abs).max() ?? 0
-                return Result(x: x, value: value, iterations: iteration, converged: gradientMax <= tolerance,
+                return Result(
+                    x: x, value: value, iterations: iteration, converged: gradientMax <= tolerance,
                     gradientMax: gradientMax,
-                    stopReason: "the line search found no further decrease (max |gradient| \(gradientMax)); the objective is flat to machine precision")
+                    stopReason:
+                        "the line search found no further decrease (max |gradient| \(gradientMax)); the objective is flat to machine precision"
+                )
             }
             var sk = step.x, yk = step.g
             BLAS.axpy(-1, x, &sk)
@@ -176,12 +181,14 @@ struct LBFGS {
             if !Self.sufficientDecrease(f: trial.f, slopeAt: trial.slope, alpha: alpha, value: value, slope: slope)
                 || (attempt > 0 && trial.f > previousF)
             {
-                return zoom(low: (previousAlpha, previousF, previousSlope), high: (alpha, trial.f, trial.slope),
+                return zoom(
+                    low: (previousAlpha, previousF, previousSlope), high: (alpha, trial.f, trial.slope),
                     value: value, slope: slope, evaluate: evaluate)
             }
             if abs(trial.slope) <= -Self.c2 * slope { return (trial.x, trial.g, trial.f, trial.f) }
             if trial.slope >= 0 {
-                return zoom(low: (alpha, trial.f, trial.slope), high: (previousAlpha, previousF, previousSlope),
+                return zoom(
+                    low: (alpha, trial.f, trial.slope), high: (previousAlpha, previousF, previousSlope),
                     value: value, slope: slope, evaluate: evaluate)
             }
             previousAlpha = alpha

@@ -1,6 +1,6 @@
-import RiskFeatures
 import Dispatch
 import Foundation
+import RiskFeatures
 import Synchronization
 
 /// Binary logistic regression trained by L-BFGS (OWL-QN with an L1 term) over BLAS.
@@ -147,7 +147,8 @@ public struct LogisticRegression: Sendable {
             if fitIntercept { strengths[columns] = 0 }
             l1 = strengths
         }
-        let optimizer = LBFGS(memory: hyperparameters.memory, tolerance: hyperparameters.tolerance, maxIterations: hyperparameters.maxIterations)
+        let optimizer = LBFGS(
+            memory: hyperparameters.memory, tolerance: hyperparameters.tolerance, maxIterations: hyperparameters.maxIterations)
         let result = optimizer.minimize(from: start, l1: l1, objective: objective)
         let model = LogisticModel(
             intercept: fitIntercept ? result.x[columns] : 0, weights: Array(result.x[0..<columns]), standardization: standardization)

@@ -174,7 +174,9 @@ public enum Metrics {
                 let (precision, recall) = precisionRecall(labels: labels, scores: probabilities, weights: weights, threshold: threshold)
                 return .init(threshold: threshold, precision: precision, recall: recall)
             },
-            precisionAtK: topK.map { .init(k: $0, precision: precisionAtK(labels: labels, scores: probabilities, weights: weights, k: $0)) },
+            precisionAtK: topK.map {
+                .init(k: $0, precision: precisionAtK(labels: labels, scores: probabilities, weights: weights, k: $0))
+            },
             notes: notes)
     }
 }

@@ -231,7 +231,8 @@ public struct ModelArtifact: Sendable, Codable, Equatable {
         guard let stated = artifact.sha256 else { throw .invalidArtifact(reason: "no sha256 member") }
         let actual = artifact.computedSHA256()
         guard stated == actual else {
-            throw .invalidArtifact(reason: "sha256 mismatch: the file says \(stated), its content hashes to \(actual); it was changed after it was written")
+            throw .invalidArtifact(
+                reason: "sha256 mismatch: the file says \(stated), its content hashes to \(actual); it was changed after it was written")
         }
         guard (artifact.logisticRegression?.weights.count ?? artifact.naiveBayes?.kinds.count) == artifact.columns.count else {
             throw .invalidArtifact(reason: "the parameters do not match the \(artifact.columns.count) columns")

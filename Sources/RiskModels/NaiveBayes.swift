@@ -1,6 +1,6 @@
-import RiskFeatures
 import Dispatch
 import Foundation
+import RiskFeatures
 import Synchronization
 
 /// Naive Bayes over mixed columns: Gaussian, Bernoulli and categorical in one model, with the
@@ -145,7 +145,8 @@ public struct NaiveBayesModel: Sendable, Codable, Equatable {
                 case .bernoulli where value != 0 && value != 1:
                     throw .invalidData(field: columns[j], reason: "row \(row + 1): Bernoulli column holds \(value), not 0 or 1")
                 case .categorical where !(value >= 0 && value == value.rounded() && value < 1e6):
-                    throw .invalidData(field: columns[j], reason: "row \(row + 1): categorical column holds \(value), not a code 0, 1, 2, …")
+                    throw .invalidData(
+                        field: columns[j], reason: "row \(row + 1): categorical column holds \(value), not a code 0, 1, 2, …")
                 default: break
                 }
             }

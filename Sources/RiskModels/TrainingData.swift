@@ -1,4 +1,5 @@
 import RiskFeatures
+
 /// Labelled rows for a trainer: a dense matrix, 0/1 labels and optional sample weights.
 ///
 /// ```swift

@@ -125,7 +125,8 @@ struct CustomerHistory {
             at = at.adding(hours: step(&g))
             emitGenuine(context(.profileChange))
         } else {
-            emitGenuine(context(.payment), amount: cents(g.logNormal(median: profile.typicalAmount, sigma: 0.6)),
+            emitGenuine(
+                context(.payment), amount: cents(g.logNormal(median: profile.typicalAmount, sigma: 0.6)),
                 payee: (g.pick(profile.payees), false))
         }
     }
@@ -165,12 +166,13 @@ struct CustomerHistory {
         event.telco = telco(at: at, trip: trip)
 
         let lookAlike: LookAlike? =
-            if trip != nil { .travel }
-            else if let replacement = profile.phoneReplacement, replacement.at <= at, at < replacement.at.adding(days: 3) { .phoneReplaced }
-            else if forwardingUnconditional(at: at) { .forwarding }
-            else if payee?.1 == true { .newPayee }
-            else if at.hourUTC < 6 { .nightOwl }
-            else { nil }
+            if trip != nil {
+                .travel
+            } else if let replacement = profile.phoneReplacement, replacement.at <= at, at < replacement.at.adding(days: 3) {
+                .phoneReplaced
+            } else if forwardingUnconditional(at: at) { .forwarding } else if payee?.1 == true { .newPayee } else if at.hourUTC < 6 {
+                .nightOwl
+            } else { nil }
 
         var labels: [(Outcome, Timestamp, String)] = []
         if session.kind == .payment, lookAlike != nil, g.chance(0.03) {
@@ -189,7 +191,8 @@ struct CustomerHistory {
     private mutating func plannedAttacks() -> [Attack] {
         let rate = configuration.fraudRate
         guard rate > 0 else { return [] }
-        let meanSessions = CustomerProfile.sessionsPerDayMedian
+        let meanSessions =
+            CustomerProfile.sessionsPerDayMedian
             * exp(CustomerProfile.sessionsPerDaySigma * CustomerProfile.sessionsPerDaySigma / 2)
         let genuineEvents = Double(configuration.days) * meanSessions * Self.meanGenuineEventsPerSession
         let attacksPerCustomer = rate / (1 - rate) * genuineEvents / Self.eventsPerAttack
@@ -209,7 +212,8 @@ struct CustomerHistory {
         let drifted = attack.afterDrift
         var at = attack.at
         let attackerDevice = CustomerProfile.DeviceInfo(
-            id: "dev_x" + profile.index.zeroPadded(width: 6) + "_\(attack.number)", os: g.pick(["android", "android", "ios", "web"]), rooted: g.chance(0.3))
+            id: "dev_x" + profile.index.zeroPadded(width: 6) + "_\(attack.number)", os: g.pick(["android", "android", "ios", "web"]),
+            rooted: g.chance(0.3))
         let usesNewDevice = attack.scenario != .callForwarding || g.chance(drifted ? 0.4 : 0.6)
         let device = usesNewDevice ? attackerDevice : profile.device(at: at)
         let attackerCountry = g.pick(Self.attackerCountries)
@@ -248,7 +252,8 @@ struct CustomerHistory {
             ss7Override = { telco in
                 var telco = telco
                 telco.roaming = RoamingStatus(
-                    roaming: roamingFlag, countryCodes: roamingFlag ? [attackerCountry] : [], lastStatusTime: at.adding(hours: -1).truncatedToSecond)
+                    roaming: roamingFlag, countryCodes: roamingFlag ? [attackerCountry] : [],
+                    lastStatusTime: at.adding(hours: -1).truncatedToSecond)
                 telco.ss7 = SS7Signals(foreignLocationUpdates24h: foreignUpdates, sriForSmRequests24h: sriLookups)
                 telco.reachability = ReachabilityStatus(reachable: true, connectivity: smsReachable ? [.data, .sms] : [.data])
                 telco.locationVerification = location
@@ -301,7 +306,8 @@ struct CustomerHistory {
             let monitoredFrom = time.adding(days: -Double(Self.monitoredPeriodDays))
             let last = swaps.filter { $0 <= time }.max()
             return SwapSignal(
-                latestChange: last.flatMap { $0 >= monitoredFrom ? $0.truncatedToSecond : nil }, monitoredPeriodDays: Self.monitoredPeriodDays)
+                latestChange: last.flatMap { $0 >= monitoredFrom ? $0.truncatedToSecond : nil },
+                monitoredPeriodDays: Self.monitoredPeriodDays)
         }
         var telco = TelcoSignals()
         // Each API call can fail on its own: the signal is then unknown.

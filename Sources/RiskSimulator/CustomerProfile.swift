@@ -60,8 +60,10 @@ struct CustomerProfile: Sendable {
         otpChannel = g.pick(weighted: [(.sms, 0.65), (.app, 0.28), (.voice, 0.07)])
         voicemailForwarding =
             g.chance(0.35)
-            ? g.pick([[.conditionalNoAnswer], [.conditionalNoAnswer, .conditionalNotReachable],
-                [.conditionalBusy, .conditionalNoAnswer, .conditionalNotReachable]])
+            ? g.pick([
+                [.conditionalNoAnswer], [.conditionalNoAnswer, .conditionalNotReachable],
+                [.conditionalBusy, .conditionalNoAnswer, .conditionalNotReachable],
+            ])
             : []
         if g.chance(0.03) {
             let on = start.adding(days: g.uniform(-30, Double(configuration.days)))

@@ -41,12 +41,16 @@ extension Store {
             if let (lines, parsed) = pending {
                 let events = try parsed.wait(file: path, accepted: report)
                 try insertEvents(events, batch: lines, file: path, report: &report)
-                progress?(IngestProgress(linesDone: report.lastCommittedLine, inserted: report.inserted, duplicates: report.duplicates, bytesDone: bytesDone))
+                progress?(
+                    IngestProgress(
+                        linesDone: report.lastCommittedLine, inserted: report.inserted, duplicates: report.duplicates, bytesDone: bytesDone)
+                )
             }
             guard let next else { break }
             pending = next
         }
-        logger.info("ingested events", metadata: ["file": "\(path)", "inserted": "\(report.inserted)", "duplicates": "\(report.duplicates)"])
+        logger.info(
+            "ingested events", metadata: ["file": "\(path)", "inserted": "\(report.inserted)", "duplicates": "\(report.duplicates)"])
         return report
     }
 
@@ -89,7 +93,8 @@ extension Store {
                     }
                     do throws(RiskFeaturesError) {
                         // The payload string is made here, on all cores, rather than on the writer.
-                        events.append(ParsedLine(event: try Event.decode(jsonLine: line.bytes), payload: String(decoding: line.bytes, as: UTF8.self)))
+                        events.append(
+                            ParsedLine(event: try Event.decode(jsonLine: line.bytes), payload: String(decoding: line.bytes, as: UTF8.self)))
                     } catch {
                         outcome = .failure(BadLine(line: line.number, error: error))
                         break

@@ -25,9 +25,12 @@ extension Store {
             guard !batch.isEmpty else { break }
             bytesDone = records.bytesRead
             try insertLabels(batch, file: path, report: &report)
-            progress?(IngestProgress(linesDone: report.lastCommittedLine, inserted: report.inserted, duplicates: report.duplicates, bytesDone: bytesDone))
+            progress?(
+                IngestProgress(
+                    linesDone: report.lastCommittedLine, inserted: report.inserted, duplicates: report.duplicates, bytesDone: bytesDone))
         }
-        logger.info("ingested labels", metadata: ["file": "\(path)", "inserted": "\(report.inserted)", "duplicates": "\(report.duplicates)"])
+        logger.info(
+            "ingested labels", metadata: ["file": "\(path)", "inserted": "\(report.inserted)", "duplicates": "\(report.duplicates)"])
         return report
     }
 
@@ -132,7 +135,8 @@ package struct LabelRecords {
             bytesRead = data.count
             do {
                 guard let header = try reader.next() else {
-                    throw StoreError.badLine(file: path, line: 1, field: nil, message: "empty file: expected a header row", accepted: IngestReport(file: path))
+                    throw StoreError.badLine(
+                        file: path, line: 1, field: nil, message: "empty file: expected a header row", accepted: IngestReport(file: path))
                 }
                 columnCount = header.fields.count
                 for (position, name) in header.fields.enumerated() {

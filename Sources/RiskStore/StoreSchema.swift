@@ -11,95 +11,96 @@ public enum StoreSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: events, labels, decisions, models, audit log") { db in
-            try db.execute(sql: """
-                CREATE TABLE ingest_batches (
-                    id INTEGER PRIMARY KEY,
-                    kind TEXT NOT NULL CHECK (kind IN ('events', 'labels')),
-                    source TEXT NOT NULL,
-                    first_line INTEGER NOT NULL,
-                    last_line INTEGER NOT NULL,
-                    inserted INTEGER NOT NULL,
-                    duplicates INTEGER NOT NULL,
-                    committed_at INTEGER NOT NULL
-                );
+            try db.execute(
+                sql: """
+                    CREATE TABLE ingest_batches (
+                        id INTEGER PRIMARY KEY,
+                        kind TEXT NOT NULL CHECK (kind IN ('events', 'labels')),
+                        source TEXT NOT NULL,
+                        first_line INTEGER NOT NULL,
+                        last_line INTEGER NOT NULL,
+                        inserted INTEGER NOT NULL,
+                        duplicates INTEGER NOT NULL,
+                        committed_at INTEGER NOT NULL
+                    );
 
-                -- The event exactly as received (payload), plus the fields every query needs.
-                CREATE TABLE events (
-                    id TEXT NOT NULL PRIMARY KEY,
-                    occurred_at INTEGER NOT NULL,
-                    customer_id TEXT NOT NULL,
-                    kind TEXT NOT NULL,
-                    payload TEXT NOT NULL,
-                    batch_id INTEGER REFERENCES ingest_batches(id)
-                );
-                CREATE INDEX events_by_time ON events(occurred_at);
-                CREATE INDEX events_by_customer ON events(customer_id, occurred_at);
+                    -- The event exactly as received (payload), plus the fields every query needs.
+                    CREATE TABLE events (
+                        id TEXT NOT NULL PRIMARY KEY,
+                        occurred_at INTEGER NOT NULL,
+                        customer_id TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        payload TEXT NOT NULL,
+                        batch_id INTEGER REFERENCES ingest_batches(id)
+                    );
+                    CREATE INDEX events_by_time ON events(occurred_at);
+                    CREATE INDEX events_by_customer ON events(customer_id, occurred_at);
 
-                -- Every label version is kept; per event, the latest reported_at wins (then the later seq).
-                CREATE TABLE labels (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    event_id TEXT NOT NULL REFERENCES events(id),
-                    outcome TEXT NOT NULL CHECK (outcome IN ('fraud', 'genuine')),
-                    reported_at INTEGER NOT NULL,
-                    source TEXT NOT NULL,
-                    batch_id INTEGER REFERENCES ingest_batches(id),
-                    UNIQUE (event_id, reported_at, outcome, source)
-                );
-                CREATE INDEX labels_by_event ON labels(event_id, reported_at);
-                CREATE INDEX labels_by_time ON labels(reported_at);
-                CREATE VIEW latest_labels AS
-                    SELECT event_id, outcome, reported_at, source FROM (
-                        SELECT *, ROW_NUMBER() OVER (
-                            PARTITION BY event_id ORDER BY reported_at DESC, seq DESC) AS version_rank
-                        FROM labels)
-                    WHERE version_rank = 1;
+                    -- Every label version is kept; per event, the latest reported_at wins (then the later seq).
+                    CREATE TABLE labels (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        event_id TEXT NOT NULL REFERENCES events(id),
+                        outcome TEXT NOT NULL CHECK (outcome IN ('fraud', 'genuine')),
+                        reported_at INTEGER NOT NULL,
+                        source TEXT NOT NULL,
+                        batch_id INTEGER REFERENCES ingest_batches(id),
+                        UNIQUE (event_id, reported_at, outcome, source)
+                    );
+                    CREATE INDEX labels_by_event ON labels(event_id, reported_at);
+                    CREATE INDEX labels_by_time ON labels(reported_at);
+                    CREATE VIEW latest_labels AS
+                        SELECT event_id, outcome, reported_at, source FROM (
+                            SELECT *, ROW_NUMBER() OVER (
+                                PARTITION BY event_id ORDER BY reported_at DESC, seq DESC) AS version_rank
+                            FROM labels)
+                        WHERE version_rank = 1;
 
-                -- The model registry: at most one champion, enforced by the index below.
-                CREATE TABLE models (
-                    id TEXT NOT NULL PRIMARY KEY,
-                    algorithm TEXT NOT NULL CHECK (algorithm IN ('logistic_regression', 'naive_bayes')),
-                    status TEXT NOT NULL CHECK (status IN ('candidate', 'champion', 'shadow', 'rejected', 'retired')),
-                    created_at INTEGER NOT NULL,
-                    parent_id TEXT REFERENCES models(id),
-                    feature_spec_sha256 TEXT NOT NULL,
-                    artifact TEXT NOT NULL,
-                    artifact_sha256 TEXT NOT NULL,
-                    status_reason TEXT,
-                    status_changed_at INTEGER NOT NULL
-                );
-                CREATE UNIQUE INDEX one_champion ON models(status) WHERE status = 'champion';
+                    -- The model registry: at most one champion, enforced by the index below.
+                    CREATE TABLE models (
+                        id TEXT NOT NULL PRIMARY KEY,
+                        algorithm TEXT NOT NULL CHECK (algorithm IN ('logistic_regression', 'naive_bayes')),
+                        status TEXT NOT NULL CHECK (status IN ('candidate', 'champion', 'shadow', 'rejected', 'retired')),
+                        created_at INTEGER NOT NULL,
+                        parent_id TEXT REFERENCES models(id),
+                        feature_spec_sha256 TEXT NOT NULL,
+                        artifact TEXT NOT NULL,
+                        artifact_sha256 TEXT NOT NULL,
+                        status_reason TEXT,
+                        status_changed_at INTEGER NOT NULL
+                    );
+                    CREATE UNIQUE INDEX one_champion ON models(status) WHERE status = 'champion';
 
-                -- Every decision, with the exact model and policy versions that made it.
-                CREATE TABLE decisions (
-                    id INTEGER PRIMARY KEY,
-                    event_id TEXT NOT NULL REFERENCES events(id),
-                    decided_at INTEGER NOT NULL,
-                    model_id TEXT NOT NULL REFERENCES models(id),
-                    policy_version TEXT NOT NULL,
-                    score REAL NOT NULL,
-                    decision TEXT NOT NULL CHECK (decision IN ('allow', 'step_up', 'review', 'block')),
-                    reasons TEXT NOT NULL,
-                    shadow_model_id TEXT REFERENCES models(id),
-                    shadow_score REAL
-                );
-                CREATE INDEX decisions_by_event ON decisions(event_id);
-                CREATE INDEX decisions_by_time ON decisions(decided_at);
+                    -- Every decision, with the exact model and policy versions that made it.
+                    CREATE TABLE decisions (
+                        id INTEGER PRIMARY KEY,
+                        event_id TEXT NOT NULL REFERENCES events(id),
+                        decided_at INTEGER NOT NULL,
+                        model_id TEXT NOT NULL REFERENCES models(id),
+                        policy_version TEXT NOT NULL,
+                        score REAL NOT NULL,
+                        decision TEXT NOT NULL CHECK (decision IN ('allow', 'step_up', 'review', 'block')),
+                        reasons TEXT NOT NULL,
+                        shadow_model_id TEXT REFERENCES models(id),
+                        shadow_score REAL
+                    );
+                    CREATE INDEX decisions_by_event ON decisions(event_id);
+                    CREATE INDEX decisions_by_time ON decisions(decided_at);
 
-                -- Append-only: the triggers refuse any change to a written entry.
-                CREATE TABLE audit_log (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    at INTEGER NOT NULL,
-                    actor TEXT NOT NULL,
-                    action TEXT NOT NULL,
-                    subject TEXT,
-                    reason TEXT,
-                    detail TEXT
-                );
-                CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
-                    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
-                CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
-                    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
-                """)
+                    -- Append-only: the triggers refuse any change to a written entry.
+                    CREATE TABLE audit_log (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        at INTEGER NOT NULL,
+                        actor TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        subject TEXT,
+                        reason TEXT,
+                        detail TEXT
+                    );
+                    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+                        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+                    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+                        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+                    """)
         }
         return migrator
     }

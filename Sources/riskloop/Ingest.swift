@@ -36,7 +36,9 @@ extension RiskLoop {
                 let report = try CLIError.mapping {
                     try database.ingestEvents(fromFile: file, batchSize: batchSize) { step in
                         let rate = Double(step.inserted + step.duplicates) / max(progress.elapsedSeconds, 1e-3)
-                        progress.update("\(file): \(step.inserted.grouped) events stored, \(step.duplicates.grouped) duplicates (\(Int(rate).grouped)/s)")
+                        progress.update(
+                            "\(file): \(step.inserted.grouped) events stored, \(step.duplicates.grouped) duplicates (\(Int(rate).grouped)/s)"
+                        )
                     }
                 }
                 progress.finish()

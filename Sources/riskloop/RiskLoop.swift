@@ -22,6 +22,9 @@ struct RiskLoop: ParsableCommand {
             database failure, 73 for a file that cannot be written.
             """,
         version: "0.1.0",
-        subcommands: [Demo.self, Simulate.self, Ingest.self, LabelCommand.self, Stats.self, Spec.self, Features.self, Train.self, Score.self, Evaluate.self, Models.self]
+        subcommands: [
+            Demo.self, Simulate.self, Ingest.self, LabelCommand.self, Stats.self, Spec.self, Features.self, Train.self, Score.self,
+            Evaluate.self, Models.self,
+        ]
     )
 }

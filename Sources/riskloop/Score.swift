@@ -59,7 +59,8 @@ extension RiskLoop {
 
     struct Evaluate: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Evaluate a model on a labelled file: ROC AUC, average precision, log loss, Brier, KS, calibration, precision and recall.",
+            abstract:
+                "Evaluate a model on a labelled file: ROC AUC, average precision, log loss, Brier, KS, calibration, precision and recall.",
             discussion: """
                 Metrics follow scikit-learn's definitions and honour --weight. ROC AUC, average \
                 precision and KS are undefined when the file holds only one class; they are then \
@@ -86,7 +87,8 @@ extension RiskLoop {
 
         @OptionGroup var output: OutputOptions
 
-        @Option(help: ArgumentHelp("For a model trained with a spec: label versions (each event's latest is its label).", valueName: "file"))
+        @Option(
+            help: ArgumentHelp("For a model trained with a spec: label versions (each event's latest is its label).", valueName: "file"))
         var labels: String?
 
         @Flag(help: "For a model trained with a spec: read any JSON objects instead of validated events.")
@@ -99,7 +101,8 @@ extension RiskLoop {
         func run() throws {
             let artifact = try CLIError.mapping { try ModelFile.read(model) }
             let table = try CLIError.mapping {
-                try ModelInput.read(file, for: artifact, labels: label.map { .field($0) } ?? labels.map { .file($0) }, weight: weight, records: records)
+                try ModelInput.read(
+                    file, for: artifact, labels: label.map { .field($0) } ?? labels.map { .file($0) }, weight: weight, records: records)
             }
             let metrics = Metrics.evaluate(
                 labels: table.labels!, probabilities: artifact.probabilities(table.features), weights: table.weights,

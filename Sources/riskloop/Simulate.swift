@@ -39,7 +39,9 @@ extension RiskLoop {
         @Option(help: ArgumentHelp("Target share of events that belong to fraud sessions.", valueName: "rate"))
         var fraudRate = 0.01
 
-        @Option(help: ArgumentHelp("Day from which fraudsters change tactics (YYYY-MM-DD; default: the middle of the period).", valueName: "date"))
+        @Option(
+            help: ArgumentHelp(
+                "Day from which fraudsters change tactics (YYYY-MM-DD; default: the middle of the period).", valueName: "date"))
         var driftDate: String?
 
         @Flag(help: "Keep fraudsters' tactics fixed over the whole period.")
@@ -106,7 +108,9 @@ extension RiskLoop {
             for scenario in summary.scenarios {
                 lines.append(
                     "  " + scenario.scenario.padding(toLength: 17, withPad: " ", startingAt: 0)
-                        + String(format: "%8d %8d %13d %18d", scenario.attacks, scenario.events, scenario.eventsAfterDrift, scenario.reportedAttacks))
+                        + String(
+                            format: "%8d %8d %13d %18d", scenario.attacks, scenario.events, scenario.eventsAfterDrift,
+                            scenario.reportedAttacks))
             }
             lines.append("")
             lines.append("  look-alikes (genuine events that share fraud signals):")

@@ -32,11 +32,15 @@ extension RiskLoop.Spec {
                 try output.printJSON(SpecSummary(extractor))
                 return
             }
-            print("\(spec): \(extractor.spec.name) v\(extractor.spec.version), \(extractor.spec.features.count) features, \(extractor.columns.count) columns")
+            print(
+                "\(spec): \(extractor.spec.name) v\(extractor.spec.version), \(extractor.spec.features.count) features, \(extractor.columns.count) columns"
+            )
             print("sha256 \(extractor.spec.sha256)")
             for (column, name) in extractor.columns.enumerated() {
                 let feature = extractor.spec.features[extractor.featureOfColumn[column]]
-                print(String(format: "%5d  ", column) + name.padding(toLength: max(48, name.count), withPad: " ", startingAt: 0) + "  " + feature.kind.rawValue)
+                print(
+                    String(format: "%5d  ", column) + name.padding(toLength: max(48, name.count), withPad: " ", startingAt: 0) + "  "
+                        + feature.kind.rawValue)
             }
         }
     }

@@ -25,18 +25,24 @@ extension RiskLoop {
 
         static func render(_ s: StoreStatistics, path: String) -> String {
             var lines = ["\(path)"]
-            lines.append("  events      \(s.events.grouped) from \(s.customers.grouped) customers, \(s.firstEventAt ?? "-") to \(s.lastEventAt ?? "-")")
             lines.append(
-                "              " + s.eventsByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.grouped)" }.joined(separator: ", "))
+                "  events      \(s.events.grouped) from \(s.customers.grouped) customers, \(s.firstEventAt ?? "-") to \(s.lastEventAt ?? "-")"
+            )
+            lines.append(
+                "              " + s.eventsByKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.grouped)" }.joined(separator: ", ")
+            )
             lines.append(
                 "  labels      \(s.labelVersions.grouped) versions on \(s.labelledEvents.grouped) events; latest says "
-                    + "fraud \((s.latestLabelsByOutcome["fraud"] ?? 0).grouped), genuine \((s.latestLabelsByOutcome["genuine"] ?? 0).grouped)")
+                    + "fraud \((s.latestLabelsByOutcome["fraud"] ?? 0).grouped), genuine \((s.latestLabelsByOutcome["genuine"] ?? 0).grouped)"
+            )
             lines.append("  models      \(s.models.grouped)   decisions \(s.decisions.grouped)   audit entries \(s.auditEntries.grouped)")
             if !s.labelsKnownByDate.isEmpty {
                 lines.append("")
                 lines.append("  labels known at            fraud    genuine")
                 for known in s.labelsKnownByDate {
-                    lines.append("  " + known.asOf.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%10d %10d", known.fraud, known.genuine))
+                    lines.append(
+                        "  " + known.asOf.padding(toLength: 22, withPad: " ", startingAt: 0)
+                            + String(format: "%10d %10d", known.fraud, known.genuine))
                 }
             }
             return lines.joined(separator: "\n")

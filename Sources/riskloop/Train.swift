@@ -52,7 +52,8 @@ extension RiskLoop {
         @Option(help: ArgumentHelp("Event data: the feature spec that turns each event into columns.", valueName: "spec.json"))
         var spec: String?
 
-        @Option(help: ArgumentHelp("With --spec: label versions (.csv or .jsonl); each event's latest one is its label.", valueName: "file"))
+        @Option(
+            help: ArgumentHelp("With --spec: label versions (.csv or .jsonl); each event's latest one is its label.", valueName: "file"))
         var labels: String?
 
         @Flag(help: "With --spec: read any JSON objects instead of validated events.")
@@ -73,7 +74,9 @@ extension RiskLoop {
         @Option(name: .customLong("c"), help: "Inverse regularisation strength C (logistic).")
         var c = 1.0
 
-        @Option(help: ArgumentHelp("Share of the penalty that is L1: 0 is L2, 1 is lasso, between is elastic net (logistic).", valueName: "ratio"))
+        @Option(
+            help: ArgumentHelp(
+                "Share of the penalty that is L1: 0 is L2, 1 is lasso, between is elastic net (logistic).", valueName: "ratio"))
         var l1Ratio = 0.0
 
         @Option(help: "none, or balanced: each class weighs half (logistic).")
@@ -165,10 +168,12 @@ extension RiskLoop {
             let artifact = try CLIError.mapping { try pipeline.train(table, now: now) }
             try CLIError.mapping { try ModelFile.write(artifact, to: out) }
             if artifact.training.converged == false {
-                FileHandle.standardError.write(Data("""
-                    riskloop: WARNING: logistic regression did NOT converge: \(artifact.training.stopReason ?? "").
-                    riskloop: WARNING: the model was written, and records converged=false; raise --max-iter or loosen --tol.\n
-                    """.utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        """
+                        riskloop: WARNING: logistic regression did NOT converge: \(artifact.training.stopReason ?? "").
+                        riskloop: WARNING: the model was written, and records converged=false; raise --max-iter or loosen --tol.\n
+                        """.utf8))
             }
             if output.json {
                 try output.printJSON(TrainSummary(artifact: artifact, path: out))
@@ -202,9 +207,13 @@ extension RiskLoop {
 
         static func render(_ artifact: ModelArtifact, path: String) -> String {
             let training = artifact.training
-            var lines = ["Trained \(artifact.algorithm.rawValue) \(artifact.id) on \(training.rows.grouped) rows (\(String(format: "%.0f", training.positives)) fraud) of \(training.source) in \(String(format: "%.2f", training.durationSeconds)) s"]
+            var lines = [
+                "Trained \(artifact.algorithm.rawValue) \(artifact.id) on \(training.rows.grouped) rows (\(String(format: "%.0f", training.positives)) fraud) of \(training.source) in \(String(format: "%.2f", training.durationSeconds)) s"
+            ]
             if let iterations = training.iterations, let converged = training.converged {
-                lines.append("  L-BFGS: \(iterations) iterations, \(converged ? "converged" : "NOT converged"), max |gradient| \(training.finalGradientMax ?? .nan)")
+                lines.append(
+                    "  L-BFGS: \(iterations) iterations, \(converged ? "converged" : "NOT converged"), max |gradient| \(training.finalGradientMax ?? .nan)"
+                )
             }
             if let metrics = artifact.metrics.holdout {
                 lines.append("  holdout (\(artifact.hyperparameters.holdout)):")
@@ -257,7 +266,9 @@ extension BinaryMetrics {
             lines.append("calibration: bin         rows   mean predicted   fraud share")
             for bin in calibration {
                 lines.append(
-                    String(format: "             %.1f–%.1f %8d %16.4f %13.4f", bin.lower, bin.upper, bin.rows, bin.meanPredicted, bin.fraudShare))
+                    String(
+                        format: "             %.1f–%.1f %8d %16.4f %13.4f", bin.lower, bin.upper, bin.rows, bin.meanPredicted,
+                        bin.fraudShare))
             }
         }
         lines += notes.map { "note: \($0)" }

@@ -108,13 +108,14 @@ final class Scratch {
         #expect(metrics == artifact.metrics.holdout)
     }
 
-    @Test(arguments: [
-        ("id,a,is_fraud\ne1,1.5,1\ne2,abc,0\n", 3, "a", "not a finite number"),
-        ("id,a,is_fraud\ne1,1.5,1\ne2,,0\n", 3, "a", "empty cell"),
-        ("id,a,is_fraud\ne1,1.5,1\ne2,nan,0\n", 3, "a", "not a finite number"),
-        ("id,a,is_fraud\ne1,1.5,1\ne2,2.5,maybe\n", 3, "is_fraud", "is not 1/0"),
-        ("id,a,is_fraud\ne1,1.5,1\ne2,2.5\n", 3, nil, "2 fields where the header has 3"),
-    ] as [(String, Int, String?, String)])
+    @Test(
+        arguments: [
+            ("id,a,is_fraud\ne1,1.5,1\ne2,abc,0\n", 3, "a", "not a finite number"),
+            ("id,a,is_fraud\ne1,1.5,1\ne2,,0\n", 3, "a", "empty cell"),
+            ("id,a,is_fraud\ne1,1.5,1\ne2,nan,0\n", 3, "a", "not a finite number"),
+            ("id,a,is_fraud\ne1,1.5,1\ne2,2.5,maybe\n", 3, "is_fraud", "is not 1/0"),
+            ("id,a,is_fraud\ne1,1.5,1\ne2,2.5\n", 3, nil, "2 fields where the header has 3"),
+        ] as [(String, Int, String?, String)])
     func badCellsNameTheirLineAndColumn(text: String, line: Int, column: String?, reason: String) throws {
         let scratch = try Scratch()
         let path = try scratch.file("bad.csv", text)
@@ -136,7 +137,8 @@ final class Scratch {
         #expect(throws: EngineError.badInput(file: empty, line: nil, column: nil, reason: "the file is empty")) {
             try LabelledTable.read(empty, roles: .init(label: "is_fraud"))
         }
-        let oneClass = try LabelledTable.read(try scratch.file("one.csv", "a,is_fraud\n1,0\n2,0\n3,0\n4,0\n5,0\n"), roles: .init(label: "is_fraud"))
+        let oneClass = try LabelledTable.read(
+            try scratch.file("one.csv", "a,is_fraud\n1,0\n2,0\n3,0\n4,0\n5,0\n"), roles: .init(label: "is_fraud"))
         #expect {
             try TrainingPipeline(algorithm: .logisticRegression).train(oneClass, now: Self.now)
         } throws: { error in
@@ -147,7 +149,8 @@ final class Scratch {
 
     @Test func flatJSONLinesReadLikeCSV() throws {
         let scratch = try Scratch()
-        let path = try scratch.file("rows.jsonl", #"{"a":1.5,"night":true,"is_fraud":1}"# + "\n" + #"{"a":-2,"night":false,"is_fraud":0}"# + "\n")
+        let path = try scratch.file(
+            "rows.jsonl", #"{"a":1.5,"night":true,"is_fraud":1}"# + "\n" + #"{"a":-2,"night":false,"is_fraud":0}"# + "\n")
         let table = try LabelledTable.read(path, roles: .init(label: "is_fraud"))
         #expect(table.columns == ["a", "night"])
         #expect(table.features.values == [1.5, 1, -2, 0])

@@ -49,7 +49,10 @@ import Testing
 
     @Test func buildsALabelFromFields() throws {
         let label = try Self.label(["event_id": "e1", "outcome": "fraud", "reported_at": "2026-03-04T10:00:00Z", "source": "chargeback"])
-        #expect(label == Label(eventId: "e1", outcome: .fraud, reportedAt: Timestamp(year: 2026, month: 3, day: 4, hour: 10)!, source: "chargeback"))
+        #expect(
+            label
+                == Label(
+                    eventId: "e1", outcome: .fraud, reportedAt: Timestamp(year: 2026, month: 3, day: 4, hour: 10)!, source: "chargeback"))
         #expect(label.csvFields == ["e1", "fraud", "2026-03-04T10:00:00Z", "chargeback"])
     }
 
@@ -65,7 +68,8 @@ import Testing
         }
         var badTime = good
         badTime["reported_at"] = "04/03/2026"
-        #expect(throws: RiskFeaturesError.invalidValue(field: "reported_at", value: "\"04/03/2026\"", reason: "not an RFC 3339 date-time")) {
+        #expect(throws: RiskFeaturesError.invalidValue(field: "reported_at", value: "\"04/03/2026\"", reason: "not an RFC 3339 date-time"))
+        {
             try Self.label(badTime)
         }
         var empty = good

@@ -15,7 +15,9 @@ import Testing
 
     static let events = simulation.events.map { ParsedEvent(event: $0) }
 
-    static func aggregate(_ name: String, key: String, function: Feature.Function, field: String? = nil, hours: Double, kinds: [String]? = nil)
+    static func aggregate(
+        _ name: String, key: String, function: Feature.Function, field: String? = nil, hours: Double, kinds: [String]? = nil
+    )
         -> Feature
     {
         var feature = Feature(name: name, kind: .aggregate)

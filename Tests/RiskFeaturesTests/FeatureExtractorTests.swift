@@ -30,7 +30,9 @@ import Testing
         var z = Feature(name: "z", kind: .numeric, source: "amount")
         z.transform = .standardize
         z.statistics = .init(mean: 100, standardDeviation: 50)
-        let extractor = try Self.extractor([logAmount, z, Feature(name: "sri", kind: .numeric, source: "telco.ss7.sri_for_sm_requests_24h")])
+        let extractor = try Self.extractor([
+            logAmount, z, Feature(name: "sri", kind: .numeric, source: "telco.ss7.sri_for_sm_requests_24h"),
+        ])
         #expect(extractor.columns == ["amount", "amount=unknown", "z", "z=unknown", "sri", "sri=unknown"])
         let vector = extractor.vector(try Self.event(Self.base(#""amount":1250,"telco":{"ss7":{"sri_for_sm_requests_24h":0}}"#)))
         // Clipped to 999 before log1p; the standardised copy is not clipped: (1250 − 100) / 50.
@@ -60,11 +62,20 @@ import Testing
         let extractor = try Self.extractor([channel, os, forwarding, mcc])
         #expect(extractor.columns.prefix(4) == ["channel=web", "channel=app", "channel=<other>", "channel=unknown"])
         let bucket = Int(FNV1a.hash("android") % 4)
-        let vector = extractor.vector(try Self.event(Self.base(
-            #""channel":"phone","device":{"os":"android"},"telco":{"call_forwarding":["conditional_busy","unconditional"]},"merchant":{"mcc":"6012"}"#)))
-        #expect(Self.nonZero(extractor, vector) == ["channel=<other>": 1, "os=#\(bucket)": 1, "forwarding_unconditional=true": 1, "mcc=6012": 1])
+        let vector = extractor.vector(
+            try Self.event(
+                Self.base(
+                    #""channel":"phone","device":{"os":"android"},"telco":{"call_forwarding":["conditional_busy","unconditional"]},"merchant":{"mcc":"6012"}"#
+                )))
+        #expect(
+            Self.nonZero(extractor, vector) == [
+                "channel=<other>": 1, "os=#\(bucket)": 1, "forwarding_unconditional=true": 1, "mcc=6012": 1,
+            ])
         let empty = extractor.vector(try Self.event(Self.base(#""telco":{"call_forwarding":["inactive"]}"#)))
-        #expect(Self.nonZero(extractor, empty) == ["channel=unknown": 1, "os=unknown": 1, "forwarding_unconditional=false": 1, "mcc=unknown": 1])
+        #expect(
+            Self.nonZero(extractor, empty) == [
+                "channel=unknown": 1, "os=unknown": 1, "forwarding_unconditional=false": 1, "mcc=unknown": 1,
+            ])
     }
 
     @Test func hashingIsStableAcrossRunsAndMachines() {
@@ -78,10 +89,11 @@ import Testing
         var swap = Feature(name: "sim_swap_age", kind: .timeSince, source: "telco.sim_swap.latest_change")
         swap.bucketsHours = [1, 24, 72, 168, 720]
         let extractor = try Self.extractor([swap])
-        #expect(extractor.columns == [
-            "sim_swap_age=<1h", "sim_swap_age=<24h", "sim_swap_age=<72h", "sim_swap_age=<7d", "sim_swap_age=<30d",
-            "sim_swap_age=>=30d", "sim_swap_age=none", "sim_swap_age=unknown",
-        ])
+        #expect(
+            extractor.columns == [
+                "sim_swap_age=<1h", "sim_swap_age=<24h", "sim_swap_age=<72h", "sim_swap_age=<7d", "sim_swap_age=<30d",
+                "sim_swap_age=>=30d", "sim_swap_age=none", "sim_swap_age=unknown",
+            ])
         func level(_ telco: String) throws -> String {
             let vector = extractor.vector(try Self.event(Self.base(#""telco":"# + telco)))
             return extractor.columns[vector.firstIndex(of: 1)!]
@@ -113,11 +125,13 @@ import Testing
         // 4 + 3 + 2 + 24 + 7 + 4·3 + 4·3·2 columns.
         #expect(extractor.columns.count == 4 + 3 + 2 + 24 + 7 + 12 + 24)
         #expect(extractor.columns.contains("sim_swap_age=<24h&payee.new=true"))
-        let vector = extractor.vector(try Self.event(Self.base(#""payee":{"new":true},"telco":{"sim_swap":{"latest_change":"2026-02-28T23:30:00Z"}}"#)))
-        #expect(Self.nonZero(extractor, vector) == [
-            "sim_swap_age=<24h": 1, "payee.new=true": 1, "night=true": 1, "hour=02": 1, "weekday=sun": 1,
-            "sim_swap_age=<24h&payee.new=true": 1, "sim_swap_age=<24h&payee.new=true&night=true": 1,
-        ])
+        let vector = extractor.vector(
+            try Self.event(Self.base(#""payee":{"new":true},"telco":{"sim_swap":{"latest_change":"2026-02-28T23:30:00Z"}}"#)))
+        #expect(
+            Self.nonZero(extractor, vector) == [
+                "sim_swap_age=<24h": 1, "payee.new=true": 1, "night=true": 1, "hour=02": 1, "weekday=sun": 1,
+                "sim_swap_age=<24h&payee.new=true": 1, "sim_swap_age=<24h&payee.new=true&night=true": 1,
+            ])
     }
 
     @Test(arguments: [
@@ -125,20 +139,62 @@ import Testing
         (#"{"format":"riskloop.features/1","name":"x","version":1,"features":[]}"#, "features"),
         (#"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"sideways"}]}"#, "features[0].kind"),
         (#"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"numeric"}]}"#, "features[0].source"),
-        (#"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"boolean","source":"payee..new"}]}"#, "features[0].source"),
-        (#"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"night"},{"name":"a","kind":"night"}]}"#, "features[1].name"),
-        (#"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"categorical","source":"channel","vocabulary":[]}]}"#, "features[0].vocabulary"),
-        (#"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"hashed","source":"device.os","buckets":1}]}"#, "features[0].buckets"),
-        (#"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"time_since","source":"telco.sim_swap.latest_change","buckets_hours":[24,1]}]}"#, "features[0].buckets_hours"),
-        (#"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"numeric","source":"amount","transform":"standardize"}]}"#, "features[0].statistics"),
-        (#"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"numeric","source":"amount","clip":[5,1]}]}"#, "features[0].clip"),
-        (#"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"night"},{"name":"b","kind":"cross","of":["a","zz"]}]}"#, "features[1].of"),
-        (#"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"night"},{"name":"b","kind":"cross","of":["a"]}]}"#, "features[1].of"),
-        (#"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"aggregate","key":"customer_id","function":"sum","window_hours":24}]}"#, "features[0].field"),
-        (#"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"aggregate","key":"customer_id","function":"count","window_hours":0}]}"#, "features[0].window_hours"),
-        (#"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"fraud_rate","key":"device.id","window_hours":24,"prior_rate":2}]}"#, "features[0].prior_rate"),
-        (#"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"aggregate","key":"customer_id","function":"count","window_hours":24,"event_kinds":["wire"]}]}"#, "features[0].event_kinds"),
-        (#"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"boolean","source":"payee.new","transform":"log1p"}]}"#, "features[0].transform"),
+        (
+            #"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"boolean","source":"payee..new"}]}"#,
+            "features[0].source"
+        ),
+        (
+            #"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"night"},{"name":"a","kind":"night"}]}"#,
+            "features[1].name"
+        ),
+        (
+            #"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"categorical","source":"channel","vocabulary":[]}]}"#,
+            "features[0].vocabulary"
+        ),
+        (
+            #"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"hashed","source":"device.os","buckets":1}]}"#,
+            "features[0].buckets"
+        ),
+        (
+            #"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"time_since","source":"telco.sim_swap.latest_change","buckets_hours":[24,1]}]}"#,
+            "features[0].buckets_hours"
+        ),
+        (
+            #"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"numeric","source":"amount","transform":"standardize"}]}"#,
+            "features[0].statistics"
+        ),
+        (
+            #"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"numeric","source":"amount","clip":[5,1]}]}"#,
+            "features[0].clip"
+        ),
+        (
+            #"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"night"},{"name":"b","kind":"cross","of":["a","zz"]}]}"#,
+            "features[1].of"
+        ),
+        (
+            #"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"night"},{"name":"b","kind":"cross","of":["a"]}]}"#,
+            "features[1].of"
+        ),
+        (
+            #"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"aggregate","key":"customer_id","function":"sum","window_hours":24}]}"#,
+            "features[0].field"
+        ),
+        (
+            #"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"aggregate","key":"customer_id","function":"count","window_hours":0}]}"#,
+            "features[0].window_hours"
+        ),
+        (
+            #"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"fraud_rate","key":"device.id","window_hours":24,"prior_rate":2}]}"#,
+            "features[0].prior_rate"
+        ),
+        (
+            #"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"aggregate","key":"customer_id","function":"count","window_hours":24,"event_kinds":["wire"]}]}"#,
+            "features[0].event_kinds"
+        ),
+        (
+            #"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"boolean","source":"payee.new","transform":"log1p"}]}"#,
+            "features[0].transform"
+        ),
     ])
     func aBadSpecNamesTheMemberAtFault(json: String, field: String) {
         #expect {
@@ -151,7 +207,8 @@ import Testing
 
     @Test func theSpecHashIsCanonical() throws {
         let compact = #"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"night"}]}"#
-        let spaced = "{\n  \"features\" : [ { \"kind\" : \"night\", \"name\" : \"a\" } ],\n  \"version\" : 1, \"name\" : \"x\", \"format\" : \"riskloop.features/1\"\n}"
+        let spaced =
+            "{\n  \"features\" : [ { \"kind\" : \"night\", \"name\" : \"a\" } ],\n  \"version\" : 1, \"name\" : \"x\", \"format\" : \"riskloop.features/1\"\n}"
         let first = try FeatureSpec.decode(from: Data(compact.utf8)), second = try FeatureSpec.decode(from: Data(spaced.utf8))
         #expect(first.sha256 == second.sha256)
         #expect(first.sha256.count == 64)
@@ -169,7 +226,9 @@ import Testing
         let spec = FeatureSpec(name: "z", features: [amount])
         #expect(throws: RiskFeaturesError.missingField(field: "features[0].statistics")) { try FeatureExtractor(spec: spec) }
         // Amounts 10, 30, 500 (clipped to 100) and one missing: mean 140/3, population deviation by hand.
-        let events = try ["\"amount\":10", "\"amount\":30", "\"amount\":500", ""].map { try FeatureExtractorTests.event(FeatureExtractorTests.base($0)) }
+        let events = try ["\"amount\":10", "\"amount\":30", "\"amount\":500", ""].map {
+            try FeatureExtractorTests.event(FeatureExtractorTests.base($0))
+        }
         let fitted = try spec.fittingStatistics(on: events)
         let mean = 140.0 / 3
         let deviation = (((10 - mean) * (10 - mean) + (30 - mean) * (30 - mean) + (100 - mean) * (100 - mean)) / 3).squareRoot()
@@ -185,8 +244,10 @@ import Testing
         night.toHour = 6
         var mcc = Feature(name: "mcc", kind: .categorical, source: "merchant.mcc")
         mcc.vocabulary = ["6012", "5411"]
-        let extractor = try FeatureExtractor(spec: FeatureSpec(name: "cards", features: [Feature(name: "amount", kind: .numeric, source: "amount"), night, mcc]))
-        let timed = ParsedEvent(record: try JSONValue.parse(Array(#"{"amount":12.5,"occurred_at":"2026-03-01T03:00:00Z","merchant":{"mcc":5411}}"#.utf8)))
+        let extractor = try FeatureExtractor(
+            spec: FeatureSpec(name: "cards", features: [Feature(name: "amount", kind: .numeric, source: "amount"), night, mcc]))
+        let timed = ParsedEvent(
+            record: try JSONValue.parse(Array(#"{"amount":12.5,"occurred_at":"2026-03-01T03:00:00Z","merchant":{"mcc":5411}}"#.utf8)))
         #expect(FeatureExtractorTests.nonZero(extractor, extractor.vector(timed)) == ["amount": 12.5, "night=true": 1, "mcc=5411": 1])
         // Without a time, clock features set no column at all (not "false").
         let untimed = ParsedEvent(record: try JSONValue.parse(Array(#"{"amount":1}"#.utf8)))

@@ -85,7 +85,9 @@ import Testing
         let data = directory.appending(path: "rows.csv")
         try Self.writeCSV(data)
         let model = directory.appending(path: "model.json").path
-        try CLITests.run(["train", "--data", data.path, "--label", "is_fraud", "--ignore", "id", "--calibration", "platt", "--out", model, "--json"])
+        try CLITests.run([
+            "train", "--data", data.path, "--label", "is_fraud", "--ignore", "id", "--calibration", "platt", "--out", model, "--json",
+        ])
         let scores = directory.appending(path: "scores.csv").path
         try CLITests.run(["score", "--model", model, data.path, "--out", scores])
         let lines = try String(contentsOfFile: scores, encoding: .utf8).split(separator: "\n")
@@ -93,7 +95,9 @@ import Testing
         #expect(lines.count == 301)
         #expect(lines.dropFirst().allSatisfy { Double($0).map { (0...1).contains($0) } ?? false })
         try CLITests.run(["evaluate", "--model", model, data.path, "--label", "is_fraud", "--json"])
-        try CLITests.run(["train", "--data", data.path, "--label", "is_fraud", "--ignore", "id", "--algorithm", "naive-bayes", "--out", model])
+        try CLITests.run([
+            "train", "--data", data.path, "--label", "is_fraud", "--ignore", "id", "--algorithm", "naive-bayes", "--out", model,
+        ])
     }
 
     @Test func aChangedModelFileIsRefused() throws {
@@ -119,10 +123,77 @@ import Testing
             try CLITests.run(["train", "--data", data.path, "--label", "is_fraud", "--out", directory.appending(path: "m.json").path])
         }
         #expect(throws: ExitCode(64)) {
-            try CLITests.run(["train", "--data", data.path, "--label", "fraud", "--ignore", "id", "--out", directory.appending(path: "m.json").path])
+            try CLITests.run([
+                "train", "--data", data.path, "--label", "fraud", "--ignore", "id", "--out", directory.appending(path: "m.json").path,
+            ])
         }
         #expect(throws: (any Error).self) {
-            try RiskLoop.parseAsRoot(["train", "--data", data.path, "--label", "is_fraud", "--out", "m.json", "--holdout-after", "2026-01-01"])
+            try RiskLoop.parseAsRoot([
+                "train", "--data", data.path, "--label", "is_fraud", "--out", "m.json", "--holdout-after", "2026-01-01",
+            ])
         }
+    }
+}
+
+@Suite struct SpecAndFeaturesCLITests {
+    static let spec = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appending(path: "Models/ss7/feature-spec.json").path
+
+    @Test func theDefaultSpecChecksAndVectorsHaveItsColumns() throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try CLITests.run(["spec", "check", Self.spec, "--json"])
+        let data = directory.appending(path: "data").path
+        try CLITests.run(["simulate", "--customers", "60", "--days", "10", "--out", data, "--json"])
+        let vectors = directory.appending(path: "vectors.csv").path
+        try CLITests.run(["features", "--spec", Self.spec, data + "/events.jsonl", "--labels", data + "/labels.csv", "--out", vectors])
+        let lines = try String(contentsOfFile: vectors, encoding: .utf8).split(separator: "\n")
+        let events = try String(contentsOfFile: data + "/events.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == events.count + 1)
+        #expect(lines[0].split(separator: ",").count == 186)
+        #expect(lines[0].contains("sim_swap_age=<24h&payee.new=true"))
+        #expect(lines.dropFirst().allSatisfy { $0.split(separator: ",").count == 186 })
+
+        // Train on events through the spec, then score and evaluate the same file.
+        let model = directory.appending(path: "model.json").path
+        try CLITests.run([
+            "train", "--data", data + "/events.jsonl", "--spec", Self.spec, "--labels", data + "/labels.csv", "--out", model, "--json",
+        ])
+        try CLITests.run([
+            "score", "--model", model, data + "/events.jsonl", "--labels", data + "/labels.csv", "--out",
+            directory.appending(path: "s.csv").path,
+        ])
+        try CLITests.run(["evaluate", "--model", model, data + "/events.jsonl", "--labels", data + "/labels.csv", "--json"])
+    }
+
+    @Test func inferProposesASpecThatChecks() throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let csv = directory.appending(path: "cards.csv")
+        try Data(
+            "id,amount,mcc,is_abroad,occurred_at\nt1,12.5,5411,0,2026-03-01T10:00:00Z\nt2,900,6012,1,2026-03-01T11:00:00Z\nt3,40,5411,0,2026-03-01T12:00:00Z\n"
+                .utf8
+        ).write(to: csv)
+        let spec = directory.appending(path: "spec.json").path
+        try CLITests.run(["spec", "infer", csv.path, "--out", spec])
+        try CLITests.run(["spec", "check", spec])
+        try CLITests.run(["features", "--spec", spec, csv.path, "--out", directory.appending(path: "v.csv").path])
+        let header = try String(contentsOfFile: directory.appending(path: "v.csv").path, encoding: .utf8).split(separator: "\n")[0]
+        #expect(header.contains("amount") && header.contains("is_abroad=true") && header.contains("night=true"))
+    }
+
+    @Test func aBadSpecOrABadEventExitsWithDataError() throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let spec = directory.appending(path: "bad.json")
+        try Data(
+            #"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"hashed","source":"device.os"}]}"#.utf8
+        ).write(to: spec)
+        #expect(throws: ExitCode(65)) { try CLITests.run(["spec", "check", spec.path]) }
+        let events = directory.appending(path: "events.jsonl")
+        try Data(
+            #"{"id":"e1","occurred_at":"2026-03-01T10:00:00Z","customer_id":"c","kind":"login","telco":{"roaming":{"roaming":"yes"}}}"#.utf8
+        ).write(to: events)
+        #expect(throws: ExitCode(65)) { try CLITests.run(["features", "--spec", Self.spec, events.path]) }
     }
 }

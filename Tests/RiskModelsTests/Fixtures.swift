@@ -1,5 +1,5 @@
-import RiskFeatures
 import Foundation
+import RiskFeatures
 
 @testable import RiskModels
 

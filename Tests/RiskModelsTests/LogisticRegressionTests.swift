@@ -1,5 +1,5 @@
-import RiskFeatures
 import Foundation
+import RiskFeatures
 import Testing
 
 @testable import RiskModels
@@ -113,7 +113,8 @@ struct StandardizedFixture: Decodable, Sendable {
     @Test func l1ZeroesCoefficientsAndMeetsTheOptimalityConditions() throws {
         // Optimality of C·Σ logloss + ρ‖w‖₁ (ρ = 1): |∂/∂wⱼ C·Σ logloss| ≤ 1 where wⱼ = 0, and = −sign(wⱼ) elsewhere.
         let c = 0.02
-        let (model, report) = try LogisticRegression(hyperparameters: .init(c: c, l1Ratio: 1, tolerance: 1e-8, maxIterations: 10_000)).fit(Self.data)
+        let (model, report) = try LogisticRegression(hyperparameters: .init(c: c, l1Ratio: 1, tolerance: 1e-8, maxIterations: 10_000)).fit(
+            Self.data)
         #expect(report.converged, "\(report.stopReason)")
         #expect(model.weights.contains(0), "no coefficient was zeroed: \(model.weights)")
         let scores = model.decisionFunction(Self.data.features)

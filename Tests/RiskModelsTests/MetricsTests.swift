@@ -1,5 +1,5 @@
-import RiskFeatures
 import Foundation
+import RiskFeatures
 import Testing
 
 @testable import RiskModels
@@ -48,10 +48,13 @@ struct MetricsFixture: Decodable, Sendable {
         let (precision, recall) = Metrics.precisionRecall(labels: y, scores: score, weights: w, threshold: testCase.threshold)
         #expect(close(try #require(precision), testCase.precisionAtThreshold, 1e-12))
         #expect(close(try #require(recall), testCase.recallAtThreshold, 1e-12))
-        #expect(close(try #require(Metrics.precisionAtK(labels: y, scores: score, weights: w, k: testCase.k)), testCase.precisionAtK, 1e-12))
+        #expect(
+            close(try #require(Metrics.precisionAtK(labels: y, scores: score, weights: w, k: testCase.k)), testCase.precisionAtK, 1e-12))
         let table = Metrics.calibrationTable(labels: y, probabilities: score)
         #expect(table.count == testCase.calibrationUnweighted.meanPredicted.count)
-        for (bin, (mean, fraction)) in zip(table, zip(testCase.calibrationUnweighted.meanPredicted, testCase.calibrationUnweighted.fractionPositive)) {
+        for (bin, (mean, fraction)) in zip(
+            table, zip(testCase.calibrationUnweighted.meanPredicted, testCase.calibrationUnweighted.fractionPositive))
+        {
             #expect(close(bin.meanPredicted, mean, 1e-12))
             #expect(close(bin.fraudShare, fraction, 1e-12))
         }
@@ -98,12 +101,14 @@ struct CalibrationFixture: Decodable, Sendable {
     @Test(arguments: [false, true])
     func plattMatchesTheReference(weighted: Bool) throws {
         let expected = try #require(Self.fixture.cases.first { $0.weighted == weighted })
-        let calibration = Calibration.fitPlatt(scores: Self.fixture.raw, labels: Self.fixture.y, weights: weighted ? Self.fixture.sampleWeight : nil)
+        let calibration = Calibration.fitPlatt(
+            scores: Self.fixture.raw, labels: Self.fixture.y, weights: weighted ? Self.fixture.sampleWeight : nil)
         guard case .platt(let a, let b) = calibration else {
             Issue.record("not Platt")
             return
         }
-        #expect(close(a, expected.plattA, 1e-8) && close(b, expected.plattB, 1e-8), "(\(a), \(b)) vs (\(expected.plattA), \(expected.plattB))")
+        #expect(
+            close(a, expected.plattA, 1e-8) && close(b, expected.plattB, 1e-8), "(\(a), \(b)) vs (\(expected.plattA), \(expected.plattB))")
         // scikit-learn's own fit stops at gtol 1e-6: the same answer, less precisely.
         #expect(close(a, expected.sklearnPlattA, 1e-4) && close(b, expected.sklearnPlattB, 1e-4))
     }

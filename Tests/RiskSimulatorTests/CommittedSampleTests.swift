@@ -30,8 +30,10 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appending(path: "riskloop-sample-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         try Simulation(Self.configuration).write(to: directory)
-        #expect(try Self.gunzip(Self.sample.appending(path: "events.jsonl.gz")) == Data(contentsOf: directory.appending(path: "events.jsonl")))
+        #expect(
+            try Self.gunzip(Self.sample.appending(path: "events.jsonl.gz")) == Data(contentsOf: directory.appending(path: "events.jsonl")))
         #expect(try Self.gunzip(Self.sample.appending(path: "truth.csv.gz")) == Data(contentsOf: directory.appending(path: "truth.csv")))
-        #expect(try Data(contentsOf: Self.sample.appending(path: "labels.csv")) == Data(contentsOf: directory.appending(path: "labels.csv")))
+        #expect(
+            try Data(contentsOf: Self.sample.appending(path: "labels.csv")) == Data(contentsOf: directory.appending(path: "labels.csv")))
     }
 }

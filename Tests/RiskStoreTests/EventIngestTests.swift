@@ -13,7 +13,9 @@ import Testing
         let store = try Store(path: directory.databasePath)
         let report = try store.ingestEvents(fromFile: path, batchSize: 7)
         #expect(report.inserted == 25 && report.duplicates == 0 && report.batches == 4 && report.lastCommittedLine == 25)
-        let rows = try store.read { db in try Row.fetchAll(db, sql: "SELECT id, occurred_at, customer_id, kind, payload FROM events ORDER BY rowid") }
+        let rows = try store.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, occurred_at, customer_id, kind, payload FROM events ORDER BY rowid")
+        }
         #expect(rows.map { $0["payload"] as String } == lines)
         #expect(rows[2]["occurred_at"] as Int64 == Timestamp(year: 2026, month: 3, day: 1, hour: 10, minute: 3)!.millisecondsSinceEpoch)
         #expect(rows[2]["customer_id"] as String == "c3")
@@ -42,7 +44,8 @@ import Testing
     @Test func aMalformedLineRollsBackItsBatchAndKeepsEarlierOnes() throws {
         let directory = try TemporaryDirectory()
         var lines = (1...10).map { Lines.event("e\($0)", minute: $0) }
-        lines[4] = #"{"id":"e5","occurred_at":"2026-03-01T10:05:00Z","customer_id":"c1","kind":"login","telco":{"call_forwarding":["sometimes"]}}"#
+        lines[4] =
+            #"{"id":"e5","occurred_at":"2026-03-01T10:05:00Z","customer_id":"c1","kind":"login","telco":{"call_forwarding":["sometimes"]}}"#
         let path = try directory.file("events.jsonl", lines.joined(separator: "\n"))
         let store = try Store(path: directory.databasePath)
         #expect {
@@ -70,7 +73,8 @@ import Testing
         _ = try store.ingestEvents(fromFile: try directory.file("good.jsonl", Lines.events(["a", "b"])))
         let before = try Self.dump(store)
         // The bad line is last in the batch, after new and duplicate events that were accepted.
-        let bad = try directory.file("bad.jsonl", Lines.events(["c", "a", "d"]) + #"{"id":"x","occurred_at":"2026-03-01T10:00:00Z","kind":"login"}"# + "\n")
+        let bad = try directory.file(
+            "bad.jsonl", Lines.events(["c", "a", "d"]) + #"{"id":"x","occurred_at":"2026-03-01T10:00:00Z","kind":"login"}"# + "\n")
         #expect {
             try store.ingestEvents(fromFile: bad)
         } throws: { error in

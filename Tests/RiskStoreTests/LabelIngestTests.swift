@@ -44,7 +44,8 @@ import Testing
         let store = try Self.storeWithEvents(directory)
         let path = try directory.file(
             "labels.csv",
-            "source,event_id,reported_at,outcome\nanalyst,e1,2026-03-02T00:00:00Z,fraud\n\"customer_report\",e2,2026-03-03T00:00:00Z,fraud\n")
+            "source,event_id,reported_at,outcome\nanalyst,e1,2026-03-02T00:00:00Z,fraud\n\"customer_report\",e2,2026-03-03T00:00:00Z,fraud\n"
+        )
         #expect(try store.ingestLabels(fromFile: path).inserted == 2)
         let again = try store.ingestLabels(fromFile: path)
         #expect(again.inserted == 0 && again.duplicates == 2)
@@ -52,8 +53,14 @@ import Testing
     }
 
     @Test(arguments: [
-        ("event_id,outcome,reported_at,source\ne1,fraud,2026-03-02T00:00:00Z,analyst\ne9,fraud,2026-03-02T00:00:00Z,analyst\n", 3, "event_id"),
-        ("event_id,outcome,reported_at,source\ne1,fraud,2026-03-02T00:00:00Z,analyst\ne2,fraudulent,2026-03-02T00:00:00Z,analyst\n", 3, "outcome"),
+        (
+            "event_id,outcome,reported_at,source\ne1,fraud,2026-03-02T00:00:00Z,analyst\ne9,fraud,2026-03-02T00:00:00Z,analyst\n", 3,
+            "event_id"
+        ),
+        (
+            "event_id,outcome,reported_at,source\ne1,fraud,2026-03-02T00:00:00Z,analyst\ne2,fraudulent,2026-03-02T00:00:00Z,analyst\n", 3,
+            "outcome"
+        ),
         ("event_id,outcome,reported_at,source\ne1,fraud,2026-03-02,analyst\n", 2, "reported_at"),
         ("event_id,outcome,source\ne1,fraud,analyst\n", 1, "reported_at"),
     ])

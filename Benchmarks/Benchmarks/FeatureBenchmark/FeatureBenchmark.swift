@@ -28,7 +28,8 @@ let benchmarks: @Sendable () -> Void = {
         }
         benchmark.stopMeasurement()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        benchmark.measurement(.custom("events/s", polarity: .prefersLarger, useScalingFactor: false), Int(Double(fixture.events.count) / seconds))
+        benchmark.measurement(
+            .custom("events/s", polarity: .prefersLarger, useScalingFactor: false), Int(Double(fixture.events.count) / seconds))
         blackHole(checksum)
     } setup: {
         try FeatureFixture.make()
