@@ -7,7 +7,8 @@ extension RiskLoop {
         static let configuration = CommandConfiguration(
             abstract: "Load events from JSON-lines files into the database.",
             discussion: """
-                Each line is one event (see docs/CONTRACTS.md). Lines are validated and stored \
+                Each line is one event (ARCHITECTURE.md §5.1; the rules as enforced are in \
+                docs/DESIGN.md). Lines are validated and stored \
                 verbatim, in transactions of --batch-size lines. An event id already in the \
                 database is reported as a duplicate and skipped. A line that breaks the contract \
                 stops the ingest with an error naming the file, line and field; its batch is \
@@ -18,35 +19,47 @@ extension RiskLoop {
         @Argument(help: ArgumentHelp("Event files (.jsonl).", valueName: "file"))
         var files: [String]
 
-        @Option(help: "Lines per transaction.")
-        var batchSize = Store.defaultBatchSize
-
+        @OptionGroup var ingest: IngestOptions
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
 
-        func validate() throws {
-            guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
-        }
-
         func run() throws {
-            let database = try store.open()
-            var reports: [IngestReport] = []
-            for file in files {
-                var progress = ProgressLine(enabled: !output.json && isatty(STDERR_FILENO) == 1)
-                let report = try CLIError.mapping {
-                    try database.ingestEvents(fromFile: file, batchSize: batchSize) { step in
-                        let rate = Double(step.inserted + step.duplicates) / max(progress.elapsedSeconds, 1e-3)
-                        progress.update(
-                            "\(file): \(step.inserted.grouped) events stored, \(step.duplicates.grouped) duplicates (\(Int(rate).grouped)/s)"
-                        )
-                    }
-                }
-                progress.finish()
-                reports.append(report)
-                if !output.json { print(IngestReport.render(report, noun: "events", seconds: progress.elapsedSeconds)) }
+            try ingest.run(files, noun: "events", store: store, output: output) { (database, file, batchSize, progress) throws(StoreError) in
+                try database.ingestEvents(fromFile: file, batchSize: batchSize, progress: progress)
             }
-            if output.json { try output.printJSON(reports) }
         }
+    }
+}
+
+/// `--batch-size`, and the loop over files that `ingest` and `label` share.
+struct IngestOptions: ParsableArguments {
+    @Option(help: "Lines (records) per transaction.")
+    var batchSize = Store.defaultBatchSize
+
+    func validate() throws {
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+    }
+
+    /// Loads each file with `load`, a progress line on a terminal, and a report per file.
+    func run(
+        _ files: [String], noun: String, store: StoreOptions, output: OutputOptions,
+        load: (Store, String, Int, @escaping (IngestProgress) -> Void) throws(StoreError) -> IngestReport
+    ) throws {
+        let database = try store.open()
+        var reports: [IngestReport] = []
+        for file in files {
+            var progress = ProgressLine(enabled: !output.json && isatty(STDERR_FILENO) == 1)
+            let report = try CLIError.mapping { () throws(StoreError) in
+                try load(database, file, batchSize) { step in
+                    let rate = Double(step.inserted + step.duplicates) / max(progress.elapsedSeconds, 1e-3)
+                    progress.update("\(file): \(step.inserted.grouped) \(noun) stored, \(step.duplicates.grouped) duplicates (\(Int(rate).grouped)/s)")
+                }
+            }
+            progress.finish()
+            reports.append(report)
+            if !output.json { print(IngestReport.render(report, noun: noun, seconds: progress.elapsedSeconds)) }
+        }
+        if output.json { try output.printJSON(reports) }
     }
 }
 

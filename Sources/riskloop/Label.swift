@@ -19,31 +19,14 @@ extension RiskLoop {
         @Argument(help: ArgumentHelp("Label files (.csv or .jsonl).", valueName: "file"))
         var files: [String]
 
-        @Option(help: "Records per transaction.")
-        var batchSize = Store.defaultBatchSize
-
+        @OptionGroup var ingest: IngestOptions
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
 
-        func validate() throws {
-            guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
-        }
-
         func run() throws {
-            let database = try store.open()
-            var reports: [IngestReport] = []
-            for file in files {
-                var progress = ProgressLine(enabled: !output.json && isatty(STDERR_FILENO) == 1)
-                let report = try CLIError.mapping {
-                    try database.ingestLabels(fromFile: file, batchSize: batchSize) { step in
-                        progress.update("\(file): \(step.inserted.grouped) labels stored")
-                    }
-                }
-                progress.finish()
-                reports.append(report)
-                if !output.json { print(IngestReport.render(report, noun: "labels", seconds: progress.elapsedSeconds)) }
+            try ingest.run(files, noun: "labels", store: store, output: output) { (database, file, batchSize, progress) throws(StoreError) in
+                try database.ingestLabels(fromFile: file, batchSize: batchSize, progress: progress)
             }
-            if output.json { try output.printJSON(reports) }
         }
     }
 }
