@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "RiskModels", targets: ["RiskModels"]),
         .library(name: "RiskStore", targets: ["RiskStore"]),
         .library(name: "RiskSimulator", targets: ["RiskSimulator"]),
+        .library(name: "RiskScoring", targets: ["RiskScoring"]),
         .library(name: "RiskEngine", targets: ["RiskEngine"]),
         .executable(name: "riskloop", targets: ["riskloop"]),
     ],
@@ -46,7 +47,8 @@ let package = Package(
             ]
         ),
         .target(name: "RiskSimulator", dependencies: ["RiskFeatures"]),
-        .target(name: "RiskEngine", dependencies: ["RiskFeatures", "RiskModels", "RiskStore"]),
+        .target(name: "RiskScoring", dependencies: ["RiskFeatures", "RiskModels"]),
+        .target(name: "RiskEngine", dependencies: ["RiskFeatures", "RiskModels", "RiskScoring", "RiskStore"]),
         .executableTarget(
             name: "riskloop",
             dependencies: [
@@ -62,6 +64,8 @@ let package = Package(
         .testTarget(name: "RiskFeaturesTests", dependencies: ["RiskFeatures", "RiskSimulator"]),
         .testTarget(name: "RiskModelsTests", dependencies: ["RiskModels", "RiskFeatures"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RiskStoreTests", dependencies: ["RiskStore", "RiskFeatures", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "RiskScoringEmbeddingTests", dependencies: ["RiskScoring"], resources: [.copy("Resources")]),
+        .testTarget(name: "RiskScoringTests", dependencies: ["RiskScoring", "RiskModels", "RiskFeatures"]),
         .testTarget(name: "RiskEngineTests", dependencies: ["RiskEngine", "RiskModels", "RiskFeatures"]),
         .testTarget(name: "RiskSimulatorTests", dependencies: ["RiskSimulator", "RiskFeatures"]),
         .testTarget(

@@ -96,6 +96,15 @@ public struct FeatureExtractor: Sendable {
         return row
     }
 
+    /// The vector of one event given its aggregates (from ``EntityProfiles/values(for:)``), for
+    /// callers that keep the history behind a lock and extract outside it.
+    public func vector(_ parsed: ParsedEvent, history: [Double]) -> [Double] {
+        precondition(history.count == aggregates.count, "one value per aggregate")
+        var row = [Double](repeating: 0, count: columns.count)
+        fill(&row, at: 0, parsed, aggregates: history)
+        return row
+    }
+
     /// The vector of one event without history (aggregates read as for a first event).
     public func vector(_ parsed: ParsedEvent) -> [Double] {
         var profiles = makeProfiles()

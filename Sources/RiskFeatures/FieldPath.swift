@@ -1,0 +1,53 @@
+/// A dotted path into an event or record, compiled once: contract fields are read from the
+/// typed event, anything else from the JSON tree.
+///
+/// ```swift
+/// let forwarding = FieldPath("telco.call_forwarding")
+/// forwarding.read(parsed)  // .array([.string("unconditional")]) or nil when unknown
+/// ```
+public struct FieldPath: Sendable {
+    public let path: String
+    let reader: FieldReader
+
+    public init(_ path: String) {
+        self.path = path
+        reader = FieldReader(path)
+    }
+
+    /// The value at the path as JSON (timestamps as RFC 3339 strings; an object when the path
+    /// names one), `nil` when absent; `null` when present and null.
+    public func read(_ parsed: ParsedEvent) -> JSONValue? {
+        switch reader.read(parsed) {
+        case .missing: container(parsed)
+        case .null: .null
+        case .bool(let flag): .bool(flag)
+        case .number(let number): .number(number)
+        case .string(let text): .string(text)
+        case .strings(let list): .array(list.map(JSONValue.string))
+        case .time(let time): .string(time.rfc3339)
+        }
+    }
+
+    /// An object at the path (`telco`, `telco.roaming`): present or not. Features read values only,
+    /// but a policy asks whether a whole signal is known.
+    private func container(_ parsed: ParsedEvent) -> JSONValue? {
+        if let json = parsed.json { return json[path: path] }
+        guard let event = parsed.event else { return nil }
+        let telco = event.telco
+        let present: Bool? =
+            switch path {
+            case "payee": event.payee != nil
+            case "device": event.device != nil
+            case "ip": event.ip != nil
+            case "otp": event.otp != nil
+            case "telco": telco != nil
+            case "telco.sim_swap": telco?.simSwap != nil
+            case "telco.device_swap": telco?.deviceSwap != nil
+            case "telco.roaming": telco?.roaming != nil
+            case "telco.reachability": telco?.reachability != nil
+            case "telco.ss7": telco?.ss7 != nil
+            default: nil
+            }
+        return present == true ? .object(JSONObject()) : nil
+    }
+}

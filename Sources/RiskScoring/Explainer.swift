@@ -1,0 +1,83 @@
+import RiskFeatures
+
+/// Turns columns into words a fraud analyst understands, from the spec's descriptions and the
+/// event's own values: `time since the SIM card was swapped: under 24 h (3 h before this event)`.
+struct Explainer: Sendable {
+    struct Part: Sendable {
+        var feature: Feature
+        var level: String?
+        var source: FieldPath?
+    }
+
+    /// For each column, the features (one, or two or three for a cross) and their levels.
+    let parts: [[Part]]
+
+    init(_ extractor: FeatureExtractor) {
+        let features = extractor.spec.features
+        let byName = Dictionary(uniqueKeysWithValues: features.map { ($0.name, $0) })
+        parts = extractor.columns.indices.map { column in
+            let feature = features[extractor.featureOfColumn[column]]
+            let name = extractor.columns[column]
+            switch feature.kind {
+            case .cross:
+                // `a=x&b=y`, in the order of `of`.
+                var rest = Substring(name)
+                return (feature.of ?? []).enumerated().map { index, partName in
+                    let part = byName[partName]!
+                    rest = rest.dropFirst(partName.count + 1)
+                    let next = index + 1 < (feature.of ?? []).count ? "&" + feature.of![index + 1] + "=" : nil
+                    let level = next.flatMap { rest.range(of: $0) }.map { String(rest[..<$0.lowerBound]) } ?? String(rest)
+                    rest = next.flatMap { rest.range(of: $0) }.map { rest[$0.lowerBound...].dropFirst() } ?? ""
+                    return Part(feature: part, level: level, source: part.source.map(FieldPath.init))
+                }
+            case .numeric, .aggregate, .fraudRate:
+                let level = name == feature.name ? nil : String(name.dropFirst(feature.name.count + 1))
+                return [Part(feature: feature, level: level, source: feature.source.map(FieldPath.init))]
+            default:
+                return [Part(feature: feature, level: String(name.dropFirst(feature.name.count + 1)), source: feature.source.map(FieldPath.init))]
+            }
+        }
+    }
+
+    /// The words for `column` of `event`, whose vector holds `value` there.
+    func text(column: Int, value: Double, event: ParsedEvent) -> String {
+        parts[column].map { phrase($0, value: value, event: event) }.joined(separator: " and ")
+    }
+
+    private func phrase(_ part: Part, value: Double, event: ParsedEvent) -> String {
+        let about = part.feature.description ?? part.feature.name
+        switch (part.feature.kind, part.level) {
+        case (.numeric, nil), (.aggregate, _), (.fraudRate, _):
+            return "\(about): \(Self.number(part.source?.read(event), fallback: value))"
+        case (_, "unknown"?):
+            return "\(about): unknown"
+        case (.boolean, "true"?), (.contains, "true"?), (.night, "true"?):
+            return about
+        case (.boolean, "false"?), (.contains, "false"?), (.night, "false"?):
+            return "not \(about)"
+        case (.timeSince, let level?):
+            let bucket =
+                level == "none" ? "none in the monitored period"
+                : level.hasPrefix(">=") ? "\(level.dropFirst(2)) or more" : "under \(level.dropFirst())"
+            guard case .string(let text)? = part.source?.read(event), let then = Timestamp(rfc3339: text), let now = event.time
+            else { return "\(about): \(bucket)" }
+            return "\(about): \(bucket) (\(Self.age(now.millisecondsSinceEpoch - then.millisecondsSinceEpoch)) before this event)"
+        case (_, let level?):
+            return "\(about): \(level == "<other>" ? "other" : level)"
+        case (_, nil):
+            return about
+        }
+    }
+
+    static func number(_ value: JSONValue?, fallback: Double) -> String {
+        let number: Double = if case .number(let n)? = value { n } else { fallback }
+        return number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(format: "%.2f", number)
+    }
+
+    static func age(_ milliseconds: Int64) -> String {
+        let hours = Double(milliseconds) / 3_600_000
+        if hours < 1 { return "\(max(1, Int((hours * 60).rounded()))) min" }
+        if hours < 48 { return "\(Int(hours.rounded())) h" }
+        return "\(Int((hours / 24).rounded())) days"
+    }
+}

@@ -1,0 +1,161 @@
+import Dispatch
+import Foundation
+import RiskFeatures
+import RiskModels
+import Synchronization
+
+/// Scores events with a model and a decision policy, from any thread, and swaps to a new model
+/// atomically.
+///
+/// ```swift
+/// let scorer = Scorer(model: try ServingModel(contentsOf: modelURL), policy: policy)
+/// let score = scorer.score(try ParsedEvent(jsonLine: line))
+/// score.decision      // .stepUp
+/// score.reasons[0]    // "time since the SIM card was swapped: under 24 h (3 h before this event)"
+/// scorer.swap(to: newModel)   // in-flight calls finish on the model they started with
+/// ```
+///
+/// Entity history (the spec's aggregates) lives in the scorer: each scored event is recorded
+/// after it is scored, and ``observe(_:)`` hands over labels as they arrive. Events should come
+/// in time order.
+public final class Scorer: Sendable {
+    private struct State: Sendable {
+        var model: ServingModel
+        var policy: DecisionPolicy
+    }
+
+    private let state: Mutex<State>
+    private let history: Mutex<EntityProfiles>
+    /// How many reasons a score carries.
+    public let reasonCount: Int
+
+    public init(model: ServingModel, policy: DecisionPolicy, reasonCount: Int = 3) {
+        state = Mutex(State(model: model, policy: policy))
+        history = Mutex(model.extractor.makeProfiles())
+        self.reasonCount = reasonCount
+    }
+
+    /// The model scoring now.
+    public var model: ServingModel { state.withLock { $0.model } }
+    public var policy: DecisionPolicy { state.withLock { $0.policy } }
+
+    /// Replaces the model. Calls already running finish with the model they started with; the
+    /// next call sees the new one. History is kept when the new model's spec is the same.
+    public func swap(to model: ServingModel) {
+        let sameSpec = state.withLock { current in
+            let same = current.model.artifact.featureSpecSHA256 == model.artifact.featureSpecSHA256
+            current.model = model
+            return same
+        }
+        if !sameSpec { history.withLock { $0 = model.extractor.makeProfiles() } }
+    }
+
+    /// Replaces the decision policy.
+    public func swap(to policy: DecisionPolicy) {
+        state.withLock { $0.policy = policy }
+    }
+
+    /// A label version for the fraud-rate features; it counts once it was reported (plus each
+    /// feature's delay).
+    public func observe(_ label: Label) {
+        history.withLock { $0.observe(label) }
+    }
+
+    /// Scores one event and records it in the history.
+    public func score(_ event: ParsedEvent) -> RiskScore {
+        let snapshot = state.withLock { $0 }
+        let model = snapshot.model
+        var aggregates: [Double] = []
+        if model.extractor.hasAggregates {
+            aggregates = history.withLock { profiles in
+                let values = profiles.values(for: event)
+                profiles.observe(event)
+                return values
+            }
+        }
+        let row = model.extractor.vector(event, history: aggregates)
+        return score(row: row, event: event, model: model, policy: snapshot.policy)
+    }
+
+    /// Scores events in order, on all cores: history in one ordered pass, the rest in parallel.
+    public func score(_ events: [ParsedEvent]) -> [RiskScore] {
+        let snapshot = state.withLock { $0 }
+        let model = snapshot.model
+        let matrix =
+            model.extractor.hasAggregates
+            ? history.withLock { profiles in model.extractor.matrix(events, profiles: &profiles) }
+            : model.extractor.matrix(events)
+        let results = Mutex<[RiskScore?]>(Array(repeating: nil, count: events.count))
+        let chunks = max(1, min(64, events.count / 256))
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            let range = (events.count * chunk / chunks)..<(events.count * (chunk + 1) / chunks)
+            let scores = range.map { row in
+                score(
+                    row: Array(matrix.values[(row * matrix.columns)..<((row + 1) * matrix.columns)]), event: events[row], model: model,
+                    policy: snapshot.policy)
+            }
+            results.withLock { all in for (offset, score) in scores.enumerated() { all[range.lowerBound + offset] = score } }
+        }
+        return results.withLock { $0.map { $0! } }
+    }
+
+    private func score(row: [Double], event: ParsedEvent, model: ServingModel, policy: DecisionPolicy) -> RiskScore {
+        let raw = model.compiled.rawScore(row)
+        let probability = model.compiled.probability(raw: raw)
+        let (decision, rules) = policy.decide(probability: probability, event: event)
+        let contributions = model.compiled.contributions(row)
+        let top = contributions.indices.filter { contributions[$0] > 0 }
+            .sorted { contributions[$0] > contributions[$1] }
+            .prefix(reasonCount)
+        let reasons = top.map { column in
+            RiskScore.Reason(
+                column: model.artifact.columns[column], text: model.explainer.text(column: column, value: row[column], event: event),
+                contribution: contributions[column])
+        }
+        return RiskScore(
+            eventId: event.id, probability: probability, band: RiskScore.Band(probability, policy.thresholds), decision: decision,
+            rulesApplied: rules, reasons: reasons, modelId: model.artifact.id, specSHA256: model.artifact.featureSpecSHA256,
+            policyVersion: policy.version)
+    }
+}
+
+/// The answer for one event.
+public struct RiskScore: Sendable, Codable, Equatable {
+    /// How risky by probability alone, before rules: one band per decision threshold.
+    public enum Band: String, Sendable, Codable {
+        case low, elevated, high, critical
+
+        init(_ probability: Double, _ thresholds: DecisionPolicy.Thresholds) {
+            self =
+                probability >= thresholds.block ? .critical
+                : probability >= thresholds.review ? .high : probability >= thresholds.stepUp ? .elevated : .low
+        }
+    }
+
+    /// Why: a column that pushed the score up, in words, and by how much (log-odds).
+    public struct Reason: Sendable, Codable, Equatable {
+        public var column: String
+        public var text: String
+        public var contribution: Double
+    }
+
+    public var eventId: String?
+    public var probability: Double
+    public var band: Band
+    public var decision: Decision
+    /// Policy rules that changed the decision the thresholds gave.
+    public var rulesApplied: [String]
+    public var reasons: [Reason]
+    public var modelId: String
+    public var specSHA256: String
+    public var policyVersion: String
+
+    enum CodingKeys: String, CodingKey {
+        case probability, band, decision, reasons
+        case eventId = "event_id"
+        case rulesApplied = "rules_applied"
+        case modelId = "model_id"
+        case specSHA256 = "spec_sha256"
+        case policyVersion = "policy_version"
+    }
+}

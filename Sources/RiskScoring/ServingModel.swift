@@ -1,0 +1,49 @@
+import Foundation
+import RiskFeatures
+import RiskModels
+
+/// A model ready to serve events: the artifact, its compiled feature spec, and the words that
+/// explain each column.
+public struct ServingModel: Sendable {
+    public let compiled: CompiledModel
+    public let extractor: FeatureExtractor
+    let explainer: Explainer
+
+    public var artifact: ModelArtifact { compiled.artifact }
+
+    /// Prepares `artifact`, which must have been trained on events through a feature spec.
+    public init(_ artifact: ModelArtifact) throws(ScoringError) {
+        guard case .string(FeatureSpec.currentFormat)? = artifact.featureSpec[path: "format"],
+            let data = try? JSONEncoder().encode(artifact.featureSpec)
+        else {
+            throw .unservableModel(reason: "it was trained on a table, not on events through a feature spec")
+        }
+        do {
+            extractor = try FeatureExtractor(spec: try FeatureSpec.decode(from: data))
+        } catch {
+            throw .unservableModel(reason: "its feature spec does not compile: \(error)")
+        }
+        guard extractor.columns == artifact.columns else {
+            throw .unservableModel(reason: "its feature spec expands to other columns than the model has")
+        }
+        compiled = CompiledModel(artifact)
+        explainer = Explainer(extractor)
+    }
+
+    /// Reads a model file (checking its SHA-256) and prepares it.
+    public init(contentsOf url: URL) throws(ScoringError) {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw .unservableModel(reason: "cannot read \(url.path): \(error)")
+        }
+        do {
+            try self.init(try ModelArtifact.decode(from: data))
+        } catch let error as ScoringError {
+            throw error
+        } catch {
+            throw .unservableModel(reason: "\(error)")
+        }
+    }
+}

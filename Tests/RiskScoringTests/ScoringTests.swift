@@ -1,0 +1,184 @@
+import Foundation
+import RiskFeatures
+import RiskModels
+import Testing
+
+@testable import RiskScoring
+
+/// A hand-built logistic model over a three-feature spec, so every number below is derivable.
+enum Handmade {
+    static let spec: FeatureSpec = {
+        var swap = Feature(name: "sim_swap_age", kind: .timeSince, source: "telco.sim_swap.latest_change", description: "SIM swapped")
+        swap.bucketsHours = [24]
+        var forwarding = Feature(name: "forwarding", kind: .contains, source: "telco.call_forwarding", description: "unconditional call forwarding active")
+        forwarding.value = "unconditional"
+        var cross = Feature(name: "swap_x_payee", kind: .cross)
+        cross.of = ["sim_swap_age", "payee.new"]
+        return FeatureSpec(name: "handmade", features: [
+            swap, forwarding, Feature(name: "payee.new", kind: .boolean, source: "payee.new", description: "first payment to this payee"), cross,
+        ])
+    }()
+
+    /// Columns: sim_swap_age <24h, >=24h, none, unknown; forwarding true, false, unknown; payee.new true, false, unknown; then 12 cross columns.
+    static func artifact(weights: [Double], intercept: Double) -> ModelArtifact {
+        let extractor = try! FeatureExtractor(spec: spec)
+        precondition(weights.count == extractor.columns.count)
+        return ModelArtifact(
+            algorithm: .logisticRegression, createdAt: Timestamp(millisecondsSinceEpoch: 0), featureSpec: spec.jsonValue,
+            columns: extractor.columns, logisticRegression: LogisticModel(intercept: intercept, weights: weights),
+            hyperparameters: .init(calibration: .none, holdout: "none"),
+            training: .init(source: "hand", rows: 0, positives: 0, totalWeight: 0, dataSHA256: "", durationSeconds: 0, holdoutRows: 0, calibrationRows: 0),
+            metrics: .init(holdout: nil))
+    }
+
+    static func weights(_ entries: [String: Double]) -> [Double] {
+        let columns = try! FeatureExtractor(spec: spec).columns
+        return columns.map { entries[$0] ?? 0 }
+    }
+
+    static func event(_ extra: String) throws -> ParsedEvent {
+        try ParsedEvent(jsonLine: Array((#"{"id":"e1","occurred_at":"2026-03-01T12:00:00Z","customer_id":"c","kind":"payment","# + extra + "}").utf8))
+    }
+
+    static let policy = DecisionPolicy(version: "test-1", thresholds: .init(stepUp: 0.2, review: 0.5, block: 0.9))
+}
+
+@Suite struct ReasonTests {
+    @Test func logisticReasonsAreTheLargestContributionsInWords() throws {
+        let weights = Handmade.weights([
+            "sim_swap_age=<24h": 1.5, "forwarding=true": 0.8, "payee.new=true": 0.3, "sim_swap_age=<24h&payee.new=true": 2.0,
+            "payee.new=false": -0.5,
+        ])
+        let model = try ServingModel(Handmade.artifact(weights: weights, intercept: -3))
+        let scorer = Scorer(model: model, policy: Handmade.policy)
+        let score = scorer.score(try Handmade.event(
+            #""payee":{"new":true},"telco":{"sim_swap":{"latest_change":"2026-03-01T09:00:00Z"},"call_forwarding":["unconditional"]}"#))
+        // Raw score −3 + 1.5 + 0.8 + 0.3 + 2.0 = 1.6.
+        #expect(abs(score.probability - 1 / (1 + exp(-1.6))) < 1e-12)
+        #expect(score.reasons.map(\.column) == ["sim_swap_age=<24h&payee.new=true", "sim_swap_age=<24h", "forwarding=true"])
+        #expect(score.reasons.map(\.contribution) == [2.0, 1.5, 0.8])
+        #expect(score.reasons[0].text == "SIM swapped: under 24h (3 h before this event) and first payment to this payee")
+        #expect(score.reasons[2].text == "unconditional call forwarding active")
+        #expect(score.decision == .review && score.band == .high)
+        #expect(score.modelId == model.artifact.id && score.specSHA256 == Handmade.spec.sha256 && score.policyVersion == "test-1")
+    }
+
+    @Test func naiveBayesReasonsAreLogLikelihoodRatios() throws {
+        // Bernoulli columns only: P(x=1 | c) = (ones + 1) / (weight + 2). Fraud rows: swap <24h in 2 of 2; genuine: 0 of 4.
+        let extractor = try FeatureExtractor(spec: Handmade.spec)
+        let swap = try Handmade.event(#""telco":{"sim_swap":{"latest_change":"2026-03-01T09:00:00Z"}}"#)
+        let calm = try Handmade.event(#""telco":{"sim_swap":{"latest_change":null}}"#)
+        let rows = [swap, swap, calm, calm, calm, calm].map { extractor.vector($0) }
+        let data = try TrainingData(
+            features: Matrix(rows: 6, columns: extractor.columns.count, values: rows.flatMap { $0 }), labels: [1, 1, 0, 0, 0, 0],
+            columns: extractor.columns)
+        let naiveBayes = try NaiveBayes(kinds: Array(repeating: .bernoulli, count: extractor.columns.count)).fit(data)
+        let artifact = ModelArtifact(
+            algorithm: .naiveBayes, createdAt: Timestamp(millisecondsSinceEpoch: 0), featureSpec: Handmade.spec.jsonValue,
+            columns: extractor.columns, naiveBayes: naiveBayes, hyperparameters: .init(naiveBayes: .init(), calibration: .none, holdout: "none"),
+            training: .init(source: "hand", rows: 6, positives: 2, totalWeight: 6, dataSHA256: "", durationSeconds: 0, holdoutRows: 0, calibrationRows: 0),
+            metrics: .init(holdout: nil))
+        let score = Scorer(model: try ServingModel(artifact), policy: Handmade.policy, reasonCount: 1).score(swap)
+        // sim_swap_age=<24h is 1: log((2+1)/(2+2)) − log((0+1)/(4+2)) = log(3/4 · 6).
+        #expect(score.reasons.first?.column == "sim_swap_age=<24h")
+        #expect(abs(score.reasons.first!.contribution - log(0.75 * 6)) < 1e-12)
+    }
+
+    @Test func aModelTrainedOnATableCannotServeEvents() {
+        var artifact = Handmade.artifact(weights: Handmade.weights([:]), intercept: 0)
+        artifact.featureSpec = .object(JSONObject([.init(key: "format", value: .string("riskloop.columns/1"))]))
+        #expect(throws: ScoringError.self) { try ServingModel(artifact) }
+    }
+}
+
+@Suite struct PolicyTests {
+    static let policyJSON = """
+        {"version": "p-7", "thresholds": {"step_up": 0.2, "review": 0.5, "block": 0.9}, "rules": [
+          {"name": "sms-otp-to-a-redirected-number", "at_least": "step_up", "when": {"all": [
+            {"path": "otp.channel", "equals": "sms"},
+            {"any": [{"path": "telco.reachability.connectivity", "lacks": "SMS"},
+                     {"path": "telco.call_forwarding", "has": "unconditional"},
+                     {"path": "telco.roaming.roaming", "equals": true}]}]}},
+          {"name": "branch-is-verified-in-person", "at_most": "allow", "when": {"path": "channel", "equals": "branch"}},
+          {"name": "no-telco-answer-on-a-large-payment", "at_least": "review", "when": {"all": [
+            {"path": "telco", "unknown": true}, {"not": {"path": "kind", "equals": "login"}}]}}]}
+        """
+
+    static let policy = try! DecisionPolicy.decode(from: Data(policyJSON.utf8))
+
+    static func decide(_ probability: Double, _ extra: String) throws -> (Decision, [String]) {
+        let decision = policy.decide(probability: probability, event: try Handmade.event(extra))
+        return (decision.decision, decision.rules)
+    }
+
+    @Test func thresholdsMapProbabilitiesToDecisions() throws {
+        let telco = #""telco":{"roaming":{"roaming":false}}"#
+        #expect(try Self.decide(0.1, telco).0 == .allow)
+        #expect(try Self.decide(0.2, telco).0 == .stepUp)
+        #expect(try Self.decide(0.6, telco).0 == .review)
+        #expect(try Self.decide(0.95, telco).0 == .block)
+    }
+
+    @Test(arguments: [
+        #""otp":{"channel":"sms"},"telco":{"reachability":{"connectivity":["DATA"]}}"#,
+        #""otp":{"channel":"sms"},"telco":{"call_forwarding":["unconditional"]}"#,
+        #""otp":{"channel":"sms"},"telco":{"roaming":{"roaming":true}}"#,
+    ])
+    func anSMSCodeToARedirectedNumberForcesAStepUp(extra: String) throws {
+        #expect(try Self.decide(0.01, extra) == (.stepUp, ["sms-otp-to-a-redirected-number"]))
+        // Above the floor already: the rule changes nothing and is not reported.
+        #expect(try Self.decide(0.95, extra) == (.block, []))
+    }
+
+    @Test func rulesDoNotFireOnSafeOrUnknownLists() throws {
+        // Reachable by SMS, no forwarding, not roaming: the threshold decides.
+        #expect(try Self.decide(0.01, #""otp":{"channel":"sms"},"telco":{"reachability":{"connectivity":["DATA","SMS"]},"call_forwarding":["inactive"]}"#).0 == .allow)
+        // An app OTP is not defeated by SS7.
+        #expect(try Self.decide(0.01, #""otp":{"channel":"app"},"telco":{"call_forwarding":["unconditional"]}"#).0 == .allow)
+    }
+
+    @Test func rulesOverrideInBothDirections() throws {
+        #expect(try Self.decide(0.95, #""channel":"branch","telco":{}"#) == (.allow, ["branch-is-verified-in-person"]))
+        #expect(try Self.decide(0.01, #""amount":5000"#) == (.review, ["no-telco-answer-on-a-large-payment"]))
+    }
+
+    @Test func aBadPolicyIsRefusedWithItsReason() {
+        #expect(throws: ScoringError.invalidPolicy(reason: "thresholds must satisfy 0 ≤ step_up ≤ review ≤ block ≤ 1")) {
+            try DecisionPolicy.decode(from: Data(#"{"version":"x","thresholds":{"step_up":0.6,"review":0.5,"block":0.9},"rules":[]}"#.utf8))
+        }
+        #expect(throws: ScoringError.self) {
+            try DecisionPolicy.decode(from: Data(#"{"version":"x","thresholds":{"step_up":0.1,"review":0.5,"block":0.9},"rules":[{"name":"r","when":{"path":"kind","equals":"login"}}]}"#.utf8))
+        }
+        #expect(throws: ScoringError.self) {
+            try DecisionPolicy.decode(from: Data(#"{"version":"x","thresholds":{"step_up":0.1,"review":0.5,"block":0.9},"rules":[{"name":"r","at_least":"review","when":{"path":"kind"}}]}"#.utf8))
+        }
+    }
+}
+
+@Suite struct HotSwapTests {
+    @Test func swappingUnderConcurrentScoringNeverMixesModels() async throws {
+        let modelA = try ServingModel(Handmade.artifact(weights: Handmade.weights(["forwarding=true": 1]), intercept: -2))
+        let modelB = try ServingModel(Handmade.artifact(weights: Handmade.weights(["forwarding=true": 3]), intercept: -2))
+        let probability = [modelA.artifact.id: 1 / (1 + exp(1.0)), modelB.artifact.id: 1 / (1 + exp(-1.0))]
+        let scorer = Scorer(model: modelA, policy: Handmade.policy)
+        let event = try Handmade.event(#""telco":{"call_forwarding":["unconditional"]}"#)
+        let seen = await withTaskGroup(of: Set<String>.self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    var ids = Set<String>()
+                    for round in 0..<2_000 {
+                        let score = round % 3 == 0 ? scorer.score([event, event])[1] : scorer.score(event)
+                        // Each score is wholly from one model: its id and its probability agree.
+                        #expect(abs(score.probability - probability[score.modelId]!) < 1e-12)
+                        ids.insert(score.modelId)
+                        if worker == 0, round == 500 { scorer.swap(to: modelB) }
+                    }
+                    return ids
+                }
+            }
+            return await group.reduce(into: Set<String>()) { $0.formUnion($1) }
+        }
+        #expect(seen == [modelA.artifact.id, modelB.artifact.id])
+        #expect(scorer.score(event).modelId == modelB.artifact.id)
+    }
+}
