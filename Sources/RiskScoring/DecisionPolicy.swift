@@ -81,9 +81,11 @@ public struct DecisionPolicy: Sendable, Codable, Equatable {
     /// The decision for an event with probability `probability`, and the rules that changed it.
     public func decide(probability: Double, event: ParsedEvent) -> (decision: Decision, rules: [String]) {
         var decision: Decision =
-            probability >= thresholds.block ? .block
-            : probability >= thresholds.review ? .review
-            : probability >= thresholds.stepUp ? .stepUp : .allow
+            probability >= thresholds.block
+            ? .block
+            : probability >= thresholds.review
+                ? .review
+                : probability >= thresholds.stepUp ? .stepUp : .allow
         var applied: [String] = []
         for rule in rules where rule.when.holds(for: event) {
             let before = decision

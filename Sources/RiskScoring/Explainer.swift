@@ -34,7 +34,10 @@ struct Explainer: Sendable {
                 let level = name == feature.name ? nil : String(name.dropFirst(feature.name.count + 1))
                 return [Part(feature: feature, level: level, source: feature.source.map(FieldPath.init))]
             default:
-                return [Part(feature: feature, level: String(name.dropFirst(feature.name.count + 1)), source: feature.source.map(FieldPath.init))]
+                return [
+                    Part(
+                        feature: feature, level: String(name.dropFirst(feature.name.count + 1)), source: feature.source.map(FieldPath.init))
+                ]
             }
         }
     }
@@ -57,7 +60,8 @@ struct Explainer: Sendable {
             return "not \(about)"
         case (.timeSince, let level?):
             let bucket =
-                level == "none" ? "none in the monitored period"
+                level == "none"
+                ? "none in the monitored period"
                 : level.hasPrefix(">=") ? "\(level.dropFirst(2)) or more" : "under \(level.dropFirst())"
             guard case .string(let text)? = part.source?.read(event), let then = Timestamp(rfc3339: text), let now = event.time
             else { return "\(about): \(bucket)" }

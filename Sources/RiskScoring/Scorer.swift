@@ -127,7 +127,8 @@ public struct RiskScore: Sendable, Codable, Equatable {
 
         init(_ probability: Double, _ thresholds: DecisionPolicy.Thresholds) {
             self =
-                probability >= thresholds.block ? .critical
+                probability >= thresholds.block
+                ? .critical
                 : probability >= thresholds.review ? .high : probability >= thresholds.stepUp ? .elevated : .low
         }
     }

@@ -102,6 +102,20 @@ public enum StoreSchema {
                         BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
                     """)
         }
+        migrator.registerMigration("v2: API keys") { db in
+            try db.execute(
+                sql: """
+                    -- Only the SHA-256 of a key is stored; the key itself is shown once, when created.
+                    CREATE TABLE api_keys (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        role TEXT NOT NULL CHECK (role IN ('score', 'label', 'admin')),
+                        key_sha256 TEXT NOT NULL UNIQUE,
+                        created_at INTEGER NOT NULL,
+                        revoked_at INTEGER
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -24,7 +24,8 @@ extension RiskLoop {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            try ingest.run(files, noun: "events", store: store, output: output) { (database, file, batchSize, progress) throws(StoreError) in
+            try ingest.run(files, noun: "events", store: store, output: output) {
+                (database, file, batchSize, progress) throws(StoreError) in
                 try database.ingestEvents(fromFile: file, batchSize: batchSize, progress: progress)
             }
         }
@@ -52,7 +53,8 @@ struct IngestOptions: ParsableArguments {
             let report = try CLIError.mapping { () throws(StoreError) in
                 try load(database, file, batchSize) { step in
                     let rate = Double(step.inserted + step.duplicates) / max(progress.elapsedSeconds, 1e-3)
-                    progress.update("\(file): \(step.inserted.grouped) \(noun) stored, \(step.duplicates.grouped) duplicates (\(Int(rate).grouped)/s)")
+                    progress.update(
+                        "\(file): \(step.inserted.grouped) \(noun) stored, \(step.duplicates.grouped) duplicates (\(Int(rate).grouped)/s)")
                 }
             }
             progress.finish()

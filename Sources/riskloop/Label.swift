@@ -24,7 +24,8 @@ extension RiskLoop {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            try ingest.run(files, noun: "labels", store: store, output: output) { (database, file, batchSize, progress) throws(StoreError) in
+            try ingest.run(files, noun: "labels", store: store, output: output) {
+                (database, file, batchSize, progress) throws(StoreError) in
                 try database.ingestLabels(fromFile: file, batchSize: batchSize, progress: progress)
             }
         }

@@ -197,3 +197,16 @@ import Testing
         #expect(throws: ExitCode(65)) { try CLITests.run(["features", "--spec", Self.spec, events.path]) }
     }
 }
+
+@Suite struct KeysCLITests {
+    @Test func keysAreCreatedListedAndRevoked() throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let db = directory.appending(path: "keys.sqlite").path
+        try CLITests.run(["keys", "create", "--role", "label", "--name", "labeller", "--db", db, "--json"])
+        try CLITests.run(["keys", "list", "--db", db])
+        try CLITests.run(["keys", "revoke", "1", "--reason", "test", "--db", db])
+        #expect(throws: ExitCode(70)) { try CLITests.run(["keys", "revoke", "1", "--db", db]) }
+        #expect(throws: (any Error).self) { try RiskLoop.parseAsRoot(["keys", "create", "--role", "root"]) }
+    }
+}

@@ -1,10 +1,9 @@
 import Foundation
-import RiskScoring
-import Testing
-
 // RiskFeatures (events) and RiskModels (the artifact) come with RiskScoring: this target declares
 // RiskScoring alone, as a service that only scores would.
 import RiskFeatures
+import RiskScoring
+import Testing
 
 /// The README's embedding example, run: a service loads a model file and a policy, and scores
 /// events as JSON arrives, with no database and no web framework.
@@ -24,7 +23,9 @@ import RiskFeatures
     }
 
     @Test func aSIMSwapTakeoverScoresFarAboveAnOrdinaryPaymentAndSaysWhy() throws {
-        let ordinary = try Self.event("ordinary", """
+        let ordinary = try Self.event(
+            "ordinary",
+            """
             "occurred_at":"2026-02-10T13:05:00Z","kind":"payment","amount":42.5,"currency":"GBP","channel":"app",\
             "payee":{"id":"p1","new":false},"device":{"id":"d1","new_for_customer":false,"os":"ios","rooted":false},\
             "ip":{"country":"GB","hosting":false},"otp":{"channel":"app"},\
@@ -32,7 +33,9 @@ import RiskFeatures
             "roaming":{"roaming":false,"country_codes":[]},"reachability":{"reachable":true,"connectivity":["DATA","SMS"]},\
             "location_verification":"TRUE","ss7":{"foreign_location_updates_24h":0,"sri_for_sm_requests_24h":1}}
             """)
-        let takeover = try Self.event("takeover", """
+        let takeover = try Self.event(
+            "takeover",
+            """
             "occurred_at":"2026-02-10T02:40:00Z","kind":"payment","amount":4800,"currency":"GBP","channel":"web",\
             "payee":{"id":"mule","new":true},"device":{"id":"dx","new_for_customer":true,"os":"android","rooted":true},\
             "ip":{"country":"GB","hosting":true},"otp":{"channel":"sms"},\
@@ -51,7 +54,9 @@ import RiskFeatures
     }
 
     @Test func anSMSCodeToAnUnreachableNumberIsSteppedUpWhateverTheScore() throws {
-        let redirected = try Self.event("redirected", """
+        let redirected = try Self.event(
+            "redirected",
+            """
             "occurred_at":"2026-02-11T13:05:00Z","kind":"otp_request","otp":{"channel":"sms"},\
             "telco":{"reachability":{"reachable":true,"connectivity":["DATA"]}}
             """)

@@ -10,13 +10,17 @@ enum Handmade {
     static let spec: FeatureSpec = {
         var swap = Feature(name: "sim_swap_age", kind: .timeSince, source: "telco.sim_swap.latest_change", description: "SIM swapped")
         swap.bucketsHours = [24]
-        var forwarding = Feature(name: "forwarding", kind: .contains, source: "telco.call_forwarding", description: "unconditional call forwarding active")
+        var forwarding = Feature(
+            name: "forwarding", kind: .contains, source: "telco.call_forwarding", description: "unconditional call forwarding active")
         forwarding.value = "unconditional"
         var cross = Feature(name: "swap_x_payee", kind: .cross)
         cross.of = ["sim_swap_age", "payee.new"]
-        return FeatureSpec(name: "handmade", features: [
-            swap, forwarding, Feature(name: "payee.new", kind: .boolean, source: "payee.new", description: "first payment to this payee"), cross,
-        ])
+        return FeatureSpec(
+            name: "handmade",
+            features: [
+                swap, forwarding,
+                Feature(name: "payee.new", kind: .boolean, source: "payee.new", description: "first payment to this payee"), cross,
+            ])
     }()
 
     /// Columns: sim_swap_age <24h, >=24h, none, unknown; forwarding true, false, unknown; payee.new true, false, unknown; then 12 cross columns.
@@ -27,7 +31,9 @@ enum Handmade {
             algorithm: .logisticRegression, createdAt: Timestamp(millisecondsSinceEpoch: 0), featureSpec: spec.jsonValue,
             columns: extractor.columns, logisticRegression: LogisticModel(intercept: intercept, weights: weights),
             hyperparameters: .init(calibration: .none, holdout: "none"),
-            training: .init(source: "hand", rows: 0, positives: 0, totalWeight: 0, dataSHA256: "", durationSeconds: 0, holdoutRows: 0, calibrationRows: 0),
+            training: .init(
+                source: "hand", rows: 0, positives: 0, totalWeight: 0, dataSHA256: "", durationSeconds: 0, holdoutRows: 0,
+                calibrationRows: 0),
             metrics: .init(holdout: nil))
     }
 
@@ -37,7 +43,8 @@ enum Handmade {
     }
 
     static func event(_ extra: String) throws -> ParsedEvent {
-        try ParsedEvent(jsonLine: Array((#"{"id":"e1","occurred_at":"2026-03-01T12:00:00Z","customer_id":"c","kind":"payment","# + extra + "}").utf8))
+        try ParsedEvent(
+            jsonLine: Array((#"{"id":"e1","occurred_at":"2026-03-01T12:00:00Z","customer_id":"c","kind":"payment","# + extra + "}").utf8))
     }
 
     static let policy = DecisionPolicy(version: "test-1", thresholds: .init(stepUp: 0.2, review: 0.5, block: 0.9))
@@ -51,8 +58,9 @@ enum Handmade {
         ])
         let model = try ServingModel(Handmade.artifact(weights: weights, intercept: -3))
         let scorer = Scorer(model: model, policy: Handmade.policy)
-        let score = scorer.score(try Handmade.event(
-            #""payee":{"new":true},"telco":{"sim_swap":{"latest_change":"2026-03-01T09:00:00Z"},"call_forwarding":["unconditional"]}"#))
+        let score = scorer.score(
+            try Handmade.event(
+                #""payee":{"new":true},"telco":{"sim_swap":{"latest_change":"2026-03-01T09:00:00Z"},"call_forwarding":["unconditional"]}"#))
         // Raw score −3 + 1.5 + 0.8 + 0.3 + 2.0 = 1.6.
         #expect(abs(score.probability - 1 / (1 + exp(-1.6))) < 1e-12)
         #expect(score.reasons.map(\.column) == ["sim_swap_age=<24h&payee.new=true", "sim_swap_age=<24h", "forwarding=true"])
@@ -75,8 +83,11 @@ enum Handmade {
         let naiveBayes = try NaiveBayes(kinds: Array(repeating: .bernoulli, count: extractor.columns.count)).fit(data)
         let artifact = ModelArtifact(
             algorithm: .naiveBayes, createdAt: Timestamp(millisecondsSinceEpoch: 0), featureSpec: Handmade.spec.jsonValue,
-            columns: extractor.columns, naiveBayes: naiveBayes, hyperparameters: .init(naiveBayes: .init(), calibration: .none, holdout: "none"),
-            training: .init(source: "hand", rows: 6, positives: 2, totalWeight: 6, dataSHA256: "", durationSeconds: 0, holdoutRows: 0, calibrationRows: 0),
+            columns: extractor.columns, naiveBayes: naiveBayes,
+            hyperparameters: .init(naiveBayes: .init(), calibration: .none, holdout: "none"),
+            training: .init(
+                source: "hand", rows: 6, positives: 2, totalWeight: 6, dataSHA256: "", durationSeconds: 0, holdoutRows: 0,
+                calibrationRows: 0),
             metrics: .init(holdout: nil))
         let score = Scorer(model: try ServingModel(artifact), policy: Handmade.policy, reasonCount: 1).score(swap)
         // sim_swap_age=<24h is 1: log((2+1)/(2+2)) − log((0+1)/(4+2)) = log(3/4 · 6).
@@ -132,7 +143,10 @@ enum Handmade {
 
     @Test func rulesDoNotFireOnSafeOrUnknownLists() throws {
         // Reachable by SMS, no forwarding, not roaming: the threshold decides.
-        #expect(try Self.decide(0.01, #""otp":{"channel":"sms"},"telco":{"reachability":{"connectivity":["DATA","SMS"]},"call_forwarding":["inactive"]}"#).0 == .allow)
+        #expect(
+            try Self.decide(
+                0.01, #""otp":{"channel":"sms"},"telco":{"reachability":{"connectivity":["DATA","SMS"]},"call_forwarding":["inactive"]}"#
+            ).0 == .allow)
         // An app OTP is not defeated by SS7.
         #expect(try Self.decide(0.01, #""otp":{"channel":"app"},"telco":{"call_forwarding":["unconditional"]}"#).0 == .allow)
     }
@@ -147,10 +161,16 @@ enum Handmade {
             try DecisionPolicy.decode(from: Data(#"{"version":"x","thresholds":{"step_up":0.6,"review":0.5,"block":0.9},"rules":[]}"#.utf8))
         }
         #expect(throws: ScoringError.self) {
-            try DecisionPolicy.decode(from: Data(#"{"version":"x","thresholds":{"step_up":0.1,"review":0.5,"block":0.9},"rules":[{"name":"r","when":{"path":"kind","equals":"login"}}]}"#.utf8))
+            try DecisionPolicy.decode(
+                from: Data(
+                    #"{"version":"x","thresholds":{"step_up":0.1,"review":0.5,"block":0.9},"rules":[{"name":"r","when":{"path":"kind","equals":"login"}}]}"#
+                        .utf8))
         }
         #expect(throws: ScoringError.self) {
-            try DecisionPolicy.decode(from: Data(#"{"version":"x","thresholds":{"step_up":0.1,"review":0.5,"block":0.9},"rules":[{"name":"r","at_least":"review","when":{"path":"kind"}}]}"#.utf8))
+            try DecisionPolicy.decode(
+                from: Data(
+                    #"{"version":"x","thresholds":{"step_up":0.1,"review":0.5,"block":0.9},"rules":[{"name":"r","at_least":"review","when":{"path":"kind"}}]}"#
+                        .utf8))
         }
     }
 }

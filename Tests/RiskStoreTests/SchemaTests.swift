@@ -47,3 +47,26 @@ import Testing
         #expect(applied == StoreSchema.migrationNames && !applied.isEmpty)
     }
 }
+
+@Suite struct APIKeyTests {
+    @Test func aKeyIsStoredOnlyAsItsHashAndCanBeRevoked() throws {
+        let store = try Store.inMemory()
+        let (key, record) = try store.createKey(name: "checkout-service", role: .score, actor: "alice")
+        #expect(key.hasPrefix("rl_") && key.count == 67)
+        #expect(try store.key(matching: key) == record)
+        #expect(try store.key(matching: key + "x") == nil)
+        let stored = try store.read { db in try Row.fetchAll(db, sql: "SELECT * FROM api_keys") }
+        #expect(stored.count == 1)
+        #expect(!stored[0].description.contains(key))
+        #expect((stored[0]["key_sha256"] as String).count == 64)
+        try store.revokeKey(id: record.id, actor: "alice", reason: "rotated")
+        #expect(try store.key(matching: key) == nil)
+        #expect(throws: StoreError.self) { try store.revokeKey(id: record.id, actor: "alice", reason: nil) }
+        #expect(try store.auditEntries().map(\.action) == ["key.create", "key.revoke"])
+        #expect(try store.auditEntries().first?.detail == #"{"name":"checkout-service","role":"score"}"#)
+    }
+
+    @Test func rolesAreOrdered() {
+        #expect(APIRole.score < .label && APIRole.label < .admin)
+    }
+}
