@@ -20,6 +20,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The one unsafe seam to the system BLAS (Debian libblas-dev; OpenBLAS through alternatives).
@@ -50,6 +54,18 @@ let package = Package(
         .target(name: "RiskSimulator", dependencies: ["RiskFeatures"]),
         .target(name: "RiskScoring", dependencies: ["RiskFeatures", "RiskModels"]),
         .target(name: "RiskEngine", dependencies: ["RiskFeatures", "RiskModels", "RiskScoring", "RiskStore"]),
+        .target(
+            name: "RiskServer",
+            dependencies: [
+                "RiskFeatures", "RiskModels", "RiskScoring", "RiskStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            resources: [.copy("openapi.yaml")]
+        ),
         .executableTarget(
             name: "riskloop",
             dependencies: [
@@ -58,6 +74,8 @@ let package = Package(
                 "RiskSimulator",
                 "RiskModels",
                 "RiskEngine",
+                "RiskScoring",
+                "RiskServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -66,6 +84,12 @@ let package = Package(
         .testTarget(name: "RiskModelsTests", dependencies: ["RiskModels", "RiskFeatures"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RiskStoreTests", dependencies: ["RiskStore", "RiskFeatures", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "RiskScoringEmbeddingTests", dependencies: ["RiskScoring"], resources: [.copy("Resources")]),
+        .testTarget(
+            name: "RiskServerTests",
+            dependencies: [
+                "RiskServer", "RiskScoring", "RiskStore", "RiskFeatures", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(name: "RiskScoringTests", dependencies: ["RiskScoring", "RiskModels", "RiskFeatures"]),
         .testTarget(name: "RiskEngineTests", dependencies: ["RiskEngine", "RiskModels", "RiskFeatures"]),
         .testTarget(name: "RiskSimulatorTests", dependencies: ["RiskSimulator", "RiskFeatures"]),

@@ -34,7 +34,7 @@ extension Store {
         return report
     }
 
-    private func insertLabels(_ batch: [(line: Int, label: Label)], file: String, report: inout IngestReport)
+    func insertLabels(_ batch: [(line: Int, label: Label)], file: String, report: inout IngestReport)
         throws(StoreError)
     {
         var updated = report

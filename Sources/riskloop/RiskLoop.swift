@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct RiskLoop: ParsableCommand {
+struct RiskLoop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "riskloop",
         abstract: "An adaptive fraud-risk engine for SS7, SIM-swap and call-forwarding fraud.",
@@ -24,7 +24,7 @@ struct RiskLoop: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Demo.self, Simulate.self, Ingest.self, LabelCommand.self, Stats.self, Spec.self, Features.self, Train.self, Score.self,
-            Evaluate.self, Models.self, Keys.self,
+            Evaluate.self, Serve.self, Models.self, Keys.self,
         ]
     )
 }

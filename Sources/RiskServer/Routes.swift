@@ -1,0 +1,207 @@
+import Foundation
+import Hummingbird
+import RiskFeatures
+import RiskModels
+import RiskScoring
+import RiskStore
+
+/// Builds the router of the HTTP API (ARCHITECTURE.md §5.6), documented in `openapi.yaml`.
+public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
+    let router = Router(context: ServerContext.self)
+    router.add(middleware: ErrorCountingMiddleware(service: service))
+    router.get("/healthz") { _, _ in
+        try json(["status": "ok", "champion": service.scorer.model.artifact.id])
+    }
+    router.get("/metrics") { _, _ in
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+            body: .init(byteBuffer: ByteBuffer(bytes: service.metrics.emitToBuffer())))
+    }
+    router.get("/openapi.yaml") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(bytes: openAPIDocument)))
+    }
+    let v1 = router.group("/v1").add(middleware: APIKeyMiddleware(service: service))
+    v1.post("/score") { request, context in
+        _ = try context.require(.score)
+        var request = request
+        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        let (events, single) = try parseEvents(body)
+        let scores = events.count == 1 ? [service.scorer.score(events[0].parsed)] : service.scorer.score(events.map(\.parsed))
+        try service.store.log(zip(events, scores).map { item, score in decisionRecord(item, score) })
+        service.counted(scores)
+        return try single ? json(scores[0]) : json(["scores": scores])
+    }
+    v1.post("/labels") { request, context in
+        _ = try context.require(.label)
+        var request = request
+        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        let labels = try parseLabels(body)
+        let report: IngestReport
+        do {
+            report = try service.store.ingest(labels: labels, source: "POST /v1/labels")
+        } catch let error as StoreError {
+            if case .badLine(_, let line, let field, let message, _) = error {
+                throw APIError(.badRequest, code: "invalid_label", message: message, field: "labels[\(line - 1)].\(field ?? "")")
+            }
+            throw error
+        }
+        for label in labels { service.scorer.observe(label) }
+        return try json(["stored": report.inserted, "duplicates": report.duplicates])
+    }
+    v1.get("/models") { _, context in
+        _ = try context.require(.score)
+        return try json(service.store.models())
+    }
+    v1.get("/models/{id}") { _, context in
+        _ = try context.require(.score)
+        let id = try context.parameters.require("id")
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try registered(service, id))))
+    }
+    v1.post("/models/{id}/promote") { request, context in
+        let key = try context.require(.admin)
+        let id = try context.parameters.require("id")
+        let artifact: ModelArtifact
+        let model: ServingModel
+        do {
+            artifact = try ModelArtifact.decode(from: try registered(service, id))
+            model = try ServingModel(artifact)
+        } catch let error as ModelError {
+            throw APIError(.conflict, code: "invalid_model", message: error.description)
+        } catch let error as ScoringError {
+            throw APIError(.conflict, code: "unservable_model", message: error.description)
+        }
+        let reason = request.uri.queryParameters["reason"].map(String.init)
+        try service.store.promote(id, actor: "api-key:\(key.name)", reason: reason)
+        service.scorer.swap(to: model)
+        return try json(["champion": artifact.id])
+    }
+    return router
+}
+
+/// The API as an application on `host:port`: runs until SIGTERM or SIGINT, then finishes the
+/// requests in flight before it stops.
+public func buildApplication(_ service: RiskService, host: String, port: Int) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(service), configuration: .init(address: .hostname(host, port: port), serverName: "riskloop"),
+        logger: service.logger)
+}
+
+/// The committed OpenAPI document, served at `/openapi.yaml`.
+let openAPIDocument: [UInt8] = {
+    guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let data = try? Data(contentsOf: url) else {
+        return []
+    }
+    return Array(data)
+}()
+
+/// Counts requests that ended in an error (any status ≥ 400).
+struct ErrorCountingMiddleware: RouterMiddleware {
+    typealias Context = ServerContext
+    let service: RiskService
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            let response = try await next(request, context)
+            if response.status.code >= 400 { service.countError() }
+            return response
+        } catch {
+            service.countError()
+            throw error
+        }
+    }
+}
+
+private func registered(_ service: RiskService, _ id: String) throws -> Data {
+    do {
+        return try service.store.artifactJSON(of: id)
+    } catch {
+        throw APIError(.notFound, code: "unknown_model", message: "no model \(id) in the registry", field: "id")
+    }
+}
+
+private func json(_ value: some Encodable) throws -> Response {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return Response(
+        status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+}
+
+/// An event of a request, validated, with its JSON text as received.
+struct ReceivedEvent {
+    var parsed: ParsedEvent
+    var payload: String
+}
+
+/// One event object, an array of them, or `{"events": [...]}`; errors name the event's position.
+private func parseEvents(_ body: ByteBuffer) throws -> (events: [ReceivedEvent], single: Bool) {
+    let value: JSONValue
+    do {
+        value = try JSONValue.parse(body.readableBytesView)
+    } catch {
+        throw APIError(.badRequest, code: "malformed_json", message: error.reason)
+    }
+    let items: [JSONValue], single: Bool, prefix: String
+    switch value {
+    case .array(let array): (items, single, prefix) = (array, false, "")
+    case .object(let object) where object["events"] != nil:
+        guard case .array(let array)? = object["events"] else {
+            throw APIError(.badRequest, code: "invalid_field", message: "expected an array", field: "events")
+        }
+        (items, single, prefix) = (array, false, "events")
+    default: (items, single, prefix) = ([value], true, "")
+    }
+    guard !items.isEmpty else {
+        throw APIError(.badRequest, code: "empty_batch", message: "no events to score", field: prefix.isEmpty ? nil : prefix)
+    }
+    guard items.count <= RiskService.maximumBatch else {
+        throw APIError(.contentTooLarge, code: "batch_too_large", message: "at most \(RiskService.maximumBatch) events per call")
+    }
+    // A single event is stored exactly as sent; events of a batch as canonical JSON (sorted keys).
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return (
+        try items.enumerated().map { index, item in
+            do {
+                let event = try Event(json: item)
+                let payload = single ? String(buffer: body) : String(decoding: try encoder.encode(item), as: UTF8.self)
+                return ReceivedEvent(parsed: ParsedEvent(event: event, json: item), payload: payload)
+            } catch let error as RiskFeaturesError {
+                let position = single ? "" : "\(prefix)[\(index)]"
+                let field = [position, error.field ?? ""].filter { !$0.isEmpty }.joined(separator: position.isEmpty ? "" : ".")
+                throw APIError(.badRequest, code: "invalid_event", message: error.reason, field: field.isEmpty ? nil : field)
+            }
+        }, single
+    )
+}
+
+private func parseLabels(_ body: ByteBuffer) throws -> [Label] {
+    let value: JSONValue
+    do {
+        value = try JSONValue.parse(body.readableBytesView)
+    } catch {
+        throw APIError(.badRequest, code: "malformed_json", message: error.reason)
+    }
+    let items: [JSONValue]
+    if case .array(let array) = value { items = array } else { items = [value] }
+    return try items.enumerated().map { index, item in
+        do {
+            return try Label(json: item)
+        } catch let error as RiskFeaturesError {
+            throw APIError(
+                .badRequest, code: "invalid_label", message: error.reason, field: "labels[\(index)]" + (error.field.map { ".\($0)" } ?? ""))
+        }
+    }
+}
+
+private func decisionRecord(_ item: ReceivedEvent, _ score: RiskScore) -> DecisionRecord {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let reasons = String(decoding: (try? encoder.encode(score.reasons)) ?? Data("[]".utf8), as: UTF8.self)
+    return DecisionRecord(
+        event: item.parsed.event!, payload: item.payload,
+        decidedAt: Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)),
+        modelId: score.modelId, policyVersion: score.policyVersion, score: score.probability, decision: score.decision.rawValue,
+        reasons: reasons)
+}

@@ -1,0 +1,47 @@
+import HTTPTypes
+import Hummingbird
+import RiskStore
+
+/// The request context: Hummingbird's core storage plus the API key that authenticated the request.
+public struct ServerContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by ``APIKeyMiddleware`` on the routes that need a key.
+    public var key: APIKey?
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+    }
+
+    /// Requests larger than this are refused with 413 before they are read.
+    public var maxUploadSize: Int { RiskService.maximumBodyBytes }
+
+    /// The role the route needs: 401 without a valid key, 403 with a key of a lesser role.
+    func require(_ role: APIRole) throws -> APIKey {
+        guard let key else { throw APIError.missingKey }
+        guard key.role >= role else {
+            throw APIError(
+                .forbidden, code: "forbidden", message: "this needs the role '\(role.rawValue)'; the key has '\(key.role.rawValue)'")
+        }
+        return key
+    }
+}
+
+/// Looks up the presented API key (`Authorization: Bearer <key>` or `X-API-Key`), so that routes
+/// can check roles.
+struct APIKeyMiddleware: RouterMiddleware {
+    typealias Context = ServerContext
+    let service: RiskService
+    static let apiKeyHeader = HTTPField.Name("X-API-Key")!
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        let presented =
+            request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+            ?? request.headers[Self.apiKeyHeader]
+        if let presented {
+            guard let key = try service.key(matching: presented) else { throw APIError.wrongKey }
+            context.key = key
+        }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import GRDB
+import RiskFeatures
+
+/// The status of a model in the registry.
+public enum ModelStatus: String, Sendable, Codable, CaseIterable {
+    case candidate, champion, shadow, rejected, retired
+}
+
+/// What the registry stores about a model; the artifact itself is kept verbatim as JSON (the
+/// store does not interpret it, so it never depends on the model code).
+public struct ModelRegistration: Sendable {
+    public var id: String
+    public var algorithm: String
+    public var createdAt: Timestamp
+    public var parentId: String?
+    public var featureSpecSHA256: String
+    public var artifactSHA256: String
+    /// The artifact's JSON, exactly as it will be read back.
+    public var artifact: Data
+
+    public init(
+        id: String, algorithm: String, createdAt: Timestamp, parentId: String?, featureSpecSHA256: String, artifactSHA256: String,
+        artifact: Data
+    ) {
+        self.id = id
+        self.algorithm = algorithm
+        self.createdAt = createdAt
+        self.parentId = parentId
+        self.featureSpecSHA256 = featureSpecSHA256
+        self.artifactSHA256 = artifactSHA256
+        self.artifact = artifact
+    }
+}
+
+extension Store {
+    /// Adds a model to the registry with `status` (a model already there is left as it is).
+    /// Registering a champion retires the current one, in the same transaction, with an audit entry.
+    ///
+    /// - Returns: whether the model was new.
+    @discardableResult
+    public func register(_ model: ModelRegistration, status: ModelStatus, actor: String, reason: String? = nil) throws(StoreError) -> Bool {
+        let now = Self.nowMilliseconds()
+        return try write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM models WHERE id = ?", arguments: [model.id]) == true { return false }
+            if status == .champion { try Self.retireChampion(db, now: now) }
+            try db.execute(
+                sql: """
+                    INSERT INTO models (id, algorithm, status, created_at, parent_id, feature_spec_sha256, artifact, artifact_sha256,
+                                        status_reason, status_changed_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    model.id, model.algorithm, status.rawValue, model.createdAt.millisecondsSinceEpoch, model.parentId,
+                    model.featureSpecSHA256,
+                    String(decoding: model.artifact, as: UTF8.self), model.artifactSHA256, reason, now,
+                ])
+            try Self.audit(db, now: now, actor: actor, action: "model.register", subject: model.id, reason: reason, detail: status.rawValue)
+            return true
+        }
+    }
+
+    /// Makes `id` the champion and retires the previous one, atomically, with an audit entry.
+    public func promote(_ id: String, actor: String, reason: String?) throws(StoreError) {
+        let now = Self.nowMilliseconds()
+        try write { db in
+            guard let status = try String.fetchOne(db, sql: "SELECT status FROM models WHERE id = ?", arguments: [id]) else {
+                throw StoreError.notFound(what: "model \(id)")
+            }
+            guard status != ModelStatus.champion.rawValue else { return }
+            try Self.retireChampion(db, now: now)
+            try db.execute(
+                sql: "UPDATE models SET status = 'champion', status_reason = ?, status_changed_at = ? WHERE id = ?",
+                arguments: [reason, now, id])
+            try Self.audit(db, now: now, actor: actor, action: "model.promote", subject: id, reason: reason, detail: nil)
+        }
+    }
+
+    /// The champion's id, if there is one.
+    public func championId() throws(StoreError) -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT id FROM models WHERE status = 'champion'") }
+    }
+
+    /// A registered model's artifact JSON, as stored.
+    public func artifactJSON(of id: String) throws(StoreError) -> Data {
+        let text = try read { db in try String.fetchOne(db, sql: "SELECT artifact FROM models WHERE id = ?", arguments: [id]) }
+        guard let text else { throw .notFound(what: "model \(id)") }
+        return Data(text.utf8)
+    }
+
+    private static func retireChampion(_ db: Database, now: Int64) throws {
+        try db.execute(
+            sql:
+                "UPDATE models SET status = 'retired', status_reason = 'replaced by a new champion', status_changed_at = ? WHERE status = 'champion'",
+            arguments: [now])
+    }
+
+    static func audit(_ db: Database, now: Int64, actor: String, action: String, subject: String?, reason: String?, detail: String?) throws
+    {
+        try db.execute(
+            sql: "INSERT INTO audit_log (at, actor, action, subject, reason, detail) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [now, actor, action, subject, reason, detail])
+    }
+}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RiskModels
+import RiskScoring
+import RiskServer
+import RiskStore
+
+extension RiskLoop {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the HTTP scoring service.",
+            discussion: """
+                Serves the registry's champion with the decision policy, on --host:--port. \
+                --model registers a model file first (as the champion when the registry has none, \
+                or with --promote). Routes: POST /v1/score, POST /v1/labels, GET /v1/models, \
+                GET /v1/models/{id}, POST /v1/models/{id}/promote, GET /healthz, GET /metrics and \
+                GET /openapi.yaml (the full reference). /v1 routes need an API key \
+                (riskloop keys create). SIGTERM or SIGINT stops it after the requests in flight.
+                """)
+
+        @Option(help: "Address to listen on.")
+        var host = "127.0.0.1"
+
+        @Option(help: "Port to listen on.")
+        var port = 8080
+
+        @Option(help: ArgumentHelp("The decision policy (JSON).", valueName: "policy.json"))
+        var policy = "Models/ss7/policy.json"
+
+        @Option(help: ArgumentHelp("Register this model file before serving.", valueName: "model.json"))
+        var model: String?
+
+        @Flag(help: "With --model: make it the champion even if there is one.")
+        var promote = false
+
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            var logger = Logger(label: "riskloop.serve")
+            logger.logLevel = .info
+            let database = try store.open()
+            if let model {
+                let artifact = try CLIError.mapping { try ModelFile.read(model) }
+                let registration = ModelRegistration(
+                    id: artifact.id, algorithm: artifact.algorithm.rawValue, createdAt: artifact.createdAt, parentId: artifact.parentId,
+                    featureSpecSHA256: artifact.featureSpecSHA256, artifactSHA256: artifact.sha256 ?? "", artifact: artifact.encoded())
+                let hasChampion = try CLIError.mapping { try database.championId() } != nil
+                try CLIError.mapping {
+                    try database.register(
+                        registration, status: hasChampion ? .candidate : .champion, actor: RiskLoop.Keys.actor,
+                        reason: "riskloop serve --model")
+                    if promote { try database.promote(artifact.id, actor: RiskLoop.Keys.actor, reason: "riskloop serve --promote") }
+                }
+            }
+            guard let data = FileManager.default.contents(atPath: policy) else {
+                throw CLIError.fail("cannot read \(policy)", status: CLIError.cannotRead)
+            }
+            let decisionPolicy: DecisionPolicy
+            do {
+                decisionPolicy = try DecisionPolicy.decode(from: data)
+            } catch {
+                throw CLIError.fail("\(policy): \(error)", status: CLIError.badInput)
+            }
+            let service: RiskService
+            do {
+                service = try RiskService(store: database, policy: decisionPolicy, logger: logger)
+            } catch {
+                throw CLIError.fail("\(error)", status: CLIError.internalFailure)
+            }
+            logger.info("serving", metadata: ["model": "\(service.scorer.model.artifact.id)", "policy": "\(decisionPolicy.version)"])
+            try await buildApplication(service, host: host, port: port).runService()
+        }
+    }
+}

@@ -1,0 +1,247 @@
+import Foundation
+import GRDB
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import RiskFeatures
+import RiskModels
+import RiskScoring
+import Testing
+
+@testable import RiskServer
+@testable import RiskStore
+
+/// A service over a fresh store with a hand-made champion: unconditional call forwarding adds 3
+/// to the log-odds, so forwarded events score σ(1) and others σ(−2).
+struct Fixture {
+    let store: Store
+    let service: RiskService
+    let keys: [APIRole: String]
+    let champion: ModelArtifact
+    let challenger: ModelArtifact
+
+    static let spec: FeatureSpec = {
+        var forwarding = Feature(
+            name: "forwarding", kind: .contains, source: "telco.call_forwarding", description: "unconditional call forwarding active")
+        forwarding.value = "unconditional"
+        return FeatureSpec(name: "server-test", features: [forwarding])
+    }()
+
+    static func artifact(weight: Double) -> ModelArtifact {
+        let columns = try! FeatureExtractor(spec: spec).columns
+        return ModelArtifact(
+            algorithm: .logisticRegression, createdAt: Timestamp(millisecondsSinceEpoch: 0), featureSpec: spec.jsonValue, columns: columns,
+            logisticRegression: LogisticModel(intercept: -2, weights: [weight, 0, 0]),
+            hyperparameters: .init(calibration: .none, holdout: "none"),
+            training: .init(
+                source: "hand", rows: 0, positives: 0, totalWeight: 0, dataSHA256: "", durationSeconds: 0, holdoutRows: 0,
+                calibrationRows: 0),
+            metrics: .init(holdout: nil))
+    }
+
+    static func registration(_ artifact: ModelArtifact) -> ModelRegistration {
+        ModelRegistration(
+            id: artifact.id, algorithm: artifact.algorithm.rawValue, createdAt: artifact.createdAt, parentId: nil,
+            featureSpecSHA256: artifact.featureSpecSHA256, artifactSHA256: artifact.sha256!, artifact: artifact.encoded())
+    }
+
+    init() throws {
+        store = try Store.inMemory()
+        champion = Self.artifact(weight: 3)
+        challenger = Self.artifact(weight: 5)
+        try store.register(Self.registration(champion), status: .champion, actor: "test")
+        try store.register(Self.registration(challenger), status: .candidate, actor: "test")
+        var keys: [APIRole: String] = [:]
+        for role in APIRole.allCases { keys[role] = try store.createKey(name: "\(role)", role: role, actor: "test").key }
+        self.keys = keys
+        let policy = DecisionPolicy(version: "policy-9", thresholds: .init(stepUp: 0.2, review: 0.5, block: 0.9))
+        service = try RiskService(store: store, policy: policy, logger: Logger(label: "test"))
+    }
+
+    func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let app = Application(router: buildRouter(service))
+        try await app.test(.router) { client in try await body(client) }
+    }
+
+    func headers(_ role: APIRole?) -> HTTPFields {
+        var fields: HTTPFields = [.contentType: "application/json"]
+        if let role { fields[.authorization] = "Bearer \(keys[role]!)" }
+        return fields
+    }
+
+    func count(_ table: String) throws -> Int {
+        try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") } ?? 0
+    }
+}
+
+func event(_ id: String, forwarded: Bool = true) -> String {
+    #"{"id":"\#(id)","occurred_at":"2026-03-01T10:00:00Z","customer_id":"c1","kind":"payment","telco":{"call_forwarding":["\#(forwarded ? "unconditional" : "inactive")"]}}"#
+}
+
+func errorBody(_ response: TestResponse) throws -> (code: String, field: String?) {
+    let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as! [String: Any]
+    let error = object["error"] as! [String: Any]
+    return (error["code"] as! String, error["field"] as? String)
+}
+
+@Suite struct ServerTests {
+    @Test func scoringLogsEachDecisionWithItsVersions() async throws {
+        let fixture = try Fixture()
+        try await fixture.test { client in
+            try await client.execute(
+                uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: event("e1"))
+            ) { response in
+                #expect(response.status == .ok)
+                let score = try JSONDecoder().decode(RiskScore.self, from: Data(buffer: response.body))
+                #expect(abs(score.probability - 1 / (1 + exp(-1.0))) < 1e-12)
+                #expect(score.decision == .review && score.modelId == fixture.champion.id && score.policyVersion == "policy-9")
+                #expect(score.reasons.first?.text == "unconditional call forwarding active")
+            }
+            let batch = "[" + event("e2") + "," + event("e3", forwarded: false) + "]"
+            try await client.execute(uri: "/v1/score", method: .post, headers: fixture.headers(.admin), body: ByteBuffer(string: batch)) {
+                response in
+                #expect(response.status == .ok)
+                let body = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as! [String: Any]
+                #expect((body["scores"] as! [[String: Any]]).map { $0["decision"] as! String } == ["review", "allow"])
+            }
+        }
+        let rows = try fixture.store.read { db in
+            try Row.fetchAll(db, sql: "SELECT event_id, model_id, policy_version, decision FROM decisions ORDER BY id")
+        }
+        #expect(rows.map { $0["event_id"] as String } == ["e1", "e2", "e3"])
+        #expect(rows.allSatisfy { $0["model_id"] as String == fixture.champion.id && $0["policy_version"] as String == "policy-9" })
+        let payload = try fixture.store.read { db in try String.fetchOne(db, sql: "SELECT payload FROM events WHERE id = 'e1'") }
+        #expect(payload == event("e1"))
+    }
+
+    @Test func keysAndRolesGuardEveryRoute() async throws {
+        let fixture = try Fixture()
+        try await fixture.test { client in
+            try await client.execute(uri: "/v1/score", method: .post, headers: fixture.headers(nil), body: ByteBuffer(string: event("e1")))
+            { response in
+                #expect(response.status == .unauthorized)
+                let error = try errorBody(response)
+                #expect(error.code == "missing_api_key")
+            }
+            var wrong = fixture.headers(nil)
+            wrong[.authorization] = "Bearer rl_not-a-key"
+            try await client.execute(uri: "/v1/models", method: .get, headers: wrong) { response in
+                #expect(response.status == .unauthorized)
+                let error = try errorBody(response)
+                #expect(error.code == "invalid_api_key")
+            }
+            let label = #"{"event_id":"e1","outcome":"fraud","reported_at":"2026-03-02T00:00:00Z","source":"analyst"}"#
+            try await client.execute(uri: "/v1/labels", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: label)) {
+                response in
+                #expect(response.status == .forbidden)
+            }
+            try await client.execute(uri: "/v1/models/\(fixture.challenger.id)/promote", method: .post, headers: fixture.headers(.label)) {
+                response in
+                #expect(response.status == .forbidden)
+            }
+            try await client.execute(uri: "/healthz", method: .get) { response in #expect(response.status == .ok) }
+        }
+        #expect(try fixture.count("decisions") == 0)
+    }
+
+    @Test func badInputIsA400NamingTheFieldAndWritesNothing() async throws {
+        let fixture = try Fixture()
+        try await fixture.test { client in
+            let batch =
+                #"{"events":["# + event("ok") + #",{"id":"bad","occurred_at":"2026-03-01T10:00:00Z","customer_id":"c1","kind":"wire"}]}"#
+            try await client.execute(uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: batch)) {
+                response in
+                #expect(response.status == .badRequest)
+                let error = try errorBody(response)
+                #expect(error.code == "invalid_event" && error.field == "events[1].kind")
+            }
+            try await client.execute(
+                uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: "{\"id\":")
+            ) { response in
+                #expect(response.status == .badRequest)
+                let error = try errorBody(response)
+                #expect(error.code == "malformed_json")
+            }
+            let labels = #"[{"event_id":"nope","outcome":"fraud","reported_at":"2026-03-02T00:00:00Z","source":"analyst"}]"#
+            try await client.execute(uri: "/v1/labels", method: .post, headers: fixture.headers(.label), body: ByteBuffer(string: labels)) {
+                response in
+                #expect(response.status == .badRequest)
+                let error = try errorBody(response)
+                #expect(error.code == "invalid_label" && error.field == "labels[0].event_id")
+            }
+            let huge = ByteBuffer(repeating: UInt8(ascii: " "), count: RiskService.maximumBodyBytes + 1)
+            try await client.execute(uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: huge) { response in
+                #expect(response.status == .contentTooLarge)
+            }
+        }
+        #expect(try fixture.count("decisions") == 0 && fixture.count("events") == 0 && fixture.count("labels") == 0)
+    }
+
+    @Test func labelsAreStoredAndPromotionSwapsTheScorer() async throws {
+        let fixture = try Fixture()
+        try await fixture.test { client in
+            try await client.execute(
+                uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: event("e1"))
+            ) { _ in }
+            let label = #"{"event_id":"e1","outcome":"fraud","reported_at":"2026-03-02T00:00:00Z","source":"analyst"}"#
+            try await client.execute(uri: "/v1/labels", method: .post, headers: fixture.headers(.label), body: ByteBuffer(string: label)) {
+                response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/v1/models", method: .get, headers: fixture.headers(.score)) { response in
+                let models = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as! [[String: Any]]
+                #expect(Set(models.map { $0["id"] as! String }) == [fixture.champion.id, fixture.challenger.id])
+            }
+            try await client.execute(uri: "/v1/models/\(fixture.challenger.id)", method: .get, headers: fixture.headers(.score)) {
+                response in
+                let returned = try ModelArtifact.decode(from: Data(buffer: response.body))
+                #expect(returned == fixture.challenger)
+            }
+            try await client.execute(uri: "/v1/models/lr-000000000000", method: .get, headers: fixture.headers(.score)) { response in
+                #expect(response.status == .notFound)
+            }
+            try await client.execute(
+                uri: "/v1/models/\(fixture.challenger.id)/promote?reason=better", method: .post, headers: fixture.headers(.admin)
+            ) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(
+                uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: event("e2"))
+            ) { response in
+                let score = try JSONDecoder().decode(RiskScore.self, from: Data(buffer: response.body))
+                #expect(score.modelId == fixture.challenger.id && abs(score.probability - 1 / (1 + exp(-3.0))) < 1e-12)
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                #expect(text.contains(#"riskloop_scored_events_total{decision="review"} 1"#))
+                #expect(text.contains(#"riskloop_scored_events_total{decision="block"} 1"#))
+            }
+        }
+        #expect(try fixture.store.championId() == fixture.challenger.id)
+        #expect(try fixture.count("labels") == 1)
+        #expect(
+            try fixture.store.auditEntries().contains {
+                $0.action == "model.promote" && $0.subject == fixture.challenger.id && $0.reason == "better"
+            })
+    }
+
+    @Test func theCommittedOpenAPIDocumentListsExactlyTheRoutes() throws {
+        let fixture = try Fixture()
+        let router = buildRouter(fixture.service)
+        let routes = Set(router.routes.map { "\($0.method.rawValue.lowercased()) \($0.path.description)" })
+        let yaml = String(decoding: openAPIDocument, as: UTF8.self)
+        var documented = Set<String>()
+        var path: String? = nil
+        for line in yaml.split(separator: "\n") {
+            if line.hasPrefix("  /"), line.hasSuffix(":") {
+                path = String(line.dropFirst(2).dropLast())
+            } else if let current = path, let method = ["get", "post", "put", "delete", "patch"].first(where: { line == "    \($0):" }) {
+                documented.insert("\(method) \(current)")
+            } else if !line.hasPrefix(" ") {
+                path = nil
+            }
+        }
+        #expect(!documented.isEmpty)
+        #expect(routes == documented, "routes \(routes.sorted()) vs documented \(documented.sorted())")
+    }
+}
