@@ -21,6 +21,8 @@ public final class RiskService: Sendable {
     public let store: Store
     public let scorer: Scorer
     public let metrics: PrometheusCollectorRegistry
+    /// Decisions on their way to the store.
+    public let decisions: DecisionLog
     let logger: Logger
     private let keyCache = Mutex<[String: (key: APIKey, until: Date)]>([:])
     private let scoredCounters: [Decision: Counter]
@@ -38,6 +40,7 @@ public final class RiskService: Sendable {
         scorer = Scorer(model: try ServingModel(artifact), policy: policy)
         let metrics = PrometheusCollectorRegistry()
         self.metrics = metrics
+        decisions = DecisionLog(store: store, logger: logger)
         self.logger = logger
         let scored = MetricNameDescriptor(
             namespace: "riskloop", metricName: "scored_events", unitName: "total", helpText: "Events scored, by decision")

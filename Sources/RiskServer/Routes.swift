@@ -27,7 +27,7 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
         let body = try await request.collectBody(upTo: context.maxUploadSize)
         let (events, single) = try parseEvents(body)
         let scores = events.count == 1 ? [service.scorer.score(events[0].parsed)] : service.scorer.score(events.map(\.parsed))
-        try service.store.log(zip(events, scores).map { item, score in decisionRecord(item, score) })
+        service.decisions.append(zip(events, scores).map { item, score in decisionRecord(item, score) })
         service.counted(scores)
         return try single ? json(scores[0]) : json(["scores": scores])
     }
@@ -37,6 +37,8 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
         let body = try await request.collectBody(upTo: context.maxUploadSize)
         let labels = try parseLabels(body)
         let report: IngestReport
+        // Labels name events: the decisions (and events) still queued go first.
+        service.decisions.flush()
         do {
             report = try service.store.ingest(labels: labels, source: "POST /v1/labels")
         } catch let error as StoreError {
@@ -80,12 +82,12 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
     return router
 }
 
-/// The API as an application on `host:port`: runs until SIGTERM or SIGINT, then finishes the
-/// requests in flight before it stops.
+/// The API as an application on `host:port`, with the decision log as a service: runs until
+/// SIGTERM or SIGINT, then finishes the requests in flight and writes the last decisions.
 public func buildApplication(_ service: RiskService, host: String, port: Int) -> some ApplicationProtocol {
     Application(
         router: buildRouter(service), configuration: .init(address: .hostname(host, port: port), serverName: "riskloop"),
-        logger: service.logger)
+        services: [service.decisions], logger: service.logger)
 }
 
 /// The committed OpenAPI document, served at `/openapi.yaml`.

@@ -105,6 +105,7 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
                 #expect((body["scores"] as! [[String: Any]]).map { $0["decision"] as! String } == ["review", "allow"])
             }
         }
+        fixture.service.decisions.flush()
         let rows = try fixture.store.read { db in
             try Row.fetchAll(db, sql: "SELECT event_id, model_id, policy_version, decision FROM decisions ORDER BY id")
         }
@@ -141,6 +142,7 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
             }
             try await client.execute(uri: "/healthz", method: .get) { response in #expect(response.status == .ok) }
         }
+        fixture.service.decisions.flush()
         #expect(try fixture.count("decisions") == 0)
     }
 
@@ -174,6 +176,7 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
                 #expect(response.status == .contentTooLarge)
             }
         }
+        fixture.service.decisions.flush()
         #expect(try fixture.count("decisions") == 0 && fixture.count("events") == 0 && fixture.count("labels") == 0)
     }
 
