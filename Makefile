@@ -36,6 +36,7 @@ bench: deps build $(PYTHON)
 	cd Benchmarks && $(SWIFT) build -c release --product TrainingComparison
 	$(PYTHON) Benchmarks/compare_ingest.py --riskloop .build/release/riskloop
 	$(PYTHON) Benchmarks/compare_training.py
+	$(PYTHON) Benchmarks/compare_http.py --riskloop .build/release/riskloop
 
 ## fixtures: regenerate the scikit-learn reference fixtures of the model tests
 fixtures: $(PYTHON)
