@@ -32,6 +32,7 @@ $(PYTHON): Benchmarks/requirements.txt
 
 ## bench: package-benchmark suites (ingest, simulator), then the side-by-side comparisons
 bench: deps build $(PYTHON)
+	@scripts/install-deps.sh wrk
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark --no-progress
 	cd Benchmarks && $(SWIFT) build -c release --product TrainingComparison
 	$(PYTHON) Benchmarks/compare_ingest.py --riskloop .build/release/riskloop

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the system packages RiskLoop builds against, when they are missing:
 # libblas-dev (CBLAS; netlib by default, OpenBLAS through Debian's alternatives) and
-# libsqlite3-dev (SQLite for GRDB). Uses apt-get directly as root, sudo otherwise.
+# libsqlite3-dev (SQLite for GRDB), and any package named as an argument. Uses apt-get directly as
+# root, sudo otherwise.
 set -euo pipefail
 
-packages=(libblas-dev libsqlite3-dev)
+# Extra packages can be named as arguments (make bench adds wrk).
+packages=(libblas-dev libsqlite3-dev "$@")
 missing=()
 for package in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
