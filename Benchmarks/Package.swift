@@ -48,6 +48,17 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "ScoringBenchmark",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "RiskFeatures", package: root),
+                .product(name: "RiskScoring", package: root),
+                .product(name: "RiskSimulator", package: root),
+            ],
+            path: "Benchmarks/ScoringBenchmark",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "TrainingComparison",
             dependencies: [.product(name: "RiskModels", package: root), .product(name: "RiskFeatures", package: root)],
             path: "Sources/TrainingComparison"

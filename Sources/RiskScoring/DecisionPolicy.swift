@@ -80,6 +80,62 @@ public struct DecisionPolicy: Sendable, Codable, Equatable {
 
     /// The decision for an event with probability `probability`, and the rules that changed it.
     public func decide(probability: Double, event: ParsedEvent) -> (decision: Decision, rules: [String]) {
+        CompiledPolicy(self).decide(probability: probability, event: event)
+    }
+}
+
+/// A policy with its field paths compiled once, for scoring many events.
+struct CompiledPolicy: Sendable {
+    let policy: DecisionPolicy
+    private let conditions: [CompiledCondition]
+
+    init(_ policy: DecisionPolicy) {
+        self.policy = policy
+        conditions = policy.rules.map { CompiledCondition($0.when) }
+    }
+
+    indirect enum CompiledCondition: Sendable {
+        case all([CompiledCondition])
+        case any([CompiledCondition])
+        case not(CompiledCondition)
+        case equals(FieldPath, JSONValue)
+        case has(FieldPath, String)
+        case lacks(FieldPath, String)
+        case unknown(FieldPath)
+
+        init(_ condition: DecisionPolicy.Condition) {
+            switch condition {
+            case .all(let list): self = .all(list.map(CompiledCondition.init))
+            case .any(let list): self = .any(list.map(CompiledCondition.init))
+            case .not(let inner): self = .not(CompiledCondition(inner))
+            case .equals(let path, let value): self = .equals(FieldPath(path), value)
+            case .has(let path, let value): self = .has(FieldPath(path), value)
+            case .lacks(let path, let value): self = .lacks(FieldPath(path), value)
+            case .unknown(let path): self = .unknown(FieldPath(path))
+            }
+        }
+
+        func holds(for event: ParsedEvent) -> Bool {
+            switch self {
+            case .all(let conditions): return conditions.allSatisfy { $0.holds(for: event) }
+            case .any(let conditions): return conditions.contains { $0.holds(for: event) }
+            case .not(let condition): return !condition.holds(for: event)
+            case .equals(let path, let value): return path.read(event) == value
+            case .has(let path, let value):
+                guard case .array(let list)? = path.read(event) else { return false }
+                return list.contains(.string(value))
+            case .lacks(let path, let value):
+                guard case .array(let list)? = path.read(event) else { return false }
+                return !list.contains(.string(value))
+            case .unknown(let path):
+                let value = path.read(event)
+                return value == nil || value == .null
+            }
+        }
+    }
+
+    func decide(probability: Double, event: ParsedEvent) -> (decision: Decision, rules: [String]) {
+        let thresholds = policy.thresholds
         var decision: Decision =
             probability >= thresholds.block
             ? .block
@@ -87,7 +143,7 @@ public struct DecisionPolicy: Sendable, Codable, Equatable {
                 ? .review
                 : probability >= thresholds.stepUp ? .stepUp : .allow
         var applied: [String] = []
-        for rule in rules where rule.when.holds(for: event) {
+        for (rule, condition) in zip(policy.rules, conditions) where condition.holds(for: event) {
             let before = decision
             if let floor = rule.atLeast, decision < floor { decision = floor }
             if let ceiling = rule.atMost, decision > ceiling { decision = ceiling }
@@ -95,7 +151,9 @@ public struct DecisionPolicy: Sendable, Codable, Equatable {
         }
         return (decision, applied)
     }
+}
 
+extension DecisionPolicy {
     /// Checks the thresholds and rules; the error names what is wrong.
     public func validate() throws(ScoringError) {
         let t = thresholds
@@ -130,26 +188,6 @@ public enum Decision: String, Sendable, Codable, CaseIterable, Comparable {
 
     public static func < (lhs: Decision, rhs: Decision) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
-    }
-}
-
-extension DecisionPolicy.Condition {
-    func holds(for event: ParsedEvent) -> Bool {
-        switch self {
-        case .all(let conditions): return conditions.allSatisfy { $0.holds(for: event) }
-        case .any(let conditions): return conditions.contains { $0.holds(for: event) }
-        case .not(let condition): return !condition.holds(for: event)
-        case .equals(let path, let value): return FieldPath(path).read(event) == value
-        case .has(let path, let value):
-            guard case .array(let list)? = FieldPath(path).read(event) else { return false }
-            return list.contains(.string(value))
-        case .lacks(let path, let value):
-            guard case .array(let list)? = FieldPath(path).read(event) else { return false }
-            return !list.contains(.string(value))
-        case .unknown(let path):
-            let value = FieldPath(path).read(event)
-            return value == nil || value == .null
-        }
     }
 }
 

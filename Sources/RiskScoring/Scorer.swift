@@ -21,7 +21,7 @@ import Synchronization
 public final class Scorer: Sendable {
     private struct State: Sendable {
         var model: ServingModel
-        var policy: DecisionPolicy
+        var policy: CompiledPolicy
     }
 
     private let state: Mutex<State>
@@ -30,14 +30,14 @@ public final class Scorer: Sendable {
     public let reasonCount: Int
 
     public init(model: ServingModel, policy: DecisionPolicy, reasonCount: Int = 3) {
-        state = Mutex(State(model: model, policy: policy))
+        state = Mutex(State(model: model, policy: CompiledPolicy(policy)))
         history = Mutex(model.extractor.makeProfiles())
         self.reasonCount = reasonCount
     }
 
     /// The model scoring now.
     public var model: ServingModel { state.withLock { $0.model } }
-    public var policy: DecisionPolicy { state.withLock { $0.policy } }
+    public var policy: DecisionPolicy { state.withLock { $0.policy.policy } }
 
     /// Replaces the model. Calls already running finish with the model they started with; the
     /// next call sees the new one. History is kept when the new model's spec is the same.
@@ -52,7 +52,8 @@ public final class Scorer: Sendable {
 
     /// Replaces the decision policy.
     public func swap(to policy: DecisionPolicy) {
-        state.withLock { $0.policy = policy }
+        let compiled = CompiledPolicy(policy)
+        state.withLock { $0.policy = compiled }
     }
 
     /// A label version for the fraud-rate features; it counts once it was reported (plus each
@@ -99,23 +100,29 @@ public final class Scorer: Sendable {
         return results.withLock { $0.map { $0! } }
     }
 
-    private func score(row: [Double], event: ParsedEvent, model: ServingModel, policy: DecisionPolicy) -> RiskScore {
+    private func score(row: [Double], event: ParsedEvent, model: ServingModel, policy: CompiledPolicy) -> RiskScore {
         let raw = model.compiled.rawScore(row)
         let probability = model.compiled.probability(raw: raw)
         let (decision, rules) = policy.decide(probability: probability, event: event)
         let contributions = model.compiled.contributions(row)
-        let top = contributions.indices.filter { contributions[$0] > 0 }
-            .sorted { contributions[$0] > contributions[$1] }
-            .prefix(reasonCount)
+        // The few largest positive contributions, by one pass (no sort of every column).
+        var top: [Int] = []
+        top.reserveCapacity(reasonCount + 1)
+        for column in contributions.indices where contributions[column] > 0 {
+            guard top.count < reasonCount || contributions[column] > contributions[top[top.count - 1]] else { continue }
+            let position = top.firstIndex { contributions[column] > contributions[$0] } ?? top.count
+            top.insert(column, at: position)
+            if top.count > reasonCount { top.removeLast() }
+        }
         let reasons = top.map { column in
             RiskScore.Reason(
                 column: model.artifact.columns[column], text: model.explainer.text(column: column, value: row[column], event: event),
                 contribution: contributions[column])
         }
         return RiskScore(
-            eventId: event.id, probability: probability, band: RiskScore.Band(probability, policy.thresholds), decision: decision,
+            eventId: event.id, probability: probability, band: RiskScore.Band(probability, policy.policy.thresholds), decision: decision,
             rulesApplied: rules, reasons: reasons, modelId: model.artifact.id, specSHA256: model.artifact.featureSpecSHA256,
-            policyVersion: policy.version)
+            policyVersion: policy.policy.version)
     }
 }
 
