@@ -50,6 +50,9 @@ public struct EntityProfiles: Sendable {
         return output
     }
 
+    /// Events of one key an aggregate keeps at most; the oldest beyond it are dropped.
+    public static let maximumEventsPerKey = 10_000
+
     /// What each aggregate reads with no history.
     var emptyValues: [Double] { slots.map(\.empty) }
 
@@ -224,6 +227,11 @@ private struct Slot: Sendable {
         let index = index(of: key)
         windows[index].add(entry)
         if case .fraudRate = plan.measure { members[entry.eventId] = index }
+        // A bound on memory: beyond this many events of one key in a window, the oldest go
+        // (a key that busy — a shared device, a mule payee — is an outlier either way).
+        if windows[index].entries.count > EntityProfiles.maximumEventsPerKey {
+            drop(key: index, through: windows[index].entries.first!.time)
+        }
     }
 
     /// Applies the label versions known by `now` minus the delay.
@@ -251,12 +259,24 @@ private struct Slot: Sendable {
     private mutating func expire(key: Int, now: Int64) {
         let oldest = now - plan.window
         guard let first = windows[key].entries.first, first.time < oldest else { return }
-        let tracksLabels: Bool = if case .fraudRate = plan.measure { true } else { false }
-        while let entry = windows[key].removeOldest(before: oldest) {
-            guard tracksLabels else { continue }
-            members.removeValue(forKey: entry.eventId)
-            if let known = outcomes.removeValue(forKey: entry.eventId) { windows[key].adjust(fraud: known.fraud, by: -1) }
-        }
+        drop(key: key, before: oldest)
+    }
+
+    /// Drops the oldest entry of a key that went over the bound.
+    private mutating func drop(key: Int, through time: Int64) {
+        guard let entry = windows[key].removeOldest(before: time + 1) else { return }
+        forget(entry, key: key)
+    }
+
+    private mutating func drop(key: Int, before oldest: Int64) {
+        while let entry = windows[key].removeOldest(before: oldest) { forget(entry, key: key) }
+    }
+
+    /// An entry left its window: its label no longer counts.
+    private mutating func forget(_ entry: Entry, key: Int) {
+        guard case .fraudRate = plan.measure else { return }
+        members.removeValue(forKey: entry.eventId)
+        if let known = outcomes.removeValue(forKey: entry.eventId) { windows[key].adjust(fraud: known.fraud, by: -1) }
     }
 
     static func key(_ value: FieldValue) -> String? {

@@ -133,3 +133,24 @@ enum EntityKey {
         return nil
     }
 }
+
+@Suite struct EntityBoundTests {
+    @Test func aKeyKeepsAtMostTheBoundOfEventsOldestFirst() throws {
+        var count = Feature(name: "device_events", kind: .aggregate)
+        count.key = "device.id"
+        count.function = .count
+        count.windowHours = 24 * 365
+        let extractor = try FeatureExtractor(spec: FeatureSpec(name: "bound", features: [count]))
+        var profiles = extractor.makeProfiles()
+        let start = Timestamp(year: 2026, month: 1, day: 1)!
+        let total = EntityProfiles.maximumEventsPerKey + 50
+        for index in 0..<total {
+            let time = start.adding(milliseconds: Int64(index) * 1000).rfc3339
+            let record = try JSONValue.parse(Array(#"{"id":"e\#(index)","occurred_at":"\#(time)","device":{"id":"shared"}}"#.utf8))
+            let history = profiles.values(for: ParsedEvent(record: record))
+            // Exact until the bound, then held there.
+            #expect(history[0] == Double(min(index, EntityProfiles.maximumEventsPerKey)))
+            profiles.observe(ParsedEvent(record: record))
+        }
+    }
+}
