@@ -50,7 +50,7 @@ public struct EntityProfiles: Sendable {
         return output
     }
 
-    /// Events of one key an aggregate keeps at most; the oldest beyond it are dropped.
+    /// Entries (distinct instants) of one key an aggregate keeps at most; the oldest beyond it are dropped.
     public static let maximumEventsPerKey = 10_000
 
     /// What each aggregate reads with no history.
@@ -129,10 +129,14 @@ struct AggregatePlan: Sendable {
 
 /// One aggregate's state.
 private struct Slot: Sendable {
+    /// Events of one key at one instant (merged when the measure allows it).
     struct Entry: Sendable {
         var time: Int64
+        /// How many events the entry stands for.
+        var events: Int
         var value: Double
         var token: String?
+        /// Only fraud rates need it (to apply labels); empty otherwise, to save memory.
         var eventId: String
     }
 
@@ -213,7 +217,7 @@ private struct Slot: Sendable {
             guard let kind, kinds.contains(kind) else { return }
         }
         guard let key = Self.key(plan.key.read(parsed)), let time = parsed.time else { return }
-        var entry = Entry(time: time.millisecondsSinceEpoch, value: 0, token: nil, eventId: parsed.id ?? "")
+        var entry = Entry(time: time.millisecondsSinceEpoch, events: 1, value: 0, token: nil, eventId: "")
         switch plan.measure {
         case .sum, .mean:
             guard let value = plan.field.flatMap({ FeatureExtractor.number($0.read(parsed)) }) else { return }
@@ -221,8 +225,10 @@ private struct Slot: Sendable {
         case .distinctCount:
             guard let token = plan.field.flatMap({ Self.key($0.read(parsed)) }) else { return }
             entry.token = token
-        case .count, .fraudRate:
+        case .count:
             break
+        case .fraudRate:
+            entry.eventId = parsed.id ?? ""
         }
         let index = index(of: key)
         windows[index].add(entry)
@@ -296,21 +302,27 @@ fileprivate extension Slot.Window {
     }
 
     mutating func add(_ entry: Slot.Entry) {
-        entries.append(entry)
-        count += 1
+        count += entry.events
         sum += entry.value
         if let token = entry.token { distinct[token, default: 0] += 1 }
+        // Events at the same instant share an entry when nothing tells them apart.
+        if entry.eventId.isEmpty, let last = entries.last, last.time == entry.time, last.token == entry.token, last.eventId.isEmpty {
+            entries[entries.count - 1].events += entry.events
+            entries[entries.count - 1].value += entry.value
+            return
+        }
+        entries.append(entry)
     }
 
     /// Removes and returns the oldest entry if it is older than `oldest`.
     mutating func removeOldest(before oldest: Int64) -> Slot.Entry? {
         guard let entry = entries.first, entry.time < oldest else { return nil }
         entries.removeFirst()
-        count -= 1
+        count -= entry.events
         sum -= entry.value
         if let token = entry.token {
-            distinct[token, default: 1] -= 1
-            if distinct[token] == 0 { distinct.removeValue(forKey: token) }
+            distinct[token, default: entry.events] -= entry.events
+            if distinct[token]! <= 0 { distinct.removeValue(forKey: token) }
         }
         // A running sum drifts with rounding; an empty window starts again from zero.
         if entries.isEmpty { sum = 0 }
