@@ -23,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 MODEL = os.path.join(ROOT, "Tests/RiskScoringEmbeddingTests/Resources/ss7-sample-model.json")
 POLICY = os.path.join(ROOT, "Models/ss7/policy.json")
-EVENT = ('{"id":"wrk-\' .. counter .. \'-\' .. math.random(1000000000) .. \'","occurred_at":"2026-02-10T13:05:00Z",'
+EVENT = ('{"id":"wrk-\' .. counter .. \'","occurred_at":"2026-02-10T13:05:00Z",'
          '"customer_id":"c\' .. (counter % 500) .. \'","kind":"payment","amount":42.5,"currency":"GBP","channel":"app",'
          '"payee":{"id":"p1","new":false},"device":{"id":"d1","new_for_customer":false,"os":"ios","rooted":false},'
          '"otp":{"channel":"sms"},"telco":{"sim_swap":{"latest_change":null,"monitored_period_days":90},'
@@ -51,7 +51,11 @@ def rss_kib(pid):
 def wrk(port, key, seconds, directory):
     script = os.path.join(directory, f"score-{port}.lua")
     with open(script, "w") as file:
-        file.write('local counter = 0\nwrk.method = "POST"\n')
+        # Each wrk thread has its own Lua state: give each its own id range so events never repeat.
+        file.write('local counter = 0\nlocal threads = 0\n')
+        file.write('function setup(thread) threads = threads + 1; thread:set("id", threads) end\n')
+        file.write('function init(args) counter = id * 1000000000 end\n')
+        file.write('wrk.method = "POST"\n')
         file.write(f'wrk.headers["Authorization"] = "Bearer {key}"\nwrk.headers["Content-Type"] = "application/json"\n')
         file.write(f"request = function()\n  counter = counter + 1\n  local body = '{EVENT}'\n")
         file.write('  return wrk.format(nil, "/v1/score", nil, body)\nend\n')
