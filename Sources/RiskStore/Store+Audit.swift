@@ -26,9 +26,8 @@ extension Store {
     ) throws(StoreError) -> Int64 {
         let at = at ?? Timestamp(millisecondsSinceEpoch: Store.nowMilliseconds())
         return try write { db in
-            try db.execute(
-                sql: "INSERT INTO audit_log (at, actor, action, subject, reason, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [at.millisecondsSinceEpoch, actor, action, subject, reason, detail])
+            try Self.audit(
+                db, now: at.millisecondsSinceEpoch, actor: actor, action: action, subject: subject, reason: reason, detail: detail)
             return db.lastInsertedRowID
         }
     }
@@ -45,5 +44,14 @@ extension Store {
                     action: row["action"], subject: row["subject"], reason: row["reason"], detail: row["detail"])
             }
         }
+    }
+
+    /// Appends an audit entry inside the caller's transaction, so the entry and the change it
+    /// records commit or roll back together.
+    static func audit(_ db: Database, now: Int64, actor: String, action: String, subject: String?, reason: String?, detail: String?) throws
+    {
+        try db.execute(
+            sql: "INSERT INTO audit_log (at, actor, action, subject, reason, detail) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [now, actor, action, subject, reason, detail])
     }
 }

@@ -38,9 +38,8 @@ extension Store {
                 sql: "INSERT INTO api_keys (name, role, key_sha256, created_at) VALUES (?, ?, ?, ?)",
                 arguments: [name, role.rawValue, Self.sha256Hex(key), now.millisecondsSinceEpoch])
             let id = db.lastInsertedRowID
-            try db.execute(
-                sql: "INSERT INTO audit_log (at, actor, action, subject, reason, detail) VALUES (?, ?, 'key.create', ?, NULL, ?)",
-                arguments: [now.millisecondsSinceEpoch, actor, "key \(id)", detail])
+            try Self.audit(
+                db, now: now.millisecondsSinceEpoch, actor: actor, action: "key.create", subject: "key \(id)", reason: nil, detail: detail)
             return id
         }
         return (key, APIKey(id: id, name: name, role: role, createdAt: now, revokedAt: nil))
@@ -66,9 +65,7 @@ extension Store {
         try write { db in
             try db.execute(sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now, id])
             guard db.changesCount == 1 else { throw StoreError.notFound(what: "an active API key \(id)") }
-            try db.execute(
-                sql: "INSERT INTO audit_log (at, actor, action, subject, reason) VALUES (?, ?, 'key.revoke', ?, ?)",
-                arguments: [now, actor, "key \(id)", reason])
+            try Self.audit(db, now: now, actor: actor, action: "key.revoke", subject: "key \(id)", reason: reason, detail: nil)
         }
     }
 

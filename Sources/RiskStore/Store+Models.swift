@@ -94,11 +94,4 @@ extension Store {
                 "UPDATE models SET status = 'retired', status_reason = 'replaced by a new champion', status_changed_at = ? WHERE status = 'champion'",
             arguments: [now])
     }
-
-    static func audit(_ db: Database, now: Int64, actor: String, action: String, subject: String?, reason: String?, detail: String?) throws
-    {
-        try db.execute(
-            sql: "INSERT INTO audit_log (at, actor, action, subject, reason, detail) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [now, actor, action, subject, reason, detail])
-    }
 }

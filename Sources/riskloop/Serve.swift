@@ -42,9 +42,7 @@ extension RiskLoop {
             let database = try store.open()
             if let model {
                 let artifact = try CLIError.mapping { try ModelFile.read(model) }
-                let registration = ModelRegistration(
-                    id: artifact.id, algorithm: artifact.algorithm.rawValue, createdAt: artifact.createdAt, parentId: artifact.parentId,
-                    featureSpecSHA256: artifact.featureSpecSHA256, artifactSHA256: artifact.sha256 ?? "", artifact: artifact.encoded())
+                let registration = ModelRegistration(artifact)
                 let hasChampion = try CLIError.mapping { try database.championId() } != nil
                 try CLIError.mapping {
                     try database.register(

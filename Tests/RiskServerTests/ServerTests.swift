@@ -39,18 +39,12 @@ struct Fixture {
             metrics: .init(holdout: nil))
     }
 
-    static func registration(_ artifact: ModelArtifact) -> ModelRegistration {
-        ModelRegistration(
-            id: artifact.id, algorithm: artifact.algorithm.rawValue, createdAt: artifact.createdAt, parentId: nil,
-            featureSpecSHA256: artifact.featureSpecSHA256, artifactSHA256: artifact.sha256!, artifact: artifact.encoded())
-    }
-
     init() throws {
         store = try Store.inMemory()
         champion = Self.artifact(weight: 3)
         challenger = Self.artifact(weight: 5)
-        try store.register(Self.registration(champion), status: .champion, actor: "test")
-        try store.register(Self.registration(challenger), status: .candidate, actor: "test")
+        try store.register(ModelRegistration(champion), status: .champion, actor: "test")
+        try store.register(ModelRegistration(challenger), status: .candidate, actor: "test")
         var keys: [APIRole: String] = [:]
         for role in APIRole.allCases { keys[role] = try store.createKey(name: "\(role)", role: role, actor: "test").key }
         self.keys = keys
