@@ -22,6 +22,13 @@ public struct EntityProfiles: Sendable {
         return slots.indices.map { slots[$0].value(for: parsed, now: now) }
     }
 
+    /// ``values(for:)`` then ``observe(_:)-(ParsedEvent)`` in one step (each key found once):
+    /// the live scoring path.
+    public mutating func record(_ parsed: ParsedEvent) -> [Double] {
+        guard let now = parsed.time?.millisecondsSinceEpoch else { return emptyValues }
+        return slots.indices.map { slots[$0].record(parsed, now: now) }
+    }
+
     /// For each event of a stream in turn, every aggregate as of its time, then the event is
     /// recorded: row-major, `events.count × aggregates`. The same as ``values(for:)`` and
     /// ``observe(_:)-(ParsedEvent)`` event by event, with the aggregates (which are independent of
@@ -36,10 +43,10 @@ public struct EntityProfiles: Sendable {
                 nonisolated(unsafe) let slots = slots
                 nonisolated(unsafe) let output = output
                 DispatchQueue.concurrentPerform(iterations: width) { index in
-                    for (row, event) in events.enumerated() {
-                        if let now = event.time?.millisecondsSinceEpoch {
-                            output[row * width + index] = slots[index].value(for: event, now: now)
-                            slots[index].observe(event)
+                    // By index: iterating the array would copy every event.
+                    for row in events.indices {
+                        if let now = events[row].time?.millisecondsSinceEpoch {
+                            output[row * width + index] = slots[index].record(events[row], now: now)
                         } else {
                             output[row * width + index] = slots[index].empty
                         }
@@ -194,43 +201,65 @@ private struct Slot: Sendable {
 
     mutating func value(for parsed: ParsedEvent, now: Int64) -> Double {
         guard let keyText = Self.key(plan.key.read(parsed)) else { return empty }
-        guard let key = keyIndex[keyText] else {
-            applyKnownLabels(now: now)
-            return empty
-        }
         applyKnownLabels(now: now)
-        expire(key: key, now: now)
-        let window = windows[key]
-        switch plan.measure {
-        case .count: return Double(window.count)
-        case .sum: return window.sum
-        case .mean: return window.count == 0 ? 0 : window.sum / Double(window.count)
-        case .distinctCount: return Double(window.distinct.count)
-        case .fraudRate(_, let priorRate, let priorWeight):
-            return (Double(window.fraud) + priorWeight * priorRate) / (Double(window.fraud + window.genuine) + priorWeight)
-        }
+        guard let key = keyIndex[keyText] else { return empty }
+        return measure(key: key, now: now)
     }
 
     mutating func observe(_ parsed: ParsedEvent) {
+        guard let keyText = Self.key(plan.key.read(parsed)), let entry = entry(for: parsed) else { return }
+        insert(entry, key: index(of: keyText))
+    }
+
+    /// ``value(for:now:)`` then ``observe(_:)``, finding the key once.
+    mutating func record(_ parsed: ParsedEvent, now: Int64) -> Double {
+        guard let keyText = Self.key(plan.key.read(parsed)) else { return empty }
+        applyKnownLabels(now: now)
+        let key = keyIndex[keyText]
+        let value = key.map { measure(key: $0, now: now) } ?? empty
+        if let entry = entry(for: parsed) { insert(entry, key: key ?? index(of: keyText)) }
+        return value
+    }
+
+    /// The aggregate over `key`'s window as of `now`.
+    private mutating func measure(key: Int, now: Int64) -> Double {
+        expire(key: key, now: now)
+        switch plan.measure {
+        case .count: return Double(windows[key].count)
+        case .sum: return windows[key].sum
+        case .mean: return windows[key].count == 0 ? 0 : windows[key].sum / Double(windows[key].count)
+        case .distinctCount: return Double(windows[key].distinct.count)
+        case .fraudRate(_, let priorRate, let priorWeight):
+            let labelled = windows[key].fraud + windows[key].genuine
+            return (Double(windows[key].fraud) + priorWeight * priorRate) / (Double(labelled) + priorWeight)
+        }
+    }
+
+    /// What `parsed` adds to a window, or `nil` when it does not count (another kind, no time,
+    /// no value).
+    private func entry(for parsed: ParsedEvent) -> Entry? {
         if let kinds = plan.kinds {
             let kind = parsed.event?.kind.rawValue ?? Self.key(FieldReader.kind.read(parsed))
-            guard let kind, kinds.contains(kind) else { return }
+            guard let kind, kinds.contains(kind) else { return nil }
         }
-        guard let key = Self.key(plan.key.read(parsed)), let time = parsed.time else { return }
+        guard let time = parsed.time else { return nil }
         var entry = Entry(time: time.millisecondsSinceEpoch, events: 1, value: 0, token: nil, eventId: "")
         switch plan.measure {
         case .sum, .mean:
-            guard let value = plan.field.flatMap({ FeatureExtractor.number($0.read(parsed)) }) else { return }
+            guard let value = plan.field.flatMap({ FeatureExtractor.number($0.read(parsed)) }) else { return nil }
             entry.value = value
         case .distinctCount:
-            guard let token = plan.field.flatMap({ Self.key($0.read(parsed)) }) else { return }
+            guard let token = plan.field.flatMap({ Self.key($0.read(parsed)) }) else { return nil }
             entry.token = token
         case .count:
             break
         case .fraudRate:
             entry.eventId = parsed.id ?? ""
         }
-        let index = index(of: key)
+        return entry
+    }
+
+    private mutating func insert(_ entry: Entry, key index: Int) {
         windows[index].add(entry)
         if case .fraudRate = plan.measure { members[entry.eventId] = index }
         // A bound on memory: beyond this many events of one key in a window, the oldest go

@@ -22,8 +22,11 @@ public struct FeatureExtractor: Sendable {
     public let featureOfColumn: [Int]
     let plans: [Plan]
     let aggregates: [AggregatePlan]
-    /// What aggregates read for an entity with no history (0, or a fraud rate's prior).
-    let firstEventHistory: [Double]
+    /// What aggregates read for an entity with no history (0, or a fraud rate's prior), one
+    /// value per aggregate in the order of ``EntityProfiles/record(_:)``.
+    public let firstEventHistory: [Double]
+    /// How many aggregate and fraud-rate features the spec has: the width of a history row.
+    public var aggregateCount: Int { aggregates.count }
 
     /// Compiles `spec`.
     ///
@@ -89,20 +92,24 @@ public struct FeatureExtractor: Sendable {
     /// The vector of one event as of its time, then records the event in `profiles`: the live
     /// scoring path. Events must come in time order.
     public func vector(_ parsed: ParsedEvent, profiles: inout EntityProfiles) -> [Double] {
-        let history = profiles.values(for: parsed)
+        vector(parsed, history: profiles.record(parsed))
+    }
+
+    /// The vector of one event given its aggregates (from ``EntityProfiles/record(_:)``), for
+    /// callers that keep the history behind a lock and extract outside it.
+    public func vector(_ parsed: ParsedEvent, history: [Double]) -> [Double] {
         var row = [Double](repeating: 0, count: columns.count)
-        fill(&row, at: 0, parsed, aggregates: history)
-        profiles.observe(parsed)
+        row.withUnsafeMutableBufferPointer { row in history.withUnsafeBufferPointer { fill(into: row, parsed, aggregates: $0) } }
         return row
     }
 
-    /// The vector of one event given its aggregates (from ``EntityProfiles/values(for:)``), for
-    /// callers that keep the history behind a lock and extract outside it.
-    public func vector(_ parsed: ParsedEvent, history: [Double]) -> [Double] {
+    /// Writes one event's columns into `row` (which must hold zeros: only the columns that are
+    /// set are written), given its aggregates: the allocation-free path for callers that reuse a
+    /// buffer.
+    public func fill(into row: UnsafeMutableBufferPointer<Double>, _ parsed: ParsedEvent, aggregates history: UnsafeBufferPointer<Double>) {
+        precondition(row.count == columns.count, "the row buffer must hold one value per column")
         precondition(history.count == aggregates.count, "one value per aggregate")
-        var row = [Double](repeating: 0, count: columns.count)
-        fill(&row, at: 0, parsed, aggregates: history)
-        return row
+        fill(into: row, at: 0, parsed, aggregates: history)
     }
 
     /// The vector of one event without history (aggregates read as for a first event).
@@ -126,14 +133,14 @@ public struct FeatureExtractor: Sendable {
         let width = columns.count, count = events.count
         var values = [Double](repeating: 0, count: count * width)
         let chunkCount = max(1, min(64, count / 2048))
-        let history = firstEventHistory
+        let firstEvent = firstEventHistory
         values.withUnsafeMutableBufferPointer { buffer in
             // Safe to share: each chunk writes only the rows of its own range, and the buffer
             // outlives `concurrentPerform`, which returns when every chunk is done.
             nonisolated(unsafe) let rows = buffer
             DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
                 for row in (count * chunk / chunkCount)..<(count * (chunk + 1) / chunkCount) {
-                    fill(into: rows, at: row * width, events[row], aggregates: history)
+                    firstEvent.withUnsafeBufferPointer { fill(into: rows, at: row * width, events[row], aggregates: $0) }
                 }
             }
         }
@@ -153,15 +160,13 @@ public struct FeatureExtractor: Sendable {
     /// The allocation-free path for callers that reuse a buffer.
     public func fill(_ row: inout [Double], at start: Int, _ parsed: ParsedEvent) {
         precondition(start >= 0 && start + columns.count <= row.count, "the row buffer is too short")
-        row.withUnsafeMutableBufferPointer { fill(into: $0, at: start, parsed, aggregates: firstEventHistory) }
+        let history = firstEventHistory
+        row.withUnsafeMutableBufferPointer { row in history.withUnsafeBufferPointer { fill(into: row, at: start, parsed, aggregates: $0) } }
     }
 
-    /// Writes one event's columns into `row` starting at `start`.
-    func fill(_ row: inout [Double], at start: Int, _ parsed: ParsedEvent, aggregates history: [Double]) {
-        row.withUnsafeMutableBufferPointer { fill(into: $0, at: start, parsed, aggregates: history) }
-    }
-
-    func fill(into row: UnsafeMutableBufferPointer<Double>, at start: Int, _ parsed: ParsedEvent, aggregates history: [Double]) {
+    private func fill(
+        into row: UnsafeMutableBufferPointer<Double>, at start: Int, _ parsed: ParsedEvent, aggregates history: UnsafeBufferPointer<Double>
+    ) {
         // The levels of this event's discrete features, for crosses; on the stack, not the heap.
         withUnsafeTemporaryAllocation(of: Int.self, capacity: plans.count) { levels in
             fill(into: row, at: start, parsed, aggregates: history, levels: levels)
@@ -169,11 +174,12 @@ public struct FeatureExtractor: Sendable {
     }
 
     private func fill(
-        into row: UnsafeMutableBufferPointer<Double>, at start: Int, _ parsed: ParsedEvent, aggregates history: [Double],
+        into row: UnsafeMutableBufferPointer<Double>, at start: Int, _ parsed: ParsedEvent, aggregates history: UnsafeBufferPointer<Double>,
         levels: UnsafeMutableBufferPointer<Int>
     ) {
-        for (index, plan) in plans.enumerated() {
-            switch plan {
+        // By index: iterating would copy every plan.
+        for index in plans.indices {
+            switch plans[index] {
             case .numeric(let reader, let offset, let transform):
                 if let value = Self.number(reader.read(parsed)) {
                     row[start + offset] = transform.apply(value)

@@ -5,18 +5,33 @@
 /// is read from its JSON tree alone: its time is its `occurred_at` member when that is RFC 3339,
 /// its id its `id` member.
 public struct ParsedEvent: Sendable {
-    public var event: Event?
+    /// Held by reference: an event is read by every feature and aggregate and handed from
+    /// batch to batch, and a copy is then one reference count, not one per field.
+    private final class Storage: Sendable {
+        let event: Event?
+        let json: JSONValue?
+        let time: Timestamp?
+        let id: String?
+
+        init(event: Event?, json: JSONValue?, time: Timestamp?, id: String?) {
+            self.event = event
+            self.json = json
+            self.time = time
+            self.id = id
+        }
+    }
+
+    private let storage: Storage
+
+    public var event: Event? { storage.event }
     /// The whole object; `nil` for events built in code, whose extra fields then read as missing.
-    public var json: JSONValue?
+    public var json: JSONValue? { storage.json }
     /// When it happened: clock features, time-since features and aggregates need it.
-    public var time: Timestamp?
-    public var id: String?
+    public var time: Timestamp? { storage.time }
+    public var id: String? { storage.id }
 
     public init(event: Event, json: JSONValue? = nil) {
-        self.event = event
-        self.json = json
-        time = event.occurredAt
-        id = event.id
+        storage = Storage(event: event, json: json, time: event.occurredAt, id: event.id)
     }
 
     /// Parses and validates one event JSON line.
@@ -30,13 +45,15 @@ public struct ParsedEvent: Sendable {
 
     /// A record that is not (necessarily) an event.
     public init(record json: JSONValue) {
-        self.json = json
+        var time: Timestamp?
         if case .string(let text)? = json[path: "occurred_at"] { time = Timestamp(rfc3339: text) }
-        switch json[path: "id"] {
-        case .string(let text)?: id = text
-        case .number(let number)?: id = FeatureExtractor.Discrete.text(number)
-        default: id = nil
-        }
+        let id: String? =
+            switch json[path: "id"] {
+            case .string(let text)?: text
+            case .number(let number)?: FeatureExtractor.Discrete.text(number)
+            default: nil
+            }
+        storage = Storage(event: nil, json: json, time: time, id: id)
     }
 }
 

@@ -48,7 +48,18 @@ public struct CompiledModel: Sendable {
     /// score. Naive Bayes: the column's log-likelihood ratio `log P(xⱼ | fraud) − log P(xⱼ | genuine)`,
     /// against the baseline of the class priors; they and the log prior ratio sum to the raw score.
     public func contributions(_ row: [Double]) -> [Double] {
-        if let terms { return row.indices.map { terms.logLikelihood(1, $0, row[$0]) - terms.logLikelihood(0, $0, row[$0]) } }
-        return zip(weights, row).map { $0 * $1 }
+        var output = [Double](repeating: 0, count: row.count)
+        contributions(row, into: &output)
+        return output
+    }
+
+    /// ``contributions(_:)`` written into a buffer of the row's size (no allocation).
+    public func contributions(_ row: [Double], into output: inout [Double]) {
+        precondition(output.count == row.count, "one contribution per column")
+        if let terms {
+            for j in row.indices { output[j] = terms.logLikelihood(1, j, row[j]) - terms.logLikelihood(0, j, row[j]) }
+        } else {
+            for j in row.indices { output[j] = weights[j] * row[j] }
+        }
     }
 }

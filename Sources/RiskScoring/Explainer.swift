@@ -3,10 +3,19 @@ import RiskFeatures
 /// Turns columns into words a fraud analyst understands, from the spec's descriptions and the
 /// event's own values: `time since the SIM card was swapped: under 24 h (3 h before this event)`.
 struct Explainer: Sendable {
+    /// What a phrase needs of a feature, taken once (not the whole feature per call).
     struct Part: Sendable {
-        var feature: Feature
+        var about: String
+        var kind: Feature.Kind
         var level: String?
         var source: FieldPath?
+
+        init(feature: Feature, level: String?, source: FieldPath?) {
+            about = feature.description ?? feature.name
+            kind = feature.kind
+            self.level = level
+            self.source = source
+        }
     }
 
     /// For each column, the features (one, or two or three for a cross) and their levels.
@@ -44,12 +53,14 @@ struct Explainer: Sendable {
 
     /// The words for `column` of `event`, whose vector holds `value` there.
     func text(column: Int, value: Double, event: ParsedEvent) -> String {
-        parts[column].map { phrase($0, value: value, event: event) }.joined(separator: " and ")
+        let parts = parts[column]
+        if parts.count == 1 { return phrase(parts[0], value: value, event: event) }
+        return parts.map { phrase($0, value: value, event: event) }.joined(separator: " and ")
     }
 
     private func phrase(_ part: Part, value: Double, event: ParsedEvent) -> String {
-        let about = part.feature.description ?? part.feature.name
-        switch (part.feature.kind, part.level) {
+        let about = part.about
+        switch (part.kind, part.level) {
         case (.numeric, nil), (.aggregate, _), (.fraudRate, _):
             return "\(about): \(Self.number(part.source?.read(event), fallback: value))"
         case (_, "unknown"?):

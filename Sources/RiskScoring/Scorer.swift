@@ -66,45 +66,66 @@ public final class Scorer: Sendable {
     public func score(_ event: ParsedEvent) -> RiskScore {
         let snapshot = state.withLock { $0 }
         let model = snapshot.model
-        var aggregates: [Double] = []
-        if model.extractor.hasAggregates {
-            aggregates = history.withLock { profiles in
-                let values = profiles.values(for: event)
-                profiles.observe(event)
-                return values
-            }
+        let aggregates = model.extractor.hasAggregates ? history.withLock { $0.record(event) } : model.extractor.firstEventHistory
+        var work = Workspace(columns: model.artifact.columns.count)
+        work.row.withUnsafeMutableBufferPointer { row in
+            aggregates.withUnsafeBufferPointer { model.extractor.fill(into: row, event, aggregates: $0) }
         }
-        let row = model.extractor.vector(event, history: aggregates)
-        return score(row: row, event: event, model: model, policy: snapshot.policy)
+        return score(&work, event: event, model: model, policy: snapshot.policy)
     }
 
-    /// Scores events in order, on all cores: history in one ordered pass, the rest in parallel.
+    /// Scores events in order, on all cores: history in one ordered pass, the rest in parallel,
+    /// each core reusing one row buffer (no matrix of every row).
     public func score(_ events: [ParsedEvent]) -> [RiskScore] {
         let snapshot = state.withLock { $0 }
-        let model = snapshot.model
-        let matrix =
-            model.extractor.hasAggregates
-            ? history.withLock { profiles in model.extractor.matrix(events, profiles: &profiles) }
-            : model.extractor.matrix(events)
-        let results = Mutex<[RiskScore?]>(Array(repeating: nil, count: events.count))
+        let model = snapshot.model, extractor = model.extractor
+        let slots = extractor.aggregateCount
+        let aggregates = extractor.hasAggregates ? history.withLock { $0.history(for: events) } : []
+        let firstEvent = extractor.firstEventHistory
         let chunks = max(1, min(64, events.count / 256))
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let range = (events.count * chunk / chunks)..<(events.count * (chunk + 1) / chunks)
-            let scores = range.map { row in
-                score(
-                    row: Array(matrix.values[(row * matrix.columns)..<((row + 1) * matrix.columns)]), event: events[row], model: model,
-                    policy: snapshot.policy)
+        return [RiskScore](unsafeUninitializedCapacity: events.count) { output, initialized in
+            // Safe to share: each chunk initializes only the elements of its own range, and the
+            // buffer outlives `concurrentPerform`, which returns when every chunk is done.
+            nonisolated(unsafe) let output = output
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                var work = Workspace(columns: model.artifact.columns.count)
+                for index in (events.count * chunk / chunks)..<(events.count * (chunk + 1) / chunks) {
+                    work.row.withUnsafeMutableBufferPointer { row in
+                        for column in row.indices { row[column] = 0 }
+                        if extractor.hasAggregates {
+                            aggregates.withUnsafeBufferPointer { all in
+                                extractor.fill(
+                                    into: row, events[index],
+                                    aggregates: UnsafeBufferPointer(rebasing: all[(index * slots)..<((index + 1) * slots)]))
+                            }
+                        } else {
+                            firstEvent.withUnsafeBufferPointer { extractor.fill(into: row, events[index], aggregates: $0) }
+                        }
+                    }
+                    (output.baseAddress! + index).initialize(to: score(&work, event: events[index], model: model, policy: snapshot.policy))
+                }
             }
-            results.withLock { all in for (offset, score) in scores.enumerated() { all[range.lowerBound + offset] = score } }
+            initialized = events.count
         }
-        return results.withLock { $0.map { $0! } }
     }
 
-    private func score(row: [Double], event: ParsedEvent, model: ServingModel, policy: CompiledPolicy) -> RiskScore {
-        let raw = model.compiled.rawScore(row)
+    /// One row and its contributions, reused from event to event.
+    private struct Workspace {
+        var row: [Double]
+        var contributions: [Double]
+
+        init(columns: Int) {
+            row = [Double](repeating: 0, count: columns)
+            contributions = row
+        }
+    }
+
+    private func score(_ work: inout Workspace, event: ParsedEvent, model: ServingModel, policy: CompiledPolicy) -> RiskScore {
+        let raw = model.compiled.rawScore(work.row)
         let probability = model.compiled.probability(raw: raw)
         let (decision, rules) = policy.decide(probability: probability, event: event)
-        let contributions = model.compiled.contributions(row)
+        model.compiled.contributions(work.row, into: &work.contributions)
+        let contributions = work.contributions, row = work.row
         // The few largest positive contributions, by one pass (no sort of every column).
         var top: [Int] = []
         top.reserveCapacity(reasonCount + 1)

@@ -3,8 +3,9 @@ import RiskFeatures
 import RiskModels
 
 /// A model ready to serve events: the artifact, its compiled feature spec, and the words that
-/// explain each column.
-public struct ServingModel: Sendable {
+/// explain each column. A class: the scorer hands it to every call, and a copy is then one
+/// reference count.
+public final class ServingModel: Sendable {
     public let compiled: CompiledModel
     public let extractor: FeatureExtractor
     let explainer: Explainer
@@ -31,7 +32,7 @@ public struct ServingModel: Sendable {
     }
 
     /// Reads a model file (checking its SHA-256) and prepares it.
-    public init(contentsOf url: URL) throws(ScoringError) {
+    public convenience init(contentsOf url: URL) throws(ScoringError) {
         let data: Data
         do {
             data = try Data(contentsOf: url)

@@ -112,6 +112,20 @@ import Testing
         }
     }
 
+    @Test func recordEqualsValuesThenObserve() throws {
+        let labels = Self.simulation.labels
+        var separate = Self.extractor.makeProfiles(), together = Self.extractor.makeProfiles()
+        for label in labels {
+            separate.observe(label)
+            together.observe(label)
+        }
+        for (index, event) in Self.events.enumerated() {
+            let expected = separate.values(for: event)
+            separate.observe(event)
+            #expect(together.record(event) == expected, "event \(index)")
+        }
+    }
+
     @Test func laterEventsAndLaterLabelsChangeNoEarlierRow() throws {
         let cut = Self.events.count / 2
         let past = Array(Self.events[..<cut])

@@ -1,6 +1,7 @@
 import Foundation
 import RiskFeatures
 import RiskModels
+import RiskSimulator
 import Testing
 
 @testable import RiskScoring
@@ -24,7 +25,7 @@ enum Handmade {
     }()
 
     /// Columns: sim_swap_age <24h, >=24h, none, unknown; forwarding true, false, unknown; payee.new true, false, unknown; then 12 cross columns.
-    static func artifact(weights: [Double], intercept: Double) -> ModelArtifact {
+    static func artifact(weights: [Double], intercept: Double, spec: FeatureSpec = spec) -> ModelArtifact {
         let extractor = try! FeatureExtractor(spec: spec)
         precondition(weights.count == extractor.columns.count)
         return ModelArtifact(
@@ -200,5 +201,44 @@ enum Handmade {
         }
         #expect(seen == [modelA.artifact.id, modelB.artifact.id])
         #expect(scorer.score(event).modelId == modelB.artifact.id)
+    }
+}
+
+@Suite struct BatchScoringTests {
+    /// The default SS7 spec (aggregates and a fraud rate included) with arbitrary fixed weights:
+    /// equality, not quality, is under test.
+    static func ss7Model() throws -> ServingModel {
+        let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let spec = try FeatureSpec.decode(from: Data(contentsOf: root.appending(path: "Models/ss7/feature-spec.json")))
+        let extractor = try FeatureExtractor(spec: spec)
+        let weights = extractor.columns.indices.map { sin(Double($0)) }
+        return try ServingModel(Handmade.artifact(weights: weights, intercept: -4, spec: spec))
+    }
+
+    @Test func aBatchScoresExactlyAsEventByEventWithHistoryAndLabels() throws {
+        let model = try Self.ss7Model()
+        let simulation = try Simulation(SimulationConfiguration(customers: 150, days: 20, seed: 11))
+        let events = simulation.events.map { ParsedEvent(event: $0) }
+        let labels = simulation.labels.filter { $0.reportedAt < simulation.events[events.count / 2].occurredAt }
+        let policy = try DecisionPolicy.decode(
+            from: Data(
+                contentsOf: URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                    .appending(path: "Models/ss7/policy.json")))
+        let one = Scorer(model: model, policy: policy), batch = Scorer(model: model, policy: policy)
+        for label in labels {
+            one.observe(label)
+            batch.observe(label)
+        }
+        let expected = events.map { one.score($0) }
+        // In two batches: the second continues the history the first left.
+        let half = events.count / 2
+        let scored = batch.score(Array(events[..<half])) + batch.score(Array(events[half...]))
+        #expect(scored.count == expected.count)
+        for index in expected.indices where scored[index] != expected[index] {
+            Issue.record("event \(index): \(scored[index]) ≠ \(expected[index])")
+            break
+        }
+        // The data exercise the reasons and the history: some scores carry reasons from aggregates.
+        #expect(expected.contains { $0.reasons.contains { $0.column.hasPrefix("customer.") || $0.column.hasPrefix("device.") } })
     }
 }
