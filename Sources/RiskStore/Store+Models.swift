@@ -76,6 +76,38 @@ extension Store {
         }
     }
 
+    /// Puts the previous champion back (the model most recently replaced by a promotion) and
+    /// retires the current one, atomically, with an audit entry. The artifact is untouched: the
+    /// restored champion is the same model bit for bit.
+    ///
+    /// - Returns: the restored champion's id.
+    @discardableResult
+    public func rollback(actor: String, reason: String?) throws(StoreError) -> String {
+        let now = Self.nowMilliseconds()
+        return try write { db in
+            guard let current = try String.fetchOne(db, sql: "SELECT id FROM models WHERE status = 'champion'") else {
+                throw StoreError.notFound(what: "a champion to roll back")
+            }
+            guard
+                let previous = try String.fetchOne(
+                    db,
+                    sql: """
+                        SELECT id FROM models WHERE status = 'retired' AND status_reason = 'replaced by a new champion'
+                        ORDER BY status_changed_at DESC, rowid DESC LIMIT 1
+                        """)
+            else { throw StoreError.notFound(what: "a previous champion to roll back to") }
+            try db.execute(
+                sql: "UPDATE models SET status = 'retired', status_reason = ?, status_changed_at = ? WHERE id = ?",
+                arguments: ["rolled back" + (reason.map { ": \($0)" } ?? ""), now, current])
+            try db.execute(
+                sql: "UPDATE models SET status = 'champion', status_reason = ?, status_changed_at = ? WHERE id = ?",
+                arguments: ["restored by rollback", now, previous])
+            try Self.audit(
+                db, now: now, actor: actor, action: "model.rollback", subject: previous, reason: reason, detail: "from \(current)")
+            return previous
+        }
+    }
+
     /// The champion's id, if there is one.
     public func championId() throws(StoreError) -> String? {
         try read { db in try String.fetchOne(db, sql: "SELECT id FROM models WHERE status = 'champion'") }

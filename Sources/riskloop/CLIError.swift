@@ -21,9 +21,9 @@ enum CLIError {
         } catch let error as StoreError {
             let status: Int32 =
                 switch error {
-                case .badLine: badInput
+                case .badLine, .notFound: badInput
                 case .cannotRead: cannotRead
-                case .database, .notFound: internalFailure
+                case .database: internalFailure
                 }
             throw fail(error.description, status: status)
         } catch let error as EngineError {

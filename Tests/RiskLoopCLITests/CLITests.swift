@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import GRDB
+import RiskModels
+import RiskServer
+import RiskStore
 import Testing
 
 @testable import riskloop
@@ -206,7 +209,41 @@ import Testing
         try CLITests.run(["keys", "create", "--role", "label", "--name", "labeller", "--db", db, "--json"])
         try CLITests.run(["keys", "list", "--db", db])
         try CLITests.run(["keys", "revoke", "1", "--reason", "test", "--db", db])
-        #expect(throws: ExitCode(70)) { try CLITests.run(["keys", "revoke", "1", "--db", db]) }
+        #expect(throws: ExitCode(65)) { try CLITests.run(["keys", "revoke", "1", "--db", db]) }
         #expect(throws: (any Error).self) { try RiskLoop.parseAsRoot(["keys", "create", "--role", "root"]) }
+    }
+}
+
+@Suite struct RegistryCLITests {
+    @Test func promoteShowAndRollBack() throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let data = directory.appending(path: "rows.csv")
+        try TrainScoreEvaluateCLITests.writeCSV(data)
+        let db = directory.appending(path: "registry.sqlite").path
+        let first = directory.appending(path: "lr.json").path, second = directory.appending(path: "nb.json").path
+        try CLITests.run(["train", "--data", data.path, "--label", "is_fraud", "--ignore", "id", "--out", first])
+        try CLITests.run([
+            "train", "--data", data.path, "--label", "is_fraud", "--ignore", "id", "--algorithm", "naive-bayes", "--out", second,
+        ])
+        let champion = try ModelFile.read(first), challenger = try ModelFile.read(second)
+        let store = try Store(path: db)
+        try store.register(ModelRegistration(champion), status: .champion, actor: "test")
+        try store.register(ModelRegistration(challenger), status: .candidate, actor: "test")
+
+        try CLITests.run(["models", "promote", challenger.id, "--reason", "better AP", "--db", db])
+        #expect(try store.championId() == challenger.id)
+        try CLITests.run(["models", "show", challenger.id, "--db", db])
+        try CLITests.run(["models", "show", challenger.id, "--db", db, "--json"])
+        try CLITests.run(["models", "rollback", "--reason", "too many false alarms", "--db", db])
+        #expect(try store.championId() == champion.id)
+        #expect(try ModelArtifact.decode(from: store.artifactJSON(of: champion.id)) == champion)
+        #expect(try store.auditEntries().last?.reason == "too many false alarms")
+
+        #expect(throws: ExitCode(65)) { try CLITests.run(["models", "show", "nope", "--db", db]) }
+        #expect(throws: ExitCode(65)) { try CLITests.run(["models", "promote", "nope", "--db", db]) }
+        // Nothing left to roll back to: the rolled-back model is not a replaced champion.
+        #expect(throws: ExitCode(65)) { try CLITests.run(["models", "rollback", "--db", db]) }
+        #expect(try store.championId() == champion.id)
     }
 }

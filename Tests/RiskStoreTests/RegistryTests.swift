@@ -1,0 +1,64 @@
+import Foundation
+import RiskFeatures
+import Testing
+
+@testable import RiskStore
+
+@Suite struct RegistryTests {
+    /// A registration whose artifact bytes are distinctive (the store keeps them verbatim).
+    static func model(_ id: String, at seconds: Int64) -> ModelRegistration {
+        let artifact = Data(#"{"id":"\#(id)","weights":[0.1000000000000000055511151231257827,-2.5e-308]}"#.utf8)
+        return ModelRegistration(
+            id: id, algorithm: "logistic_regression", createdAt: Timestamp(millisecondsSinceEpoch: seconds * 1000), parentId: nil,
+            featureSpecSHA256: "spec", artifactSHA256: "sha-\(id)", artifact: artifact)
+    }
+
+    @Test func rollbackRestoresThePreviousChampionBitForBitAndIsAudited() throws {
+        let store = try Store.inMemory()
+        let first = Self.model("m1", at: 1), second = Self.model("m2", at: 2)
+        try store.register(first, status: .champion, actor: "alice", reason: "first model")
+        try store.register(second, status: .candidate, actor: "riskloop")
+        try store.promote("m2", actor: "bob", reason: "better AP on the holdout")
+        #expect(try store.championId() == "m2")
+
+        #expect(try store.rollback(actor: "carol", reason: "false alarms doubled") == "m1")
+        #expect(try store.championId() == "m1")
+        #expect(try store.artifactJSON(of: "m1") == first.artifact)
+        let statuses = Dictionary(uniqueKeysWithValues: try store.models().map { ($0.id, ($0.status, $0.statusReason)) })
+        #expect(statuses["m2"]?.0 == "retired" && statuses["m2"]?.1 == "rolled back: false alarms doubled")
+        let last = try #require(try store.auditEntries().last)
+        #expect(last.action == "model.rollback" && last.actor == "carol" && last.subject == "m1" && last.reason == "false alarms doubled")
+    }
+
+    @Test func rollbackWithoutAPreviousChampionIsRefusedAndChangesNothing() throws {
+        let store = try Store.inMemory()
+        #expect { try store.rollback(actor: "a", reason: nil) } throws: { "\($0)" == "not found: a champion to roll back" }
+        try store.register(Self.model("m1", at: 1), status: .champion, actor: "a")
+        #expect { try store.rollback(actor: "a", reason: nil) } throws: { "\($0)" == "not found: a previous champion to roll back to" }
+        #expect(try store.championId() == "m1")
+        #expect(try store.auditEntries().map(\.action) == ["model.register"])
+    }
+
+    @Test func promotingAnUnknownModelIsRefused() throws {
+        let store = try Store.inMemory()
+        #expect { try store.promote("nope", actor: "a", reason: nil) } throws: { "\($0)" == "not found: model nope" }
+    }
+
+    @Test func concurrentPromotionsLeaveExactlyOneChampion() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.url.appending(path: "registry.sqlite").path
+        let store = try Store(path: path)
+        for index in 0..<8 { try store.register(Self.model("m\(index)", at: Int64(index)), status: .candidate, actor: "a") }
+        await withTaskGroup(of: Void.self) { group in
+            for index in 0..<8 {
+                group.addTask {
+                    let own = try? Store(path: path)
+                    try? own?.promote("m\(index)", actor: "worker\(index)", reason: nil)
+                }
+            }
+        }
+        let champions = try store.models().filter { $0.status == "champion" }
+        #expect(champions.count == 1)
+        #expect(try store.auditEntries().filter { $0.action == "model.promote" }.count == 8)
+    }
+}
