@@ -10,31 +10,69 @@ import Dispatch
 /// time order; labels can be given at any time (all at once for a training set, one by one when
 /// live) and take effect only once they were known.
 public struct EntityProfiles: Sendable {
+    /// The keys of one key path (`customer_id`, `device.id`), shared by every aggregate over that
+    /// path: an event's key is hashed once per path, not once per aggregate.
+    private struct KeyGroup: Sendable {
+        var reader: FieldReader
+        var index: [String: Int] = [:]
+
+        func lookup(_ parsed: ParsedEvent) -> (text: String?, index: Int?) {
+            guard let text = Slot.key(reader.read(parsed)) else { return (nil, nil) }
+            return (text, index[text])
+        }
+
+        /// The key's index, created on first sight; `nil` when the event has no such key.
+        mutating func index(of parsed: ParsedEvent) -> Int? {
+            let (text, found) = lookup(parsed)
+            guard let text else { return nil }
+            if let found { return found }
+            index[text] = index.count
+            return index.count - 1
+        }
+    }
+
     private var slots: [Slot]
+    private var groups: [KeyGroup]
+    private let groupOfSlot: [Int]
 
     init(_ plans: [AggregatePlan]) {
         slots = plans.map(Slot.init)
+        var paths: [String] = []
+        groupOfSlot = plans.map { plan in
+            if let existing = paths.firstIndex(of: plan.keyPath) { return existing }
+            paths.append(plan.keyPath)
+            return paths.count - 1
+        }
+        groups = paths.map { KeyGroup(reader: FieldReader($0)) }
     }
 
     /// The value of every aggregate feature for `parsed`, as of its time.
     public mutating func values(for parsed: ParsedEvent) -> [Double] {
         guard let now = parsed.time?.millisecondsSinceEpoch else { return emptyValues }
-        return slots.indices.map { slots[$0].value(for: parsed, now: now) }
+        let keys = groups.map { $0.lookup(parsed) }
+        return slots.indices.map { index in
+            let key = keys[groupOfSlot[index]]
+            return slots[index].value(hasKey: key.text != nil, key: key.index, now: now)
+        }
     }
 
-    /// ``values(for:)`` then ``observe(_:)-(ParsedEvent)`` in one step (each key found once):
-    /// the live scoring path.
+    /// ``values(for:)`` then ``observe(_:)-(ParsedEvent)`` in one step (each key hashed once per
+    /// key path): the live scoring path.
     public mutating func record(_ parsed: ParsedEvent) -> [Double] {
         guard let now = parsed.time?.millisecondsSinceEpoch else { return emptyValues }
-        return slots.indices.map { slots[$0].record(parsed, now: now) }
+        let keys = groups.indices.map { groups[$0].index(of: parsed) }
+        return slots.indices.map { slots[$0].record(parsed, key: keys[groupOfSlot[$0]], now: now) }
     }
 
     /// For each event of a stream in turn, every aggregate as of its time, then the event is
     /// recorded: row-major, `events.count × aggregates`. The same as ``values(for:)`` and
     /// ``observe(_:)-(ParsedEvent)`` event by event, with the aggregates (which are independent of
-    /// each other) computed on all cores.
+    /// each other once the keys are indexed) computed on all cores.
     public mutating func history(for events: [ParsedEvent]) -> [Double] {
         let width = slots.count
+        // The keys first, in order (they are shared between aggregates): -1 for no key.
+        let keys = groups.indices.map { group in events.indices.map { groups[group].index(of: events[$0]) ?? -1 } }
+        let groupOfSlot = groupOfSlot
         var output = [Double](repeating: 0, count: events.count * width)
         output.withUnsafeMutableBufferPointer { output in
             slots.withUnsafeMutableBufferPointer { slots in
@@ -43,10 +81,12 @@ public struct EntityProfiles: Sendable {
                 nonisolated(unsafe) let slots = slots
                 nonisolated(unsafe) let output = output
                 DispatchQueue.concurrentPerform(iterations: width) { index in
+                    let keys = keys[groupOfSlot[index]]
                     // By index: iterating the array would copy every event.
                     for row in events.indices {
                         if let now = events[row].time?.millisecondsSinceEpoch {
-                            output[row * width + index] = slots[index].record(events[row], now: now)
+                            let key = keys[row] >= 0 ? keys[row] : nil
+                            output[row * width + index] = slots[index].record(events[row], key: key, now: now)
                         } else {
                             output[row * width + index] = slots[index].empty
                         }
@@ -66,7 +106,8 @@ public struct EntityProfiles: Sendable {
     /// Records an event (after its own vector was computed); a record without a time is not history.
     public mutating func observe(_ parsed: ParsedEvent) {
         guard parsed.time != nil else { return }
-        for index in slots.indices { slots[index].observe(parsed) }
+        let keys = groups.indices.map { groups[$0].index(of: parsed) }
+        for index in slots.indices { slots[index].observe(parsed, key: keys[groupOfSlot[index]]) }
     }
 
     /// Records a label version; it counts for events scored at or after its `reported_at` plus
@@ -83,6 +124,7 @@ struct AggregatePlan: Sendable {
         case fraudRate(delay: Int64, priorRate: Double, priorWeight: Double)
     }
 
+    var keyPath: String
     var key: FieldReader
     var field: FieldReader?
     var measure: Measure
@@ -91,6 +133,7 @@ struct AggregatePlan: Sendable {
 
     init(_ feature: Feature, at: String) throws(RiskFeaturesError) {
         guard let key = feature.key else { throw .missingField(field: "\(at).key") }
+        keyPath = key
         self.key = FieldReader(key)
         guard let hours = feature.windowHours else { throw .missingField(field: "\(at).window_hours") }
         guard hours > 0, hours.isFinite else {
@@ -163,9 +206,8 @@ private struct Slot: Sendable {
     }
 
     let plan: AggregatePlan
-    /// Each key's window, found through `keyIndex`: one hash per event instead of one per step.
+    /// Each key's window, by the key's index in its key path's group (grown as keys appear).
     var windows: [Window] = []
-    var keyIndex: [String: Int] = [:]
     /// Events in some window: their key's index (fraud rate only).
     var members: [String: Int] = [:]
     /// The label version in effect per event in a window.
@@ -191,33 +233,26 @@ private struct Slot: Sendable {
         return 0
     }
 
-    /// The index of `key`'s window, created empty on first sight.
-    mutating func index(of key: String) -> Int {
-        if let index = keyIndex[key] { return index }
-        windows.append(Window())
-        keyIndex[key] = windows.count - 1
-        return windows.count - 1
-    }
-
-    mutating func value(for parsed: ParsedEvent, now: Int64) -> Double {
-        guard let keyText = Self.key(plan.key.read(parsed)) else { return empty }
+    /// The value for an event with key `key` (`hasKey` false: the event has none; `key` nil: a
+    /// key never recorded).
+    mutating func value(hasKey: Bool, key: Int?, now: Int64) -> Double {
+        guard hasKey else { return empty }
         applyKnownLabels(now: now)
-        guard let key = keyIndex[keyText] else { return empty }
+        guard let key, key < windows.count else { return empty }
         return measure(key: key, now: now)
     }
 
-    mutating func observe(_ parsed: ParsedEvent) {
-        guard let keyText = Self.key(plan.key.read(parsed)), let entry = entry(for: parsed) else { return }
-        insert(entry, key: index(of: keyText))
+    mutating func observe(_ parsed: ParsedEvent, key: Int?) {
+        guard let key, let entry = entry(for: parsed) else { return }
+        insert(entry, key: key)
     }
 
-    /// ``value(for:now:)`` then ``observe(_:)``, finding the key once.
-    mutating func record(_ parsed: ParsedEvent, now: Int64) -> Double {
-        guard let keyText = Self.key(plan.key.read(parsed)) else { return empty }
+    /// ``value(hasKey:key:now:)`` then ``observe(_:key:)``; `key` is `nil` when the event has no key.
+    mutating func record(_ parsed: ParsedEvent, key: Int?, now: Int64) -> Double {
+        guard let key else { return empty }
         applyKnownLabels(now: now)
-        let key = keyIndex[keyText]
-        let value = key.map { measure(key: $0, now: now) } ?? empty
-        if let entry = entry(for: parsed) { insert(entry, key: key ?? index(of: keyText)) }
+        let value = key < windows.count ? measure(key: key, now: now) : empty
+        if let entry = entry(for: parsed) { insert(entry, key: key) }
         return value
     }
 
@@ -260,6 +295,7 @@ private struct Slot: Sendable {
     }
 
     private mutating func insert(_ entry: Entry, key index: Int) {
+        if index >= windows.count { windows.append(contentsOf: repeatElement(Window(), count: index + 1 - windows.count)) }
         windows[index].add(entry)
         if case .fraudRate = plan.measure { members[entry.eventId] = index }
         // A bound on memory: beyond this many events of one key in a window, the oldest go
