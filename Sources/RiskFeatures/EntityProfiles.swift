@@ -124,8 +124,8 @@ struct AggregatePlan: Sendable {
         case fraudRate(delay: Int64, priorRate: Double, priorWeight: Double)
     }
 
+    /// The key's dotted path; aggregates over the same path share one key index.
     var keyPath: String
-    var key: FieldReader
     var field: FieldReader?
     var measure: Measure
     var window: Int64
@@ -134,7 +134,6 @@ struct AggregatePlan: Sendable {
     init(_ feature: Feature, at: String) throws(RiskFeaturesError) {
         guard let key = feature.key else { throw .missingField(field: "\(at).key") }
         keyPath = key
-        self.key = FieldReader(key)
         guard let hours = feature.windowHours else { throw .missingField(field: "\(at).window_hours") }
         guard hours > 0, hours.isFinite else {
             throw .invalidValue(field: "\(at).window_hours", value: "\(hours)", reason: "must be a positive number of hours")

@@ -133,14 +133,16 @@ public struct FeatureExtractor: Sendable {
         let width = columns.count, count = events.count
         var values = [Double](repeating: 0, count: count * width)
         let chunkCount = max(1, min(64, count / 2048))
-        let firstEvent = firstEventHistory
         values.withUnsafeMutableBufferPointer { buffer in
-            // Safe to share: each chunk writes only the rows of its own range, and the buffer
-            // outlives `concurrentPerform`, which returns when every chunk is done.
-            nonisolated(unsafe) let rows = buffer
-            DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
-                for row in (count * chunk / chunkCount)..<(count * (chunk + 1) / chunkCount) {
-                    firstEvent.withUnsafeBufferPointer { fill(into: rows, at: row * width, events[row], aggregates: $0) }
+            firstEventHistory.withUnsafeBufferPointer { firstEvent in
+                // Safe to share: each chunk writes only the rows of its own range, and both buffers
+                // outlive `concurrentPerform`, which returns when every chunk is done.
+                nonisolated(unsafe) let rows = buffer
+                nonisolated(unsafe) let firstEvent = firstEvent
+                DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+                    for row in (count * chunk / chunkCount)..<(count * (chunk + 1) / chunkCount) {
+                        fill(into: rows, at: row * width, events[row], aggregates: firstEvent)
+                    }
                 }
             }
         }

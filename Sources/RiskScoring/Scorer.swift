@@ -67,10 +67,7 @@ public final class Scorer: Sendable {
         let snapshot = state.withLock { $0 }
         let model = snapshot.model
         let aggregates = model.extractor.hasAggregates ? history.withLock { $0.record(event) } : model.extractor.firstEventHistory
-        var work = Workspace(columns: model.artifact.columns.count)
-        work.row.withUnsafeMutableBufferPointer { row in
-            aggregates.withUnsafeBufferPointer { model.extractor.fill(into: row, event, aggregates: $0) }
-        }
+        var work = Workspace(row: model.extractor.vector(event, history: aggregates))
         return score(&work, event: event, model: model, policy: snapshot.policy)
     }
 
@@ -79,27 +76,23 @@ public final class Scorer: Sendable {
     public func score(_ events: [ParsedEvent]) -> [RiskScore] {
         let snapshot = state.withLock { $0 }
         let model = snapshot.model, extractor = model.extractor
+        // Row-major, one value per aggregate; empty (and each row's slice empty) without aggregates.
         let slots = extractor.aggregateCount
         let aggregates = extractor.hasAggregates ? history.withLock { $0.history(for: events) } : []
-        let firstEvent = extractor.firstEventHistory
         let chunks = max(1, min(64, events.count / 256))
         return [RiskScore](unsafeUninitializedCapacity: events.count) { output, initialized in
             // Safe to share: each chunk initializes only the elements of its own range, and the
             // buffer outlives `concurrentPerform`, which returns when every chunk is done.
             nonisolated(unsafe) let output = output
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                var work = Workspace(columns: model.artifact.columns.count)
+                var work = Workspace(row: [Double](repeating: 0, count: model.artifact.columns.count))
                 for index in (events.count * chunk / chunks)..<(events.count * (chunk + 1) / chunks) {
                     work.row.withUnsafeMutableBufferPointer { row in
                         for column in row.indices { row[column] = 0 }
-                        if extractor.hasAggregates {
-                            aggregates.withUnsafeBufferPointer { all in
-                                extractor.fill(
-                                    into: row, events[index],
-                                    aggregates: UnsafeBufferPointer(rebasing: all[(index * slots)..<((index + 1) * slots)]))
-                            }
-                        } else {
-                            firstEvent.withUnsafeBufferPointer { extractor.fill(into: row, events[index], aggregates: $0) }
+                        aggregates.withUnsafeBufferPointer { all in
+                            extractor.fill(
+                                into: row, events[index],
+                                aggregates: UnsafeBufferPointer(rebasing: all[(index * slots)..<((index + 1) * slots)]))
                         }
                     }
                     (output.baseAddress! + index).initialize(to: score(&work, event: events[index], model: model, policy: snapshot.policy))
@@ -114,9 +107,9 @@ public final class Scorer: Sendable {
         var row: [Double]
         var contributions: [Double]
 
-        init(columns: Int) {
-            row = [Double](repeating: 0, count: columns)
-            contributions = row
+        init(row: [Double]) {
+            self.row = row
+            contributions = [Double](repeating: 0, count: row.count)
         }
     }
 

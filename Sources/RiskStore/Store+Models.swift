@@ -92,9 +92,9 @@ extension Store {
                 let previous = try String.fetchOne(
                     db,
                     sql: """
-                        SELECT id FROM models WHERE status = 'retired' AND status_reason = 'replaced by a new champion'
+                        SELECT id FROM models WHERE status = 'retired' AND status_reason = ?
                         ORDER BY status_changed_at DESC, rowid DESC LIMIT 1
-                        """)
+                        """, arguments: [Self.replacedReason])
             else { throw StoreError.notFound(what: "a previous champion to roll back to") }
             try db.execute(
                 sql: "UPDATE models SET status = 'retired', status_reason = ?, status_changed_at = ? WHERE id = ?",
@@ -120,10 +120,12 @@ extension Store {
         return Data(text.utf8)
     }
 
+    /// The status reason of a champion retired by a promotion: what rollback looks for.
+    private static let replacedReason = "replaced by a new champion"
+
     private static func retireChampion(_ db: Database, now: Int64) throws {
         try db.execute(
-            sql:
-                "UPDATE models SET status = 'retired', status_reason = 'replaced by a new champion', status_changed_at = ? WHERE status = 'champion'",
-            arguments: [now])
+            sql: "UPDATE models SET status = 'retired', status_reason = ?, status_changed_at = ? WHERE status = 'champion'",
+            arguments: [replacedReason, now])
     }
 }
