@@ -57,7 +57,7 @@ let package = Package(
         .target(
             name: "RiskServer",
             dependencies: [
-                "RiskFeatures", "RiskModels", "RiskScoring", "RiskStore",
+                "RiskEngine", "RiskFeatures", "RiskModels", "RiskScoring", "RiskStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,4 +1,5 @@
 import RiskModels
+import RiskStore
 
 /// The one error type of `RiskEngine`.
 public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -10,6 +11,8 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     case cannotRead(path: String, reason: String)
     /// The trainer or the model refused.
     case model(ModelError)
+    /// The store refused or does not hold what was asked for.
+    case store(StoreError)
 
     public var description: String {
         switch self {
@@ -21,6 +24,7 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidOptions(let option, let reason): return "\(option): \(reason)"
         case .cannotRead(let path, let reason): return "cannot read \(path): \(reason)"
         case .model(let error): return error.description
+        case .store(let error): return error.description
         }
     }
 }

@@ -14,8 +14,8 @@ public struct LabelledTable: Sendable {
     public var labels: [Double]?
     public var weights: [Double]?
     public var times: [Timestamp]?
-    /// SHA-256 of the file's bytes.
-    public var fileSHA256: String
+    /// SHA-256 of the file's bytes; `nil` when the rows came from the store.
+    public var fileSHA256: String?
     /// The feature spec that produced the columns, when the rows came from events.
     public var featureSpec: JSONValue? = nil
 

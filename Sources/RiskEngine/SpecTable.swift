@@ -32,39 +32,18 @@ public enum SpecTable {
         }
         try RecordFile.forEachBatch(path, mode: readMode) { batch in events += batch }
         guard !events.isEmpty else { throw .badInput(file: path, line: nil, column: nil, reason: "the file has no records") }
-        var fitted = spec
-        do {
-            if let pipeline {
-                let training = events.indices.filter { pipeline.isTrainingRow($0, of: events.count, at: events[$0].time) }
-                fitted = try spec.fittingStatistics(on: training.map { events[$0] })
-            }
-        } catch {
-            throw .badInput(file: path, line: nil, column: error.field, reason: error.reason)
-        }
-        let extractor: FeatureExtractor
-        do {
-            extractor = try FeatureExtractor(spec: fitted)
-        } catch {
-            throw .invalidOptions(option: "--spec", reason: error.description)
-        }
         var labelVersions: [Label] = []
         if case .file(let labelPath)? = labels {
             labelVersions = try RecordFile.labels(labelPath)
         } else if let history {
             labelVersions = try RecordFile.labels(history)
         }
-        let matrix = extractor.matrix(events, labels: labelVersions)
-
-        var outcome: [Double?]
+        let outcome: [Double?]
         switch labels {
         case nil:
             outcome = Array(repeating: 0, count: events.count)
         case .file:
-            var latest: [String: Label] = [:]
-            for label in labelVersions where latest[label.eventId].map({ $0.reportedAt <= label.reportedAt }) ?? true {
-                latest[label.eventId] = label
-            }
-            outcome = events.map { event in event.id.flatMap { latest[$0] }.map { $0.outcome == .fraud ? 1 : 0 } }
+            outcome = latestOutcomes(of: events, labelVersions: labelVersions)
         case .field(let field):
             outcome = try events.enumerated().map { (index, event) throws(EngineError) in
                 switch event.json?[path: field] {
@@ -80,18 +59,65 @@ public enum SpecTable {
                 }
             }
         }
+        let data = FileManager.default.contents(atPath: path) ?? Data()
+        var (table, fitted) = try build(
+            events: events, outcome: outcome, labelVersions: labelVersions, spec: spec, pipeline: pipeline, source: path)
+        table.fileSHA256 = ModelArtifact.sha256Hex(data)
+        if labels == nil { table.labels = nil }
+        return (table, fitted)
+    }
+
+    /// Each event's outcome by the latest of `labelVersions` (1 fraud, 0 genuine, `nil` unlabelled).
+    public static func latestOutcomes(of events: [ParsedEvent], labelVersions: [Label]) -> [Double?] {
+        var latest: [String: Label] = [:]
+        for label in labelVersions where latest[label.eventId].map({ $0.reportedAt <= label.reportedAt }) ?? true {
+            latest[label.eventId] = label
+        }
+        return events.map { event in event.id.flatMap { latest[$0] }.map { $0.outcome == .fraud ? 1 : 0 } }
+    }
+
+    /// The labelled table of `events` (in time order): the spec's statistics fitted on the
+    /// pipeline's training rows, every row's features as of its time (history from `warmup`
+    /// then the events before it; fraud rates from `labelVersions` as they were reported), and
+    /// the rows whose `outcome` is known.
+    ///
+    /// - Parameter source: where the events came from, for errors and the lineage.
+    public static func build(
+        events: [ParsedEvent], warmup: [ParsedEvent] = [], outcome: [Double?], labelVersions: [Label], spec: FeatureSpec,
+        pipeline: TrainingPipeline?, source: String
+    ) throws(EngineError) -> (table: LabelledTable, spec: FeatureSpec) {
+        precondition(outcome.count == events.count, "one outcome per event")
+        var fitted = spec
+        do {
+            if let pipeline {
+                // Statistics come from the labelled training rows: the ones the model is fitted on.
+                let labelled = events.indices.filter { outcome[$0] != nil }
+                let training = labelled.indices.filter { pipeline.isTrainingRow($0, of: labelled.count, at: events[labelled[$0]].time) }
+                fitted = try spec.fittingStatistics(on: training.map { events[labelled[$0]] })
+            }
+        } catch {
+            throw .badInput(file: source, line: nil, column: error.field, reason: error.reason)
+        }
+        let extractor: FeatureExtractor
+        do {
+            extractor = try FeatureExtractor(spec: fitted)
+        } catch {
+            throw .invalidOptions(option: "--spec", reason: error.description)
+        }
+        var profiles = extractor.makeProfiles()
+        for label in labelVersions { profiles.observe(label) }
+        if !warmup.isEmpty, extractor.hasAggregates { _ = profiles.history(for: warmup) }
+        let matrix = extractor.matrix(events, profiles: &profiles)
         let kept = outcome.indices.filter { outcome[$0] != nil }
-        guard !kept.isEmpty else { throw .badInput(file: path, line: nil, column: nil, reason: "no record has a label") }
+        guard !kept.isEmpty else { throw .badInput(file: source, line: nil, column: nil, reason: "no record has a label") }
         var values: [Double] = []
         values.reserveCapacity(kept.count * matrix.columns)
         for row in kept { values += matrix.values[(row * matrix.columns)..<((row + 1) * matrix.columns)] }
         let times = kept.map { events[$0].time }
-        let data = FileManager.default.contents(atPath: path) ?? Data()
         let table = LabelledTable(
-            file: path, columns: extractor.columns, features: Matrix(rows: kept.count, columns: matrix.columns, values: values),
-            labels: labels == nil ? nil : kept.map { outcome[$0]! }, weights: nil,
-            times: times.allSatisfy { $0 != nil } ? times.map { $0! } : nil, fileSHA256: ModelArtifact.sha256Hex(data),
-            featureSpec: fitted.jsonValue)
+            file: source, columns: extractor.columns, features: Matrix(rows: kept.count, columns: matrix.columns, values: values),
+            labels: kept.map { outcome[$0]! }, weights: nil, times: times.allSatisfy { $0 != nil } ? times.map { $0! } : nil,
+            fileSHA256: nil, featureSpec: fitted.jsonValue)
         return (table, fitted)
     }
 

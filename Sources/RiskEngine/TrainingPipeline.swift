@@ -103,6 +103,11 @@ public struct TrainingPipeline: Sendable {
                         topK: topK)
                 }
             }
+            let trainScores = Self.scores(logisticModel, naiveBayesModel, train.features)
+            let trainProbabilities =
+                fittedCalibration.map { c in zip(trainScores.raw, trainScores.probability).map { c.apply(raw: $0, probability: $1) } }
+                ?? trainScores.probability
+            let drift = DriftReference.fit(features: train.features, scores: trainProbabilities)
             let totals = train.classWeightTotals
             let lineage = ModelArtifact.TrainingLineage(
                 source: table.file, sourceSHA256: table.fileSHA256, windowStart: table.times.map { $0[trainRows].min()! },
@@ -118,7 +123,7 @@ public struct TrainingPipeline: Sendable {
                 hyperparameters: .init(
                     logisticRegression: algorithm == .logisticRegression ? logisticRegression : nil,
                     naiveBayes: algorithm == .naiveBayes ? naiveBayes : nil, calibration: calibration, holdout: holdoutDescription),
-                training: lineage, metrics: metrics, parentId: warmStart?.id)
+                training: lineage, metrics: metrics, parentId: warmStart?.id, drift: drift)
         } catch let error as EngineError {
             throw error
         } catch let error as ModelError {

@@ -38,6 +38,9 @@ public struct ModelArtifact: Sendable, Codable, Equatable {
     public var training: TrainingLineage
     public var metrics: ModelMetrics
     public var parentId: String?
+    /// The training rows' distributions, for drift (PSI) against recent traffic; absent in
+    /// models trained before it existed.
+    public var drift: DriftReference?
     public var sha256: String?
 
     public enum Algorithm: String, Sendable, Codable, CaseIterable {
@@ -156,13 +159,15 @@ public struct ModelArtifact: Sendable, Codable, Equatable {
         case logisticRegression = "logistic_regression"
         case naiveBayes = "naive_bayes"
         case parentId = "parent_id"
+        case drift = "drift_reference"
     }
 
     /// Assembles an artifact and seals it: derives the id and computes the checksum.
     public init(
         algorithm: Algorithm, createdAt: Timestamp, featureSpec: JSONValue, columns: [String],
         logisticRegression: LogisticModel? = nil, naiveBayes: NaiveBayesModel? = nil, calibration: Calibration? = nil,
-        hyperparameters: Hyperparameters, training: TrainingLineage, metrics: ModelMetrics, parentId: String? = nil
+        hyperparameters: Hyperparameters, training: TrainingLineage, metrics: ModelMetrics, parentId: String? = nil,
+        drift: DriftReference? = nil
     ) {
         precondition((logisticRegression != nil) == (algorithm == .logisticRegression), "parameters must match the algorithm")
         precondition((naiveBayes != nil) == (algorithm == .naiveBayes), "parameters must match the algorithm")
@@ -180,6 +185,7 @@ public struct ModelArtifact: Sendable, Codable, Equatable {
         self.training = training
         self.metrics = metrics
         self.parentId = parentId
+        self.drift = drift
         sha256 = nil
         seal()
     }

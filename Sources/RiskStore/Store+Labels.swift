@@ -108,7 +108,7 @@ extension Store {
         }
     }
 
-    private static func label(_ row: Row) -> Label {
+    static func label(_ row: Row) -> Label {
         Label(
             eventId: row["event_id"], outcome: Outcome(rawValue: row["outcome"]) ?? .genuine,
             reportedAt: Timestamp(millisecondsSinceEpoch: row["reported_at"]), source: row["source"])

@@ -44,17 +44,7 @@ extension Store {
         return try write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM models WHERE id = ?", arguments: [model.id]) == true { return false }
             if status == .champion { try Self.retireChampion(db, now: now) }
-            try db.execute(
-                sql: """
-                    INSERT INTO models (id, algorithm, status, created_at, parent_id, feature_spec_sha256, artifact, artifact_sha256,
-                                        status_reason, status_changed_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    model.id, model.algorithm, status.rawValue, model.createdAt.millisecondsSinceEpoch, model.parentId,
-                    model.featureSpecSHA256,
-                    String(decoding: model.artifact, as: UTF8.self), model.artifactSHA256, reason, now,
-                ])
+            try Self.insertModel(db, model, status: status, reason: reason, now: now)
             try Self.audit(db, now: now, actor: actor, action: "model.register", subject: model.id, reason: reason, detail: status.rawValue)
             return true
         }
@@ -123,7 +113,20 @@ extension Store {
     /// The status reason of a champion retired by a promotion: what rollback looks for.
     private static let replacedReason = "replaced by a new champion"
 
-    private static func retireChampion(_ db: Database, now: Int64) throws {
+    static func insertModel(_ db: Database, _ model: ModelRegistration, status: ModelStatus, reason: String?, now: Int64) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO models (id, algorithm, status, created_at, parent_id, feature_spec_sha256, artifact, artifact_sha256,
+                                    status_reason, status_changed_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                model.id, model.algorithm, status.rawValue, model.createdAt.millisecondsSinceEpoch, model.parentId, model.featureSpecSHA256,
+                String(decoding: model.artifact, as: UTF8.self), model.artifactSHA256, reason, now,
+            ])
+    }
+
+    static func retireChampion(_ db: Database, now: Int64) throws {
         try db.execute(
             sql: "UPDATE models SET status = 'retired', status_reason = ?, status_changed_at = ? WHERE status = 'champion'",
             arguments: [replacedReason, now])

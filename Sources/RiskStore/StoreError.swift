@@ -1,7 +1,7 @@
 import GRDB
 
 /// The one error type of `RiskStore`.
-public enum StoreError: Error, Sendable, CustomStringConvertible {
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A line of an input file breaks the contract. The batch that held it was rolled back;
     /// everything in `accepted` was committed before it and stays.
     case badLine(file: String, line: Int, field: String?, message: String, accepted: IngestReport)

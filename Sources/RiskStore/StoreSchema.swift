@@ -116,6 +116,30 @@ public enum StoreSchema {
                     );
                     """)
         }
+        migrator.registerMigration("v3: retraining cycles") { db in
+            try db.execute(
+                sql: """
+                    -- One row per retraining cycle that ran to the end, written in the same transaction
+                    -- as its challenger's registration (and promotion): a cycle cut short leaves no row
+                    -- and no model. label_high_water is the highest labels.seq the cycle could see:
+                    -- labels above it count towards the next cycle's trigger.
+                    CREATE TABLE retrain_cycles (
+                        id INTEGER PRIMARY KEY,
+                        started_at INTEGER NOT NULL,
+                        finished_at INTEGER NOT NULL,
+                        as_of INTEGER NOT NULL,
+                        actor TEXT NOT NULL,
+                        trigger TEXT NOT NULL,
+                        label_high_water INTEGER NOT NULL,
+                        champion_id TEXT REFERENCES models(id),
+                        challenger_id TEXT NOT NULL REFERENCES models(id),
+                        outcome TEXT NOT NULL CHECK (outcome IN ('promoted', 'rejected', 'unchanged')),
+                        reason TEXT NOT NULL,
+                        detail TEXT NOT NULL
+                    );
+                    CREATE INDEX retrain_cycles_by_time ON retrain_cycles(as_of);
+                    """)
+        }
         return migrator
     }
 }

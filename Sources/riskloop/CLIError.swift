@@ -19,19 +19,14 @@ enum CLIError {
         do {
             return try body()
         } catch let error as StoreError {
-            let status: Int32 =
-                switch error {
-                case .badLine, .notFound: badInput
-                case .cannotRead: cannotRead
-                case .database: internalFailure
-                }
-            throw fail(error.description, status: status)
+            throw fail(error.description, status: status(of: error))
         } catch let error as EngineError {
             let status: Int32 =
                 switch error {
                 case .badInput, .model: badInput
                 case .cannotRead: cannotRead
                 case .invalidOptions: usage
+                case .store(let error): status(of: error)
                 }
             throw fail(error.description, status: status)
         } catch let error as ModelError {
@@ -43,6 +38,14 @@ enum CLIError {
             case .invalidParameter: throw ValidationError(error.description)
             case .cannotWrite: throw fail(error.description, status: cannotWrite)
             }
+        }
+    }
+
+    private static func status(of error: StoreError) -> Int32 {
+        switch error {
+        case .badLine, .notFound: badInput
+        case .cannotRead: cannotRead
+        case .database: internalFailure
         }
     }
 

@@ -3,12 +3,21 @@ import Foundation
 import RiskEngine
 import RiskFeatures
 import RiskModels
+import RiskStore
 
 extension RiskLoop {
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Train a logistic regression or naive Bayes model on a file and write the model artifact.",
+            abstract: "Train a logistic regression or naive Bayes model on a file or on the store's events and labels.",
             discussion: """
+                From the store (--from and --to, with --spec): the events that occurred in \
+                [--from, --to) and, as each event's label, its latest version reported at or \
+                before --to (later labels are never read; unlabelled events feed history only). \
+                Events of the --history-days before --from warm up the aggregates. The holdout is \
+                the labelled events of the last --holdout-days (out of time). The model is \
+                registered as a candidate, or as champion with --promote (audited), and also \
+                written to --out if given.
+
                 Reads --data (CSV with a header, or JSON lines of flat objects). --label names the \
                 0/1 (true/false, fraud/genuine) column; every other column is a numeric feature \
                 unless named by --weight, --time-column or --ignore.
@@ -44,7 +53,24 @@ extension RiskLoop {
         }
 
         @Option(help: ArgumentHelp("Training data: .csv with a header, or .jsonl of flat objects.", valueName: "file"))
-        var data: String
+        var data: String?
+
+        @Option(help: ArgumentHelp("Train on the store's events from this time (RFC 3339 or YYYY-MM-DD).", valueName: "date"))
+        var from: String?
+
+        @Option(help: ArgumentHelp("…up to this time (exclusive), with the labels known then.", valueName: "date"))
+        var to: String?
+
+        @Option(help: ArgumentHelp("With --from/--to: hold out the labelled events of the last N days.", valueName: "N"))
+        var holdoutDays = 7.0
+
+        @Option(help: ArgumentHelp("With --from/--to: days of events before --from that feed history only.", valueName: "N"))
+        var historyDays = 30.0
+
+        @Flag(help: "With --from/--to: register the model as champion (else candidate).")
+        var promote = false
+
+        @OptionGroup var store: StoreOptions
 
         @Option(help: ArgumentHelp("The label column or field (1/0, true/false or fraud/genuine).", valueName: "column"))
         var label: String?
@@ -121,12 +147,31 @@ extension RiskLoop {
         @Option(help: ArgumentHelp("Report precision among the k highest scores (repeatable).", valueName: "k"))
         var topK: [Int] = [100]
 
-        @Option(help: ArgumentHelp("Where to write the model.", valueName: "model.json"))
-        var out: String
+        @Option(help: ArgumentHelp("Where to write the model (required unless training from the store).", valueName: "model.json"))
+        var out: String?
 
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
+            if from != nil || to != nil {
+                guard let from, let to else { throw ValidationError("--from and --to go together") }
+                guard data == nil else { throw ValidationError("give either --data (a file) or --from/--to (the store)") }
+                guard spec != nil else { throw ValidationError("training from the store needs --spec") }
+                guard label == nil, labels == nil, !records, holdoutFraction == nil, holdoutAfter == nil else {
+                    throw ValidationError("--label, --labels, --records and --holdout-fraction/--holdout-after apply to files")
+                }
+                guard let start = Self.parseInstant(from), let end = Self.parseInstant(to), start < end else {
+                    throw ValidationError("--from and --to must be RFC 3339 or YYYY-MM-DD dates with --from before --to")
+                }
+                guard holdoutDays > 0, historyDays >= 0, end.adding(days: -holdoutDays) > start else {
+                    throw ValidationError("--holdout-days must be positive and shorter than the window; --history-days not negative")
+                }
+                if algorithm == .naiveBayes, warmStart != nil { throw ValidationError("--warm-start applies to logistic regression") }
+                return
+            }
+            guard data != nil else { throw ValidationError("--data names the training file (or train from the store with --from/--to)") }
+            guard out != nil else { throw ValidationError("--out names the model file to write") }
+            if promote { throw ValidationError("--promote applies to training from the store (--from/--to)") }
             if spec == nil {
                 guard label != nil else { throw ValidationError("--label names the label column") }
                 if labels != nil || records { throw ValidationError("--labels and --records need --spec (event data)") }
@@ -151,9 +196,18 @@ extension RiskLoop {
 
         func run() throws {
             let warm = try warmStart.map { path in try CLIError.mapping { try ModelFile.read(path) } }
-            let pipeline = pipeline(warmStart: warm)
+            var pipeline = pipeline(warmStart: warm)
             let table: LabelledTable
-            if let spec {
+            var database: Store? = nil
+            if let from = from.flatMap(Self.parseInstant), let to = to.flatMap(Self.parseInstant), let spec {
+                let extractor = try CLIError.mapping { try SpecFile.read(spec) }
+                let opened = try store.open()
+                database = opened
+                pipeline.holdout = .after(to.adding(days: -holdoutDays))
+                table = try CLIError.mapping {
+                    try SpecTable.fromStore(opened, spec: extractor.spec, from: from, to: to, historyDays: historyDays, pipeline: pipeline)
+                }
+            } else if let data, let spec {
                 let extractor = try CLIError.mapping { try SpecFile.read(spec) }
                 let source: SpecTable.LabelSource = label.map { .field($0) } ?? .file(labels!)
                 let mode: RecordFile.Mode = records || data.lowercased().hasSuffix(".csv") ? .records : .events
@@ -161,12 +215,22 @@ extension RiskLoop {
                     try SpecTable.read(data, spec: extractor.spec, mode: mode, labels: source, pipeline: pipeline).table
                 }
             } else {
+                let data = data ?? ""
+
                 let roles = LabelledTable.Roles(label: label, weight: weight, time: timeColumn, ignored: Set(ignore))
                 table = try CLIError.mapping { try LabelledTable.read(data, roles: roles) }
             }
             let now = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
             let artifact = try CLIError.mapping { try pipeline.train(table, now: now) }
-            try CLIError.mapping { try ModelFile.write(artifact, to: out) }
+            if let out { try CLIError.mapping { try ModelFile.write(artifact, to: out) } }
+            if let database {
+                let user = ProcessInfo.processInfo.environment["USER"] ?? "riskloop"
+                try CLIError.mapping {
+                    try database.register(
+                        ModelRegistration(artifact), status: promote ? .champion : .candidate, actor: user,
+                        reason: promote ? "trained from the store and promoted with train --promote" : "trained from the store")
+                }
+            }
             if artifact.training.converged == false {
                 FileHandle.standardError.write(
                     Data(
@@ -179,6 +243,9 @@ extension RiskLoop {
                 try output.printJSON(TrainSummary(artifact: artifact, path: out))
             } else {
                 print(Self.render(artifact, path: out))
+                if let database {
+                    print("Registered \(artifact.id) in \(database.path) as \(promote ? "champion" : "candidate")")
+                }
             }
         }
 
@@ -205,7 +272,7 @@ extension RiskLoop {
             Timestamp(rfc3339: text) ?? Timestamp(rfc3339: text + "T00:00:00Z")
         }
 
-        static func render(_ artifact: ModelArtifact, path: String) -> String {
+        static func render(_ artifact: ModelArtifact, path: String?) -> String {
             let training = artifact.training
             var lines = [
                 "Trained \(artifact.algorithm.rawValue) \(artifact.id) on \(training.rows.grouped) rows (\(String(format: "%.0f", training.positives)) fraud) of \(training.source) in \(String(format: "%.2f", training.durationSeconds)) s"
@@ -221,7 +288,7 @@ extension RiskLoop {
             } else {
                 lines.append("  no holdout: no metrics")
             }
-            lines.append("Wrote \(path) (sha256 \(artifact.sha256 ?? ""))")
+            if let path { lines.append("Wrote \(path) (sha256 \(artifact.sha256 ?? ""))") }
             return lines.joined(separator: "\n")
         }
     }
@@ -230,13 +297,13 @@ extension RiskLoop {
 /// What `train --json` prints.
 struct TrainSummary: Encodable {
     var id: String
-    var path: String
+    var path: String?
     var algorithm: String
     var sha256: String?
     var training: ModelArtifact.TrainingLineage
     var metrics: ModelArtifact.ModelMetrics
 
-    init(artifact: ModelArtifact, path: String) {
+    init(artifact: ModelArtifact, path: String?) {
         id = artifact.id
         self.path = path
         algorithm = artifact.algorithm.rawValue

@@ -1,0 +1,338 @@
+import Foundation
+import RiskFeatures
+import RiskModels
+import RiskStore
+
+/// One retraining cycle of the feedback loop (ARCHITECTURE.md §7) over the store: the trigger,
+/// the point-in-time training set, the challenger, the gate against the champion on the same
+/// out-of-time holdout, and the atomic promotion.
+///
+/// ```swift
+/// let loop = FeedbackLoop(store: store, policy: policy, actor: "nightly")
+/// if case .ran(let cycle) = try loop.runCycle(asOf: now) { print(cycle.record.outcome) }
+/// ```
+///
+/// What a cycle may know is fixed by its cutoff `asOf`: events that occurred before it, and label
+/// versions reported at or before it (each event's latest such version is its label). Features
+/// see only what was known at each event's own time. The holdout is the labelled events of the
+/// last ``RetrainPolicy/holdoutDays`` before the cutoff; the challenger trains on the labelled
+/// events before that within ``RetrainPolicy/windowDays``.
+///
+/// The cycle writes nothing until its end, where one transaction registers the challenger, promotes
+/// it if it passed the gate and the champion is still the one it was compared with, and records
+/// the cycle: a crash at any point leaves the registry as it was, and of two cycles run at once
+/// at most one promotes. Labels stored after the cycle's snapshot count towards the next trigger.
+public struct FeedbackLoop: Sendable {
+    public let store: Store
+    public var policy: RetrainPolicy
+    /// The spec challengers are built with; `nil` takes the champion's (its statistics refitted).
+    public var spec: FeatureSpec?
+    /// Who runs the cycle, for the registry and the audit log.
+    public var actor: String
+
+    public init(store: Store, policy: RetrainPolicy, spec: FeatureSpec? = nil, actor: String) {
+        self.store = store
+        self.policy = policy
+        self.spec = spec
+        self.actor = actor
+    }
+
+    /// The steps of a cycle, in order, as reported to `progress`.
+    public enum Stage: String, Sendable, Codable, CaseIterable {
+        case snapshot, features, train, evaluate, commit
+    }
+
+    /// A cycle that ran to its end.
+    public struct Cycle: Sendable {
+        public var record: RetrainCycleRecord
+        public var challenger: ModelArtifact
+        public var detail: CycleDetail
+    }
+
+    public enum CycleResult: Sendable {
+        /// The trigger did not hold; nothing was read or written beyond the check.
+        case skipped(reason: String)
+        case ran(Cycle)
+    }
+
+    /// What a cycle records beside its outcome (the `detail` of its record, as JSON).
+    public struct CycleDetail: Sendable, Codable, Equatable {
+        public struct Evaluated: Sendable, Codable, Equatable {
+            public var id: String
+            public var algorithm: String
+            /// On the cycle's holdout.
+            public var holdout: BinaryMetrics?
+        }
+        public var trigger: String
+        public var asOf: Timestamp
+        public var windowStart: Timestamp
+        public var holdoutStart: Timestamp
+        public var trainRows: Int
+        public var holdoutRows: Int
+        public var holdoutFraud: Int
+        public var challenger: Evaluated
+        /// Challengers of the other configured algorithms, which lost to ``challenger`` on holdout AP.
+        public var alternatives: [Evaluated]
+        public var champion: Evaluated?
+        public var apMargin: Double
+        public var aucMargin: Double
+        /// Seconds per stage, in ``Stage`` order.
+        public var stageSeconds: [String: Double]
+
+        enum CodingKeys: String, CodingKey {
+            case trigger, challenger, alternatives, champion
+            case asOf = "as_of"
+            case windowStart = "window_start"
+            case holdoutStart = "holdout_start"
+            case trainRows = "train_rows"
+            case holdoutRows = "holdout_rows"
+            case holdoutFraud = "holdout_fraud"
+            case apMargin = "ap_margin"
+            case aucMargin = "auc_margin"
+            case stageSeconds = "stage_seconds"
+        }
+    }
+
+    /// The champion's artifact, if there is a champion.
+    public func champion() throws(EngineError) -> ModelArtifact? {
+        do {
+            guard let id = try store.championId() else { return nil }
+            return try ModelArtifact.decode(from: store.artifactJSON(of: id))
+        } catch let error as StoreError {
+            throw .store(error)
+        } catch let error as ModelError {
+            throw .model(error)
+        } catch {
+            preconditionFailure("unexpected error \(error)")
+        }
+    }
+
+    /// Why a cycle is due at `asOf`, or `nil` when no trigger holds.
+    public func dueReason(asOf: Timestamp) throws(EngineError) -> String? {
+        guard let champion = try champion() else { return "no champion yet" }
+        let last = try storeCall { () throws(StoreError) in try store.lastCycle() }
+        if let minimum = policy.minNewLabels {
+            let fresh = try storeCall { () throws(StoreError) in try store.labelVersionCount(after: last?.labelHighWater ?? 0) }
+            if fresh >= minimum { return "\(fresh) new label versions (at least \(minimum))" }
+        }
+        if let hours = policy.intervalHours {
+            let since = last?.asOf ?? champion.training.windowEnd ?? champion.createdAt
+            let elapsed = Double(asOf.millisecondsSinceEpoch - since.millisecondsSinceEpoch) / 3_600_000
+            if elapsed >= hours {
+                return String(
+                    format: "%.1f h since %@ (at least %.1f h)", elapsed, last == nil ? "the champion's data" : "the last cycle", hours)
+            }
+        }
+        if let threshold = policy.psiThreshold, let report = try drift(of: champion, asOf: asOf), report.score >= threshold {
+            return String(format: "score PSI %.3f over the last %.0f days (at least %.3f)", report.score, policy.driftDays, threshold)
+        }
+        return nil
+    }
+
+    /// PSI of a model's score and columns between its training rows and the events of the last
+    /// ``RetrainPolicy/driftDays`` before `asOf`; `nil` when the model has no drift reference or
+    /// spec, or there is no recent traffic.
+    public func drift(of model: ModelArtifact, asOf: Timestamp) throws(EngineError) -> DriftReport? {
+        guard let reference = model.drift, let spec = SpecTable.spec(of: model) else { return nil }
+        let from = asOf.adding(days: -policy.driftDays)
+        let snapshot = try SpecTable.snapshot(
+            store, from: from, to: asOf, historyDays: policy.historyDays, keepingJSON: Self.needsJSON(spec))
+        guard !snapshot.events.isEmpty else { return nil }
+        let (table, _) = try SpecTable.build(
+            events: snapshot.events, warmup: snapshot.warmup, outcome: Array(repeating: 0, count: snapshot.events.count),
+            labelVersions: snapshot.labelVersions, spec: spec, pipeline: nil, source: "store")
+        return reference.report(columnNames: model.columns, features: table.features, scores: model.probabilities(table.features))
+    }
+
+    /// Runs one cycle at cutoff `asOf` if a trigger holds (always with `force`).
+    ///
+    /// - Parameter progress: told when each stage starts.
+    public func runCycle(asOf: Timestamp, force: Bool = false, progress: (Stage) -> Void = { _ in }) throws(EngineError) -> CycleResult {
+        let started = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
+        let reason = try dueReason(asOf: asOf)
+        guard force || reason != nil else { return .skipped(reason: "no trigger holds") }
+        let trigger = reason.map { force ? "forced (also due: \($0))" : $0 } ?? "forced"
+        let champion = try champion()
+        guard let spec = spec ?? champion.flatMap(SpecTable.spec(of:)) else {
+            throw .invalidOptions(
+                option: "--spec",
+                reason: champion == nil
+                    ? "there is no champion yet: name the feature spec to train the first model with"
+                    : "the champion was not trained through a feature spec: name one")
+        }
+        var seconds: [String: Double] = [:]
+        var current: (stage: Stage, since: Date)? = nil
+        func enter(_ stage: Stage?) {
+            let now = Date()
+            if let current { seconds[current.stage.rawValue] = now.timeIntervalSince(current.since) }
+            current = stage.map { ($0, now) }
+            if let stage { progress(stage) }
+        }
+
+        // 1. One snapshot of the store.
+        enter(.snapshot)
+        let windowStart = asOf.adding(days: -policy.windowDays), holdoutStart = asOf.adding(days: -policy.holdoutDays)
+        let needsJSON = Self.needsJSON(spec) || (champion.flatMap(SpecTable.spec(of:)).map(Self.needsJSON) ?? false)
+        let snapshot = try SpecTable.snapshot(
+            store, from: windowStart, to: asOf, historyDays: policy.historyDays, keepingJSON: needsJSON)
+        let outcome = SpecTable.latestOutcomes(of: snapshot.events, labelVersions: snapshot.labelVersions)
+
+        // 2. The challengers' rows (statistics fitted before the holdout) and the champion's.
+        enter(.features)
+        var pipeline = TrainingPipeline(algorithm: .logisticRegression)
+        pipeline.holdout = .after(holdoutStart)
+        pipeline.logisticRegression = policy.logisticRegression
+        pipeline.naiveBayes = policy.naiveBayes
+        let (table, _) = try SpecTable.build(
+            events: snapshot.events, warmup: snapshot.warmup, outcome: outcome, labelVersions: snapshot.labelVersions, spec: spec,
+            pipeline: pipeline, source: "store: events \(windowStart.rfc3339) to \(asOf.rfc3339), labels known at \(asOf.rfc3339)")
+        var championTable: LabelledTable? = nil
+        if let champion, let championSpec = SpecTable.spec(of: champion) {
+            championTable =
+                championSpec == spec && table.featureSpec == champion.featureSpec
+                ? table
+                : try SpecTable.build(
+                    events: snapshot.events, warmup: snapshot.warmup, outcome: outcome, labelVersions: snapshot.labelVersions,
+                    spec: championSpec, pipeline: nil, source: "store"
+                ).table
+        }
+        let times = table.times ?? []
+        let holdoutRows = (times.firstIndex { $0 >= holdoutStart } ?? times.count)..<times.count
+        guard holdoutRows.lowerBound > 0 else {
+            throw .badInput(
+                file: "store", line: nil, column: nil,
+                reason: "no labelled event before the holdout (\(holdoutStart.rfc3339)) in the window from \(windowStart.rfc3339)")
+        }
+
+        // 3. A challenger per configured algorithm.
+        enter(.train)
+        var challengers: [ModelArtifact] = []
+        for algorithm in policy.algorithms {
+            var trainer = pipeline
+            trainer.algorithm = algorithm
+            if algorithm == .logisticRegression, policy.warmStart, let champion, champion.algorithm == .logisticRegression,
+                champion.columns == table.columns
+            {
+                trainer.warmStart = champion
+            }
+            challengers.append(try trainer.train(table, now: asOf))
+        }
+
+        // 4. Every model on the same holdout rows.
+        enter(.evaluate)
+        let holdoutLabels = Array(table.labels![holdoutRows])
+        func evaluate(_ model: ModelArtifact, on rows: LabelledTable) -> CycleDetail.Evaluated {
+            let features = Matrix(
+                rows: holdoutRows.count, columns: rows.features.columns,
+                values: Array(
+                    rows.features.values[
+                        (holdoutRows.lowerBound * rows.features.columns)..<(holdoutRows.upperBound * rows.features.columns)]))
+            let metrics =
+                holdoutRows.isEmpty
+                ? nil
+                : Metrics.evaluate(labels: holdoutLabels, probabilities: model.probabilities(features), thresholds: [0.5], topK: [100])
+            return .init(id: model.id, algorithm: model.algorithm.rawValue, holdout: metrics)
+        }
+        let ranked = challengers.map { ($0, evaluate($0, on: table)) }.sorted {
+            ($0.1.holdout?.averagePrecision ?? -1) > ($1.1.holdout?.averagePrecision ?? -1)
+        }
+        let (challenger, challengerMetrics) = ranked[0]
+        var championMetrics: CycleDetail.Evaluated? = nil
+        if let champion, let championTable { championMetrics = evaluate(champion, on: championTable) }
+        let (promote, gateReason) = gate(challenger: challengerMetrics, champion: champion, championMetrics: championMetrics)
+
+        // 5. One transaction: register, promote or reject, record.
+        enter(.commit)
+        var detail = CycleDetail(
+            trigger: trigger, asOf: asOf, windowStart: windowStart, holdoutStart: holdoutStart, trainRows: holdoutRows.lowerBound,
+            holdoutRows: holdoutRows.count, holdoutFraud: holdoutLabels.filter { $0 == 1 }.count, challenger: challengerMetrics,
+            alternatives: ranked.dropFirst().map { $0.1 }, champion: championMetrics, apMargin: policy.apMargin,
+            aucMargin: policy.aucMargin,
+            stageSeconds: seconds)
+        let draft = RetrainCycleRecord(
+            startedAt: started, finishedAt: started, asOf: asOf, actor: actor, trigger: trigger, labelHighWater: snapshot.labelHighWater,
+            championId: champion?.id, challengerId: challenger.id, outcome: promote ? .promoted : .rejected, reason: gateReason,
+            detail: Self.json(detail))
+        let record = try storeCall { () throws(StoreError) in
+            try store.finishCycle(draft, challenger: ModelRegistration(challenger), promote: promote)
+        }
+        enter(nil)
+        detail.stageSeconds = seconds
+        return .ran(Cycle(record: record, challenger: challenger, detail: detail))
+    }
+
+    /// The gate: promote unless the challenger is worse than the champion by more than the
+    /// margins on AP or ROC AUC on the same holdout.
+    func gate(challenger: CycleDetail.Evaluated, champion: ModelArtifact?, championMetrics: CycleDetail.Evaluated?) -> (Bool, String) {
+        guard champion != nil else { return (true, "first champion: there was none") }
+        guard let championMetrics else {
+            return (false, "the champion was not trained through a feature spec, so it cannot be scored on the holdout; promote by hand")
+        }
+        guard let new = challenger.holdout, let newAP = new.averagePrecision, let newAUC = new.rocAUC,
+            let old = championMetrics.holdout, let oldAP = old.averagePrecision, let oldAUC = old.rocAUC
+        else { return (false, "the holdout has no fraud label or no genuine label: the models cannot be compared") }
+        let comparison = String(format: "AP %.4f vs %.4f, ROC AUC %.4f vs %.4f", newAP, oldAP, newAUC, oldAUC)
+        if newAP < oldAP - policy.apMargin {
+            return (false, "worse than the champion on average precision by more than \(policy.apMargin) (\(comparison))")
+        }
+        if newAUC < oldAUC - policy.aucMargin {
+            return (false, "worse than the champion on ROC AUC by more than \(policy.aucMargin) (\(comparison))")
+        }
+        return (true, "not worse than the champion beyond the margins (\(comparison))")
+    }
+
+    public static func needsJSON(_ spec: FeatureSpec) -> Bool {
+        (try? FeatureExtractor(spec: spec))?.needsJSON ?? true
+    }
+
+    static func json(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do {
+            return String(decoding: try encoder.encode(value), as: UTF8.self)
+        } catch {
+            preconditionFailure("a cycle's detail always encodes: \(error)")
+        }
+    }
+
+    private func storeCall<T>(_ body: () throws(StoreError) -> T) throws(EngineError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw .store(error)
+        }
+    }
+}
+
+extension SpecTable {
+    /// The store's events in `[from, to)` (with `historyDays` before them for history) and the
+    /// label versions reported at or before `to`, from one snapshot.
+    public static func snapshot(
+        _ store: Store, from: Timestamp, to: Timestamp, historyDays: Double, keepingJSON: Bool
+    ) throws(EngineError) -> TrainingSnapshot {
+        do {
+            return try store.trainingSnapshot(
+                historyFrom: from.adding(days: -historyDays), from: from, to: to, labelsKnownAt: to, keepingJSON: keepingJSON)
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    /// The labelled table of the store's events in `[from, to)` with the labels known at `to`:
+    /// what `riskloop train --from --to` trains on.
+    public static func fromStore(
+        _ store: Store, spec: FeatureSpec, from: Timestamp, to: Timestamp, historyDays: Double, pipeline: TrainingPipeline
+    ) throws(EngineError) -> LabelledTable {
+        let snapshot = try snapshot(store, from: from, to: to, historyDays: historyDays, keepingJSON: FeedbackLoop.needsJSON(spec))
+        guard !snapshot.events.isEmpty else {
+            throw .badInput(file: "store", line: nil, column: nil, reason: "no stored event between \(from.rfc3339) and \(to.rfc3339)")
+        }
+        var table = try build(
+            events: snapshot.events, warmup: snapshot.warmup,
+            outcome: latestOutcomes(of: snapshot.events, labelVersions: snapshot.labelVersions), labelVersions: snapshot.labelVersions,
+            spec: spec, pipeline: pipeline, source: "store"
+        ).table
+        table.file = "store: events \(from.rfc3339) to \(to.rfc3339), labels known at \(to.rfc3339)"
+        return table
+    }
+}

@@ -1,0 +1,221 @@
+import Dispatch
+import Foundation
+import GRDB
+import RiskFeatures
+import Synchronization
+
+/// What a retraining cycle reads from the store, from one consistent snapshot.
+public struct TrainingSnapshot: Sendable {
+    /// Events before the training window that only warm up the entity history, in time order.
+    public var warmup: [ParsedEvent]
+    /// Events in the window, in time order (`occurred_at`, then arrival).
+    public var events: [ParsedEvent]
+    /// Every label version reported at or before the cutoff, in report order: the labels the
+    /// cycle may know. Later versions are not read at all.
+    public var labelVersions: [Label]
+    /// The highest `labels.seq` in the snapshot: labels stored after it belong to the next cycle.
+    public var labelHighWater: Int64
+}
+
+/// A retraining cycle as recorded.
+public struct RetrainCycleRecord: Sendable, Codable, Equatable {
+    public enum Outcome: String, Sendable, Codable {
+        /// The challenger became champion.
+        case promoted
+        /// The challenger failed the gate (or the champion changed meanwhile) and is kept as `rejected`.
+        case rejected
+        /// The challenger is a model the registry already holds (identical data and settings).
+        case unchanged
+    }
+
+    public var id: Int64?
+    public var startedAt: Timestamp
+    public var finishedAt: Timestamp
+    /// The cutoff the cycle trained at: no event or label after it was used.
+    public var asOf: Timestamp
+    public var actor: String
+    /// Why the cycle ran, in words (`1,204 new labels ≥ 500`).
+    public var trigger: String
+    public var labelHighWater: Int64
+    /// The champion the challenger was compared with, if there was one.
+    public var championId: String?
+    public var challengerId: String
+    public var outcome: Outcome
+    public var reason: String
+    /// A JSON object: both models' holdout metrics, the gate, the stage timings.
+    public var detail: String
+
+    public init(
+        startedAt: Timestamp, finishedAt: Timestamp, asOf: Timestamp, actor: String, trigger: String, labelHighWater: Int64,
+        championId: String?, challengerId: String, outcome: Outcome, reason: String, detail: String
+    ) {
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.asOf = asOf
+        self.actor = actor
+        self.trigger = trigger
+        self.labelHighWater = labelHighWater
+        self.championId = championId
+        self.challengerId = challengerId
+        self.outcome = outcome
+        self.reason = reason
+        self.detail = detail
+    }
+}
+
+extension Store {
+    /// Reads what a cycle trains on, in one snapshot: events in `[from, to)` (and those in
+    /// `[historyFrom, from)` for history), and the label versions reported at or before `cutoff`.
+    ///
+    /// - Parameter keepingJSON: keep each event's JSON tree (a spec reads fields outside the contract).
+    public func trainingSnapshot(
+        historyFrom: Timestamp, from: Timestamp, to: Timestamp, labelsKnownAt cutoff: Timestamp, keepingJSON: Bool
+    ) throws(StoreError) -> TrainingSnapshot {
+        let (payloads, split, labels, highWater) = try read { db in
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT occurred_at, payload FROM events WHERE occurred_at >= ? AND occurred_at < ? ORDER BY occurred_at, rowid",
+                arguments: [historyFrom.millisecondsSinceEpoch, to.millisecondsSinceEpoch])
+            var payloads: [String] = []
+            var split = 0
+            while let row = try rows.next() {
+                payloads.append(row["payload"])
+                if (row["occurred_at"] as Int64) < from.millisecondsSinceEpoch { split = payloads.count }
+            }
+            let labels = try Row.fetchAll(
+                db, sql: "SELECT event_id, outcome, reported_at, source FROM labels WHERE reported_at <= ? ORDER BY reported_at, seq",
+                arguments: [cutoff.millisecondsSinceEpoch]
+            ).map(Self.label)
+            let highWater = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM labels") ?? 0
+            return (payloads, split, labels, highWater)
+        }
+        let events = try Self.parse(payloads, keepingJSON: keepingJSON)
+        return TrainingSnapshot(
+            warmup: Array(events[..<split]), events: Array(events[split...]), labelVersions: labels, labelHighWater: highWater)
+    }
+
+    /// Stored events in `[from, to)` in time order, parsed: recent traffic for drift.
+    public func events(from: Timestamp, to: Timestamp, keepingJSON: Bool) throws(StoreError) -> [ParsedEvent] {
+        let payloads = try read { db in
+            try String.fetchAll(
+                db, sql: "SELECT payload FROM events WHERE occurred_at >= ? AND occurred_at < ? ORDER BY occurred_at, rowid",
+                arguments: [from.millisecondsSinceEpoch, to.millisecondsSinceEpoch])
+        }
+        return try Self.parse(payloads, keepingJSON: keepingJSON)
+    }
+
+    /// Label versions stored after `seq` (by storage order, whatever their `reported_at`).
+    public func labelVersionCount(after seq: Int64) throws(StoreError) -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM labels WHERE seq > ?", arguments: [seq]) ?? 0 }
+    }
+
+    /// The most recent cycle (by cutoff, then by id).
+    public func lastCycle() throws(StoreError) -> RetrainCycleRecord? {
+        try cycles(limit: 1).first
+    }
+
+    /// Recorded cycles, most recent first.
+    public func cycles(limit: Int = .max) throws(StoreError) -> [RetrainCycleRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM retrain_cycles ORDER BY as_of DESC, id DESC LIMIT ?", arguments: [limit]).map { row in
+                var record = RetrainCycleRecord(
+                    startedAt: Timestamp(millisecondsSinceEpoch: row["started_at"]),
+                    finishedAt: Timestamp(millisecondsSinceEpoch: row["finished_at"]),
+                    asOf: Timestamp(millisecondsSinceEpoch: row["as_of"]), actor: row["actor"], trigger: row["trigger"],
+                    labelHighWater: row["label_high_water"], championId: row["champion_id"], challengerId: row["challenger_id"],
+                    outcome: RetrainCycleRecord.Outcome(rawValue: row["outcome"]) ?? .rejected, reason: row["reason"], detail: row["detail"]
+                )
+                record.id = row["id"]
+                return record
+            }
+        }
+    }
+
+    /// Ends a cycle in one transaction: registers the challenger, promotes it when `promote` is
+    /// set and the champion is still `cycle.championId` (otherwise the challenger is rejected:
+    /// another cycle or a person changed the champion meanwhile), records the cycle and writes
+    /// the audit entries. A crash before the commit leaves no trace of the cycle.
+    ///
+    /// - Returns: the cycle as recorded, with its final outcome and reason.
+    public func finishCycle(
+        _ cycle: RetrainCycleRecord, challenger: ModelRegistration, promote: Bool
+    ) throws(StoreError) -> RetrainCycleRecord {
+        let now = Self.nowMilliseconds()
+        return try write { db in
+            var cycle = cycle
+            let currentChampion = try String.fetchOne(db, sql: "SELECT id FROM models WHERE status = 'champion'")
+            let existing = try String.fetchOne(db, sql: "SELECT status FROM models WHERE id = ?", arguments: [challenger.id])
+            if let existing {
+                cycle.outcome = .unchanged
+                cycle.reason = "the registry already holds this model (\(existing)): same data and settings"
+            } else {
+                var status = ModelStatus.rejected
+                if promote, currentChampion == cycle.championId {
+                    status = .champion
+                    cycle.outcome = .promoted
+                } else {
+                    if promote {
+                        cycle.reason =
+                            "the champion changed during the cycle (from \(cycle.championId ?? "none") to \(currentChampion ?? "none")); "
+                            + "not promoted over a model it was not compared with"
+                    }
+                    cycle.outcome = .rejected
+                }
+                if status == .champion { try Self.retireChampion(db, now: now) }
+                try Self.insertModel(db, challenger, status: status, reason: cycle.reason, now: now)
+                try Self.audit(
+                    db, now: now, actor: cycle.actor, action: "model.register", subject: challenger.id, reason: cycle.reason,
+                    detail: status.rawValue)
+                if status == .champion {
+                    try Self.audit(
+                        db, now: now, actor: cycle.actor, action: "model.promote", subject: challenger.id, reason: cycle.reason,
+                        detail: cycle.championId.map { "over \($0)" })
+                }
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO retrain_cycles (started_at, finished_at, as_of, actor, trigger, label_high_water, champion_id,
+                                                challenger_id, outcome, reason, detail)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    cycle.startedAt.millisecondsSinceEpoch, now, cycle.asOf.millisecondsSinceEpoch, cycle.actor, cycle.trigger,
+                    cycle.labelHighWater, cycle.championId, challenger.id, cycle.outcome.rawValue, cycle.reason, cycle.detail,
+                ])
+            cycle.id = db.lastInsertedRowID
+            cycle.finishedAt = Timestamp(millisecondsSinceEpoch: now)
+            try Self.audit(
+                db, now: now, actor: cycle.actor, action: "retrain.cycle", subject: challenger.id, reason: cycle.reason,
+                detail: cycle.outcome.rawValue)
+            return cycle
+        }
+    }
+
+    /// Parses stored payloads on all cores. They were validated when ingested, so a failure
+    /// means the file was changed behind the store's back.
+    static func parse(_ payloads: [String], keepingJSON: Bool) throws(StoreError) -> [ParsedEvent] {
+        let count = payloads.count
+        guard count > 0 else { return [] }
+        let chunks = max(1, min(64, count / 4096))
+        let slots = UnsafeMutableBufferPointer<ParsedEvent?>.allocate(capacity: count)
+        slots.initialize(repeating: nil)
+        defer {
+            slots.deinitialize()
+            slots.deallocate()
+        }
+        let failure = Mutex<String?>(nil)
+        // Safe to share: each chunk writes only its own range; `concurrentPerform` returns when all are done.
+        nonisolated(unsafe) let output = slots
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            for index in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) {
+                var payload = payloads[index]
+                do {
+                    output[index] = try payload.withUTF8 { try ParsedEvent(jsonLine: $0, keepingJSON: keepingJSON) }
+                } catch {
+                    failure.withLock { $0 = $0 ?? "a stored event no longer parses (\(error)); the database was changed outside RiskLoop" }
+                }
+            }
+        }
+        if let message = failure.withLock({ $0 }) { throw .database(message: message) }
+        return slots.map { $0! }
+    }
+}
