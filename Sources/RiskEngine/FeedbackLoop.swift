@@ -123,10 +123,26 @@ public struct FeedbackLoop: Sendable {
                     format: "%.1f h since %@ (at least %.1f h)", elapsed, last == nil ? "the champion's data" : "the last cycle", hours)
             }
         }
-        if let threshold = policy.psiThreshold, let report = try drift(of: champion, asOf: asOf), report.score >= threshold {
-            return String(format: "score PSI %.3f over the last %.0f days (at least %.3f)", report.score, policy.driftDays, threshold)
+        if let threshold = policy.psiThreshold, let psi = try scorePSI(of: champion, asOf: asOf), psi >= threshold {
+            return String(format: "score PSI %.3f over the last %.0f days (at least %.3f)", psi, policy.driftDays, threshold)
         }
         return nil
+    }
+
+    /// The least number of logged decisions the score PSI is read from; with fewer, the score
+    /// is recomputed from the stored events.
+    public static let minimumLoggedScores = 500
+
+    /// PSI of a model's score between its training rows and the last ``RetrainPolicy/driftDays``
+    /// before `asOf`: from the scores its logged decisions carry when there are enough of them
+    /// (what it really served, and cheap), else recomputed from the stored events.
+    public func scorePSI(of model: ModelArtifact, asOf: Timestamp) throws(EngineError) -> Double? {
+        guard let reference = model.drift else { return nil }
+        let logged = try storeCall { () throws(StoreError) in
+            try store.decisionScores(modelId: model.id, from: asOf.adding(days: -policy.driftDays), to: asOf)
+        }
+        if logged.count >= Self.minimumLoggedScores { return reference.scorePSI(logged) }
+        return try drift(of: model, asOf: asOf)?.score
     }
 
     /// PSI of a model's score and columns between its training rows and the events of the last

@@ -18,6 +18,10 @@ public struct LabelledTable: Sendable {
     public var fileSHA256: String?
     /// The feature spec that produced the columns, when the rows came from events.
     public var featureSpec: JSONValue? = nil
+    /// Evenly spaced rows of every event before the holdout, labelled or not, when the rows came
+    /// from events: the population a model serves, which its drift reference describes (the
+    /// labelled rows alone over-represent fraud). `nil`: the training rows are the population.
+    public var population: Matrix? = nil
 
     /// Which columns play which part.
     public struct Roles: Sendable {

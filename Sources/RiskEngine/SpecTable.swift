@@ -110,6 +110,15 @@ public enum SpecTable {
         let matrix = extractor.matrix(events, profiles: &profiles)
         let kept = outcome.indices.filter { outcome[$0] != nil }
         guard !kept.isEmpty else { throw .badInput(file: source, line: nil, column: nil, reason: "no record has a label") }
+        var population: Matrix? = nil
+        if let pipeline {
+            let before = events.indices.filter { pipeline.isTrainingRow($0, of: events.count, at: events[$0].time) }
+            let sample = DriftReference.sampleIndices(before.count).map { before[$0] }
+            var values: [Double] = []
+            values.reserveCapacity(sample.count * matrix.columns)
+            for row in sample { values += matrix.values[(row * matrix.columns)..<((row + 1) * matrix.columns)] }
+            population = Matrix(rows: sample.count, columns: matrix.columns, values: values)
+        }
         var values: [Double] = []
         values.reserveCapacity(kept.count * matrix.columns)
         for row in kept { values += matrix.values[(row * matrix.columns)..<((row + 1) * matrix.columns)] }
@@ -117,7 +126,7 @@ public enum SpecTable {
         let table = LabelledTable(
             file: source, columns: extractor.columns, features: Matrix(rows: kept.count, columns: matrix.columns, values: values),
             labels: kept.map { outcome[$0]! }, weights: nil, times: times.allSatisfy { $0 != nil } ? times.map { $0! } : nil,
-            fileSHA256: nil, featureSpec: fitted.jsonValue)
+            fileSHA256: nil, featureSpec: fitted.jsonValue, population: population)
         return (table, fitted)
     }
 

@@ -103,11 +103,13 @@ public struct TrainingPipeline: Sendable {
                         topK: topK)
                 }
             }
-            let trainScores = Self.scores(logisticModel, naiveBayesModel, train.features)
-            let trainProbabilities =
-                fittedCalibration.map { c in zip(trainScores.raw, trainScores.probability).map { c.apply(raw: $0, probability: $1) } }
-                ?? trainScores.probability
-            let drift = DriftReference.fit(features: train.features, scores: trainProbabilities)
+            let population = table.population ?? train.features
+            let populationScores = Self.scores(logisticModel, naiveBayesModel, population)
+            let drift = DriftReference.fit(
+                features: population,
+                scores: fittedCalibration.map { c in
+                    zip(populationScores.raw, populationScores.probability).map { c.apply(raw: $0, probability: $1) }
+                } ?? populationScores.probability)
             let totals = train.classWeightTotals
             let lineage = ModelArtifact.TrainingLineage(
                 source: table.file, sourceSHA256: table.fileSHA256, windowStart: table.times.map { $0[trainRows].min()! },

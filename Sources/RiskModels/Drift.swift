@@ -106,7 +106,14 @@ public struct DriftReference: Sendable, Codable, Equatable {
             columns: columnPSI.sorted { $0.psi > $1.psi })
     }
 
-    static func sampleIndices(_ rows: Int) -> [Int] {
+    /// The PSI of the score alone, from scores already computed (logged decisions).
+    public func scorePSI(_ scores: [Double]) -> Double {
+        let sample = Self.sampleIndices(scores.count)
+        return score.psi(score.shares(of: sample.lazy.map { scores[$0] }))
+    }
+
+    /// At most ``sampleRows`` evenly spaced row indices of `rows`.
+    public static func sampleIndices(_ rows: Int) -> [Int] {
         guard rows > sampleRows else { return Array(0..<rows) }
         return (0..<sampleRows).map { $0 * rows / sampleRows }
     }

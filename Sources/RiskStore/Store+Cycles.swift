@@ -93,14 +93,26 @@ extension Store {
             warmup: Array(events[..<split]), events: Array(events[split...]), labelVersions: labels, labelHighWater: highWater)
     }
 
-    /// Stored events in `[from, to)` in time order, parsed: recent traffic for drift.
-    public func events(from: Timestamp, to: Timestamp, keepingJSON: Bool) throws(StoreError) -> [ParsedEvent] {
+    /// Stored events in `[from, to)` in time order: each parsed, with its payload as received.
+    public func events(from: Timestamp, to: Timestamp, keepingJSON: Bool) throws(StoreError) -> [(event: ParsedEvent, payload: String)] {
         let payloads = try read { db in
             try String.fetchAll(
                 db, sql: "SELECT payload FROM events WHERE occurred_at >= ? AND occurred_at < ? ORDER BY occurred_at, rowid",
                 arguments: [from.millisecondsSinceEpoch, to.millisecondsSinceEpoch])
         }
-        return try Self.parse(payloads, keepingJSON: keepingJSON)
+        return Array(zip(try Self.parse(payloads, keepingJSON: keepingJSON), payloads))
+    }
+
+    /// The scores logged for decisions `modelId` made on events that occurred in `[from, to)`.
+    public func decisionScores(modelId: String, from: Timestamp, to: Timestamp) throws(StoreError) -> [Double] {
+        try read { db in
+            try Double.fetchAll(
+                db,
+                sql: """
+                    SELECT d.score FROM decisions d JOIN events e ON e.id = d.event_id
+                    WHERE d.model_id = ? AND e.occurred_at >= ? AND e.occurred_at < ?
+                    """, arguments: [modelId, from.millisecondsSinceEpoch, to.millisecondsSinceEpoch])
+        }
     }
 
     /// Label versions stored after `seq` (by storage order, whatever their `reported_at`).

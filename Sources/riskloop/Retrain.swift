@@ -57,7 +57,7 @@ extension RiskLoop {
             let featureSpec = try spec.map { path in try CLIError.mapping { try SpecFile.read(path).spec } }
             let database = try store.open()
             let loop = FeedbackLoop(
-                store: database, policy: retrainPolicy, spec: featureSpec, actor: ProcessInfo.processInfo.environment["USER"] ?? "riskloop")
+                store: database, policy: retrainPolicy, spec: featureSpec, actor: RiskLoop.Keys.actor)
             let cutoff = asOf.flatMap(Train.parseInstant) ?? Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
             var line = ProgressLine()
             let pauseAt = ProcessInfo.processInfo.environment["RISKLOOP_PAUSE_AT_STAGE"]

@@ -51,15 +51,7 @@ extension RiskLoop {
                     if promote { try database.promote(artifact.id, actor: RiskLoop.Keys.actor, reason: "riskloop serve --promote") }
                 }
             }
-            guard let data = FileManager.default.contents(atPath: policy) else {
-                throw CLIError.fail("cannot read \(policy)", status: CLIError.cannotRead)
-            }
-            let decisionPolicy: DecisionPolicy
-            do {
-                decisionPolicy = try DecisionPolicy.decode(from: data)
-            } catch {
-                throw CLIError.fail("\(policy): \(error)", status: CLIError.badInput)
-            }
+            let decisionPolicy = try CLIError.mapping { try PolicyFile.read(policy) }
             let service: RiskService
             do {
                 service = try RiskService(store: database, policy: decisionPolicy, logger: logger)

@@ -224,7 +224,7 @@ extension RiskLoop {
             let artifact = try CLIError.mapping { try pipeline.train(table, now: now) }
             if let out { try CLIError.mapping { try ModelFile.write(artifact, to: out) } }
             if let database {
-                let user = ProcessInfo.processInfo.environment["USER"] ?? "riskloop"
+                let user = RiskLoop.Keys.actor
                 try CLIError.mapping {
                     try database.register(
                         ModelRegistration(artifact), status: promote ? .champion : .candidate, actor: user,

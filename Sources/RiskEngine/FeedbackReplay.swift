@@ -1,0 +1,192 @@
+import Foundation
+import RiskFeatures
+import RiskModels
+import RiskScoring
+import RiskStore
+
+/// Replays stored events day by day through a live scorer while labels arrive and the feedback
+/// loop retrains, beside a frozen copy of the starting champion: the experiment `riskloop demo`
+/// runs to show that the loop adapts.
+///
+/// Each day, the day's events are scored in time order by the adapting scorer (the current
+/// champion) and by the frozen one, and the adapting scorer's decisions are logged in the store;
+/// the label versions reported that day are then stored and handed to both scorers (fraud-rate
+/// features); finally a cycle runs at midnight if its trigger holds, and a promoted challenger
+/// is hot-swapped into the adapting scorer. Ground truth (which the engine never sees) only
+/// grades the weeks.
+public struct FeedbackReplay: Sendable {
+    /// One week of the replay, graded against ground truth.
+    public struct Week: Sendable, Codable, Equatable {
+        public var start: Timestamp
+        public var events: Int
+        public var fraud: Int
+        /// Fraud events the adapting champion's decision did not allow.
+        public var caught: Int
+        /// Fraud events it allowed.
+        public var missed: Int
+        /// Genuine events it sent to review or blocked.
+        public var falseAlarms: Int
+        /// Fraud events the frozen model's decision allowed.
+        public var frozenMissed: Int
+        /// Average precision of the scores against ground truth, over every event of the week.
+        public var adaptingAP: Double?
+        public var frozenAP: Double?
+        /// The champion at the end of the week.
+        public var champion: String
+        /// Cycles that promoted during the week.
+        public var promotions: Int
+
+        enum CodingKeys: String, CodingKey {
+            case start, events, fraud, caught, missed, champion, promotions
+            case falseAlarms = "false_alarms"
+            case frozenMissed = "frozen_missed"
+            case adaptingAP = "adapting_ap"
+            case frozenAP = "frozen_ap"
+        }
+    }
+
+    public struct Report: Sendable, Codable {
+        public var frozenId: String
+        public var weeks: [Week]
+        /// Every cycle that ran, in order.
+        public var cycles: [RetrainCycleRecord]
+        public var decisionsLogged: Int
+
+        enum CodingKeys: String, CodingKey {
+            case weeks, cycles
+            case frozenId = "frozen_id"
+            case decisionsLogged = "decisions_logged"
+        }
+    }
+
+    public var loop: FeedbackLoop
+    public var policy: DecisionPolicy
+
+    public init(loop: FeedbackLoop, policy: DecisionPolicy) {
+        self.loop = loop
+        self.policy = policy
+    }
+
+    /// Replays `[from, to)`. The store must hold the events and a champion, and the label versions
+    /// reported before `from`; `labels` are the versions reported later, which the replay stores as
+    /// their day comes.
+    ///
+    /// - Parameters:
+    ///   - isFraud: ground truth by event id, for grading only.
+    ///   - progress: told the end of each replayed day.
+    public func run(
+        from: Timestamp, to: Timestamp, labels: [Label], isFraud: [String: Bool], progress: (Timestamp) -> Void = { _ in }
+    ) throws(EngineError) -> Report {
+        let store = loop.store
+        guard let champion = try loop.champion() else {
+            throw .invalidOptions(option: "--from", reason: "the replay starts from a champion and the store has none")
+        }
+        let adapting = Scorer(model: try serving(champion), policy: policy)
+        let frozen = Scorer(model: try serving(champion), policy: policy)
+        // History before the replay: events of the history window and the labels known at its start.
+        let warm = try SpecTable.snapshot(store, from: from, to: from, historyDays: loop.policy.historyDays, keepingJSON: true)
+        for label in warm.labelVersions {
+            adapting.observe(label)
+            frozen.observe(label)
+        }
+        _ = adapting.score(warm.warmup)
+        _ = frozen.score(warm.warmup)
+
+        let pending = labels.filter { $0.reportedAt >= from && $0.reportedAt < to }.sorted { $0.reportedAt < $1.reportedAt }
+        var nextLabel = 0
+        var weeks: [Week] = []
+        var weekScores: (adapting: [Double], frozen: [Double], truth: [Double]) = ([], [], [])
+        var cycles: [RetrainCycleRecord] = []
+        var logged = 0
+        func closeWeek() {
+            guard var week = weeks.last else { return }
+            week.adaptingAP = Metrics.averagePrecision(labels: weekScores.truth, scores: weekScores.adapting)
+            week.frozenAP = Metrics.averagePrecision(labels: weekScores.truth, scores: weekScores.frozen)
+            week.champion = adapting.model.artifact.id
+            weeks[weeks.count - 1] = week
+            weekScores = ([], [], [])
+        }
+
+        var day = from
+        while day < to {
+            let next = min(day.adding(days: 1), to)
+            if weeks.isEmpty || day >= weeks[weeks.count - 1].start.adding(days: 7) {
+                closeWeek()
+                weeks.append(
+                    Week(
+                        start: day, events: 0, fraud: 0, caught: 0, missed: 0, falseAlarms: 0, frozenMissed: 0, champion: "",
+                        promotions: 0))
+            }
+            let stored: [(event: ParsedEvent, payload: String)]
+            do {
+                stored = try store.events(from: day, to: next, keepingJSON: true)
+            } catch {
+                throw .store(error)
+            }
+            let events = stored.map(\.event)
+            let scores = adapting.score(events), frozenScores = frozen.score(events)
+            var decisions: [DecisionRecord] = []
+            decisions.reserveCapacity(events.count)
+            var week = weeks[weeks.count - 1]
+            for (index, score) in scores.enumerated() {
+                let event = events[index]
+                let fraud = event.id.flatMap { isFraud[$0] } ?? false
+                week.events += 1
+                if fraud {
+                    week.fraud += 1
+                    if score.decision == .allow { week.missed += 1 } else { week.caught += 1 }
+                    if frozenScores[index].decision == .allow { week.frozenMissed += 1 }
+                } else if score.decision == .review || score.decision == .block {
+                    week.falseAlarms += 1
+                }
+                weekScores.adapting.append(score.probability)
+                weekScores.frozen.append(frozenScores[index].probability)
+                weekScores.truth.append(fraud ? 1 : 0)
+                if let typed = event.event {
+                    decisions.append(
+                        DecisionRecord(
+                            event: typed, payload: stored[index].payload, decidedAt: typed.occurredAt, modelId: score.modelId,
+                            policyVersion: score.policyVersion, score: score.probability, decision: score.decision.rawValue,
+                            reasons: FeedbackLoop.json(score.reasons)))
+                }
+            }
+            do {
+                try store.log(decisions)
+                logged += decisions.count
+                // The day's label versions reach the bank, the store and the scorers' history.
+                var arrived: [Label] = []
+                while nextLabel < pending.count, pending[nextLabel].reportedAt < next {
+                    arrived.append(pending[nextLabel])
+                    nextLabel += 1
+                }
+                _ = try store.ingest(labels: arrived, source: "replay \(day.rfc3339)")
+                for label in arrived {
+                    adapting.observe(label)
+                    frozen.observe(label)
+                }
+            } catch {
+                throw .store(error)
+            }
+            if case .ran(let cycle) = try loop.runCycle(asOf: next) {
+                cycles.append(cycle.record)
+                if cycle.record.outcome == .promoted {
+                    adapting.swap(to: try serving(cycle.challenger))
+                    week.promotions += 1
+                }
+            }
+            weeks[weeks.count - 1] = week
+            progress(next)
+            day = next
+        }
+        closeWeek()
+        return Report(frozenId: champion.id, weeks: weeks, cycles: cycles, decisionsLogged: logged)
+    }
+
+    private func serving(_ artifact: ModelArtifact) throws(EngineError) -> ServingModel {
+        do {
+            return try ServingModel(artifact)
+        } catch {
+            throw .invalidOptions(option: "--model", reason: "\(artifact.id) cannot serve: \(error)")
+        }
+    }
+}
