@@ -87,16 +87,17 @@ let package = Package(
         .testTarget(
             name: "RiskServerTests",
             dependencies: [
-                "RiskServer", "RiskScoring", "RiskStore", "RiskFeatures", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "RiskServer", "RiskEngine", "RiskScoring", "RiskStore", "RiskFeatures",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         .testTarget(name: "RiskScoringTests", dependencies: ["RiskScoring", "RiskModels", "RiskFeatures", "RiskSimulator"]),
-        .testTarget(name: "RiskEngineTests", dependencies: ["RiskEngine", "RiskModels", "RiskFeatures"]),
+        .testTarget(name: "RiskEngineTests", dependencies: ["RiskEngine", "RiskModels", "RiskFeatures", "RiskStore", "RiskSimulator"]),
         .testTarget(name: "RiskSimulatorTests", dependencies: ["RiskSimulator", "RiskFeatures"]),
         .testTarget(
             name: "RiskLoopCLITests",
             dependencies: [
-                "riskloop", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "riskloop", "RiskEngine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
     ],

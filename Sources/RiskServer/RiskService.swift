@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Prometheus
+import RiskEngine
 import RiskFeatures
 import RiskModels
 import RiskScoring
@@ -20,6 +21,11 @@ public final class RiskService: Sendable {
 
     public let store: Store
     public let scorer: Scorer
+    /// The challenger scoring in shadow (status `shadow`), if any: its scores are logged beside
+    /// the champion's and never decide anything.
+    public var shadow: Scorer? { shadowScorer.withLock { $0 } }
+    /// The retraining cycle that `POST /v1/retrain` and ``FeedbackLoopService`` run.
+    public let loop: FeedbackLoop
     public let metrics: PrometheusCollectorRegistry
     /// Decisions on their way to the store.
     public let decisions: DecisionLog
@@ -27,11 +33,15 @@ public final class RiskService: Sendable {
     private let keyCache = Mutex<[String: (key: APIKey, until: Date)]>([:])
     private let scoredCounters: [Decision: Counter]
     private let errorCounter: Counter
+    private let shadowScorer = Mutex<Scorer?>(nil)
+    private let cycleRunning = Mutex(false)
+    private let policy: DecisionPolicy
 
-    /// Serves the store's champion with `policy`.
+    /// Serves the store's champion with `policy` (and the shadow model, if there is one);
+    /// retraining cycles follow `retrainPolicy`.
     ///
     /// - Throws: when the store has no champion or it cannot serve events.
-    public init(store: Store, policy: DecisionPolicy, logger: Logger) throws {
+    public init(store: Store, policy: DecisionPolicy, retrainPolicy: RetrainPolicy = RetrainPolicy(), logger: Logger) throws {
         guard let champion = try store.championId() else {
             throw APIError(.serviceUnavailable, code: "no_champion", message: "the registry has no champion model; promote one first")
         }
@@ -42,6 +52,8 @@ public final class RiskService: Sendable {
         self.metrics = metrics
         decisions = DecisionLog(store: store, logger: logger)
         self.logger = logger
+        self.policy = policy
+        loop = FeedbackLoop(store: store, policy: retrainPolicy, actor: "riskloop-serve")
         let scored = MetricNameDescriptor(
             namespace: "riskloop", metricName: "scored_events", unitName: "total", helpText: "Events scored, by decision")
         scoredCounters = Dictionary(
@@ -51,6 +63,62 @@ public final class RiskService: Sendable {
         errorCounter = metrics.makeCounter(
             descriptor: MetricNameDescriptor(
                 namespace: "riskloop", metricName: "request_errors", unitName: "total", helpText: "Requests that ended in an error"))
+        try reloadShadow()
+    }
+
+    /// Loads the registry's shadow model into a scorer of its own (or drops it when there is none).
+    public func reloadShadow() throws {
+        let id = try store.shadowId()
+        if id == shadow?.model.artifact.id { return }
+        let scorer = try id.map { try Scorer(model: ServingModel(ModelArtifact.decode(from: store.artifactJSON(of: $0))), policy: policy) }
+        shadowScorer.withLock { $0 = scorer }
+    }
+
+    /// Runs one retraining cycle at the present time off the request threads, hot-swaps the
+    /// scorer to a promoted challenger, and refreshes the drift gauges.
+    ///
+    /// - Returns: `nil` when a cycle is already running in this server.
+    public func retrain(force: Bool, actor: String) async throws -> FeedbackLoop.CycleResult? {
+        let claimed = cycleRunning.withLock { running in
+            if running { return false }
+            running = true
+            return true
+        }
+        guard claimed else { return nil }
+        defer { cycleRunning.withLock { $0 = false } }
+        // Decisions still queued are part of the traffic the loop and the drift read.
+        decisions.flush()
+        var configured = self.loop
+        configured.actor = actor
+        let loop = configured
+        let now = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
+        let result = try await Self.offloaded { try loop.runCycle(asOf: now, force: force) }
+        if case .ran(let cycle) = result {
+            logger.info(
+                "retraining cycle", metadata: ["outcome": "\(cycle.record.outcome.rawValue)", "challenger": "\(cycle.challenger.id)"])
+            if cycle.record.outcome == .promoted { scorer.swap(to: try ServingModel(cycle.challenger)) }
+        }
+        try await refreshDrift(asOf: now)
+        return result
+    }
+
+    /// Sets `riskloop_drift_psi{model, variable}` for the champion: its score and every input
+    /// column over the retraining policy's recent days.
+    public func refreshDrift(asOf: Timestamp) async throws {
+        let champion = scorer.model.artifact, loop = self.loop
+        guard let report = try await Self.offloaded({ try loop.drift(of: champion, asOf: asOf) }) else { return }
+        let name = "riskloop_drift_psi", help = "Population stability index between training and recent traffic"
+        metrics.makeGauge(name: name, labels: [("model", champion.id), ("variable", "score")], help: help).set(report.score)
+        for column in report.columns {
+            metrics.makeGauge(name: name, labels: [("model", champion.id), ("variable", column.name)], help: help).set(column.psi)
+        }
+    }
+
+    /// Runs CPU-heavy work on a dispatch thread, not on the server's event loops.
+    static func offloaded<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        }
     }
 
     func key(matching presented: String) throws -> APIKey? {

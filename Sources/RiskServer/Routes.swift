@@ -1,9 +1,11 @@
 import Foundation
 import Hummingbird
+import RiskEngine
 import RiskFeatures
 import RiskModels
 import RiskScoring
 import RiskStore
+import ServiceLifecycle
 
 /// Builds the router of the HTTP API (ARCHITECTURE.md §5.6), documented in `openapi.yaml`.
 public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
@@ -27,7 +29,10 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
         let body = try await request.collectBody(upTo: context.maxUploadSize)
         let (events, single) = try parseEvents(body)
         let scores = events.count == 1 ? [service.scorer.score(events[0].parsed)] : service.scorer.score(events.map(\.parsed))
-        service.decisions.append(zip(events, scores).map { item, score in decisionRecord(item, score) })
+        let shadow = service.shadow.map { shadow in
+            events.count == 1 ? [shadow.score(events[0].parsed)] : shadow.score(events.map(\.parsed))
+        }
+        service.decisions.append(events.indices.map { decisionRecord(events[$0], scores[$0], shadow: shadow?[$0]) })
         service.counted(scores)
         return try single ? json(scores[0]) : json(["scores": scores])
     }
@@ -47,7 +52,10 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
             }
             throw error
         }
-        for label in labels { service.scorer.observe(label) }
+        for label in labels {
+            service.scorer.observe(label)
+            service.shadow?.observe(label)
+        }
         return try json(["stored": report.inserted, "duplicates": report.duplicates])
     }
     v1.get("/models") { _, context in
@@ -77,17 +85,51 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
         let reason = request.uri.queryParameters["reason"].map(String.init)
         try service.store.promote(id, actor: "api-key:\(key.name)", reason: reason)
         service.scorer.swap(to: model)
+        try service.reloadShadow()
         return try json(["champion": artifact.id])
+    }
+    v1.post("/retrain") { request, context in
+        let key = try context.require(.admin)
+        let force = request.uri.queryParameters["force"].map { $0 == "true" || $0 == "1" } ?? false
+        let result: FeedbackLoop.CycleResult?
+        do {
+            result = try await service.retrain(force: force, actor: "api-key:\(key.name)")
+        } catch let error as EngineError {
+            throw APIError(.conflict, code: "retrain_failed", message: error.description)
+        }
+        switch result {
+        case nil:
+            throw APIError(.conflict, code: "cycle_running", message: "a retraining cycle is already running in this server")
+        case .skipped(let reason)?:
+            return try json(RetrainResponse(outcome: "skipped", reason: reason, cycle: nil, detail: nil))
+        case .ran(let cycle)?:
+            return try json(
+                RetrainResponse(
+                    outcome: cycle.record.outcome.rawValue, reason: cycle.record.reason, cycle: cycle.record, detail: cycle.detail))
+        }
     }
     return router
 }
 
 /// The API as an application on `host:port`, with the decision log as a service: runs until
 /// SIGTERM or SIGINT, then finishes the requests in flight and writes the last decisions.
-public func buildApplication(_ service: RiskService, host: String, port: Int) -> some ApplicationProtocol {
-    Application(
+///
+/// - Parameter retrainEvery: how often the feedback loop checks its trigger (`nil`: only on
+///   `POST /v1/retrain`).
+public func buildApplication(_ service: RiskService, host: String, port: Int, retrainEvery: Duration? = nil) -> some ApplicationProtocol {
+    var services: [any Service] = [service.decisions]
+    if let retrainEvery { services.append(FeedbackLoopService(service: service, interval: retrainEvery)) }
+    return Application(
         router: buildRouter(service), configuration: .init(address: .hostname(host, port: port), serverName: "riskloop"),
-        services: [service.decisions], logger: service.logger)
+        services: services, logger: service.logger)
+}
+
+/// What `POST /v1/retrain` answers.
+struct RetrainResponse: Encodable {
+    var outcome: String
+    var reason: String
+    var cycle: RetrainCycleRecord?
+    var detail: FeedbackLoop.CycleDetail?
 }
 
 /// The committed OpenAPI document, served at `/openapi.yaml`.
@@ -197,7 +239,7 @@ private func parseLabels(_ body: ByteBuffer) throws -> [Label] {
     }
 }
 
-private func decisionRecord(_ item: ReceivedEvent, _ score: RiskScore) -> DecisionRecord {
+private func decisionRecord(_ item: ReceivedEvent, _ score: RiskScore, shadow: RiskScore?) -> DecisionRecord {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     let reasons = String(decoding: (try? encoder.encode(score.reasons)) ?? Data("[]".utf8), as: UTF8.self)
@@ -205,5 +247,5 @@ private func decisionRecord(_ item: ReceivedEvent, _ score: RiskScore) -> Decisi
         event: item.parsed.event!, payload: item.payload,
         decidedAt: Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)),
         modelId: score.modelId, policyVersion: score.policyVersion, score: score.probability, decision: score.decision.rawValue,
-        reasons: reasons)
+        reasons: reasons, shadowModelId: shadow?.modelId, shadowScore: shadow?.probability)
 }

@@ -115,6 +115,11 @@ extension Store {
         }
     }
 
+    /// When the most recent stored event occurred, if there is one.
+    public func latestEventTime() throws(StoreError) -> Timestamp? {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT MAX(occurred_at) FROM events").map(Timestamp.init(millisecondsSinceEpoch:)) }
+    }
+
     /// Label versions stored after `seq` (by storage order, whatever their `reported_at`).
     public func labelVersionCount(after seq: Int64) throws(StoreError) -> Int {
         try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM labels WHERE seq > ?", arguments: [seq]) ?? 0 }

@@ -14,10 +14,13 @@ public struct DecisionRecord: Sendable {
     public var decision: String
     /// The reasons as a JSON array.
     public var reasons: String
+    /// The challenger that scored the same event in shadow, and its score (not acted on).
+    public var shadowModelId: String?
+    public var shadowScore: Double?
 
     public init(
         event: Event, payload: String, decidedAt: Timestamp, modelId: String, policyVersion: String, score: Double, decision: String,
-        reasons: String
+        reasons: String, shadowModelId: String? = nil, shadowScore: Double? = nil
     ) {
         self.event = event
         self.payload = payload
@@ -27,6 +30,8 @@ public struct DecisionRecord: Sendable {
         self.score = score
         self.decision = decision
         self.reasons = reasons
+        self.shadowModelId = shadowModelId
+        self.shadowScore = shadowScore
     }
 }
 
@@ -43,8 +48,9 @@ extension Store {
                     """)
             let insertDecision = try db.cachedStatement(
                 sql: """
-                    INSERT INTO decisions (event_id, decided_at, model_id, policy_version, score, decision, reasons)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO decisions (event_id, decided_at, model_id, policy_version, score, decision, reasons,
+                                           shadow_model_id, shadow_score)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for record in decisions {
                 let event = record.event
@@ -53,7 +59,7 @@ extension Store {
                 ])
                 try insertDecision.execute(arguments: [
                     event.id, record.decidedAt.millisecondsSinceEpoch, record.modelId, record.policyVersion, record.score, record.decision,
-                    record.reasons,
+                    record.reasons, record.shadowModelId, record.shadowScore,
                 ])
             }
         }

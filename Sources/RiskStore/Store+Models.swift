@@ -98,6 +98,42 @@ extension Store {
         }
     }
 
+    /// Makes `id` the one model that scores in shadow beside the champion (its scores are logged,
+    /// never acted on), or ends shadow scoring with `nil`; a previous shadow goes back to
+    /// `candidate`. Atomic, with an audit entry.
+    public func setShadow(_ id: String?, actor: String, reason: String?) throws(StoreError) {
+        let now = Self.nowMilliseconds()
+        try write { db in
+            if let id {
+                guard let status = try String.fetchOne(db, sql: "SELECT status FROM models WHERE id = ?", arguments: [id]) else {
+                    throw StoreError.notFound(what: "model \(id)")
+                }
+                guard status != ModelStatus.champion.rawValue else {
+                    throw StoreError.notFound(what: "a challenger \(id): it is the champion, which cannot also score in shadow")
+                }
+            }
+            try db.execute(
+                sql:
+                    "UPDATE models SET status = 'candidate', status_reason = 'shadow scoring ended', status_changed_at = ? WHERE status = 'shadow'",
+                arguments: [now])
+            if let id {
+                try db.execute(
+                    sql: "UPDATE models SET status = 'shadow', status_reason = ?, status_changed_at = ? WHERE id = ?",
+                    arguments: [reason, now, id])
+            }
+            try Self.audit(
+                db, now: now, actor: actor, action: id == nil ? "model.shadow_end" : "model.shadow", subject: id, reason: reason,
+                detail: nil)
+        }
+    }
+
+    /// The model scoring in shadow, if there is one.
+    public func shadowId() throws(StoreError) -> String? {
+        try read { db in
+            try String.fetchOne(db, sql: "SELECT id FROM models WHERE status = 'shadow' ORDER BY status_changed_at DESC LIMIT 1")
+        }
+    }
+
     /// The champion's id, if there is one.
     public func championId() throws(StoreError) -> String? {
         try read { db in try String.fetchOne(db, sql: "SELECT id FROM models WHERE status = 'champion'") }

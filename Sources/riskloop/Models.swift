@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import RiskEngine
+import RiskFeatures
 import RiskModels
 import RiskStore
 
@@ -12,7 +14,7 @@ extension RiskLoop {
                 to the audit log with who ($USER) and why (--reason). A server running on the same database \
                 picks up the new champion when it is promoted through its own API (POST /v1/models/{id}/promote).
                 """,
-            subcommands: [List.self, Show.self, Promote.self, Rollback.self])
+            subcommands: [List.self, Show.self, Promote.self, Rollback.self, Shadow.self])
     }
 }
 
@@ -52,9 +54,24 @@ extension RiskLoop.Models {
 extension RiskLoop.Models {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show one model: status, lineage (training window, rows, positives, data SHA-256) and holdout metrics.")
+            abstract: "Show one model: status, lineage (training window, rows, positives, data SHA-256), holdout metrics and drift.",
+            discussion: """
+                Drift is the population stability index (PSI) of the model's score and of each input column \
+                between its training events and the stored events of the last --drift-days before --as-of \
+                (default: the most recent stored event). Below 0.1 reads as stable, 0.1–0.25 as a moderate \
+                shift, above 0.25 as a major one. Models trained before drift references existed show none.
+                """)
 
         @Argument(help: "The model id (see `riskloop models list`).") var id: String
+        @Option(help: ArgumentHelp("Days of recent traffic drift is measured on.", valueName: "N")) var driftDays = 7.0
+        @Option(help: ArgumentHelp("The end of the recent traffic (RFC 3339 or YYYY-MM-DD).", valueName: "date")) var asOf: String?
+
+        func validate() throws {
+            if let asOf, RiskLoop.Train.parseInstant(asOf) == nil {
+                throw ValidationError("--as-of: '\(asOf)' is not RFC 3339 or YYYY-MM-DD")
+            }
+            guard driftDays > 0 else { throw ValidationError("--drift-days must be positive") }
+        }
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
 
@@ -65,8 +82,16 @@ extension RiskLoop.Models {
                 throw CLIError.fail("no model \(id) in \(store.path) (see `riskloop models list`)", status: CLIError.badInput)
             }
             let artifact = try CLIError.mapping { try ModelArtifact.decode(from: try database.artifactJSON(of: id)) }
+            var policy = RetrainPolicy()
+            policy.driftDays = driftDays
+            let end = try asOf.flatMap(RiskLoop.Train.parseInstant) ?? CLIError.mapping { try database.latestEventTime() }
+            let drift = try end.flatMap { end in
+                try CLIError.mapping {
+                    try FeedbackLoop(store: database, policy: policy, actor: RiskLoop.Keys.actor).drift(of: artifact, asOf: end)
+                }
+            }
             if output.json {
-                try output.printJSON(Shown(registry: entry, training: artifact.training, holdout: artifact.metrics.holdout))
+                try output.printJSON(Shown(registry: entry, training: artifact.training, holdout: artifact.metrics.holdout, drift: drift))
                 return
             }
             let training = artifact.training
@@ -86,12 +111,23 @@ extension RiskLoop.Models {
             } else {
                 print("holdout    none")
             }
+            if let drift, let end {
+                print(
+                    "drift      score PSI \(String(format: "%.4f", drift.score)) over \(drift.rows) events of the \(Self.format(driftDays)) days before \(end.rfc3339)"
+                )
+                for column in drift.columns.prefix(5) {
+                    print("           \(String(format: "%.4f", column.psi))  \(column.name)")
+                }
+            } else {
+                print("drift      n/a (no drift reference in the model, or no recent events)")
+            }
         }
 
         struct Shown: Encodable {
             var registry: RegisteredModel
             var training: ModelArtifact.TrainingLineage
             var holdout: BinaryMetrics?
+            var drift: DriftReport?
         }
 
         static func format(_ value: Double) -> String { String(format: "%.6g", value) }
@@ -122,6 +158,33 @@ extension RiskLoop.Models {
         func run() throws {
             let restored = try CLIError.mapping { try store.open().rollback(actor: RiskLoop.Keys.actor, reason: reason) }
             print("\(restored) is the champion again.")
+        }
+    }
+}
+
+extension RiskLoop.Models {
+    struct Shadow: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Let a challenger score in shadow beside the champion, or stop shadow scoring.",
+            discussion: """
+                A shadow model scores every event the server scores; its scores are logged with the \
+                decisions (decisions.shadow_model_id, shadow_score) and never decide anything. One model \
+                at a time; the previous one goes back to candidate. A running server picks it up at start \
+                and after a promotion through its API.
+                """)
+
+        @Argument(help: "The model id to score in shadow.") var id: String?
+        @Flag(help: "End shadow scoring.") var stop = false
+        @Option(help: "Why, for the audit log.") var reason: String?
+        @OptionGroup var store: StoreOptions
+
+        func validate() throws {
+            if (id == nil) == !stop { throw ValidationError("give a model id, or --stop") }
+        }
+
+        func run() throws {
+            try CLIError.mapping { try store.open().setShadow(stop ? nil : id, actor: RiskLoop.Keys.actor, reason: reason) }
+            print(stop ? "Shadow scoring stopped." : "\(id!) scores in shadow.")
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import RiskEngine
 import RiskModels
 import RiskScoring
 import RiskServer
@@ -14,9 +15,16 @@ extension RiskLoop {
                 Serves the registry's champion with the decision policy, on --host:--port. \
                 --model registers a model file first (as the champion when the registry has none, \
                 or with --promote). Routes: POST /v1/score, POST /v1/labels, GET /v1/models, \
-                GET /v1/models/{id}, POST /v1/models/{id}/promote, GET /healthz, GET /metrics and \
-                GET /openapi.yaml (the full reference). /v1 routes need an API key \
+                GET /v1/models/{id}, POST /v1/models/{id}/promote, POST /v1/retrain, GET /healthz, \
+                GET /metrics and GET /openapi.yaml (the full reference). /v1 routes need an API key \
                 (riskloop keys create). SIGTERM or SIGINT stops it after the requests in flight.
+
+                The feedback loop: with --retrain-every, the server checks the retraining policy's \
+                trigger that often and runs a cycle when it holds (as `riskloop retrain` does), \
+                hot-swapping the scorer to a promoted challenger; POST /v1/retrain (admin) runs one \
+                on demand. A model with status shadow (riskloop models shadow ID) scores every \
+                event beside the champion; its scores are logged with the decisions, never acted on. \
+                /metrics carries riskloop_drift_psi{model,variable} after each check.
                 """)
 
         @Option(help: "Address to listen on.")
@@ -34,7 +42,17 @@ extension RiskLoop {
         @Flag(help: "With --model: make it the champion even if there is one.")
         var promote = false
 
+        @Option(help: ArgumentHelp("The retraining policy (riskloop.retrain/1; default: the built-in one).", valueName: "retrain.json"))
+        var retrainPolicy: String?
+
+        @Option(help: ArgumentHelp("Check the retraining trigger every N seconds (default: only on POST /v1/retrain).", valueName: "N"))
+        var retrainEvery: Double?
+
         @OptionGroup var store: StoreOptions
+
+        func validate() throws {
+            if let retrainEvery, !(retrainEvery >= 1) { throw ValidationError("--retrain-every must be at least 1 second") }
+        }
 
         func run() async throws {
             var logger = Logger(label: "riskloop.serve")
@@ -52,14 +70,16 @@ extension RiskLoop {
                 }
             }
             let decisionPolicy = try CLIError.mapping { try PolicyFile.read(policy) }
+            let loopPolicy = try retrainPolicy.map { path in try CLIError.mapping { try RetrainPolicy.read(path) } } ?? RetrainPolicy()
             let service: RiskService
             do {
-                service = try RiskService(store: database, policy: decisionPolicy, logger: logger)
+                service = try RiskService(store: database, policy: decisionPolicy, retrainPolicy: loopPolicy, logger: logger)
             } catch {
                 throw CLIError.fail("\(error)", status: CLIError.internalFailure)
             }
             logger.info("serving", metadata: ["model": "\(service.scorer.model.artifact.id)", "policy": "\(decisionPolicy.version)"])
-            try await buildApplication(service, host: host, port: port).runService()
+            try await buildApplication(service, host: host, port: port, retrainEvery: retrainEvery.map { .milliseconds(Int64($0 * 1000)) })
+                .runService()
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GRDB
+import RiskEngine
 import RiskModels
 import RiskServer
 import RiskStore
@@ -245,5 +246,87 @@ import Testing
         // Nothing left to roll back to: the rolled-back model is not a replaced champion.
         #expect(throws: ExitCode(65)) { try CLITests.run(["models", "rollback", "--db", db]) }
         #expect(try store.championId() == champion.id)
+    }
+}
+
+@Suite struct FeedbackLoopCLITests {
+    /// A store with 36 simulated days, their labels and a champion trained on the first 15 days.
+    static func prepare(_ directory: URL) throws -> (db: String, spec: String) {
+        let data = directory.appending(path: "data").path, db = directory.appending(path: "loop.sqlite").path
+        let spec = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appending(path: "Models/ss7/feature-spec.json").path
+        try CLITests.run(["simulate", "--customers", "200", "--days", "36", "--out", data, "--json"])
+        try CLITests.run(["ingest", "--db", db, data + "/events.jsonl", "--json"])
+        try CLITests.run(["label", "--db", db, data + "/labels.csv", "--json"])
+        try CLITests.run([
+            "train", "--db", db, "--spec", spec, "--from", "2026-01-05", "--to", "2026-01-20", "--holdout-days", "4", "--promote",
+            "--json",
+        ])
+        return (db, spec)
+    }
+
+    /// The `riskloop` executable built beside the test bundle.
+    static var executable: URL {
+        URL(filePath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "riskloop")
+    }
+
+    @Test func trainFromTheStoreAndRetrainFromTheCommandLine() throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (db, _) = try Self.prepare(directory)
+        let store = try Store(path: db)
+        let first = try #require(try store.championId())
+        try CLITests.run(["retrain", "--db", db, "--as-of", "2026-02-09", "--json"])
+        let cycle = try #require(try store.lastCycle())
+        #expect(cycle.championId == first)
+        #expect(cycle.trigger.hasSuffix("new label versions (at least 500)"))
+        // Nothing new since: skipped, nothing written.
+        try CLITests.run(["retrain", "--db", db, "--as-of", "2026-02-09"])
+        #expect(try store.cycles().count == 1)
+        try CLITests.run(["models", "show", cycle.challengerId, "--db", db, "--json"])
+        // Bad options and a bad policy file.
+        #expect(throws: (any Error).self) { try RiskLoop.parseAsRoot(["train", "--from", "2026-01-05", "--spec", "s.json"]) }
+        #expect(throws: (any Error).self) { try RiskLoop.parseAsRoot(["retrain", "--as-of", "yesterday"]) }
+        let policy = directory.appending(path: "policy.json")
+        try Data(#"{"window_days": 3, "holdout_days": 7}"#.utf8).write(to: policy)
+        #expect(throws: ExitCode(65)) { try CLITests.run(["retrain", "--db", db, "--policy", policy.path, "--force"]) }
+    }
+
+    @Test(arguments: ["train", "commit"])
+    func aCycleKilledMidwayLeavesTheRegistryAsItWas(stage: String) throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (db, _) = try Self.prepare(directory)
+        let store = try Store(path: db)
+        let championBefore = try store.championId(), modelsBefore = try store.models(), auditBefore = try store.auditEntries()
+
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = ["retrain", "--db", db, "--as-of", "2026-02-09", "--force"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["RISKLOOP_PAUSE_AT_STAGE": stage]) { $1 }
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var said = Data()
+        while !String(decoding: said, as: UTF8.self).contains("paused at stage \(stage)") {
+            let chunk = errors.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { break }
+            said += chunk
+        }
+        #expect(String(decoding: said, as: UTF8.self).contains("paused at stage \(stage)"))
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+
+        // Exactly the champion, models and audit log of before; no cycle recorded.
+        #expect(try store.championId() == championBefore)
+        #expect(try store.models() == modelsBefore)
+        #expect(try store.auditEntries() == auditBefore)
+        #expect(try store.cycles().isEmpty)
+        // The next cycle runs normally.
+        try CLITests.run(["retrain", "--db", db, "--as-of", "2026-02-09", "--force"])
+        #expect(try store.cycles().count == 1)
+        #expect(try store.models().filter { $0.status == "champion" }.count == 1)
     }
 }

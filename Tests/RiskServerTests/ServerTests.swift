@@ -3,6 +3,7 @@ import GRDB
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import RiskEngine
 import RiskFeatures
 import RiskModels
 import RiskScoring
@@ -39,7 +40,7 @@ struct Fixture {
             metrics: .init(holdout: nil))
     }
 
-    init() throws {
+    init(retrainPolicy: RetrainPolicy = RetrainPolicy()) throws {
         store = try Store.inMemory()
         champion = Self.artifact(weight: 3)
         challenger = Self.artifact(weight: 5)
@@ -49,7 +50,7 @@ struct Fixture {
         for role in APIRole.allCases { keys[role] = try store.createKey(name: "\(role)", role: role, actor: "test").key }
         self.keys = keys
         let policy = DecisionPolicy(version: "policy-9", thresholds: .init(stepUp: 0.2, review: 0.5, block: 0.9))
-        service = try RiskService(store: store, policy: policy, logger: Logger(label: "test"))
+        service = try RiskService(store: store, policy: policy, retrainPolicy: retrainPolicy, logger: Logger(label: "test"))
     }
 
     func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
@@ -220,6 +221,58 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
             try fixture.store.auditEntries().contains {
                 $0.action == "model.promote" && $0.subject == fixture.challenger.id && $0.reason == "better"
             })
+    }
+
+    @Test func retrainIsForAdminsAndAnswersWithTheCycleOutcome() async throws {
+        var quiet = RetrainPolicy()
+        quiet.minNewLabels = nil
+        quiet.intervalHours = nil
+        quiet.psiThreshold = nil
+        let fixture = try Fixture(retrainPolicy: quiet)
+        try await fixture.test { client in
+            try await client.execute(uri: "/v1/retrain", method: .post, headers: fixture.headers(.score)) { response in
+                #expect(response.status == .forbidden)
+            }
+            // No trigger holds: skipped, nothing written.
+            try await client.execute(uri: "/v1/retrain", method: .post, headers: fixture.headers(.admin)) { response in
+                #expect(response.status == .ok)
+                let body = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as! [String: Any]
+                #expect(body["outcome"] as? String == "skipped" && body["reason"] as? String == "no trigger holds")
+            }
+            // Forced, with no stored events to train on: a clear 409 and the champion kept.
+            try await client.execute(uri: "/v1/retrain?force=true", method: .post, headers: fixture.headers(.admin)) { response in
+                #expect(response.status == .conflict)
+                let error = try errorBody(response)
+                #expect(error.code == "retrain_failed")
+            }
+        }
+        #expect(try fixture.store.championId() == fixture.champion.id)
+        #expect(try fixture.count("retrain_cycles") == 0)
+    }
+
+    @Test func aShadowModelScoresBesideTheChampionAndIsLoggedNotActedOn() async throws {
+        let fixture = try Fixture()
+        try fixture.store.setShadow(fixture.challenger.id, actor: "test", reason: "try it")
+        try fixture.service.reloadShadow()
+        try await fixture.test { client in
+            try await client.execute(
+                uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: event("e1"))
+            ) { response in
+                let score = try JSONDecoder().decode(RiskScore.self, from: Data(buffer: response.body))
+                #expect(score.modelId == fixture.champion.id && score.decision == .review)  // σ(1): the champion decides
+            }
+        }
+        fixture.service.decisions.flush()
+        let row = try #require(try fixture.store.read { db in try Row.fetchOne(db, sql: "SELECT * FROM decisions") })
+        #expect(row["model_id"] as String == fixture.champion.id)
+        #expect(row["shadow_model_id"] as String? == fixture.challenger.id)
+        #expect(abs((row["shadow_score"] as Double) - 1 / (1 + exp(-3.0))) < 1e-12)
+        // The champion cannot also be the shadow; stopping puts the challenger back.
+        #expect(throws: StoreError.self) { try fixture.store.setShadow(fixture.champion.id, actor: "test", reason: nil) }
+        try fixture.store.setShadow(nil, actor: "test", reason: "done")
+        try fixture.service.reloadShadow()
+        #expect(fixture.service.shadow == nil)
+        #expect(try fixture.store.models().first { $0.id == fixture.challenger.id }?.status == "candidate")
     }
 
     @Test func theCommittedOpenAPIDocumentListsExactlyTheRoutes() throws {

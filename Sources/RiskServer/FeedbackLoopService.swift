@@ -1,0 +1,27 @@
+import Logging
+import ServiceLifecycle
+
+/// The feedback loop inside `riskloop serve`: every ``interval`` it runs a retraining cycle if
+/// the retraining policy's trigger holds (new labels, time, or score drift), hot-swapping the
+/// scorer to a promoted challenger. A failed cycle is logged and retried at the next check.
+public struct FeedbackLoopService: Service {
+    public let service: RiskService
+    public let interval: Duration
+
+    public init(service: RiskService, interval: Duration) {
+        self.service = service
+        self.interval = interval
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            guard !Task.isShuttingDownGracefully && !Task.isCancelled else { break }
+            do {
+                _ = try await service.retrain(force: false, actor: "riskloop-serve")
+            } catch {
+                service.logger.error("retraining cycle failed; retrying at the next check", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}

@@ -1,0 +1,301 @@
+import Dispatch
+import Foundation
+import RiskFeatures
+import RiskModels
+import RiskSimulator
+import RiskStore
+import Synchronization
+import Testing
+
+@testable import RiskEngine
+
+/// A simulated bank in a store: 40 days, tactics changing on day 20.
+struct SimulatedStore {
+    let directory: URL
+    let simulation: Simulation
+    let path: String
+    let spec: FeatureSpec
+
+    static let start = SimulationConfiguration.defaultStart
+
+    /// Events all stored; label versions stored only when reported before `labelsBefore`.
+    init(customers: Int = 300, days: Int = 40, labelsBefore: Timestamp? = nil) throws {
+        directory = FileManager.default.temporaryDirectory.appending(path: "riskloop-loop-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var configuration = SimulationConfiguration(customers: customers, days: days, seed: 7)
+        configuration.driftAt = configuration.start.adding(days: Double(days / 2))
+        simulation = try Simulation(configuration)
+        try simulation.write(to: directory)
+        path = directory.appending(path: "db.sqlite").path
+        let store = try Store(path: path)
+        _ = try store.ingestEvents(fromFile: directory.appending(path: Simulation.eventsFileName).path)
+        let labels = simulation.labels.filter { label in labelsBefore.map { label.reportedAt < $0 } ?? true }
+        _ = try store.ingest(labels: labels, source: "simulation")
+        let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        spec = try FeatureSpec.decode(from: Data(contentsOf: root.appending(path: "Models/ss7/feature-spec.json")))
+    }
+
+    func open() throws -> Store { try Store(path: path) }
+
+    func day(_ number: Double) -> Timestamp { Self.start.adding(days: number) }
+
+    /// Trains on days [0, `until`) and registers the model as champion.
+    func trainChampion(until: Double, c: Double = 1) throws -> ModelArtifact {
+        var pipeline = TrainingPipeline(algorithm: .logisticRegression)
+        pipeline.logisticRegression.c = c
+        pipeline.holdout = .after(day(until - 5))
+        let table = try SpecTable.fromStore(try open(), spec: spec, from: day(0), to: day(until), historyDays: 0, pipeline: pipeline)
+        let model = try pipeline.train(table, now: day(until))
+        try open().register(ModelRegistration(model), status: .champion, actor: "test")
+        return model
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: directory) }
+}
+
+@Suite struct FeedbackLoopTests {
+    static var policy: RetrainPolicy {
+        var policy = RetrainPolicy()
+        policy.windowDays = 14
+        policy.holdoutDays = 5
+        policy.historyDays = 7
+        return policy
+    }
+
+    @Test func aLabelReportedAfterTheCutoffNeverReachesTheTrainingSet() throws {
+        let bank = try SimulatedStore()
+        defer { bank.remove() }
+        let cutoff = bank.day(20)
+        var pipeline = TrainingPipeline(algorithm: .logisticRegression)
+        pipeline.holdout = .after(bank.day(16))
+        let before = try SpecTable.fromStore(
+            bank.open(), spec: bank.spec, from: bank.day(5), to: cutoff, historyDays: 5, pipeline: pipeline)
+
+        // The labels are each event's latest version reported by the cutoff, computed independently.
+        let known = try bank.open().labels(knownAt: cutoff)
+        let events = try bank.open().events(from: bank.day(5), to: cutoff, keepingJSON: false).map(\.event)
+        let expected = events.compactMap { event in known[event.id!].map { $0.outcome == .fraud ? 1.0 : 0.0 } }
+        #expect(before.labels == expected)
+
+        // New versions after the cutoff: one flips a labelled event, one labels an unlabelled event.
+        let labelled = events.first { known[$0.id!]?.outcome == .genuine }!.id!
+        let unlabelled = events.first { known[$0.id!] == nil }!.id!
+        _ = try bank.open().ingest(
+            labels: [
+                Label(eventId: labelled, outcome: .fraud, reportedAt: cutoff.adding(hours: 1), source: "analyst"),
+                Label(eventId: unlabelled, outcome: .fraud, reportedAt: cutoff.adding(days: 3), source: "chargeback"),
+            ], source: "late")
+        let after = try SpecTable.fromStore(bank.open(), spec: bank.spec, from: bank.day(5), to: cutoff, historyDays: 5, pipeline: pipeline)
+        #expect(after.labels == before.labels)
+        #expect(after.features == before.features)
+        // The same label at the cutoff itself is known.
+        _ = try bank.open().ingest(
+            labels: [Label(eventId: unlabelled, outcome: .fraud, reportedAt: cutoff, source: "analyst")], source: "at cutoff")
+        let atCutoff = try SpecTable.fromStore(
+            bank.open(), spec: bank.spec, from: bank.day(5), to: cutoff, historyDays: 5, pipeline: pipeline)
+        #expect(atCutoff.features.rows == before.features.rows + 1)
+    }
+
+    @Test func featuresNeverUseLaterEvents() throws {
+        let bank = try SimulatedStore()
+        defer { bank.remove() }
+        let store = try bank.open()
+        let extractor = try FeatureExtractor(spec: bank.spec)
+        // The same events' rows with the window ending at day 20 and at day 30: later events and
+        // labels change nothing in the earlier rows.
+        let short = try store.trainingSnapshot(
+            historyFrom: bank.day(0), from: bank.day(5), to: bank.day(20), labelsKnownAt: bank.day(20), keepingJSON: false)
+        let long = try store.trainingSnapshot(
+            historyFrom: bank.day(0), from: bank.day(5), to: bank.day(30), labelsKnownAt: bank.day(30), keepingJSON: false)
+        func rows(_ snapshot: TrainingSnapshot) -> Matrix {
+            var profiles = extractor.makeProfiles()
+            for label in snapshot.labelVersions { profiles.observe(label) }
+            _ = profiles.history(for: snapshot.warmup)
+            return extractor.matrix(snapshot.events, profiles: &profiles)
+        }
+        let shortRows = rows(short), longRows = rows(long)
+        #expect(long.events.count > short.events.count)
+        #expect(Array(longRows.values.prefix(shortRows.values.count)) == shortRows.values)
+    }
+
+    @Test func aCycleTrainsAChallengerGatesItAndRecordsEverything() throws {
+        let bank = try SimulatedStore()
+        defer { bank.remove() }
+        let champion = try bank.trainChampion(until: 15)
+        let loop = FeedbackLoop(store: try bank.open(), policy: Self.policy, actor: "nightly")
+        guard case .ran(let cycle) = try loop.runCycle(asOf: bank.day(30)) else {
+            Issue.record("a cycle should have run: many labels arrived since the champion")
+            return
+        }
+        #expect(cycle.record.championId == champion.id)
+        #expect(cycle.challenger.parentId == champion.id)  // warm-started from the champion
+        #expect(cycle.challenger.training.windowEnd! < bank.day(25))  // the holdout (last 5 days) is not trained on
+        #expect(cycle.detail.holdoutRows > 0 && cycle.detail.trainRows == cycle.challenger.training.rows)
+        #expect(cycle.detail.champion?.id == champion.id)
+        #expect(Set(cycle.detail.stageSeconds.keys) == Set(FeedbackLoop.Stage.allCases.map(\.rawValue)))
+        let store = try bank.open()
+        let recorded = try #require(try store.lastCycle())
+        #expect(recorded.challengerId == cycle.challenger.id && recorded.outcome == cycle.record.outcome)
+        let status = try store.models().first { $0.id == cycle.challenger.id }?.status
+        #expect(status == (cycle.record.outcome == .promoted ? "champion" : "rejected"))
+        #expect(try store.auditEntries().map(\.action).suffix(1) == ["retrain.cycle"])
+        // The registered artifact is the challenger, bit for bit.
+        #expect(try store.artifactJSON(of: cycle.challenger.id) == cycle.challenger.encoded())
+        // Right after, nothing is due: the labels were consumed and the interval has not passed.
+        #expect(try loop.dueReason(asOf: bank.day(30)) == nil)
+        if case .skipped = try loop.runCycle(asOf: bank.day(30)) {} else { Issue.record("a second cycle should have been skipped") }
+    }
+
+    @Test func theGateComparesOnTheSameHoldoutWithMargins() throws {
+        let loop = FeedbackLoop(store: try Store.inMemory(), policy: Self.policy, actor: "test")
+        let labels: [Double] = [1, 0, 1, 0, 0, 1, 0, 0]
+        func evaluated(_ probabilities: [Double]) -> FeedbackLoop.CycleDetail.Evaluated {
+            .init(id: "m", algorithm: "logistic_regression", holdout: Metrics.evaluate(labels: labels, probabilities: probabilities))
+        }
+        let perfect = evaluated([0.9, 0.1, 0.8, 0.2, 0.3, 0.7, 0.1, 0.2])  // AP 1, AUC 1
+        let worse = evaluated([0.9, 0.1, 0.8, 0.75, 0.3, 0.7, 0.1, 0.2])  // one genuine ranked above a fraud
+        let model = try ModelArtifact.decode(from: try Self.someArtifact().encoded())
+        #expect(loop.gate(challenger: perfect, champion: nil, championMetrics: nil).0)
+        #expect(loop.gate(challenger: perfect, champion: model, championMetrics: worse).0)
+        let (promoted, reason) = loop.gate(challenger: worse, champion: model, championMetrics: perfect)
+        #expect(!promoted)
+        #expect(reason.hasPrefix("worse than the champion on average precision by more than 0.01"))
+        var lenient = loop
+        lenient.policy.apMargin = 0.5
+        lenient.policy.aucMargin = 0.5
+        #expect(lenient.gate(challenger: worse, champion: model, championMetrics: perfect).0)
+        // A holdout without fraud cannot rank: no promotion over a champion.
+        let noFraud = FeedbackLoop.CycleDetail.Evaluated(
+            id: "m", algorithm: "logistic_regression", holdout: Metrics.evaluate(labels: [0, 0], probabilities: [0.1, 0.2]))
+        #expect(!loop.gate(challenger: noFraud, champion: model, championMetrics: noFraud).0)
+    }
+
+    static func someArtifact() throws -> ModelArtifact {
+        let data = try TrainingData(
+            features: Matrix(rows: 4, columns: 1, values: [0, 1, 2, 3]), labels: [0, 0, 1, 1], columns: ["x"])
+        let model = try LogisticRegression().fit(data).model
+        return ModelArtifact(
+            algorithm: .logisticRegression, createdAt: Timestamp(millisecondsSinceEpoch: 0), featureSpec: .null, columns: ["x"],
+            logisticRegression: model, hyperparameters: .init(holdout: "none"),
+            training: .init(
+                source: "test", rows: 4, positives: 2, totalWeight: 4, dataSHA256: data.sha256, durationSeconds: 0,
+                holdoutRows: 0, calibrationRows: 0), metrics: .init(holdout: nil))
+    }
+
+    @Test func twoCyclesStartedAtOnceDoNotBothPromote() throws {
+        let bank = try SimulatedStore()
+        defer { bank.remove() }
+        _ = try bank.trainChampion(until: 15)
+        // Both cycles take their snapshot and train before either commits (a barrier at the
+        // commit stage); different C gives two different challengers.
+        let arrived = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        let results = ResultBox()
+        let group = DispatchGroup()
+        for c in [1.0, 0.5] {
+            var policy = Self.policy
+            policy.logisticRegression.c = c
+            policy.apMargin = 1
+            policy.aucMargin = 1  // the gate alone would promote both
+            let loop = FeedbackLoop(store: try bank.open(), policy: policy, actor: "cycle-\(c)")
+            DispatchQueue.global().async(group: group) {
+                let result = Result { () throws(EngineError) in
+                    try loop.runCycle(asOf: bank.day(30), force: true) { stage in
+                        if stage == .commit {
+                            arrived.signal()
+                            release.wait()
+                        }
+                    }
+                }
+                results.append(result)
+            }
+        }
+        arrived.wait()
+        arrived.wait()
+        release.signal()
+        release.signal()
+        group.wait()
+        let outcomes = try results.values.map { result -> RetrainCycleRecord in
+            guard case .ran(let cycle) = try result.get() else { throw CancellationError() }
+            return cycle.record
+        }
+        #expect(outcomes.filter { $0.outcome == .promoted }.count == 1)
+        let loser = try #require(outcomes.first { $0.outcome != .promoted })
+        #expect(loser.outcome == .rejected)
+        #expect(loser.reason.hasPrefix("the champion changed during the cycle"))
+        let store = try bank.open()
+        #expect(try store.models().filter { $0.status == "champion" }.count == 1)
+        #expect(try store.cycles().count == 2)
+    }
+
+    @Test func labelsArrivingDuringACycleCountForTheNextOne() throws {
+        let bank = try SimulatedStore(labelsBefore: SimulatedStore.start.adding(days: 30))
+        defer { bank.remove() }
+        _ = try bank.trainChampion(until: 15)
+        let late = bank.simulation.labels.filter { $0.reportedAt >= bank.day(30) }.prefix(40)
+        #expect(late.count == 40)
+        var policy = Self.policy
+        policy.minNewLabels = 40
+        policy.intervalHours = nil
+        policy.psiThreshold = nil
+        let loop = FeedbackLoop(store: try bank.open(), policy: policy, actor: "nightly")
+        let writer = try bank.open()
+        let result = try loop.runCycle(asOf: bank.day(30)) { stage in
+            // While the cycle trains, 40 label versions arrive (another connection).
+            if stage == .train { _ = try? writer.ingest(labels: Array(late), source: "during the cycle") }
+        }
+        guard case .ran(let cycle) = result else {
+            Issue.record("the first cycle should have run")
+            return
+        }
+        let store = try bank.open()
+        #expect(try store.labelVersionCount(after: cycle.record.labelHighWater) == 40)
+        #expect(try loop.dueReason(asOf: bank.day(30)) == "40 new label versions (at least 40)")
+    }
+
+    @Test func theRetrainPolicyReadsDefaultsAndRefusesBadMembers() throws {
+        let partial = try RetrainPolicy.decode(Data(#"{"min_new_labels": 10, "interval_hours": null}"#.utf8), source: "p.json")
+        #expect(partial.minNewLabels == 10 && partial.intervalHours == nil && partial.windowDays == RetrainPolicy().windowDays)
+        // What is written reads back the same.
+        let written = try JSONEncoder().encode(partial)
+        #expect(try RetrainPolicy.decode(written, source: "again") == partial)
+        let cases: [(String, String)] = [
+            (#"{"window_day": 10}"#, "window_day"), (#"{"holdout_days": 30, "window_days": 28}"#, "window_days"),
+            (#"{"min_new_labels": 0}"#, "min_new_labels"), (#"{"ap_margin": "x"}"#, "ap_margin"),
+            (#"{"format": "riskloop.retrain/9"}"#, "format"), (#"{"algorithms": []}"#, "algorithms"),
+        ]
+        for (text, member) in cases {
+            #expect {
+                try RetrainPolicy.decode(Data(text.utf8), source: "p.json")
+            } throws: { error in
+                guard case .badInput("p.json", nil, member, _) = error as? EngineError else { return false }
+                return true
+            }
+        }
+    }
+
+    @Test func psiMatchesAHandComputedCase() {
+        // A 0/1 column: half and half in training, a quarter ones in recent traffic.
+        let training = Matrix(rows: 4, columns: 1, values: [0, 1, 0, 1])
+        let reference = DriftReference.fit(features: training, scores: [0.1, 0.9, 0.1, 0.9])
+        #expect(reference.columns[0].upperBounds == [0])
+        let recent = Matrix(rows: 4, columns: 1, values: [0, 0, 0, 1])
+        let report = reference.report(columnNames: ["x"], features: recent, scores: [0.1, 0.1, 0.1, 0.9])
+        let expected = (0.75 - 0.5) * log(0.75 / 0.5) + (0.25 - 0.5) * log(0.25 / 0.5)
+        #expect(abs(report.columns[0].psi - expected) < 1e-12)
+        #expect(abs(report.score - expected) < 1e-12)
+        #expect(abs(reference.scorePSI([0.1, 0.1, 0.1, 0.9]) - expected) < 1e-12)
+        // The same distribution: no drift.
+        #expect(reference.report(columnNames: ["x"], features: training, scores: [0.1, 0.9, 0.1, 0.9]).score == 0)
+    }
+}
+
+/// Results collected from concurrent cycles.
+final class ResultBox: Sendable {
+    private let stored = Mutex<[Result<FeedbackLoop.CycleResult, EngineError>]>([])
+
+    func append(_ result: Result<FeedbackLoop.CycleResult, EngineError>) {
+        stored.withLock { $0.append(result) }
+    }
+
+    var values: [Result<FeedbackLoop.CycleResult, EngineError>] { stored.withLock { $0 } }
+}
