@@ -13,7 +13,7 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product riskloop
 
-## demo: simulate a month of a bank, ingest it with its labels, print what is there
+## demo: 90 simulated days: first champion, replay with the feedback loop, weekly table, .riskloop/report.html
 demo: build
 	.build/release/riskloop demo --dir $(DEMO_DIR)
 
@@ -30,10 +30,11 @@ $(PYTHON): Benchmarks/requirements.txt
 	$(VENV)/bin/pip install --quiet -r Benchmarks/requirements.txt
 	touch $(PYTHON)
 
-## bench: package-benchmark suites (ingest, simulator), then the side-by-side comparisons
+## bench: package-benchmark suites, the 1M-event retraining cycle, then the side-by-side comparisons
 bench: deps build $(PYTHON)
 	@scripts/install-deps.sh wrk
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark --no-progress
+	cd Benchmarks && $(SWIFT) run -c release CycleBenchmark
 	cd Benchmarks && $(SWIFT) build -c release --product TrainingComparison
 	$(PYTHON) Benchmarks/compare_ingest.py --riskloop .build/release/riskloop
 	$(PYTHON) Benchmarks/compare_training.py

@@ -59,6 +59,15 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "CycleBenchmark",
+            dependencies: [
+                .product(name: "RiskEngine", package: root), .product(name: "RiskStore", package: root),
+                .product(name: "RiskSimulator", package: root), .product(name: "RiskModels", package: root),
+                .product(name: "RiskFeatures", package: root),
+            ],
+            path: "Sources/CycleBenchmark"
+        ),
+        .executableTarget(
             name: "TrainingComparison",
             dependencies: [.product(name: "RiskModels", package: root), .product(name: "RiskFeatures", package: root)],
             path: "Sources/TrainingComparison"

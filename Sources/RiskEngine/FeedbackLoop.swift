@@ -166,7 +166,14 @@ public struct FeedbackLoop: Sendable {
     public func runCycle(asOf: Timestamp, force: Bool = false, progress: (Stage) -> Void = { _ in }) throws(EngineError) -> CycleResult {
         let started = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
         let reason = try dueReason(asOf: asOf)
-        guard force || reason != nil else { return .skipped(reason: "no trigger holds") }
+        guard force || reason != nil else {
+            if policy.naiveBayesOnline, let champion = try champion(), champion.algorithm == .naiveBayes,
+                let cycle = try absorbNewLabels(into: champion, asOf: asOf, started: started)
+            {
+                return .ran(cycle)
+            }
+            return .skipped(reason: "no trigger holds")
+        }
         let trigger = reason.map { force ? "forced (also due: \($0))" : $0 } ?? "forced"
         let champion = try champion()
         guard let spec = spec ?? champion.flatMap(SpecTable.spec(of:)) else {
@@ -199,9 +206,10 @@ public struct FeedbackLoop: Sendable {
         pipeline.holdout = .after(holdoutStart)
         pipeline.logisticRegression = policy.logisticRegression
         pipeline.naiveBayes = policy.naiveBayes
-        let (table, _) = try SpecTable.build(
+        var (table, _) = try SpecTable.build(
             events: snapshot.events, warmup: snapshot.warmup, outcome: outcome, labelVersions: snapshot.labelVersions, spec: spec,
             pipeline: pipeline, source: "store: events \(windowStart.rfc3339) to \(asOf.rfc3339), labels known at \(asOf.rfc3339)")
+        table.labelsKnownAt = asOf
         var championTable: LabelledTable? = nil
         if let champion, let championSpec = SpecTable.spec(of: champion) {
             championTable =
@@ -277,6 +285,71 @@ public struct FeedbackLoop: Sendable {
         return .ran(Cycle(record: record, challenger: challenger, detail: detail))
     }
 
+    /// Naive Bayes online: the events whose first label was reported after the champion's label
+    /// cutoff (``ModelArtifact/TrainingLineage/labelsKnownAt``) and by `asOf` are
+    /// added to the champion by a partial fit, which equals a fit on all of its data; the result
+    /// becomes champion (compare-and-set on the champion, recorded as a cycle). Label versions
+    /// that change an earlier label cannot be taken back out of the counts: they wait for the
+    /// next full cycle, which trains from scratch.
+    ///
+    /// - Returns: `nil` when there is nothing new to absorb.
+    func absorbNewLabels(into champion: ModelArtifact, asOf: Timestamp, started: Timestamp) throws(EngineError) -> Cycle? {
+        guard var model = champion.naiveBayes, let spec = SpecTable.spec(of: champion) else { return nil }
+        guard let knownAt = champion.training.labelsKnownAt, knownAt < asOf else { return nil }
+        let clock = Date()
+        let versions = try storeCall { () throws(StoreError) in try store.labelVersions(reportedAfter: knownAt, through: asOf) }
+        var outcome: [String: Double] = [:]
+        for (label, wasLabelled) in versions where !wasLabelled { outcome[label.eventId] = label.outcome == .fraud ? 1 : 0 }
+        guard !outcome.isEmpty else { return nil }
+        // The labelled events' rows as of their time: history from before the earliest of them.
+        let earliest = try storeCall { () throws(StoreError) in try store.earliestEventTime(of: Array(outcome.keys)) }
+        guard let earliest else { return nil }
+        let snapshot = try SpecTable.snapshot(
+            store, from: earliest, to: asOf, historyDays: policy.historyDays, keepingJSON: Self.needsJSON(spec))
+        let (table, _) = try SpecTable.build(
+            events: snapshot.events, warmup: snapshot.warmup, outcome: snapshot.events.map { $0.id.flatMap { outcome[$0] } },
+            labelVersions: snapshot.labelVersions, spec: spec, pipeline: nil, source: "store: online update")
+        let data: TrainingData
+        do {
+            data = try TrainingData(features: table.features, labels: table.labels!, columns: table.columns)
+            try model.partialFit(data)
+        } catch {
+            throw .model(error)
+        }
+        var lineage = champion.training
+        let positives = data.labels.reduce(0, +)
+        lineage.source = "online update of \(champion.id): +\(data.rowCount) labelled events (partial fit), labels known at \(asOf.rfc3339)"
+        lineage.rows += data.rowCount
+        lineage.positives += positives
+        lineage.totalWeight += Double(data.rowCount)
+        lineage.dataSHA256 = data.sha256
+        lineage.labelsKnownAt = asOf
+        lineage.durationSeconds = Date().timeIntervalSince(clock)
+        let updated = ModelArtifact(
+            algorithm: .naiveBayes, createdAt: asOf, featureSpec: champion.featureSpec, columns: champion.columns, naiveBayes: model,
+            calibration: champion.calibration, hyperparameters: champion.hyperparameters, training: lineage,
+            metrics: .init(holdout: nil), parentId: champion.id, drift: champion.drift)
+        let trigger = "\(data.rowCount) newly labelled events for the naive Bayes champion (online)"
+        let skipped = versions.count - outcome.count
+        let reason =
+            "naive Bayes absorbed \(data.rowCount) labelled events (\(Int(positives)) fraud) by partial fit"
+            + (skipped > 0 ? "; \(skipped) versions of earlier labels wait for the next full cycle" : "")
+        let detail = CycleDetail(
+            trigger: trigger, asOf: asOf, windowStart: earliest, holdoutStart: asOf, trainRows: data.rowCount, holdoutRows: 0,
+            holdoutFraud: 0, challenger: .init(id: updated.id, algorithm: updated.algorithm.rawValue, holdout: nil), alternatives: [],
+            champion: .init(id: champion.id, algorithm: champion.algorithm.rawValue, holdout: nil), apMargin: policy.apMargin,
+            aucMargin: policy.aucMargin, stageSeconds: ["online": Date().timeIntervalSince(clock)])
+        // Absorbed labels still count towards the next full cycle's label trigger.
+        let highWater = try storeCall { () throws(StoreError) in try store.lastCycle()?.labelHighWater ?? 0 }
+        let draft = RetrainCycleRecord(
+            startedAt: started, finishedAt: started, asOf: asOf, actor: actor, trigger: trigger, labelHighWater: highWater,
+            championId: champion.id, challengerId: updated.id, outcome: .promoted, reason: reason, detail: Self.json(detail))
+        let record = try storeCall { () throws(StoreError) in
+            try store.finishCycle(draft, challenger: ModelRegistration(updated), promote: true)
+        }
+        return Cycle(record: record, challenger: updated, detail: detail)
+    }
+
     /// The gate: promote unless the challenger is worse than the champion by more than the
     /// margins on AP or ROC AUC on the same holdout.
     func gate(challenger: CycleDetail.Evaluated, champion: ModelArtifact?, championMetrics: CycleDetail.Evaluated?) -> (Bool, String) {
@@ -349,6 +422,7 @@ extension SpecTable {
             spec: spec, pipeline: pipeline, source: "store"
         ).table
         table.file = "store: events \(from.rfc3339) to \(to.rfc3339), labels known at \(to.rfc3339)"
+        table.labelsKnownAt = to
         return table
     }
 }

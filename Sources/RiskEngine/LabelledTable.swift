@@ -22,6 +22,8 @@ public struct LabelledTable: Sendable {
     /// from events: the population a model serves, which its drift reference describes (the
     /// labelled rows alone over-represent fraud). `nil`: the training rows are the population.
     public var population: Matrix? = nil
+    /// The label cutoff, when the rows came from the store (recorded in the model's lineage).
+    public var labelsKnownAt: Timestamp? = nil
 
     /// Which columns play which part.
     public struct Roles: Sendable {

@@ -36,6 +36,9 @@ public struct RetrainPolicy: Sendable, Equatable, Codable {
     public var aucMargin: Double = 0.01
     /// Start logistic regression from the champion's weights when the columns match.
     public var warmStart = true
+    /// Between cycles, a naive Bayes champion absorbs the newly labelled events (partial fit,
+    /// exactly as if they had been in its training set) whenever no cycle is due.
+    public var naiveBayesOnline = true
     public var logisticRegression = LogisticRegression.Hyperparameters(maxIterations: 500)
     public var naiveBayes = NaiveBayes.Hyperparameters()
 
@@ -53,6 +56,7 @@ public struct RetrainPolicy: Sendable, Equatable, Codable {
         case apMargin = "ap_margin"
         case aucMargin = "auc_margin"
         case warmStart = "warm_start"
+        case naiveBayesOnline = "naive_bayes_online"
         case classWeight = "class_weight"
         case maxIter = "max_iter"
         case varSmoothing = "var_smoothing"
@@ -80,6 +84,7 @@ public struct RetrainPolicy: Sendable, Equatable, Codable {
         apMargin = try value(.apMargin, apMargin)
         aucMargin = try value(.aucMargin, aucMargin)
         warmStart = try value(.warmStart, warmStart)
+        naiveBayesOnline = try value(.naiveBayesOnline, naiveBayesOnline)
         logisticRegression.c = try value(.c, logisticRegression.c)
         logisticRegression.standardize = try value(.standardize, logisticRegression.standardize)
         logisticRegression.tolerance = try value(.tol, logisticRegression.tolerance)
@@ -103,6 +108,7 @@ public struct RetrainPolicy: Sendable, Equatable, Codable {
         try container.encode(apMargin, forKey: .apMargin)
         try container.encode(aucMargin, forKey: .aucMargin)
         try container.encode(warmStart, forKey: .warmStart)
+        try container.encode(naiveBayesOnline, forKey: .naiveBayesOnline)
         try container.encode(logisticRegression.c, forKey: .c)
         try container.encode(logisticRegression.standardize, forKey: .standardize)
         try container.encode(logisticRegression.tolerance, forKey: .tol)

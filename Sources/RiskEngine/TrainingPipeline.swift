@@ -111,13 +111,14 @@ public struct TrainingPipeline: Sendable {
                     zip(populationScores.raw, populationScores.probability).map { c.apply(raw: $0, probability: $1) }
                 } ?? populationScores.probability)
             let totals = train.classWeightTotals
-            let lineage = ModelArtifact.TrainingLineage(
+            var lineage = ModelArtifact.TrainingLineage(
                 source: table.file, sourceSHA256: table.fileSHA256, windowStart: table.times.map { $0[trainRows].min()! },
                 windowEnd: table.times.map { $0[trainRows].max()! }, rows: train.rowCount, positives: totals.positive,
                 totalWeight: totals.positive + totals.negative, dataSHA256: train.sha256, iterations: report?.iterations,
                 converged: report?.converged, finalGradientMax: report?.finalGradientMax, stopReason: report?.stopReason,
                 durationSeconds: Date().timeIntervalSince(started), holdoutRows: evaluationRows.count,
                 calibrationRows: calibrationRows.count)
+            lineage.labelsKnownAt = table.labelsKnownAt
             return ModelArtifact(
                 algorithm: algorithm, createdAt: now, featureSpec: table.featureSpec ?? Self.columnSpec(table.columns),
                 columns: table.columns,

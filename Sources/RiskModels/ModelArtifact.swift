@@ -80,6 +80,9 @@ public struct ModelArtifact: Sendable, Codable, Equatable {
         public var sourceSHA256: String?
         public var windowStart: Timestamp?
         public var windowEnd: Timestamp?
+        /// The label cutoff, when trained from the store: the model has seen every label
+        /// reported up to it (for the training window) and none after.
+        public var labelsKnownAt: Timestamp?
         public var rows: Int
         /// Weighted count of fraud rows.
         public var positives: Double
@@ -124,6 +127,7 @@ public struct ModelArtifact: Sendable, Codable, Equatable {
             case sourceSHA256 = "source_sha256"
             case windowStart = "window_start"
             case windowEnd = "window_end"
+            case labelsKnownAt = "labels_known_at"
             case totalWeight = "total_weight"
             case dataSHA256 = "data_sha256"
             case finalGradientMax = "final_gradient_max"

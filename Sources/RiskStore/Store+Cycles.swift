@@ -115,9 +115,43 @@ extension Store {
         }
     }
 
+    /// When the earliest of these events occurred (`nil` when none is stored).
+    public func earliestEventTime(of ids: [String]) throws(StoreError) -> Timestamp? {
+        try read { db in
+            var earliest: Int64? = nil
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let chunk = Array(ids[start..<min(start + 500, ids.count)])
+                let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                if let time = try Int64.fetchOne(
+                    db, sql: "SELECT MIN(occurred_at) FROM events WHERE id IN (\(placeholders))", arguments: StatementArguments(chunk))
+                {
+                    earliest = min(earliest ?? time, time)
+                }
+            }
+            return earliest.map(Timestamp.init(millisecondsSinceEpoch:))
+        }
+    }
+
     /// When the most recent stored event occurred, if there is one.
     public func latestEventTime() throws(StoreError) -> Timestamp? {
         try read { db in try Int64.fetchOne(db, sql: "SELECT MAX(occurred_at) FROM events").map(Timestamp.init(millisecondsSinceEpoch:)) }
+    }
+
+    /// Label versions reported in `(after, through]`, in report order, each with whether its
+    /// event already had a version reported at or before `after`.
+    public func labelVersions(reportedAfter after: Timestamp, through: Timestamp) throws(StoreError) -> [(
+        label: Label, eventWasLabelled: Bool
+    )] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT l.event_id, l.outcome, l.reported_at, l.source,
+                           EXISTS (SELECT 1 FROM labels p WHERE p.event_id = l.event_id AND p.reported_at <= ?) AS was_labelled
+                    FROM labels l WHERE l.reported_at > ? AND l.reported_at <= ? ORDER BY l.reported_at, l.seq
+                    """, arguments: [after.millisecondsSinceEpoch, after.millisecondsSinceEpoch, through.millisecondsSinceEpoch]
+            ).map { (Self.label($0), $0["was_labelled"] as Bool) }
+        }
     }
 
     /// Label versions stored after `seq` (by storage order, whatever their `reported_at`).

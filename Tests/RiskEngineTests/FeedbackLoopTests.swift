@@ -40,8 +40,8 @@ struct SimulatedStore {
     func day(_ number: Double) -> Timestamp { Self.start.adding(days: number) }
 
     /// Trains on days [0, `until`) and registers the model as champion.
-    func trainChampion(until: Double, c: Double = 1) throws -> ModelArtifact {
-        var pipeline = TrainingPipeline(algorithm: .logisticRegression)
+    func trainChampion(until: Double, c: Double = 1, algorithm: ModelArtifact.Algorithm = .logisticRegression) throws -> ModelArtifact {
+        var pipeline = TrainingPipeline(algorithm: algorithm)
         pipeline.logisticRegression.c = c
         pipeline.holdout = .after(day(until - 5))
         let table = try SpecTable.fromStore(try open(), spec: spec, from: day(0), to: day(until), historyDays: 0, pipeline: pipeline)
@@ -250,6 +250,38 @@ struct SimulatedStore {
         let store = try bank.open()
         #expect(try store.labelVersionCount(after: cycle.record.labelHighWater) == 40)
         #expect(try loop.dueReason(asOf: bank.day(30)) == "40 new label versions (at least 40)")
+    }
+
+    @Test func aNaiveBayesChampionAbsorbsNewLabelsBetweenCycles() throws {
+        let bank = try SimulatedStore()
+        defer { bank.remove() }
+        let champion = try bank.trainChampion(until: 15, algorithm: .naiveBayes)
+        #expect(champion.training.labelsKnownAt == bank.day(15))
+        var policy = Self.policy
+        policy.minNewLabels = nil
+        policy.intervalHours = nil
+        policy.psiThreshold = nil
+        let loop = FeedbackLoop(store: try bank.open(), policy: policy, actor: "online")
+        guard case .ran(let update) = try loop.runCycle(asOf: bank.day(20)) else {
+            Issue.record("labels reported after day 15 should have been absorbed")
+            return
+        }
+        // Independently: events first labelled in (day 15, day 20], with their latest label by day 20.
+        var first: [String: Timestamp] = [:], latest: [String: Outcome] = [:]
+        for label in bank.simulation.labels.sorted(by: { $0.reportedAt < $1.reportedAt }) where label.reportedAt <= bank.day(20) {
+            if first[label.eventId] == nil { first[label.eventId] = label.reportedAt }
+            latest[label.eventId] = label.outcome
+        }
+        let fresh = first.filter { $0.value > bank.day(15) }.keys
+        let fraud = Double(fresh.filter { latest[$0] == .fraud }.count), genuine = Double(fresh.count) - fraud
+        let before = try #require(champion.naiveBayes), after = try #require(update.challenger.naiveBayes)
+        #expect(after.classWeights == [before.classWeights[0] + genuine, before.classWeights[1] + fraud])
+        #expect(update.challenger.parentId == champion.id && update.record.outcome == .promoted)
+        #expect(update.challenger.training.rows == champion.training.rows + fresh.count)
+        #expect(update.challenger.training.labelsKnownAt == bank.day(20))
+        #expect(try bank.open().championId() == update.challenger.id)
+        // Nothing new since: skipped.
+        if case .skipped = try loop.runCycle(asOf: bank.day(20)) {} else { Issue.record("nothing new should be absorbed twice") }
     }
 
     @Test func theRetrainPolicyReadsDefaultsAndRefusesBadMembers() throws {
