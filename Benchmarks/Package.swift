@@ -58,9 +58,11 @@ let package = Package(
             path: "Benchmarks/ScoringBenchmark",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .target(name: "BenchmarkSupport", path: "Sources/BenchmarkSupport"),
         .executableTarget(
             name: "CycleBenchmark",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "RiskEngine", package: root), .product(name: "RiskStore", package: root),
                 .product(name: "RiskSimulator", package: root), .product(name: "RiskModels", package: root),
                 .product(name: "RiskFeatures", package: root),
@@ -69,7 +71,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "TrainingComparison",
-            dependencies: [.product(name: "RiskModels", package: root), .product(name: "RiskFeatures", package: root)],
+            dependencies: ["BenchmarkSupport", .product(name: "RiskModels", package: root), .product(name: "RiskFeatures", package: root)],
             path: "Sources/TrainingComparison"
         ),
     ]

@@ -39,7 +39,8 @@ public struct RetrainPolicy: Sendable, Equatable, Codable {
     /// Between cycles, a naive Bayes champion absorbs the newly labelled events (partial fit,
     /// exactly as if they had been in its training set) whenever no cycle is due.
     public var naiveBayesOnline = true
-    public var logisticRegression = LogisticRegression.Hyperparameters(maxIterations: 500)
+    /// scikit-learn's default tolerance (1e-4): a retrain needs a good model on time, not the last digits.
+    public var logisticRegression = LogisticRegression.Hyperparameters(tolerance: 1e-4, maxIterations: 500)
     public var naiveBayes = NaiveBayes.Hyperparameters()
 
     public init() {}

@@ -18,7 +18,9 @@ extension RiskLoop {
                 champion when it can. The challenger and the champion are scored on the same \
                 out-of-time holdout (the last holdout_days); the challenger is promoted unless its \
                 average precision or ROC AUC is worse by more than the margins, else kept as \
-                rejected with the reason.
+                rejected with the reason. When no cycle is due and the champion is naive Bayes, the \
+                events labelled since its label cutoff are absorbed by a partial fit instead \
+                (naive_bayes_online).
 
                 The cycle writes in one transaction at its end (the model, its status, the cycle \
                 record and the audit entries): an interrupted cycle leaves nothing behind, and \
@@ -27,7 +29,8 @@ extension RiskLoop {
 
                 --policy is a JSON file (format riskloop.retrain/1; every member optional): \
                 algorithms, min_new_labels, interval_hours, psi_threshold, drift_days, \
-                window_days, holdout_days, history_days, ap_margin, auc_margin, warm_start, c, \
+                window_days, holdout_days, history_days, ap_margin, auc_margin, warm_start, \
+                naive_bayes_online, c, \
                 standardize, tol, class_weight, max_iter, alpha, var_smoothing. Without it the \
                 defaults of docs/DESIGN.md apply.
                 """)

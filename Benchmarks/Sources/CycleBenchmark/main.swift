@@ -3,11 +3,13 @@
 //
 //   swift run -c release CycleBenchmark [--events N] [--db PATH]
 //
-// The store is built once and kept at --db (default .build/cycle-benchmark.sqlite): a simulated
+// The store is built once and kept at --db (default .build/cycle-benchmark.sqlite; a build cut
+// short is detected by its missing champion and redone): a simulated
 // bank sized to N events over 90 days, every event labelled from ground truth one day after it
 // occurred, and a champion trained on the first 30 days. Each run then forces one cycle at the
 // end of the period, over a window that holds every event (build the set, train LR warm-started
-// from the champion, evaluate both models on the same holdout, commit).
+// from the first champion, evaluate both models on the same holdout, commit).
+import BenchmarkSupport
 import Foundation
 import RiskEngine
 import RiskFeatures
@@ -25,11 +27,15 @@ let path = argument("--db") ?? ".build/cycle-benchmark.sqlite"
 let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 let spec = try FeatureSpec.decode(from: Data(contentsOf: root.appending(path: "Models/ss7/feature-spec.json")))
-var configuration = SimulationConfiguration(customers: max(1, target / 125), days: 90, seed: 11)
+var configuration = SimulationConfiguration(customers: max(1, target / 120), days: 90, seed: 11)
 configuration.driftAt = configuration.midpoint
 
 func seconds(since start: Date) -> String { String(format: "%.2f s", Date().timeIntervalSince(start)) }
 
+// A store whose build was cut short has no champion: it is built again.
+if FileManager.default.fileExists(atPath: path), try Store(path: path).championId() == nil {
+    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+}
 let store: Store
 if FileManager.default.fileExists(atPath: path) {
     store = try Store(path: path)
@@ -40,7 +46,7 @@ if FileManager.default.fileExists(atPath: path) {
     let simulation = try Simulation(configuration)
     let directory = URL(filePath: path + ".data")
     try simulation.write(to: directory)
-    store = try Store(path: path + ".tmp")
+    store = try Store(path: path)
     _ = try store.ingestEvents(fromFile: directory.appending(path: Simulation.eventsFileName).path)
     let labels = zip(simulation.events, simulation.truth).map { event, truth in
         Label(
@@ -56,14 +62,16 @@ if FileManager.default.fileExists(atPath: path) {
         store, spec: spec, from: configuration.start, to: configuration.start.adding(days: 30), historyDays: 0, pipeline: pipeline)
     let champion = try pipeline.train(table, now: configuration.start.adding(days: 30))
     try store.register(ModelRegistration(champion), status: .champion, actor: "benchmark")
-    try FileManager.default.moveItem(atPath: path + ".tmp", toPath: path)
     try? FileManager.default.removeItem(at: directory)
     print("  \(simulation.events.count) events, all labelled, champion \(champion.id): \(seconds(since: started))")
 }
 
-let blas =
-    (try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8))?.split(separator: "\n")
-    .first { $0.contains("blas") }.map { String($0.split(separator: " ").last ?? "") } ?? "unknown"
+let blas = loadedBLAS()
+// Every run starts from the first champion (the oldest model), so that earlier runs' promotions do
+// not hand the next one a converged warm start.
+if let first = try store.models().last?.id, try store.championId() != first {
+    try store.promote(first, actor: "benchmark", reason: "each benchmark run starts from the first champion")
+}
 var policy = RetrainPolicy()
 policy.windowDays = 91
 policy.holdoutDays = 7
