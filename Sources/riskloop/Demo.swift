@@ -115,7 +115,7 @@ extension RiskLoop {
             line.finish()
             print(Self.render(report, driftAt: configuration.driftAt!))
             let html = DemoReport.html(
-                report, driftAt: configuration.driftAt!, title: "RiskLoop demo: \(customers) customers, \(days) days")
+                report, driftAt: configuration.driftAt!, trainDays: trainDays, title: "RiskLoop demo: \(customers) customers, \(days) days")
             try CLIError.mapping { try ModelFile.write(Data(html.utf8), to: reportPath) }
             print(
                 "\nReport: \(reportPath)   (database: \(databasePath), \(String(format: "%.0f", Date().timeIntervalSince(clock))) s in all)"

@@ -6,7 +6,8 @@ import RiskStore
 /// The demo's report: one self-contained HTML file with inline SVG charts (no scripts, no
 /// network), so it opens anywhere and can be archived with the run.
 enum DemoReport {
-    static func html(_ report: FeedbackReplay.Report, driftAt: Timestamp, title: String) -> String {
+    /// - Parameter trainDays: the days the first (frozen) model was trained on.
+    static func html(_ report: FeedbackReplay.Report, driftAt: Timestamp, trainDays: Int, title: String) -> String {
         let weeks = report.weeks
         let labels = weeks.map { String($0.start.rfc3339.prefix(10)) }
         let driftIndex = weeks.firstIndex { driftAt < $0.start.adding(days: 7) }
@@ -14,7 +15,7 @@ enum DemoReport {
             title: "Average precision per week (against ground truth)", labels: labels,
             series: [
                 ("adapting champion", "#1b6ac9", weeks.map(\.adaptingAP)),
-                ("frozen day-\(labels.isEmpty ? 0 : 30) model", "#c0392b", weeks.map(\.frozenAP)),
+                ("frozen day-\(trainDays) model", "#c0392b", weeks.map(\.frozenAP)),
             ], maximum: 1, marker: driftIndex)
         let missedMaximum = Double(weeks.map { max($0.missed, $0.frozenMissed) }.max() ?? 1)
         let missedChart = lineChart(

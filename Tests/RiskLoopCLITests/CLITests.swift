@@ -330,3 +330,30 @@ import Testing
         #expect(try store.models().filter { $0.status == "champion" }.count == 1)
     }
 }
+
+@Suite struct DemoCLITests {
+    @Test func theDemoReplaysWithTheLoopAndWritesItsReport() throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let models = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appending(path: "Models/ss7")
+        try CLITests.run([
+            "demo", "--dir", directory.path, "--customers", "150", "--days", "35", "--drift-day", "20", "--train-days", "14",
+            "--spec", models.appending(path: "feature-spec.json").path, "--policy", models.appending(path: "policy.json").path,
+            "--retrain-policy", models.appending(path: "retrain.json").path,
+        ])
+        let html = try String(contentsOf: directory.appending(path: "report.html"), encoding: .utf8)
+        #expect(html.contains("<svg") && html.contains("Retraining cycles"))
+        let store = try Store(path: directory.appending(path: "demo.sqlite").path)
+        #expect(try store.cycles().count >= 2)  // weekly interval over 21 replayed days
+        let decisions = try DatabaseQueue(path: directory.appending(path: "demo.sqlite").path).read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM decisions") ?? 0
+        }
+        let replayStart: Int64 = 1_768_780_800_000  // 2026-01-19: day 14 after the simulator's default start
+        let replayed = try DatabaseQueue(path: directory.appending(path: "demo.sqlite").path).read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE occurred_at >= ?", arguments: [replayStart]) ?? 0
+        }
+        #expect(decisions == replayed)  // every replayed event decided and logged once
+        #expect(throws: (any Error).self) { try RiskLoop.parseAsRoot(["demo", "--train-days", "40", "--days", "30"]) }
+    }
+}
