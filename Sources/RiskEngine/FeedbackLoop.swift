@@ -109,7 +109,11 @@ public struct FeedbackLoop: Sendable {
 
     /// Why a cycle is due at `asOf`, or `nil` when no trigger holds.
     public func dueReason(asOf: Timestamp) throws(EngineError) -> String? {
-        guard let champion = try champion() else { return "no champion yet" }
+        try dueReason(asOf: asOf, champion: try champion())
+    }
+
+    func dueReason(asOf: Timestamp, champion: ModelArtifact?) throws(EngineError) -> String? {
+        guard let champion else { return "no champion yet" }
         let last = try storeCall { () throws(StoreError) in try store.lastCycle() }
         if let minimum = policy.minNewLabels {
             let fresh = try storeCall { () throws(StoreError) in try store.labelVersionCount(after: last?.labelHighWater ?? 0) }
@@ -165,9 +169,10 @@ public struct FeedbackLoop: Sendable {
     /// - Parameter progress: told when each stage starts.
     public func runCycle(asOf: Timestamp, force: Bool = false, progress: (Stage) -> Void = { _ in }) throws(EngineError) -> CycleResult {
         let started = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
-        let reason = try dueReason(asOf: asOf)
+        let champion = try champion()
+        let reason = try dueReason(asOf: asOf, champion: champion)
         guard force || reason != nil else {
-            if policy.naiveBayesOnline, let champion = try champion(), champion.algorithm == .naiveBayes,
+            if policy.naiveBayesOnline, let champion, champion.algorithm == .naiveBayes,
                 let cycle = try absorbNewLabels(into: champion, asOf: asOf, started: started)
             {
                 return .ran(cycle)
@@ -175,7 +180,6 @@ public struct FeedbackLoop: Sendable {
             return .skipped(reason: "no trigger holds")
         }
         let trigger = reason.map { force ? "forced (also due: \($0))" : $0 } ?? "forced"
-        let champion = try champion()
         guard let spec = spec ?? champion.flatMap(SpecTable.spec(of:)) else {
             throw .invalidOptions(
                 option: "--spec",
@@ -208,7 +212,7 @@ public struct FeedbackLoop: Sendable {
         pipeline.naiveBayes = policy.naiveBayes
         var (table, _) = try SpecTable.build(
             events: snapshot.events, warmup: snapshot.warmup, outcome: outcome, labelVersions: snapshot.labelVersions, spec: spec,
-            pipeline: pipeline, source: "store: events \(windowStart.rfc3339) to \(asOf.rfc3339), labels known at \(asOf.rfc3339)")
+            pipeline: pipeline, source: SpecTable.storeSource(from: windowStart, to: asOf))
         table.labelsKnownAt = asOf
         var championTable: LabelledTable? = nil
         if let champion, let championSpec = SpecTable.spec(of: champion) {
@@ -407,6 +411,11 @@ extension SpecTable {
         }
     }
 
+    /// How a table from the store names its source (in errors and the model's lineage).
+    static func storeSource(from: Timestamp, to: Timestamp) -> String {
+        "store: events \(from.rfc3339) to \(to.rfc3339), labels known at \(to.rfc3339)"
+    }
+
     /// The labelled table of the store's events in `[from, to)` with the labels known at `to`:
     /// what `riskloop train --from --to` trains on.
     public static func fromStore(
@@ -419,9 +428,8 @@ extension SpecTable {
         var table = try build(
             events: snapshot.events, warmup: snapshot.warmup,
             outcome: latestOutcomes(of: snapshot.events, labelVersions: snapshot.labelVersions), labelVersions: snapshot.labelVersions,
-            spec: spec, pipeline: pipeline, source: "store"
+            spec: spec, pipeline: pipeline, source: storeSource(from: from, to: to)
         ).table
-        table.file = "store: events \(from.rfc3339) to \(to.rfc3339), labels known at \(to.rfc3339)"
         table.labelsKnownAt = to
         return table
     }

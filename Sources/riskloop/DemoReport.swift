@@ -85,12 +85,10 @@ enum DemoReport {
                 "<line x1=\"\(x(marker))\" x2=\"\(x(marker))\" y1=\"\(top)\" y2=\"\(top + plotHeight)\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>"
         }
         for (number, (name, color, values)) in series.enumerated() {
-            let points = values.enumerated().compactMap { index, value in value.map { "\(x(index)),\(y($0))" } }
-            svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"/>"
-            for point in points {
-                let parts = point.split(separator: ",")
-                svg += "<circle cx=\"\(parts[0])\" cy=\"\(parts[1])\" r=\"3\" fill=\"\(color)\"/>"
-            }
+            let points = values.enumerated().compactMap { index, value in value.map { (x: x(index), y: y($0)) } }
+            svg +=
+                "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(points.map { "\($0.x),\($0.y)" }.joined(separator: " "))\"/>"
+            for point in points { svg += "<circle cx=\"\(point.x)\" cy=\"\(point.y)\" r=\"3\" fill=\"\(color)\"/>" }
             let legendY = top + 10 + Double(number) * 18
             svg +=
                 "<line x1=\"\(width - right + 15)\" x2=\"\(width - right + 35)\" y1=\"\(legendY)\" y2=\"\(legendY)\" stroke=\"\(color)\" stroke-width=\"2\"/>"
