@@ -250,11 +250,7 @@ public struct FeedbackLoop: Sendable {
         enter(.evaluate)
         let holdoutLabels = Array(table.labels![holdoutRows])
         func evaluate(_ model: ModelArtifact, on rows: LabelledTable) -> CycleDetail.Evaluated {
-            let features = Matrix(
-                rows: holdoutRows.count, columns: rows.features.columns,
-                values: Array(
-                    rows.features.values[
-                        (holdoutRows.lowerBound * rows.features.columns)..<(holdoutRows.upperBound * rows.features.columns)]))
+            let features = rows.features.rows(holdoutRows)
             let metrics =
                 holdoutRows.isEmpty
                 ? nil

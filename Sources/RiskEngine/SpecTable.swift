@@ -113,18 +113,11 @@ public enum SpecTable {
         var population: Matrix? = nil
         if let pipeline {
             let before = events.indices.filter { pipeline.isTrainingRow($0, of: events.count, at: events[$0].time) }
-            let sample = DriftReference.sampleIndices(before.count).map { before[$0] }
-            var values: [Double] = []
-            values.reserveCapacity(sample.count * matrix.columns)
-            for row in sample { values += matrix.values[(row * matrix.columns)..<((row + 1) * matrix.columns)] }
-            population = Matrix(rows: sample.count, columns: matrix.columns, values: values)
+            population = matrix.rows(DriftReference.sampleIndices(before.count).map { before[$0] })
         }
-        var values: [Double] = []
-        values.reserveCapacity(kept.count * matrix.columns)
-        for row in kept { values += matrix.values[(row * matrix.columns)..<((row + 1) * matrix.columns)] }
         let times = kept.map { events[$0].time }
         let table = LabelledTable(
-            file: source, columns: extractor.columns, features: Matrix(rows: kept.count, columns: matrix.columns, values: values),
+            file: source, columns: extractor.columns, features: matrix.rows(kept),
             labels: kept.map { outcome[$0]! }, weights: nil, times: times.allSatisfy { $0 != nil } ? times.map { $0! } : nil,
             fileSHA256: nil, featureSpec: fitted.jsonValue, population: population)
         return (table, fitted)

@@ -26,6 +26,21 @@ public struct Matrix: Sendable, Equatable {
         self.init(rows: rows, columns: columns, values: Array(repeating: 0, count: rows * columns))
     }
 
+    /// The rows at `indices`, in that order; the matrix itself (no copy) when that is every row
+    /// in order.
+    public func rows(_ indices: some Collection<Int>) -> Matrix {
+        if indices.count == rows, indices.elementsEqual(0..<rows) { return self }
+        var gathered: [Double] = []
+        gathered.reserveCapacity(indices.count * columns)
+        values.withUnsafeBufferPointer { all in
+            for row in indices {
+                precondition(row >= 0 && row < rows, "row index out of range")
+                gathered.append(contentsOf: UnsafeBufferPointer(rebasing: all[(row * columns)..<((row + 1) * columns)]))
+            }
+        }
+        return Matrix(rows: indices.count, columns: columns, values: gathered)
+    }
+
     public subscript(row: Int, column: Int) -> Double {
         get { values[row * columns + column] }
         set { values[row * columns + column] = newValue }

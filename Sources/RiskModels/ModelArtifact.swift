@@ -287,14 +287,16 @@ extension TrainingData {
     public var sha256: String {
         var hasher = SHA256()
         let columns = features.columns
-        var buffer = [UInt8]()
-        buffer.reserveCapacity((columns + 2) * 8)
-        for row in 0..<rowCount {
-            buffer.removeAll(keepingCapacity: true)
-            for value in features.values[(row * columns)..<((row + 1) * columns)] + [labels[row], weight(row)] {
-                withUnsafeBytes(of: value.bitPattern.littleEndian) { buffer.append(contentsOf: $0) }
+        // One row's bytes at a time, the doubles' bit patterns in little-endian order: the same
+        // stream as concatenating every row, without a per-byte copy.
+        var row = [UInt64](repeating: 0, count: columns + 2)
+        features.values.withUnsafeBufferPointer { values in
+            for index in 0..<rowCount {
+                for j in 0..<columns { row[j] = values[index * columns + j].bitPattern.littleEndian }
+                row[columns] = labels[index].bitPattern.littleEndian
+                row[columns + 1] = weight(index).bitPattern.littleEndian
+                row.withUnsafeBytes { hasher.update(bufferPointer: $0) }
             }
-            hasher.update(data: buffer)
         }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }

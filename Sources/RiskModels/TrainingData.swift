@@ -74,13 +74,8 @@ public struct TrainingData: Sendable {
 
     /// The rows at `indices`, in that order.
     public func subset(_ indices: some Collection<Int>) throws(ModelError) -> TrainingData {
-        var values: [Double] = []
-        values.reserveCapacity(indices.count * features.columns)
-        for row in indices {
-            values.append(contentsOf: features.values[(row * features.columns)..<((row + 1) * features.columns)])
-        }
-        return try TrainingData(
-            features: Matrix(rows: indices.count, columns: features.columns, values: values),
+        try TrainingData(
+            features: features.rows(indices),
             labels: indices.map { labels[$0] }, sampleWeights: sampleWeights.map { weights in indices.map { weights[$0] } },
             columns: columns)
     }

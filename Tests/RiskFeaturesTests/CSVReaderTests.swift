@@ -79,3 +79,13 @@ import Testing
         }
     }
 }
+
+@Suite struct MatrixTests {
+    @Test func rowsGathersInTheGivenOrderAndKeepsAWholeMatrix() {
+        let matrix = Matrix(rows: 3, columns: 2, values: [1, 2, 3, 4, 5, 6])
+        #expect(matrix.rows([2, 0]) == Matrix(rows: 2, columns: 2, values: [5, 6, 1, 2]))
+        #expect(matrix.rows(1..<2) == Matrix(rows: 1, columns: 2, values: [3, 4]))
+        #expect(matrix.rows([Int]()) == Matrix(rows: 0, columns: 2, values: []))
+        #expect(matrix.rows(0..<3) == matrix)
+    }
+}
