@@ -3,7 +3,7 @@
 SWIFT ?= swift
 DEMO_DIR ?= .riskloop
 
-.PHONY: deps build demo test bench fixtures dataset format
+.PHONY: deps build demo test verify-exports bench fixtures dataset format
 
 ## deps: install the system libraries (libblas-dev, libsqlite3-dev) when missing
 deps:
@@ -20,6 +20,15 @@ demo: build
 ## test: the whole test suite (Swift Testing)
 test: deps
 	$(SWIFT) test
+
+## verify-exports: PMML and ONNX exports scored by JPMML and onnxruntime against RiskLoop's own probabilities
+EXPORTS_VENV ?= .venv-exports
+verify-exports: deps
+	@command -v java >/dev/null 2>&1 || scripts/install-deps.sh default-jre-headless
+	$(SWIFT) build --product riskloop
+	test -x $(EXPORTS_VENV)/bin/python || python3 -m venv $(EXPORTS_VENV)
+	$(EXPORTS_VENV)/bin/pip install --quiet -r scripts/verify-requirements.txt
+	$(EXPORTS_VENV)/bin/python scripts/verify_exports.py --riskloop "$$($(SWIFT) build --show-bin-path)/riskloop"
 
 VENV ?= .venv
 PYTHON = $(VENV)/bin/python

@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // The one unsafe seam to the system BLAS (Debian libblas-dev; OpenBLAS through alternatives).
@@ -53,7 +54,14 @@ let package = Package(
         ),
         .target(name: "RiskSimulator", dependencies: ["RiskFeatures"]),
         .target(name: "RiskScoring", dependencies: ["RiskFeatures", "RiskModels"]),
-        .target(name: "RiskEngine", dependencies: ["RiskFeatures", "RiskModels", "RiskScoring", "RiskStore"]),
+        .target(
+            name: "RiskEngine",
+            dependencies: [
+                "RiskFeatures", "RiskModels", "RiskScoring", "RiskStore",
+                // The ONNX export's messages (generated once, committed: scripts/generate-onnx.sh).
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
         .target(
             name: "RiskServer",
             dependencies: [

@@ -177,7 +177,73 @@ public enum Metrics {
             precisionAtK: topK.map {
                 .init(k: $0, precision: precisionAtK(labels: labels, scores: probabilities, weights: weights, k: $0))
             },
+            operatingPoints: operatingPoints(labels: labels, scores: probabilities, weights: weights),
             notes: notes)
+    }
+
+    /// How many points of the score curve ``operatingPoints(labels:scores:weights:)`` keeps,
+    /// besides the fixed grid.
+    public static let operatingCurvePoints = 200
+    /// The fixed thresholds every operating curve includes: k / 100 for k = 0…100 (each the
+    /// double nearest the decimal, so a threshold written `0.95` in a policy is on the grid).
+    public static let operatingGridDivisions = 100
+
+    /// The weighted confusion counts of "score ≥ threshold" at a sample of thresholds, highest
+    /// first: up to ``operatingCurvePoints`` distinct scores spread evenly along the curve (so the
+    /// ROC and precision–recall curves keep their shape where the scores crowd), plus every
+    /// k / ``operatingGridDivisions`` in [0, 1] (so a policy threshold on that grid reads its
+    /// confusion matrix exactly, and score histograms come from differences).
+    public static func operatingPoints(labels: [Double], scores: [Double], weights: [Double]? = nil) -> [OperatingPoint] {
+        let (tps, fps, thresholds) = curve(labels: labels, scores: scores, weights: weights)
+        let positives = tps.last ?? 0, negatives = fps.last ?? 0
+        // Counts at "score ≥ t": the last distinct threshold (they descend) that is ≥ t.
+        func point(at threshold: Double) -> OperatingPoint {
+            var low = 0, high = thresholds.count
+            while low < high {
+                let middle = (low + high) / 2
+                if thresholds[middle] >= threshold { low = middle + 1 } else { high = middle }
+            }
+            let tp = low == 0 ? 0 : tps[low - 1], fp = low == 0 ? 0 : fps[low - 1]
+            return OperatingPoint(
+                threshold: threshold, truePositives: tp, falsePositives: fp, falseNegatives: positives - tp, trueNegatives: negatives - fp)
+        }
+        var chosen = Set((0...operatingGridDivisions).map { Double($0) / Double(operatingGridDivisions) })
+        if !thresholds.isEmpty {
+            let step = max(1, thresholds.count / operatingCurvePoints)
+            for index in stride(from: 0, to: thresholds.count, by: step) { chosen.insert(thresholds[index]) }
+            chosen.insert(thresholds[thresholds.count - 1])
+        }
+        return chosen.sorted(by: >).map(point(at:))
+    }
+}
+
+/// The weighted confusion matrix of flagging every row whose score is at least `threshold`.
+public struct OperatingPoint: Sendable, Codable, Equatable {
+    public var threshold: Double
+    public var truePositives: Double
+    public var falsePositives: Double
+    public var falseNegatives: Double
+    public var trueNegatives: Double
+
+    /// Share of fraud flagged; `nil` without fraud.
+    public var recall: Double? {
+        truePositives + falseNegatives > 0 ? truePositives / (truePositives + falseNegatives) : nil
+    }
+    /// Share of genuine rows flagged; `nil` without genuine rows.
+    public var falsePositiveRate: Double? {
+        falsePositives + trueNegatives > 0 ? falsePositives / (falsePositives + trueNegatives) : nil
+    }
+    /// Share of fraud among flagged rows; `nil` when nothing is flagged.
+    public var precision: Double? {
+        truePositives + falsePositives > 0 ? truePositives / (truePositives + falsePositives) : nil
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case threshold
+        case truePositives = "tp"
+        case falsePositives = "fp"
+        case falseNegatives = "fn"
+        case trueNegatives = "tn"
     }
 }
 
@@ -221,6 +287,10 @@ public struct BinaryMetrics: Sendable, Codable, Equatable {
     public var calibration: [CalibrationBin]
     public var atThresholds: [AtThreshold]
     public var precisionAtK: [AtK]
+    /// Confusion counts along the score curve, highest threshold first (ROC, precision–recall,
+    /// score histograms and policy confusion matrices for the model card); absent in models
+    /// evaluated before it existed.
+    public var operatingPoints: [OperatingPoint]?
     /// Why a metric is missing, in words.
     public var notes: [String]
 
@@ -233,5 +303,6 @@ public struct BinaryMetrics: Sendable, Codable, Equatable {
         case logLoss = "log_loss"
         case atThresholds = "at_thresholds"
         case precisionAtK = "precision_at_k"
+        case operatingPoints = "operating_points"
     }
 }

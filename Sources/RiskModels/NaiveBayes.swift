@@ -264,6 +264,19 @@ public struct NaiveBayesModel: Sendable, Codable, Equatable {
         squaredDeviations[c][j] / classWeights[c] + epsilon
     }
 
+    /// P(xⱼ = 1 | class c) of a Bernoulli column: (Σw·x + α) / (Σw + 2α).
+    public func probabilityOfOne(class c: Int, column j: Int) -> Double {
+        (ones[c][j] + hyperparameters.alpha) / (classWeights[c] + 2 * hyperparameters.alpha)
+    }
+
+    /// P(xⱼ = k | class c) of a categorical column for each code k seen in training (by either
+    /// class): (Σw·[x = k] + α) / (Σw + α·K). An unseen code has α / (Σw + α·K).
+    public func categoryProbabilities(class c: Int, column j: Int) -> [Double] {
+        let categories = max(categoryCounts[0][j].count, categoryCounts[1][j].count)
+        let alpha = hyperparameters.alpha, denominator = classWeights[c] + alpha * Double(categories)
+        return (0..<categories).map { k in ((k < categoryCounts[c][j].count ? categoryCounts[c][j][k] : 0) + alpha) / denominator }
+    }
+
     /// log P(class) + Σⱼ log P(xⱼ | class) for each row: [[genuine, fraud]].
     public func jointLogLikelihoods(_ features: Matrix) -> [[Double]] {
         precondition(features.columns == kinds.count, "model has \(kinds.count) columns, data \(features.columns)")

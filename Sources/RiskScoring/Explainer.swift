@@ -51,17 +51,19 @@ struct Explainer: Sendable {
         }
     }
 
-    /// The words for `column` of `event`, whose vector holds `value` there.
-    func text(column: Int, value: Double, event: ParsedEvent) -> String {
+    /// The words for `column` of `event`, whose vector holds `value` there; without an event,
+    /// what the column means (for exports and model cards).
+    func text(column: Int, value: Double, event: ParsedEvent?) -> String {
         let parts = parts[column]
         if parts.count == 1 { return phrase(parts[0], value: value, event: event) }
         return parts.map { phrase($0, value: value, event: event) }.joined(separator: " and ")
     }
 
-    private func phrase(_ part: Part, value: Double, event: ParsedEvent) -> String {
+    private func phrase(_ part: Part, value: Double, event: ParsedEvent?) -> String {
         let about = part.about
         switch (part.kind, part.level) {
         case (.numeric, nil), (.aggregate, _), (.fraudRate, _):
+            guard let event else { return about }
             return "\(about): \(Self.number(part.source?.read(event), fallback: value))"
         case (_, "unknown"?):
             return "\(about): unknown"
@@ -74,7 +76,7 @@ struct Explainer: Sendable {
                 level == "none"
                 ? "none in the monitored period"
                 : level.hasPrefix(">=") ? "\(level.dropFirst(2)) or more" : "under \(level.dropFirst())"
-            guard case .string(let text)? = part.source?.read(event), let then = Timestamp(rfc3339: text), let now = event.time
+            guard let event, case .string(let text)? = part.source?.read(event), let then = Timestamp(rfc3339: text), let now = event.time
             else { return "\(about): \(bucket)" }
             return "\(about): \(bucket) (\(Self.age(now.millisecondsSinceEpoch - then.millisecondsSinceEpoch)) before this event)"
         case (_, let level?):

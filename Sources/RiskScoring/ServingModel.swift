@@ -12,6 +12,12 @@ public final class ServingModel: Sendable {
 
     public var artifact: ModelArtifact { compiled.artifact }
 
+    /// What column `column` means, in the words of the spec's descriptions:
+    /// `time since the SIM card was swapped: under 24 h and payee is new for this customer`.
+    public func meaning(column: Int) -> String {
+        explainer.text(column: column, value: 1, event: nil)
+    }
+
     /// Prepares `artifact`, which must have been trained on events through a feature spec.
     public init(_ artifact: ModelArtifact) throws(ScoringError) {
         guard case .string(FeatureSpec.currentFormat)? = artifact.featureSpec[path: "format"],

@@ -69,6 +69,38 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
             status: .ok, headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(bytes: try registered(service, id))))
     }
+    v1.get("/models/{id}/export") { request, context in
+        _ = try context.require(.score)
+        let id = try context.parameters.require("id")
+        let name = request.uri.queryParameters["format"].map(String.init) ?? "json"
+        guard let format = ExportFormat(rawValue: name) else {
+            let formats = ExportFormat.allCases.map(\.rawValue).joined(separator: ", ")
+            throw APIError(.badRequest, code: "invalid_format", message: "format '\(name)' is not one of \(formats)", field: "format")
+        }
+        let stored = try registered(service, id)
+        let artifact: ModelArtifact
+        do {
+            artifact = try ModelArtifact.decode(from: stored)
+        } catch {
+            throw APIError(.conflict, code: "invalid_model", message: "\(error)")
+        }
+        let policy = service.scorer.policy
+        // A card reads the store (label sources, drift): off the event loop.
+        let data: Data
+        do {
+            data = try await RiskService.offloaded { () throws -> Data in
+                let context =
+                    format == .card
+                    ? try ModelCard.Context.fromStore(service.store, artifact: artifact, policy: policy) : ModelCard.Context()
+                return try ModelExport(artifact, storedJSON: stored).data(format, card: context)
+            }
+        } catch EngineError.invalidOptions(_, let reason) {
+            throw APIError(.unprocessableContent, code: "unsupported_format", message: reason, field: "format")
+        }
+        var headers: HTTPFields = [.contentType: format.mediaType]
+        headers[.contentDisposition] = "attachment; filename=\"\(artifact.id).\(format.fileExtension)\""
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
     v1.post("/models/{id}/promote") { request, context in
         let key = try context.require(.admin)
         let id = try context.parameters.require("id")

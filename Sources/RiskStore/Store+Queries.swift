@@ -120,3 +120,37 @@ extension Store {
         }
     }
 }
+
+/// How many events a label source labelled, and how many of them as fraud.
+public struct LabelSourceCount: Sendable, Equatable, Codable {
+    public var source: String
+    public var events: Int
+    public var fraud: Int
+
+    public init(source: String, events: Int, fraud: Int) {
+        self.source = source
+        self.events = events
+        self.fraud = fraud
+    }
+}
+
+extension Store {
+    /// The labels of the events that occurred in [`from`, `to`), each event's latest version
+    /// reported at or before `knownAt`, counted by source (most events first).
+    public func labelSourceCounts(from: Timestamp, to: Timestamp, knownAt: Timestamp) throws(StoreError) -> [LabelSourceCount] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT source, COUNT(*) AS events, SUM(outcome = 'fraud') AS fraud FROM (
+                        SELECT l.source, l.outcome, ROW_NUMBER() OVER (
+                            PARTITION BY l.event_id ORDER BY l.reported_at DESC, l.seq DESC) AS version_rank
+                        FROM labels l JOIN events e ON e.id = l.event_id
+                        WHERE e.occurred_at >= ? AND e.occurred_at < ? AND l.reported_at <= ?)
+                    WHERE version_rank = 1 GROUP BY source ORDER BY events DESC, source
+                    """,
+                arguments: [from.millisecondsSinceEpoch, to.millisecondsSinceEpoch, knownAt.millisecondsSinceEpoch]
+            ).map { LabelSourceCount(source: $0["source"], events: $0["events"], fraud: $0["fraud"]) }
+        }
+    }
+}

@@ -11,7 +11,10 @@ extension RiskLoop {
                 The file (CSV with a header, or JSON lines of flat objects) must have every column \
                 the model was trained on; other columns are ignored. The model's SHA-256 is checked \
                 first: a changed model file is refused. Output goes to standard output (or --out) \
-                as CSV with a 'probability' header, or as JSON lines {"probability": p}.
+                as CSV with a 'probability' header, or as JSON lines {"probability": p}. With \
+                --columns, each row also carries its expanded columns (as the model sees them, \
+                named as in the model), before the probability: the rows other tools score to \
+                check an exported model.
                 """)
 
         enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -36,14 +39,26 @@ extension RiskLoop {
         @Flag(help: "For a model trained with a spec: read any JSON objects instead of validated events.")
         var records = false
 
+        @Flag(help: "Also write each row's expanded columns (full precision) before its probability.")
+        var columns = false
+
         func run() throws {
             let artifact = try CLIError.mapping { try ModelFile.read(model) }
             let table = try CLIError.mapping { try ModelInput.read(file, for: artifact, labels: nil, history: labels, records: records) }
             let probabilities = artifact.probabilities(table.features)
-            var text = format == .csv ? "probability\n" : ""
-            text.reserveCapacity(probabilities.count * 24)
-            for probability in probabilities {
-                text += format == .csv ? "\(probability)\n" : "{\"probability\":\(probability)}\n"
+            let names = columns ? artifact.columns : []
+            var text = format == .csv ? (names.map(ModelExport.csvField) + ["probability"]).joined(separator: ",") + "\n" : ""
+            text.reserveCapacity(probabilities.count * 24 * (names.count + 1))
+            let encodedNames = try names.map { name in String(decoding: try JSONEncoder().encode(name), as: UTF8.self) }
+            let width = table.features.columns
+            for (row, probability) in probabilities.enumerated() {
+                let values = columns ? table.features.values[(row * width)..<((row + 1) * width)].map { "\($0)" } : []
+                if format == .csv {
+                    text += (values + ["\(probability)"]).joined(separator: ",") + "\n"
+                } else {
+                    text += "{" + zip(encodedNames, values).map { "\($0):\($1)" }.joined(separator: ",")
+                    text += (columns ? "," : "") + "\"probability\":\(probability)}\n"
+                }
             }
             if let out {
                 do {

@@ -95,6 +95,32 @@ struct CalibrationFixture: Decodable, Sendable {
     var cases: [Case]
 }
 
+extension MetricsTests {
+    /// Five rows by hand: fraud at 0.95, 0.5 and 0.004, genuine at 0.95 and 0.25 (weights 1, 2, 1, 1, 3).
+    @Test func operatingPointsCountEachSideOfEveryThreshold() {
+        let labels: [Double] = [1, 0, 1, 0, 1], scores = [0.95, 0.95, 0.5, 0.25, 0.004], weights: [Double] = [1, 2, 1, 1, 3]
+        let points = Metrics.operatingPoints(labels: labels, scores: scores, weights: weights)
+        func at(_ threshold: Double) -> [Double]? {
+            points.first { $0.threshold == threshold }.map { [$0.truePositives, $0.falsePositives, $0.falseNegatives, $0.trueNegatives] }
+        }
+        // "score ≥ t": fraud weight 5 in all, genuine 3.
+        #expect(at(1) == [0, 0, 5, 3])
+        #expect(at(0.95) == [1, 2, 4, 1])
+        #expect(at(0.96) == [0, 0, 5, 3])
+        #expect(at(0.5) == [2, 2, 3, 1])
+        #expect(at(0.3) == [2, 2, 3, 1])
+        #expect(at(0.25) == [2, 3, 3, 0])
+        #expect(at(0.01) == [2, 3, 3, 0])
+        #expect(at(0.004) == [5, 3, 0, 0])
+        #expect(at(0) == [5, 3, 0, 0])
+        // The whole grid (101 thresholds) plus the one score off it (0.004), highest first.
+        #expect(points.count == 102)
+        #expect(points.map(\.threshold) == points.map(\.threshold).sorted(by: >))
+        let half = points.first { $0.threshold == 0.5 }!
+        #expect(half.precision == 0.5 && half.recall == 0.4 && half.falsePositiveRate == 2.0 / 3)
+    }
+}
+
 @Suite struct CalibrationTests {
     static let fixture = Fixtures.decode(CalibrationFixture.self, "calibration")
 
