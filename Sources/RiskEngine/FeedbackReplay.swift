@@ -83,14 +83,10 @@ public struct FeedbackReplay: Sendable {
         }
         let adapting = Scorer(model: try serving(champion), policy: policy)
         let frozen = Scorer(model: try serving(champion), policy: policy)
+        try store.record(policy, actor: loop.actor)
         // History before the replay: events of the history window and the labels known at its start.
-        let warm = try SpecTable.snapshot(store, from: from, to: from, historyDays: loop.policy.historyDays, keepingJSON: true)
-        for label in warm.labelVersions {
-            adapting.observe(label)
-            frozen.observe(label)
-        }
-        _ = adapting.score(warm.warmup)
-        _ = frozen.score(warm.warmup)
+        try adapting.warm(from: store, asOf: from, historyDays: loop.policy.historyDays)
+        try frozen.warm(from: store, asOf: from, historyDays: loop.policy.historyDays)
 
         let pending = labels.filter { $0.reportedAt >= from && $0.reportedAt < to }.sorted { $0.reportedAt < $1.reportedAt }
         var nextLabel = 0
@@ -124,6 +120,17 @@ public struct FeedbackReplay: Sendable {
                 throw .store(error)
             }
             let events = stored.map(\.event)
+            // The day's label versions reach the scorers' history, each counting from its own report
+            // time (plus the feature's delay) as it would for a scorer that heard of it then.
+            var arrived: [Label] = []
+            while nextLabel < pending.count, pending[nextLabel].reportedAt < next {
+                arrived.append(pending[nextLabel])
+                nextLabel += 1
+            }
+            for label in arrived {
+                adapting.observe(label)
+                frozen.observe(label)
+            }
             let scores = adapting.score(events), frozenScores = frozen.score(events)
             var decisions: [DecisionRecord] = []
             decisions.reserveCapacity(events.count)
@@ -153,17 +160,8 @@ public struct FeedbackReplay: Sendable {
             do {
                 try store.log(decisions)
                 logged += decisions.count
-                // The day's label versions reach the bank, the store and the scorers' history.
-                var arrived: [Label] = []
-                while nextLabel < pending.count, pending[nextLabel].reportedAt < next {
-                    arrived.append(pending[nextLabel])
-                    nextLabel += 1
-                }
+                // ...and the store, for the next retraining cycle.
                 _ = try store.ingest(labels: arrived, source: "replay \(day.rfc3339)")
-                for label in arrived {
-                    adapting.observe(label)
-                    frozen.observe(label)
-                }
             } catch {
                 throw .store(error)
             }

@@ -165,6 +165,18 @@ extension DecisionPolicy {
         }
     }
 
+    /// The policy as JSON with sorted keys and no whitespace: the form the store records, so the
+    /// same policy always has the same text.
+    public var canonicalJSON: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do {
+            return String(decoding: try encoder.encode(self), as: UTF8.self)
+        } catch {
+            preconditionFailure("a decision policy always encodes: \(error)")
+        }
+    }
+
     /// Reads a policy from JSON and validates it.
     public static func decode(from data: Data) throws(ScoringError) -> DecisionPolicy {
         let policy: DecisionPolicy

@@ -54,6 +54,10 @@ public final class RiskService: Sendable {
         self.logger = logger
         self.policy = policy
         loop = FeedbackLoop(store: store, policy: retrainPolicy, actor: "riskloop-serve")
+        // Decisions name the policy by version; replay reads it back from the store.
+        try store.record(policy, actor: "riskloop-serve")
+        // Velocity and fraud-rate features need the history a restart would otherwise forget.
+        try scorer.warm(from: store, asOf: Self.now, historyDays: retrainPolicy.historyDays)
         let scored = MetricNameDescriptor(
             namespace: "riskloop", metricName: "scored_events", unitName: "total", helpText: "Events scored, by decision")
         scoredCounters = Dictionary(
@@ -66,11 +70,14 @@ public final class RiskService: Sendable {
         try reloadShadow()
     }
 
+    static var now: Timestamp { Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)) }
+
     /// Loads the registry's shadow model into a scorer of its own (or drops it when there is none).
     public func reloadShadow() throws {
         let id = try store.shadowId()
         if id == shadow?.model.artifact.id { return }
         let scorer = try id.map { try Scorer(model: ServingModel(ModelArtifact.decode(from: store.artifactJSON(of: $0))), policy: policy) }
+        try scorer?.warm(from: store, asOf: Self.now, historyDays: loop.policy.historyDays)
         shadowScorer.withLock { $0 = scorer }
     }
 
@@ -91,7 +98,7 @@ public final class RiskService: Sendable {
         var configured = self.loop
         configured.actor = actor
         let loop = configured
-        let now = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
+        let now = Self.now
         let result = try await Self.offloaded { try loop.runCycle(asOf: now, force: force) }
         if case .ran(let cycle) = result {
             logger.info(

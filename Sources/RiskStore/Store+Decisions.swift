@@ -74,3 +74,65 @@ extension Store {
         return report
     }
 }
+
+/// A logged decision as replay reads it: what was decided, with which versions, for which event.
+public struct LoggedDecision: Sendable {
+    public var id: Int64
+    public var eventId: String
+    public var occurredAt: Timestamp
+    public var decidedAt: Timestamp
+    public var modelId: String
+    public var policyVersion: String
+    public var score: Double
+    public var decision: String
+}
+
+extension Store {
+    /// Records the decision policy `version` as `json`, before decisions that name it are logged,
+    /// with an audit entry (`policy.record`). Recording the same content again is a no-op.
+    ///
+    /// - Throws: ``StoreError/conflict(reason:)`` when `version` is recorded with other content:
+    ///   a version names one policy for good.
+    public func recordPolicy(version: String, json: String, actor: String) throws(StoreError) {
+        try write { db in
+            if let recorded = try String.fetchOne(db, sql: "SELECT policy FROM policies WHERE version = ?", arguments: [version]) {
+                guard recorded == json else {
+                    throw StoreError.conflict(
+                        reason:
+                            "decision policy version '\(version)' is already recorded with other content; give the changed policy a new version"
+                    )
+                }
+                return
+            }
+            let now = Self.nowMilliseconds()
+            try db.execute(sql: "INSERT INTO policies (version, policy, recorded_at) VALUES (?, ?, ?)", arguments: [version, json, now])
+            try Self.audit(
+                db, now: now, actor: actor, action: "policy.record", subject: version, reason: "first decision with this policy",
+                detail: json)
+        }
+    }
+
+    /// The recorded JSON of policy `version`, if any.
+    public func policyJSON(version: String) throws(StoreError) -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT policy FROM policies WHERE version = ?", arguments: [version]) }
+    }
+
+    /// The decisions made in [`from`, `to`) (by decision time), in the order they were logged.
+    public func decisions(from: Timestamp, to: Timestamp) throws(StoreError) -> [LoggedDecision] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.id, d.event_id, e.occurred_at, d.decided_at, d.model_id, d.policy_version, d.score, d.decision
+                    FROM decisions d JOIN events e ON e.id = d.event_id
+                    WHERE d.decided_at >= ? AND d.decided_at < ? ORDER BY d.id
+                    """, arguments: [from.millisecondsSinceEpoch, to.millisecondsSinceEpoch]
+            ).map { row in
+                LoggedDecision(
+                    id: row["id"], eventId: row["event_id"], occurredAt: Timestamp(millisecondsSinceEpoch: row["occurred_at"]),
+                    decidedAt: Timestamp(millisecondsSinceEpoch: row["decided_at"]), modelId: row["model_id"],
+                    policyVersion: row["policy_version"], score: row["score"], decision: row["decision"])
+            }
+        }
+    }
+}

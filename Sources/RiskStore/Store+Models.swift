@@ -139,6 +139,14 @@ extension Store {
         try read { db in try String.fetchOne(db, sql: "SELECT id FROM models WHERE status = 'champion'") }
     }
 
+    /// A registered model's artifact JSON as stored, and the SHA-256 the registry recorded for it
+    /// when it was registered (a changed artifact no longer matches it).
+    public func registeredArtifact(of id: String) throws(StoreError) -> (json: Data, registeredSHA256: String) {
+        let row = try read { db in try Row.fetchOne(db, sql: "SELECT artifact, artifact_sha256 FROM models WHERE id = ?", arguments: [id]) }
+        guard let row else { throw .notFound(what: "model \(id)") }
+        return (Data((row["artifact"] as String).utf8), row["artifact_sha256"])
+    }
+
     /// A registered model's artifact JSON, as stored.
     public func artifactJSON(of id: String) throws(StoreError) -> Data {
         let text = try read { db in try String.fetchOne(db, sql: "SELECT artifact FROM models WHERE id = ?", arguments: [id]) }

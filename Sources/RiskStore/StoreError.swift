@@ -11,6 +11,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case database(message: String)
     /// A request that names something the store does not hold.
     case notFound(what: String)
+    /// A write that contradicts what the store holds (a policy version recorded with other content).
+    case conflict(reason: String)
 
     public var description: String {
         switch self {
@@ -24,6 +26,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .cannotRead(let path, let reason): return "cannot read \(path): \(reason)"
         case .database(let message): return "database error: \(message)"
         case .notFound(let what): return "not found: \(what)"
+        case .conflict(let reason): return reason
         }
     }
 

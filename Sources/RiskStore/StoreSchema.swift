@@ -140,6 +140,18 @@ public enum StoreSchema {
                     CREATE INDEX retrain_cycles_by_time ON retrain_cycles(as_of);
                     """)
         }
+        migrator.registerMigration("v4: decision policies") { db in
+            try db.execute(
+                sql: """
+                    -- Every decision policy a logged decision names (decisions.policy_version), as JSON, so
+                    -- that replay applies the exact policy. A version names one policy for good.
+                    CREATE TABLE policies (
+                        version TEXT NOT NULL PRIMARY KEY,
+                        policy TEXT NOT NULL,
+                        recorded_at INTEGER NOT NULL
+                    );
+                    """)
+        }
         return migrator
     }
 }

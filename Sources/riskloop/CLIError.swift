@@ -15,6 +15,7 @@ enum CLIError {
     static let cannotWrite: Int32 = 73  // EX_CANTCREAT
 
     /// Runs `body`; a library error is printed and turned into `ExitCode`.
+    @discardableResult
     static func mapping<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
@@ -43,7 +44,7 @@ enum CLIError {
 
     private static func status(of error: StoreError) -> Int32 {
         switch error {
-        case .badLine, .notFound: badInput
+        case .badLine, .notFound, .conflict: badInput
         case .cannotRead: cannotRead
         case .database: internalFailure
         }

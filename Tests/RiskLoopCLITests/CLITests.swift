@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GRDB
 import RiskEngine
+import RiskFeatures
 import RiskModels
 import RiskServer
 import RiskStore
@@ -355,5 +356,54 @@ import Testing
         }
         #expect(decisions == replayed)  // every replayed event decided and logged once
         #expect(throws: (any Error).self) { try RiskLoop.parseAsRoot(["demo", "--train-days", "40", "--days", "30"]) }
+        try Self.audit(directory)
+    }
+
+    /// The auditor's path on the demo's database: replay, audit log, exports, a tampered model.
+    static func audit(_ directory: URL) throws {
+        let db = directory.appending(path: "demo.sqlite").path
+        // Every logged decision reproduces (the command exits 1 on any difference).
+        try CLITests.run(["replay", "--db", db, "--from", "2026-01-01", "--to", "2027-01-01"])
+        let report = try DecisionReplay(store: Store(path: db)).run(
+            from: Timestamp(rfc3339: "2026-01-01T00:00:00Z")!, to: Timestamp(rfc3339: "2027-01-01T00:00:00Z")!)
+        let logged = try DatabaseQueue(path: db).read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM decisions") ?? 0 }
+        #expect(report.decisions == logged && report.reproduced == logged && report.differences.isEmpty)
+        #expect(report.versions.count >= 3)  // the first champion and at least two promoted challengers
+
+        let log = directory.appending(path: "audit.csv").path
+        try CLITests.run(["audit", "--db", db, "--format", "csv", "--out", log])
+        let rows = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        #expect(rows.first == "seq,at,actor,action,subject,reason,detail")
+        let actions = Set(rows.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false)[3] })
+        #expect(actions.isSuperset(of: ["model.register", "model.promote", "retrain.cycle", "policy.record"]))
+
+        // The json export of a stored model is its stored bytes; the card names its sections.
+        let champion = try #require(try Store(path: db).championId())
+        let exported = directory.appending(path: "champion.json").path
+        try CLITests.run(["export", champion, "--db", db, "--format", "json", "--out", exported])
+        #expect(try Data(contentsOf: URL(filePath: exported)) == (try Store(path: db).artifactJSON(of: champion)))
+        let card = directory.appending(path: "card.html").path
+        try CLITests.run(["export", champion, "--db", db, "--format", "card", "--out", card])
+        let html = try String(contentsOfFile: card, encoding: .utf8)
+        #expect(html.contains("registry status") && html.contains("Labels of the training window by source"))
+        #expect(html.contains("Population stability index"))
+
+        // One weight changed in the stored artifact: replay refuses to run.
+        let artifact = try ModelArtifact.decode(from: try Store(path: db).artifactJSON(of: champion))
+        var changed = artifact
+        changed.logisticRegression!.weights[0] += 0.5
+        changed.sha256 = changed.computedSHA256()  // even re-sealed, it is not what the registry recorded
+        try DatabaseQueue(path: db).write { db in
+            try db.execute(
+                sql: "UPDATE models SET artifact = ? WHERE id = ?",
+                arguments: [String(decoding: changed.encoded(), as: UTF8.self), champion])
+        }
+        #expect {
+            try DecisionReplay(store: Store(path: db)).run(
+                from: Timestamp(rfc3339: "2026-01-01T00:00:00Z")!, to: Timestamp(rfc3339: "2027-01-01T00:00:00Z")!)
+        } throws: { error in
+            guard case EngineError.model(.invalidArtifact(let reason)) = error else { return false }
+            return reason.contains(champion) && reason.contains("registry recorded")
+        }
     }
 }

@@ -275,6 +275,56 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
         #expect(try fixture.store.models().first { $0.id == fixture.challenger.id }?.status == "candidate")
     }
 
+    @Test func modelsExportInEachFormatAndBadFormatsAreRefusedByName() async throws {
+        let fixture = try Fixture()
+        let stored = try fixture.store.artifactJSON(of: fixture.champion.id)
+        try await fixture.test { client in
+            let base = "/v1/models/\(fixture.champion.id)/export"
+            // json: the stored bytes; pmml: XML; card: HTML with the serving policy's version.
+            try await client.execute(uri: base + "?format=json", method: .get, headers: fixture.headers(.score)) { response in
+                #expect(response.status == .ok)
+                #expect(Data(buffer: response.body) == stored)
+                #expect(response.headers[.contentDisposition] == "attachment; filename=\"\(fixture.champion.id).json\"")
+            }
+            try await client.execute(uri: base + "?format=pmml", method: .get, headers: fixture.headers(.score)) { response in
+                #expect(response.status == .ok && response.headers[.contentType] == "application/xml")
+                #expect(String(buffer: response.body).contains("<RegressionModel"))
+            }
+            try await client.execute(uri: base + "?format=card", method: .get, headers: fixture.headers(.score)) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("policy-9"))
+            }
+            try await client.execute(uri: base + "?format=xml", method: .get, headers: fixture.headers(.score)) { response in
+                #expect(response.status == .badRequest)
+                let error = try errorBody(response)
+                #expect(error.code == "invalid_format" && error.field == "format")
+            }
+            try await client.execute(uri: "/v1/models/lr-000000000000/export", method: .get, headers: fixture.headers(.score)) {
+                response in
+                #expect(response.status == .notFound)
+            }
+            try await client.execute(uri: base, method: .get, headers: fixture.headers(nil)) { response in
+                #expect(response.status == .unauthorized)
+            }
+        }
+        // A naive Bayes model has no ONNX form: 422 naming the format.
+        let naiveBayes = try NaiveBayes(kinds: [.bernoulli, .bernoulli, .bernoulli]).fit(
+            TrainingData(features: Matrix(rows: 4, columns: 3, values: [1, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 1]), labels: [1, 0, 1, 0]))
+        let artifact = ModelArtifact(
+            algorithm: .naiveBayes, createdAt: Timestamp(millisecondsSinceEpoch: 0), featureSpec: Fixture.spec.jsonValue,
+            columns: fixture.champion.columns, naiveBayes: naiveBayes, hyperparameters: .init(holdout: "none"),
+            training: fixture.champion.training, metrics: .init(holdout: nil))
+        try fixture.store.register(ModelRegistration(artifact), status: .candidate, actor: "test")
+        try await fixture.test { client in
+            try await client.execute(uri: "/v1/models/\(artifact.id)/export?format=onnx", method: .get, headers: fixture.headers(.score)) {
+                response in
+                #expect(response.status == .unprocessableContent)
+                let error = try errorBody(response)
+                #expect(error.code == "unsupported_format" && error.field == "format")
+            }
+        }
+    }
+
     @Test func theCommittedOpenAPIDocumentListsExactlyTheRoutes() throws {
         let fixture = try Fixture()
         let router = buildRouter(fixture.service)

@@ -53,8 +53,8 @@ public struct ModelCard: Sendable {
             <html lang="en"><head><meta charset="utf-8"><title>\(HTML.escape(title))</title>
             <style>
             body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 980px; color: #222; }
-            table { border-collapse: collapse; margin: 0.6em 0 1.2em; } td, th { padding: 2px 10px; border-bottom: 1px solid #ddd; text-align: left; vertical-align: top; }
-            td.n { text-align: right; font-variant-numeric: tabular-nums; } code { font-size: 12px; } svg { display: inline-block; vertical-align: top; margin: 0.8em 1em 0.8em 0; }
+            table { border-collapse: collapse; margin: 0.6em 0 1.2em; } td, th { padding: 2px 10px; border-bottom: 1px solid #ddd; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+            td.n { text-align: right; font-variant-numeric: tabular-nums; } code { font-size: 12px; } svg { display: inline-block; vertical-align: top; margin: 0.8em 0.5em 0.8em 0; }
             .muted { color: #666; }
             </style></head><body>
             <h1>\(HTML.escape(title))</h1>
@@ -161,7 +161,7 @@ public struct ModelCard: Sendable {
             // Thresholds descend, so the curves run from (0, 0) upwards.
             var roc = SVGChart(
                 title: "ROC curve (AUC \(Self.metric(holdout.rocAUC)))", x: .init(label: "false positive rate"),
-                y: .init(label: "true positive rate"), width: 480, height: 300)
+                y: .init(label: "true positive rate"), width: 470, height: 300)
             roc.series = [
                 .init(
                     name: "model", color: "#1b6ac9",
@@ -170,7 +170,7 @@ public struct ModelCard: Sendable {
             ]
             var precisionRecall = SVGChart(
                 title: "Precision–recall (AP \(Self.metric(holdout.averagePrecision)))", x: .init(label: "recall"),
-                y: .init(label: "precision"), width: 480, height: 300)
+                y: .init(label: "precision"), width: 470, height: 300)
             let fraudShare = holdout.totalWeight > 0 ? holdout.positiveWeight / holdout.totalWeight : 0
             precisionRecall.series = [
                 .init(name: "model", color: "#1b6ac9", points: points.compactMap { p in p.recall.map { ($0, p.precision) } }),
@@ -180,7 +180,7 @@ public struct ModelCard: Sendable {
         }
         var calibration = SVGChart(
             title: "Calibration: fraud share against mean predicted probability, per bin", x: .init(label: "mean predicted probability"),
-            y: .init(label: "fraud share"), width: 480, height: 300)
+            y: .init(label: "fraud share"), width: 470, height: 300)
         calibration.series = [
             .init(
                 name: "model", color: "#1b6ac9", points: holdout.calibration.map { ($0.meanPredicted, $0.fraudShare) },
@@ -276,19 +276,19 @@ public struct ModelCard: Sendable {
 
     func thresholds() -> String {
         var html = "<h2>Decision thresholds on the holdout</h2>\n"
-        guard let holdout = artifact.metrics.holdout, let points = holdout.operatingPoints else {
-            return html + "<p>No holdout operating points in this artifact (trained before they were recorded, or without a holdout).</p>"
-        }
-        let named: [(String, Double)]
+        var named: [(String, Double)] = []
         if let policy = context.policy {
-            html +=
-                "<p>Policy <code>\(HTML.escape(policy.version))</code>: each decision applies from its threshold up (before the policy's rules, "
-            html += "which can raise or lower a decision). Counts are weighted rows of the holdout flagged at that threshold or above.</p>"
+            html += "<p>Policy <code>\(HTML.escape(policy.version))</code>: step-up from \(policy.thresholds.stepUp), review from "
+            html += "\(policy.thresholds.review), block from \(policy.thresholds.block), before the policy's \(policy.rules.count) rules "
+            html += "(which can raise or lower a decision). Counts are weighted rows of the holdout flagged at that threshold or above.</p>"
             named = [("step_up", policy.thresholds.stepUp), ("review", policy.thresholds.review), ("block", policy.thresholds.block)]
         } else {
             html += "<p>No decision policy was given; the thresholds the model was evaluated at are shown.</p>"
-            named = holdout.atThresholds.map { ("p ≥ \($0.threshold)", $0.threshold) }
         }
+        guard let holdout = artifact.metrics.holdout, let points = holdout.operatingPoints else {
+            return html + "<p>No holdout confusion counts in this artifact (trained without a holdout, or before they were recorded).</p>"
+        }
+        if context.policy == nil { named = holdout.atThresholds.map { ("p ≥ \($0.threshold)", $0.threshold) } }
         html += "<table><tr><th>decision</th><th>threshold</th><th>fraud flagged (TP)</th><th>fraud missed (FN)</th>"
         html += "<th>genuine flagged (FP)</th><th>genuine passed (TN)</th><th>precision</th><th>recall</th></tr>"
         var approximate = false

@@ -1,0 +1,212 @@
+import Foundation
+import RiskFeatures
+import RiskModels
+import RiskScoring
+import RiskStore
+
+/// Re-scores logged decisions with the exact model and policy versions recorded with them, and
+/// reports every decision that would now come out differently (`riskloop replay`).
+///
+/// For each (model, policy) pair that decided something in the period, a fresh ``Scorer`` with
+/// that model (its artifact checked against the SHA-256 the registry recorded at registration)
+/// and that policy (as recorded when it was first used) is given the history a serving scorer
+/// had: the stored events of `historyDays` before, and every label version from its report time
+/// on. It then scores every stored event of the period in time order, and its score and decision
+/// for each logged event are compared with the log. Exact when the serving scorer saw the events
+/// in time order and the labels by their report time (the demo, and a server fed in order).
+///
+/// ```swift
+/// let report = try DecisionReplay(store: store).run(from: start, to: end)
+/// report.differences.isEmpty   // true: every decision reproduces
+/// ```
+public struct DecisionReplay: Sendable {
+    /// A replayed score may differ from the logged one by this much (absolute) and still count
+    /// as the same: the scorer's own arithmetic is deterministic, so any larger gap is a change.
+    public static let scoreTolerance = 1e-12
+
+    public var store: Store
+    public var historyDays: Double
+
+    public init(store: Store, historyDays: Double = RetrainPolicy().historyDays) {
+        self.store = store
+        self.historyDays = historyDays
+    }
+
+    /// A logged decision that does not reproduce, and why.
+    public struct Difference: Sendable, Codable, Equatable {
+        public var decisionId: Int64
+        public var eventId: String
+        public var modelId: String
+        public var policyVersion: String
+        public var loggedScore: Double
+        public var loggedDecision: String
+        public var replayedScore: Double?
+        public var replayedDecision: String?
+        public var reason: String
+
+        enum CodingKeys: String, CodingKey {
+            case reason
+            case decisionId = "decision_id"
+            case eventId = "event_id"
+            case modelId = "model_id"
+            case policyVersion = "policy_version"
+            case loggedScore = "logged_score"
+            case loggedDecision = "logged_decision"
+            case replayedScore = "replayed_score"
+            case replayedDecision = "replayed_decision"
+        }
+    }
+
+    /// How many decisions one (model, policy) pair made in the period.
+    public struct Versions: Sendable, Codable, Equatable {
+        public var modelId: String
+        public var policyVersion: String
+        public var decisions: Int
+
+        enum CodingKeys: String, CodingKey {
+            case decisions
+            case modelId = "model_id"
+            case policyVersion = "policy_version"
+        }
+    }
+
+    public struct Report: Sendable, Codable, Equatable {
+        public var from: String
+        public var to: String
+        public var decisions: Int
+        public var reproduced: Int
+        public var versions: [Versions]
+        /// The largest |replayed − logged| score over the decisions that could be replayed.
+        public var maxScoreDifference: Double
+        public var differences: [Difference]
+
+        enum CodingKeys: String, CodingKey {
+            case from, to, decisions, reproduced, versions, differences
+            case maxScoreDifference = "max_score_difference"
+        }
+    }
+
+    /// Replays the decisions made in [`from`, `to`).
+    ///
+    /// - Parameter policies: policies to use for versions the store has not recorded (decisions
+    ///   logged before policies were recorded); a recorded version always wins.
+    /// - Throws: ``EngineError/model(_:)`` when a model's artifact fails its checksum or differs from
+    ///   what the registry recorded: replay refuses to run with a changed model.
+    public func run(from: Timestamp, to: Timestamp, policies: [DecisionPolicy] = []) throws(EngineError) -> Report {
+        let logged = try storeCall { () throws(StoreError) in try store.decisions(from: from, to: to) }
+        var report = Report(
+            from: from.rfc3339, to: to.rfc3339, decisions: logged.count, reproduced: 0, versions: [], maxScoreDifference: 0,
+            differences: [])
+        guard let first = logged.map(\.occurredAt).min(), let last = logged.map(\.occurredAt).max() else { return report }
+
+        // One pass over the period's events per (model, policy) pair, in first-use order.
+        var groups: [String: [LoggedDecision]] = [:], order: [(model: String, policy: String)] = []
+        for decision in logged {
+            let key = decision.modelId + "\u{1F}" + decision.policyVersion
+            if groups[key] == nil { order.append((decision.modelId, decision.policyVersion)) }
+            groups[key, default: []].append(decision)
+        }
+        // Every model is checked before any work: a changed one refuses the whole replay.
+        var models: [String: ServingModel] = [:]
+        for (modelId, _) in order where models[modelId] == nil { models[modelId] = try verifiedModel(modelId) }
+        let snapshot = try SpecTable.snapshot(
+            store, from: first, to: last.adding(milliseconds: 1), historyDays: historyDays,
+            keepingJSON: models.values.contains { $0.extractor.needsJSON })
+        var index: [String: Int] = [:]
+        for (position, event) in snapshot.events.enumerated() { if let id = event.id { index[id] = position } }
+        for (modelId, policyVersion) in order {
+            let decisions = groups[modelId + "\u{1F}" + policyVersion]!
+            report.versions.append(Versions(modelId: modelId, policyVersion: policyVersion, decisions: decisions.count))
+            guard let policy = try policy(policyVersion, given: policies) else {
+                report.differences += decisions.map {
+                    Self.difference(
+                        $0, replayed: nil,
+                        reason: "decision policy version '\(policyVersion)' is not recorded in the store; give it with --policy")
+                }
+                continue
+            }
+            let model = models[modelId]!
+            let scorer = Scorer(model: model, policy: policy)
+            for label in snapshot.labelVersions { scorer.observe(label) }
+            _ = scorer.score(snapshot.warmup)
+            let scores = scorer.score(snapshot.events)
+            for decision in decisions {
+                guard let position = index[decision.eventId] else {
+                    report.differences.append(Self.difference(decision, replayed: nil, reason: "the event is no longer in the store"))
+                    continue
+                }
+                let replayed = scores[position]
+                let gap = abs(replayed.probability - decision.score)
+                report.maxScoreDifference = max(report.maxScoreDifference, gap)
+                if replayed.decision.rawValue != decision.decision {
+                    report.differences.append(Self.difference(decision, replayed: replayed, reason: "the decision differs"))
+                } else if !(gap <= Self.scoreTolerance) {
+                    report.differences.append(Self.difference(decision, replayed: replayed, reason: "the score differs by \(gap)"))
+                } else {
+                    report.reproduced += 1
+                }
+            }
+        }
+        return report
+    }
+
+    /// The model, refused unless its artifact passes its own checksum and is the one the registry recorded.
+    func verifiedModel(_ id: String) throws(EngineError) -> ServingModel {
+        let (json, registered) = try storeCall { () throws(StoreError) in try store.registeredArtifact(of: id) }
+        let artifact: ModelArtifact
+        do {
+            artifact = try ModelArtifact.decode(from: json)
+        } catch {
+            throw .model(.invalidArtifact(reason: "model \(id): \(error.description); replay refuses a changed model"))
+        }
+        guard artifact.sha256 == registered else {
+            throw .model(
+                .invalidArtifact(
+                    reason:
+                        "model \(id): its artifact hashes to \(artifact.sha256 ?? "nothing"), but the registry recorded \(registered) "
+                        + "when it was registered; replay refuses a changed model"))
+        }
+        do {
+            return try ServingModel(artifact)
+        } catch {
+            throw .invalidOptions(option: "--from", reason: "model \(id) cannot score events: \(error)")
+        }
+    }
+
+    func policy(_ version: String, given: [DecisionPolicy]) throws(EngineError) -> DecisionPolicy? {
+        guard let json = try storeCall({ () throws(StoreError) in try store.policyJSON(version: version) }) else {
+            return given.first { $0.version == version }
+        }
+        do {
+            return try DecisionPolicy.decode(from: Data(json.utf8))
+        } catch {
+            throw .badInput(file: "store: policies", line: nil, column: version, reason: "the recorded policy does not read: \(error)")
+        }
+    }
+
+    static func difference(_ decision: LoggedDecision, replayed: RiskScore?, reason: String) -> Difference {
+        Difference(
+            decisionId: decision.id, eventId: decision.eventId, modelId: decision.modelId, policyVersion: decision.policyVersion,
+            loggedScore: decision.score, loggedDecision: decision.decision, replayedScore: replayed?.probability,
+            replayedDecision: replayed?.decision.rawValue, reason: reason)
+    }
+
+    private func storeCall<T>(_ body: () throws(StoreError) -> T) throws(EngineError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw .store(error)
+        }
+    }
+}
+
+extension Store {
+    /// Records `policy` (its canonical JSON) under its version; see ``recordPolicy(version:json:actor:)``.
+    public func record(_ policy: DecisionPolicy, actor: String) throws(EngineError) {
+        do {
+            try recordPolicy(version: policy.version, json: policy.canonicalJSON, actor: actor)
+        } catch {
+            throw .store(error)
+        }
+    }
+}

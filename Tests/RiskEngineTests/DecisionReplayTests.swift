@@ -1,0 +1,70 @@
+import Foundation
+import GRDB
+import RiskFeatures
+import RiskModels
+import RiskScoring
+import RiskStore
+import Testing
+
+@testable import RiskEngine
+
+@Suite struct DecisionReplayTests {
+    static let policy = DecisionPolicy(version: "replay-test-1", thresholds: .init(stepUp: 0.05, review: 0.3, block: 0.8))
+
+    /// A week of decisions logged by the demo's replay (labels arriving as reported), from a day-20 champion.
+    static func loggedWeek() throws -> SimulatedStore {
+        let bank = try SimulatedStore(days: 28, labelsBefore: SimulatedStore.start.adding(days: 20))
+        _ = try bank.trainChampion(until: 20)
+        var retrain = FeedbackLoopTests.policy
+        retrain.minNewLabels = 1_000_000
+        retrain.intervalHours = 1_000_000
+        let loop = FeedbackLoop(store: try bank.open(), policy: retrain, actor: "test")
+        _ = try FeedbackReplay(loop: loop, policy: policy).run(
+            from: bank.day(20), to: bank.day(27), labels: bank.simulation.labels, isFraud: [:])
+        return bank
+    }
+
+    @Test func everyLoggedDecisionReproducesAndAChangedOneIsReported() throws {
+        let bank = try Self.loggedWeek()
+        defer { bank.remove() }
+        let replay = DecisionReplay(store: try bank.open(), historyDays: FeedbackLoopTests.policy.historyDays)
+        let report = try replay.run(from: bank.day(0), to: bank.day(30))
+        let logged = try DatabaseQueue(path: bank.path).read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM decisions") ?? 0 }
+        #expect(logged > 1000)
+        #expect(report.decisions == logged && report.reproduced == logged && report.differences.isEmpty)
+        #expect(report.maxScoreDifference == 0)
+        #expect(report.versions.map(\.policyVersion) == ["replay-test-1"])
+
+        // Two logged decisions altered after the fact: one decision, one score.
+        try DatabaseQueue(path: bank.path).write { db in
+            try db.execute(sql: "UPDATE decisions SET decision = CASE decision WHEN 'block' THEN 'allow' ELSE 'block' END WHERE id = 10")
+            try db.execute(sql: "UPDATE decisions SET score = score + 1e-9 WHERE id = 20")
+        }
+        let altered = try replay.run(from: bank.day(0), to: bank.day(30))
+        #expect(altered.differences.map(\.decisionId) == [10, 20])
+        #expect(altered.differences[0].reason == "the decision differs")
+        #expect(altered.differences[1].reason.hasPrefix("the score differs by"))
+        #expect(altered.reproduced == logged - 2)
+    }
+
+    @Test func anUnrecordedPolicyIsReportedUnlessGivenAndAVersionNamesOnePolicy() throws {
+        let bank = try Self.loggedWeek()
+        defer { bank.remove() }
+        let store = try bank.open()
+        // A database from before policies were recorded.
+        try DatabaseQueue(path: bank.path).write { db in try db.execute(sql: "DELETE FROM policies") }
+        let missing = try DecisionReplay(store: store, historyDays: 7).run(from: bank.day(0), to: bank.day(30))
+        #expect(missing.reproduced == 0 && missing.differences.count == missing.decisions)
+        #expect(missing.differences.first?.reason.contains("'replay-test-1' is not recorded") == true)
+        let given = try DecisionReplay(store: store, historyDays: 7).run(from: bank.day(0), to: bank.day(30), policies: [Self.policy])
+        #expect(given.differences.isEmpty && given.reproduced == given.decisions)
+
+        // The same version with other thresholds is refused; the same content is a no-op.
+        try store.record(Self.policy, actor: "test")
+        var changed = Self.policy
+        changed.thresholds.block = 0.7
+        #expect(throws: EngineError.self) { try store.record(changed, actor: "test") }
+        try store.record(Self.policy, actor: "test")
+        #expect(try store.auditEntries().filter { $0.action == "policy.record" }.count == 2)  // the replay's and this one
+    }
+}
