@@ -3,7 +3,7 @@
 SWIFT ?= swift
 DEMO_DIR ?= .riskloop
 
-.PHONY: deps build demo test verify-exports bench fixtures dataset format
+.PHONY: deps build demo test verify-exports notebooks baselines bench fixtures dataset format
 
 ## deps: install the system libraries (libblas-dev, libsqlite3-dev) when missing
 deps:
@@ -29,6 +29,20 @@ verify-exports: deps
 	test -x $(EXPORTS_VENV)/bin/python || python3 -m venv $(EXPORTS_VENV)
 	$(EXPORTS_VENV)/bin/pip install --quiet -r scripts/verify-requirements.txt
 	$(EXPORTS_VENV)/bin/python scripts/verify_exports.py --riskloop "$$($(SWIFT) build --show-bin-path)/riskloop"
+
+## notebooks: runs Notebooks/0*.py top to bottom in a pinned environment (RISKLOOP_NOTEBOOKS_FAST=1: small runs, as in CI)
+NOTEBOOKS_VENV ?= .venv-notebooks
+notebooks: deps
+	$(SWIFT) build --product riskloop
+	test -x $(NOTEBOOKS_VENV)/bin/python || python3 -m venv $(NOTEBOOKS_VENV)
+	$(NOTEBOOKS_VENV)/bin/pip install --quiet -r Notebooks/requirements.txt
+	for notebook in Notebooks/0*.py; do \
+		RISKLOOP="$$($(SWIFT) build --show-bin-path)/riskloop" $(NOTEBOOKS_VENV)/bin/python "$$notebook" || exit 1; \
+	done
+
+## baselines: retrains Models/ss7/baseline (same weights, bit for bit) and rewrites their model cards
+baselines: build
+	scripts/train-baselines.sh .build/release/riskloop
 
 VENV ?= .venv
 PYTHON = $(VENV)/bin/python

@@ -8,11 +8,11 @@ import RiskStore
 /// loop retrains, beside a frozen copy of the starting champion: the experiment `riskloop demo`
 /// runs to show that the loop adapts.
 ///
-/// Each day, the day's events are scored in time order by the adapting scorer (the current
-/// champion) and by the frozen one, and the adapting scorer's decisions are logged in the store;
-/// the label versions reported that day are then stored and handed to both scorers (fraud-rate
-/// features); finally a cycle runs at midnight if its trigger holds, and a promoted challenger
-/// is hot-swapped into the adapting scorer. Ground truth (which the engine never sees) only
+/// Each day, the label versions reported that day reach both scorers (fraud-rate features; each
+/// counts from its own report time), the day's events are scored in time order by the adapting
+/// scorer (the current champion) and by the frozen one, the adapting scorer's decisions are
+/// logged in the store and the day's labels stored; finally a cycle runs at midnight if its
+/// trigger holds, and a promoted challenger is hot-swapped into the adapting scorer. Ground truth (which the engine never sees) only
 /// grades the weeks.
 public struct FeedbackReplay: Sendable {
     /// One week of the replay, graded against ground truth.

@@ -39,6 +39,15 @@ public struct RegisteredModel: Sendable, Codable, Equatable {
     public var featureSpecSHA256: String
     public var artifactSHA256: String
     public var statusReason: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, algorithm, status
+        case createdAt = "created_at"
+        case parentId = "parent_id"
+        case featureSpecSHA256 = "feature_spec_sha256"
+        case artifactSHA256 = "artifact_sha256"
+        case statusReason = "status_reason"
+    }
 }
 
 extension Store {

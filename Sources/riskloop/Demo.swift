@@ -25,8 +25,11 @@ extension RiskLoop {
                 It prints, per week: events, fraud, fraud caught (not allowed) and missed by the \
                 adapting champion, its false alarms (genuine events reviewed or blocked), the fraud \
                 the frozen model would have missed, and the average precision of both against \
-                ground truth. <dir>/report.html draws the same weeks and lists the cycles. \
-                `make demo` runs this after installing what is missing and building.
+                ground truth. <dir>/report.html draws the same weeks and lists the cycles; \
+                <dir>/report.json holds the same weeks and cycles for notebooks. \
+                --label-delay-days adds that many days to every label's report time, to see what \
+                slower chargebacks cost. `make demo` runs this after installing what is missing \
+                and building.
                 """)
 
         @Option(help: ArgumentHelp("Working directory for the simulated files, the database and the report.", valueName: "directory"))
@@ -56,15 +59,20 @@ extension RiskLoop {
         @Option(help: ArgumentHelp("The retraining policy (riskloop.retrain/1).", valueName: "retrain.json"))
         var retrainPolicy = "Models/ss7/retrain.json"
 
+        @Option(help: ArgumentHelp("Days added to every label's report time (slower labels).", valueName: "days"))
+        var labelDelayDays = 0.0
+
         func validate() throws {
             guard trainDays >= 14, trainDays < days else { throw ValidationError("--train-days must be at least 14 and below --days") }
             guard driftDay > 0, driftDay < days else { throw ValidationError("--drift-day must fall inside the simulated days") }
+            guard labelDelayDays >= 0 else { throw ValidationError("--label-delay-days must be zero or more") }
         }
 
         func run() throws {
             let dataDirectory = URL(filePath: dir).appending(path: "data")
             let databasePath = URL(filePath: dir).appending(path: "demo.sqlite").path
             let reportPath = URL(filePath: dir).appending(path: "report.html").path
+            let reportJSONPath = URL(filePath: dir).appending(path: "report.json").path
             let featureSpec = try CLIError.mapping { try SpecFile.read(spec).spec }
             let decisionPolicy = try CLIError.mapping { () throws(EngineError) in try PolicyFile.read(policy) }
             let loopPolicy = try CLIError.mapping { try RetrainPolicy.read(retrainPolicy) }
@@ -84,7 +92,12 @@ extension RiskLoop {
             let ingested = try CLIError.mapping {
                 try store.ingestEvents(fromFile: dataDirectory.appending(path: Simulation.eventsFileName).path)
             }
-            let early = simulation.labels.filter { $0.reportedAt < replayStart }
+            let labels = simulation.labels.map { label in
+                var later = label
+                later.reportedAt = label.reportedAt.adding(days: labelDelayDays)
+                return later
+            }
+            let early = labels.filter { $0.reportedAt < replayStart }
             _ = try CLIError.mapping { try store.ingest(labels: early, source: Simulation.labelsFileName) }
             print("   \(ingested.inserted.grouped) events, \(early.count.grouped) label versions")
 
@@ -109,7 +122,7 @@ extension RiskLoop {
             var line = ProgressLine()
             let report = try CLIError.mapping {
                 try FeedbackReplay(loop: loop, policy: decisionPolicy).run(
-                    from: replayStart, to: configuration.end, labels: simulation.labels, isFraud: truth
+                    from: replayStart, to: configuration.end, labels: labels, isFraud: truth
                 ) { day in line.update("   replayed to \(day.rfc3339)") }
             }
             line.finish()
@@ -117,9 +130,34 @@ extension RiskLoop {
             let html = DemoReport.html(
                 report, driftAt: configuration.driftAt!, trainDays: trainDays, title: "RiskLoop demo: \(customers) customers, \(days) days")
             try CLIError.mapping { try ModelFile.write(Data(html.utf8), to: reportPath) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let summary = Summary(
+                customers: customers, days: days, driftAt: configuration.driftAt!, replayStart: replayStart,
+                labelDelayDays: labelDelayDays, retrainPolicy: retrainPolicy, report: report)
+            try CLIError.mapping { try ModelFile.write(try encoder.encode(summary), to: reportJSONPath) }
             print(
                 "\nReport: \(reportPath)   (database: \(databasePath), \(String(format: "%.0f", Date().timeIntervalSince(clock))) s in all)"
             )
+        }
+
+        /// `report.json`: the run's settings and the replay's weeks and cycles.
+        struct Summary: Encodable {
+            var customers: Int
+            var days: Int
+            var driftAt: Timestamp
+            var replayStart: Timestamp
+            var labelDelayDays: Double
+            var retrainPolicy: String
+            var report: FeedbackReplay.Report
+
+            enum CodingKeys: String, CodingKey {
+                case customers, days, report
+                case driftAt = "drift_at"
+                case replayStart = "replay_start"
+                case labelDelayDays = "label_delay_days"
+                case retrainPolicy = "retrain_policy"
+            }
         }
 
         static func render(_ report: FeedbackReplay.Report, driftAt: Timestamp) -> String {

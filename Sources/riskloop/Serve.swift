@@ -15,9 +15,16 @@ extension RiskLoop {
                 Serves the registry's champion with the decision policy, on --host:--port. \
                 --model registers a model file first (as the champion when the registry has none, \
                 or with --promote). Routes: POST /v1/score, POST /v1/labels, GET /v1/models, \
-                GET /v1/models/{id}, POST /v1/models/{id}/promote, POST /v1/retrain, GET /healthz, \
-                GET /metrics and GET /openapi.yaml (the full reference). /v1 routes need an API key \
-                (riskloop keys create). SIGTERM or SIGINT stops it after the requests in flight.
+                GET /v1/models/{id}, GET /v1/models/{id}/export, POST /v1/models/{id}/promote, \
+                POST /v1/retrain, GET /healthz, GET /metrics and GET /openapi.yaml (the full \
+                reference). /v1 routes need an API key (riskloop keys create). SIGTERM or SIGINT \
+                stops it after the requests in flight.
+
+                On start, the decision policy is recorded in the store (decisions name it by \
+                version; a version already recorded with other content is refused), and the \
+                scorer's entity history is warmed from the stored events of the retraining \
+                policy's history_days and the labels known, so that velocity and fraud-rate \
+                features carry over a restart and `riskloop replay` reproduces the decisions.
 
                 The feedback loop: with --retrain-every, the server checks the retraining policy's \
                 trigger that often and runs a cycle when it holds (as `riskloop retrain` does), \

@@ -407,3 +407,47 @@ import Testing
         }
     }
 }
+
+@Suite struct BaselineModelTests {
+    static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Retrains each shipped baseline with its committed options, as `scripts/train-baselines.sh`
+    /// does, and compares the parameters bit for bit (same BLAS as the machine that trained them).
+    @Test(arguments: ["logistic-regression", "naive-bayes"])
+    func theShippedBaselineRetrainsToTheSameParameters(name: String) throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let baseline = Self.root.appending(path: "Models/ss7/baseline")
+        let events = directory.appending(path: "events.jsonl")
+        let gunzip = Process()
+        gunzip.executableURL = URL(filePath: "/bin/sh")
+        gunzip.arguments = [
+            "-c", "gunzip -c \"$0\" > \"$1\"", Self.root.appending(path: "Datasets/sample/events.jsonl.gz").path, events.path,
+        ]
+        try gunzip.run()
+        gunzip.waitUntilExit()
+        #expect(gunzip.terminationStatus == 0)
+        let options = try String(contentsOf: baseline.appending(path: "\(name).args"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        let retrained = directory.appending(path: "\(name).json")
+        try CLITests.run(
+            [
+                "train", "--data", events.path, "--labels", Self.root.appending(path: "Datasets/sample/labels.csv").path,
+                "--spec", Self.root.appending(path: "Models/ss7/feature-spec.json").path,
+            ] + options + ["--out", retrained.path])
+        let shipped = try ModelArtifact.decode(from: Data(contentsOf: baseline.appending(path: "\(name).json")))
+        let fresh = try ModelArtifact.decode(from: Data(contentsOf: retrained))
+        #expect(fresh.training.dataSHA256 == shipped.training.dataSHA256)  // the same rows, bit for bit
+        #expect(fresh.columns == shipped.columns && fresh.featureSpecSHA256 == shipped.featureSpecSHA256)
+        if let model = shipped.logisticRegression {
+            #expect(fresh.logisticRegression!.weights.map(\.bitPattern) == model.weights.map(\.bitPattern))
+            #expect(fresh.logisticRegression!.intercept.bitPattern == model.intercept.bitPattern)
+        } else {
+            let model = try #require(shipped.naiveBayes)
+            #expect(fresh.naiveBayes == model)  // Double equality on every statistic
+            #expect(fresh.naiveBayes!.means.flatMap { $0 }.map(\.bitPattern) == model.means.flatMap { $0 }.map(\.bitPattern))
+        }
+        #expect(fresh.metrics == shipped.metrics)
+        #expect(FileManager.default.fileExists(atPath: baseline.appending(path: "\(name).card.html").path))
+    }
+}
