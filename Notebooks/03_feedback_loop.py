@@ -36,7 +36,7 @@ import riskloop_notebook as rl
 
 out = rl.workdir("03_feedback_loop")
 SETTINGS = (
-    {"customers": 200, "days": 42, "drift_day": 25, "train_days": 18}
+    {"customers": 300, "days": 36, "drift_day": 21, "train_days": 14}
     if rl.FAST
     else {"customers": 1000, "days": 90, "drift_day": 45, "train_days": 30}
 )
@@ -131,4 +131,4 @@ print(summary.round(3))
 # %%
 for name, row in summary.iterrows():
     gain = row["mean AP after the change"] - row["frozen AP after the change"]
-    print(f"{name:>20}: {row['promoted']} of {row['cycles']} cycles promoted; AP after the change {gain:+.3f} against its frozen model")
+    print(f"{name:>20}: {int(row['promoted'])} of {int(row['cycles'])} cycles promoted; AP after the change {gain:+.3f} against its frozen model")

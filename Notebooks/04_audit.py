@@ -29,7 +29,7 @@ import riskloop_notebook as rl
 
 out = rl.workdir("04_audit")
 SETTINGS = (
-    {"customers": 300, "days": 42, "drift_day": 28, "train_days": 21}
+    {"customers": 150, "days": 35, "drift_day": 20, "train_days": 14}
     if rl.FAST
     else {"customers": 1000, "days": 70, "drift_day": 40, "train_days": 30}
 )
