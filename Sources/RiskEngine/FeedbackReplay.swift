@@ -12,8 +12,8 @@ import RiskStore
 /// counts from its own report time), the day's events are scored in time order by the adapting
 /// scorer (the current champion) and by the frozen one, the adapting scorer's decisions are
 /// logged in the store and the day's labels stored; finally a cycle runs at midnight if its
-/// trigger holds, and a promoted challenger is hot-swapped into the adapting scorer. Ground truth (which the engine never sees) only
-/// grades the weeks.
+/// trigger holds, and a promoted challenger is hot-swapped into the adapting scorer. Ground
+/// truth (which the engine never sees) only grades the weeks.
 public struct FeedbackReplay: Sendable {
     /// One week of the replay, graded against ground truth.
     public struct Week: Sendable, Codable, Equatable {
