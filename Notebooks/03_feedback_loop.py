@@ -52,13 +52,17 @@ RUNS = {
 }
 
 # %%
-reports = {}
+# The three runs are independent: they run side by side.
+processes = {}
 for name, run in RUNS.items():
     directory = out / name.split(" ")[0]
-    rl.riskloop(
+    processes[name] = (directory, rl.start(
         "demo", "--dir", directory, "--customers", SETTINGS["customers"], "--days", SETTINGS["days"],
         "--drift-day", SETTINGS["drift_day"], "--train-days", SETTINGS["train_days"], "--retrain-policy", run["retrain"],
-        "--label-delay-days", run["delay"], capture=True)
+        "--label-delay-days", run["delay"]))
+reports = {}
+for name, (directory, process) in processes.items():
+    rl.finish(process)
     reports[name] = json.loads((directory / "report.json").read_text())
 
 weeks = {name: pd.DataFrame(report["report"]["weeks"]) for name, report in reports.items()}

@@ -104,6 +104,22 @@ for versions in replay["versions"]:
     print(f"  {versions['decisions']:>6} decided by {versions['model_id']} with policy {versions['policy_version']}")
 assert not replay["differences"], "every logged decision must replay exactly"
 
+# %% [markdown]
+# The decisions table read directly (sqlite3): what each model decided, and the same counts as
+# the replay's.
+
+# %%
+import sqlite3
+
+with sqlite3.connect(db) as connection:
+    decisions = pd.read_sql_query(
+        "SELECT model_id, policy_version, decision, COUNT(*) AS n FROM decisions GROUP BY model_id, policy_version, decision",
+        connection)
+table = decisions.pivot_table(index="model_id", columns="decision", values="n", fill_value=0)
+print(table)
+by_model = decisions.groupby("model_id")["n"].sum()
+assert all(by_model[v["model_id"]] == v["decisions"] for v in replay["versions"]), "the replay covers every logged decision"
+
 # %%
 audit = pd.DataFrame(json.loads(rl.riskloop("audit", "--db", db, "--format", "json", capture=True)))
 print(audit.groupby("action").size())

@@ -44,6 +44,18 @@ def riskloop(*arguments, capture=False, check=True):
     return result.stdout if capture else result.returncode
 
 
+def start(*arguments):
+    """Starts `riskloop ARGUMENTS…` in the background (its output discarded); see finish()."""
+    print("$ riskloop " + " ".join(str(a) for a in arguments) + " &")
+    return subprocess.Popen([str(binary())] + [str(a) for a in arguments], cwd=ROOT, stdout=subprocess.DEVNULL)
+
+
+def finish(process):
+    """Waits for a command started with start(); fails like riskloop() when it failed."""
+    if process.wait() != 0:
+        raise subprocess.CalledProcessError(process.returncode, process.args)
+
+
 def riskloop_json(*arguments):
     """Runs a riskloop command that prints JSON, and parses it."""
     return json.loads(riskloop(*arguments, capture=True))
