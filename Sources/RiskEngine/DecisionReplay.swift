@@ -190,23 +190,11 @@ public struct DecisionReplay: Sendable {
             loggedScore: decision.score, loggedDecision: decision.decision, replayedScore: replayed?.probability,
             replayedDecision: replayed?.decision.rawValue, reason: reason)
     }
-
-    private func storeCall<T>(_ body: () throws(StoreError) -> T) throws(EngineError) -> T {
-        do {
-            return try body()
-        } catch {
-            throw .store(error)
-        }
-    }
 }
 
 extension Store {
     /// Records `policy` (its canonical JSON) under its version; see ``recordPolicy(version:json:actor:)``.
     public func record(_ policy: DecisionPolicy, actor: String) throws(EngineError) {
-        do {
-            try recordPolicy(version: policy.version, json: policy.canonicalJSON, actor: actor)
-        } catch {
-            throw .store(error)
-        }
+        try storeCall { () throws(StoreError) in try recordPolicy(version: policy.version, json: policy.canonicalJSON, actor: actor) }
     }
 }

@@ -28,3 +28,12 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// Runs a store call in engine code, its error wrapped as ``EngineError/store(_:)``.
+func storeCall<T>(_ body: () throws(StoreError) -> T) throws(EngineError) -> T {
+    do {
+        return try body()
+    } catch {
+        throw .store(error)
+    }
+}

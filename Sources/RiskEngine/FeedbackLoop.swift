@@ -383,14 +383,6 @@ public struct FeedbackLoop: Sendable {
             preconditionFailure("a cycle's detail always encodes: \(error)")
         }
     }
-
-    private func storeCall<T>(_ body: () throws(StoreError) -> T) throws(EngineError) -> T {
-        do {
-            return try body()
-        } catch {
-            throw .store(error)
-        }
-    }
 }
 
 extension SpecTable {
@@ -399,11 +391,9 @@ extension SpecTable {
     public static func snapshot(
         _ store: Store, from: Timestamp, to: Timestamp, historyDays: Double, keepingJSON: Bool
     ) throws(EngineError) -> TrainingSnapshot {
-        do {
-            return try store.trainingSnapshot(
+        try storeCall { () throws(StoreError) in
+            try store.trainingSnapshot(
                 historyFrom: from.adding(days: -historyDays), from: from, to: to, labelsKnownAt: to, keepingJSON: keepingJSON)
-        } catch {
-            throw .store(error)
         }
     }
 

@@ -114,10 +114,12 @@ public final class RiskService: Sendable {
     public func refreshDrift(asOf: Timestamp) async throws {
         let champion = scorer.model.artifact, loop = self.loop
         guard let report = try await Self.offloaded({ try loop.drift(of: champion, asOf: asOf) }) else { return }
-        let name = "riskloop_drift_psi", help = "Population stability index between training and recent traffic"
-        metrics.makeGauge(name: name, labels: [("model", champion.id), ("variable", "score")], help: help).set(report.score)
+        let psi = MetricNameDescriptor(
+            namespace: "riskloop", metricName: "drift", unitName: "psi",
+            helpText: "Population stability index between training and recent traffic")
+        metrics.makeGauge(descriptor: psi, labels: [("model", champion.id), ("variable", "score")]).set(report.score)
         for column in report.columns {
-            metrics.makeGauge(name: name, labels: [("model", champion.id), ("variable", column.name)], help: help).set(column.psi)
+            metrics.makeGauge(descriptor: psi, labels: [("model", champion.id), ("variable", column.name)]).set(column.psi)
         }
     }
 

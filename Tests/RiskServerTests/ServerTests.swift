@@ -325,6 +325,44 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
         }
     }
 
+    @Test func metricsCarryTheChampionsDriftPerColumnAndForTheScore() async throws {
+        // Training: half the events forwarded. Recent traffic: one in four. Hand-computed PSI of
+        // that 0/1 column (and of the score, which only that column moves).
+        let store = try Store.inMemory()
+        var champion = Fixture.artifact(weight: 3)
+        let training = Matrix(rows: 4, columns: 3, values: [0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0])
+        champion.drift = DriftReference.fit(features: training, scores: champion.probabilities(training))
+        champion.seal()
+        try store.register(ModelRegistration(champion), status: .champion, actor: "test")
+        let lines = (0..<4).map { index in
+            event("d\(index)", forwarded: index == 0).replacingOccurrences(of: #""c1""#, with: #""c\#(index)""#)
+        }
+        let file = FileManager.default.temporaryDirectory.appending(path: "riskloop-drift-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try lines.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+        _ = try store.ingestEvents(fromFile: file.path)
+        let policy = DecisionPolicy(version: "policy-9", thresholds: .init(stepUp: 0.2, review: 0.5, block: 0.9))
+        let service = try RiskService(store: store, policy: policy, logger: Logger(label: "test"))
+        try await service.refreshDrift(asOf: Timestamp(year: 2026, month: 3, day: 2)!)
+        let (id, columns) = (champion.id, champion.columns)
+
+        let expected = (0.75 - 0.5) * log(0.75 / 0.5) + (0.25 - 0.5) * log(0.25 / 0.5)
+        let app = Application(router: buildRouter(service))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let samples = String(buffer: response.body).split(separator: "\n").filter { $0.hasPrefix("riskloop_drift_psi{") }
+                func value(_ variable: String) -> Double? {
+                    samples.first { $0.contains(#"variable="\#(variable)""#) && $0.contains(id) }
+                        .flatMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+                }
+                #expect(samples.count == 4, "score and three columns: \(samples)")
+                let score = try #require(value("score")), forwarded = try #require(value(columns[0]))
+                #expect(abs(score - expected) < 1e-12 && abs(forwarded - expected) < 1e-12)
+                #expect(value(columns[1]) == 0)
+            }
+        }
+    }
+
     @Test func theCommittedOpenAPIDocumentListsExactlyTheRoutes() throws {
         let fixture = try Fixture()
         let router = buildRouter(fixture.service)

@@ -399,18 +399,15 @@ extension ModelCard.Context {
         _ store: Store, artifact: ModelArtifact, policy: DecisionPolicy?, driftDays: Double = 7, asOf: Timestamp? = nil
     ) throws(EngineError) -> Self {
         var context = Self(policy: policy)
-        let end: Timestamp?
-        do {
-            context.status = try store.models().first { $0.id == artifact.id }?.status
-            let training = artifact.training
-            if let start = training.windowStart, let windowEnd = training.windowEnd {
-                context.labelSources = try store.labelSourceCounts(from: start, to: windowEnd, knownAt: training.labelsKnownAt ?? windowEnd)
+        context.status = try storeCall { () throws(StoreError) in try store.models().first { $0.id == artifact.id }?.status }
+        let training = artifact.training
+        if let start = training.windowStart, let windowEnd = training.windowEnd {
+            context.labelSources = try storeCall { () throws(StoreError) in
+                try store.labelSourceCounts(from: start, to: windowEnd, knownAt: training.labelsKnownAt ?? windowEnd)
             }
-            end = if let asOf { asOf } else { try store.latestEventTime() }
-        } catch {
-            throw .store(error)
         }
-        guard let end else { return context }
+        let latest = try storeCall { () throws(StoreError) in try store.latestEventTime() }
+        guard let end = asOf ?? latest else { return context }
         var retrain = RetrainPolicy()
         retrain.driftDays = driftDays
         if let report = try FeedbackLoop(store: store, policy: retrain, actor: "export").drift(of: artifact, asOf: end) {
