@@ -112,7 +112,9 @@ public struct FeedbackLoop: Sendable {
         try dueReason(asOf: asOf, champion: try champion())
     }
 
-    func dueReason(asOf: Timestamp, champion: ModelArtifact?) throws(EngineError) -> String? {
+    /// - Parameter drift: also check the score PSI, which reads the recent events when too few
+    ///   decisions are logged.
+    func dueReason(asOf: Timestamp, champion: ModelArtifact?, drift: Bool = true) throws(EngineError) -> String? {
         guard let champion else { return "no champion yet" }
         let last = try storeCall { () throws(StoreError) in try store.lastCycle() }
         if let minimum = policy.minNewLabels {
@@ -127,7 +129,7 @@ public struct FeedbackLoop: Sendable {
                     format: "%.1f h since %@ (at least %.1f h)", elapsed, last == nil ? "the champion's data" : "the last cycle", hours)
             }
         }
-        if let threshold = policy.psiThreshold, let psi = try scorePSI(of: champion, asOf: asOf), psi >= threshold {
+        if drift, let threshold = policy.psiThreshold, let psi = try scorePSI(of: champion, asOf: asOf), psi >= threshold {
             return String(format: "score PSI %.3f over the last %.0f days (at least %.3f)", psi, policy.driftDays, threshold)
         }
         return nil
@@ -166,11 +168,14 @@ public struct FeedbackLoop: Sendable {
 
     /// Runs one cycle at cutoff `asOf` if a trigger holds (always with `force`).
     ///
+    /// A forced cycle names the label and interval triggers that also hold in its trigger text,
+    /// but does not compute the score PSI for it.
+    ///
     /// - Parameter progress: told when each stage starts.
     public func runCycle(asOf: Timestamp, force: Bool = false, progress: (Stage) -> Void = { _ in }) throws(EngineError) -> CycleResult {
         let started = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
         let champion = try champion()
-        let reason = try dueReason(asOf: asOf, champion: champion)
+        let reason = try dueReason(asOf: asOf, champion: champion, drift: !force)
         guard force || reason != nil else {
             if policy.naiveBayesOnline, let champion, champion.algorithm == .naiveBayes,
                 let cycle = try absorbNewLabels(into: champion, asOf: asOf, started: started)

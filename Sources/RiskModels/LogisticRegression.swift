@@ -127,11 +127,12 @@ public struct LogisticRegression: Sendable {
             }
         }
 
+        let sparse = SparseRows(data.features)
         let objective = { (theta: [Double], gradient: inout [Double]) -> Double in
             let model = LogisticModel(
                 intercept: fitIntercept ? theta[columns] : 0, weights: Array(theta[0..<columns]), standardization: standardization)
             let (weights, intercept) = model.originalScale()
-            let pass = Self.fusedPass(data, weights: weights, intercept: intercept, rowWeights: rowWeights)
+            let pass = Self.fusedPass(data, sparse: sparse, weights: weights, intercept: intercept, rowWeights: rowWeights)
             var penalty = 0.0
             for j in 0..<columns {
                 let gradientW = pass.gradient[j] - (standardization?.mean[j] ?? 0) * pass.interceptGradient
@@ -171,7 +172,10 @@ public struct LogisticRegression: Sendable {
     }
 
     /// One pass over the data: Σ sᵢ·logloss, Xᵀ(s∘(p−y)) and Σ s∘(p−y), in original columns.
-    static func fusedPass(_ data: TrainingData, weights: [Double], intercept: Double, rowWeights: [Double])
+    ///
+    /// - Parameter sparse: the nonzeros of `data.features`, when it is sparse enough for them to
+    ///   be the faster pass (same sums, same bits); else `gemv` runs over blocks of dense rows.
+    static func fusedPass(_ data: TrainingData, sparse: SparseRows?, weights: [Double], intercept: Double, rowWeights: [Double])
         -> (loss: Double, gradient: [Double], interceptGradient: Double)
     {
         let rows = data.rowCount, columns = data.features.columns
@@ -179,22 +183,31 @@ public struct LogisticRegression: Sendable {
         let partials = Mutex<[(loss: Double, gradient: [Double], interceptGradient: Double)?]>(Array(repeating: nil, count: chunks))
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             let range = (rows * chunk / chunks)..<(rows * (chunk + 1) / chunks)
-            var scores = [Double](repeating: 0, count: blockRows)
             var gradient = [Double](repeating: 0, count: columns)
             var loss = 0.0, interceptGradient = 0.0
-            for blockStart in stride(from: range.lowerBound, to: range.upperBound, by: blockRows) {
-                let block = blockStart..<min(blockStart + blockRows, range.upperBound)
-                BLAS.gemv(data.features, rows: block, weights, into: &scores)
-                for offset in 0..<block.count {
-                    let row = blockStart + offset
-                    let z = scores[offset] + intercept
-                    let s = rowWeights[row], y = data.labels[row]
-                    loss += s * Logistic.logLoss(label: y, score: z)
-                    let residual = s * (Logistic.sigmoid(z) - y)
-                    scores[offset] = residual
-                    interceptGradient += residual
+            /// Adds row `row`'s loss and returns its residual.
+            func visit(_ row: Int, _ score: Double) -> Double {
+                let z = score + intercept
+                let s = rowWeights[row], y = data.labels[row]
+                loss += s * Logistic.logLoss(label: y, score: z)
+                let residual = s * (Logistic.sigmoid(z) - y)
+                interceptGradient += residual
+                return residual
+            }
+            if let sparse {
+                weights.withUnsafeBufferPointer { weights in
+                    gradient.withUnsafeMutableBufferPointer { gradient in
+                        sparse.pass(range, weights: weights, gradient: gradient, visit)
+                    }
                 }
-                BLAS.gemv(data.features, rows: block, transposed: true, scores, beta: 1, into: &gradient)
+            } else {
+                var scores = [Double](repeating: 0, count: blockRows)
+                for blockStart in stride(from: range.lowerBound, to: range.upperBound, by: blockRows) {
+                    let block = blockStart..<min(blockStart + blockRows, range.upperBound)
+                    BLAS.gemv(data.features, rows: block, weights, into: &scores)
+                    for offset in 0..<block.count { scores[offset] = visit(blockStart + offset, scores[offset]) }
+                    BLAS.gemv(data.features, rows: block, transposed: true, scores, beta: 1, into: &gradient)
+                }
             }
             partials.withLock { $0[chunk] = (loss, gradient, interceptGradient) }
         }

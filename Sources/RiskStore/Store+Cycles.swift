@@ -71,24 +71,42 @@ extension Store {
     public func trainingSnapshot(
         historyFrom: Timestamp, from: Timestamp, to: Timestamp, labelsKnownAt cutoff: Timestamp, keepingJSON: Bool
     ) throws(StoreError) -> TrainingSnapshot {
-        let (payloads, split, labels, highWater) = try read { db in
+        try trainingSnapshot(
+            historyFrom: historyFrom, from: from, to: to, labelsKnownAt: cutoff, keepingJSON: keepingJSON,
+            parseBatch: BackgroundParser.batchSize)
+    }
+
+    /// ``trainingSnapshot(historyFrom:from:to:labelsKnownAt:keepingJSON:)``, parsing `parseBatch`
+    /// payloads at a time.
+    func trainingSnapshot(
+        historyFrom: Timestamp, from: Timestamp, to: Timestamp, labelsKnownAt cutoff: Timestamp, keepingJSON: Bool, parseBatch: Int
+    ) throws(StoreError) -> TrainingSnapshot {
+        // The payloads are parsed on other threads, a batch at a time, while this one reads on.
+        let parser = BackgroundParser(keepingJSON: keepingJSON, batchSize: parseBatch)
+        let (split, labels, highWater) = try read { db in
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT occurred_at, payload FROM events WHERE occurred_at >= ? AND occurred_at < ? ORDER BY occurred_at, rowid",
                 arguments: [historyFrom.millisecondsSinceEpoch, to.millisecondsSinceEpoch])
-            var payloads: [String] = []
-            var split = 0
+            var batch: [String] = []
+            var split = 0, count = 0
             while let row = try rows.next() {
-                payloads.append(row["payload"])
-                if (row["occurred_at"] as Int64) < from.millisecondsSinceEpoch { split = payloads.count }
+                batch.append(row["payload"])
+                count += 1
+                if (row["occurred_at"] as Int64) < from.millisecondsSinceEpoch { split = count }
+                if batch.count == parser.batchSize {
+                    parser.submit(batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
             }
+            parser.submit(batch)
             let labels = try Row.fetchAll(
                 db, sql: "SELECT event_id, outcome, reported_at, source FROM labels WHERE reported_at <= ? ORDER BY reported_at, seq",
                 arguments: [cutoff.millisecondsSinceEpoch]
             ).map(Self.label)
             let highWater = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM labels") ?? 0
-            return (payloads, split, labels, highWater)
+            return (split, labels, highWater)
         }
-        let events = try Self.parse(payloads, keepingJSON: keepingJSON)
+        let events = try parser.finish()
         return TrainingSnapshot(
             warmup: Array(events[..<split]), events: Array(events[split...]), labelVersions: labels, labelHighWater: highWater)
     }
@@ -244,29 +262,62 @@ extension Store {
     /// Parses stored payloads on all cores. They were validated when ingested, so a failure
     /// means the file was changed behind the store's back.
     static func parse(_ payloads: [String], keepingJSON: Bool) throws(StoreError) -> [ParsedEvent] {
-        let count = payloads.count
-        guard count > 0 else { return [] }
-        let chunks = max(1, min(64, count / 4096))
-        let slots = UnsafeMutableBufferPointer<ParsedEvent?>.allocate(capacity: count)
-        slots.initialize(repeating: nil)
-        defer {
-            slots.deinitialize()
-            slots.deallocate()
+        let parser = BackgroundParser(keepingJSON: keepingJSON)
+        for start in stride(from: 0, to: payloads.count, by: parser.batchSize) {
+            parser.submit(Array(payloads[start..<min(start + parser.batchSize, payloads.count)]))
         }
-        let failure = Mutex<String?>(nil)
-        // Safe to share: each chunk writes only its own range; `concurrentPerform` returns when all are done.
-        nonisolated(unsafe) let output = slots
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            for index in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) {
-                var payload = payloads[index]
+        return try parser.finish()
+    }
+}
+
+/// Parses batches of stored payloads on the global queue while the submitting thread goes on
+/// (reading the next rows); ``finish()`` waits and returns the events in submission order.
+final class BackgroundParser: Sendable {
+    static let batchSize = 8_192
+
+    let batchSize: Int
+    private let keepingJSON: Bool
+    private let group = DispatchGroup()
+    private let batches = Mutex<[[ParsedEvent]]>([])
+    private let failure = Mutex<String?>(nil)
+
+    init(keepingJSON: Bool, batchSize: Int = BackgroundParser.batchSize) {
+        self.keepingJSON = keepingJSON
+        self.batchSize = batchSize
+    }
+
+    /// Queues `payloads` for parsing, after every batch submitted before.
+    func submit(_ payloads: [String]) {
+        guard !payloads.isEmpty else { return }
+        let index = batches.withLock { batches in
+            batches.append([])
+            return batches.count - 1
+        }
+        DispatchQueue.global().async(group: group) { [self] in
+            var events: [ParsedEvent] = []
+            events.reserveCapacity(payloads.count)
+            for var payload in payloads {
                 do {
-                    output[index] = try payload.withUTF8 { try ParsedEvent(jsonLine: $0, keepingJSON: keepingJSON) }
+                    events.append(try payload.withUTF8 { try ParsedEvent(jsonLine: $0, keepingJSON: keepingJSON) })
                 } catch {
                     failure.withLock { $0 = $0 ?? "a stored event no longer parses (\(error)); the database was changed outside RiskLoop" }
+                    return
                 }
             }
+            batches.withLock { $0[index] = events }
         }
+    }
+
+    /// Waits for every batch; the events in the order their payloads were submitted.
+    func finish() throws(StoreError) -> [ParsedEvent] {
+        group.wait()
         if let message = failure.withLock({ $0 }) { throw .database(message: message) }
-        return slots.map { $0! }
+        return batches.withLock { batches in
+            var events: [ParsedEvent] = []
+            events.reserveCapacity(batches.reduce(0) { $0 + $1.count })
+            for batch in batches { events.append(contentsOf: batch) }
+            batches.removeAll()
+            return events
+        }
     }
 }

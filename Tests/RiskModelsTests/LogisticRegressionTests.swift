@@ -146,3 +146,71 @@ struct StandardizedFixture: Decodable, Sendable {
         }
     }
 }
+
+@Suite struct SparseRowsTests {
+    /// One-hot rows like a feature spec's (about a fifth nonzero): an amount, a category of 10 and
+    /// two flags, weighted.
+    static let oneHot: TrainingData = {
+        // Deterministic scatter: multiplicative hashing of the row number stands in for draws.
+        func draw(_ row: Int, _ salt: Int, _ modulus: Int) -> Int { ((row &+ 1) &* (2_654_435_761 &+ salt * 40_503)) % 1_000_003 % modulus }
+        let rows = 3_000, columns = 13
+        var values = [Double](repeating: 0, count: rows * columns)
+        var labels = [Double](repeating: 0, count: rows)
+        for row in 0..<rows {
+            let amount = Double(draw(row, 1, 1000)) / 100
+            let category = draw(row, 2, 10), flagA = draw(row, 3, 5) == 0, flagB = draw(row, 4, 3) == 0
+            values[row * columns] = amount
+            values[row * columns + 1 + category] = 1
+            if flagA { values[row * columns + 11] = 1 }
+            if flagB { values[row * columns + 12] = 1 }
+            let logit = -2 + 0.2 * amount + (category == 2 ? 1.5 : 0) + (flagA ? 2 : 0) - (flagB ? 1 : 0)
+            labels[row] = Double(draw(row, 5, 10_000)) / 10_000 < 1 / (1 + exp(-logit)) ? 1 : 0
+        }
+        let weights = (0..<rows).map { Double(1 + $0 % 3) / 2 }
+        return try! TrainingData(features: Matrix(rows: rows, columns: columns, values: values), labels: labels, sampleWeights: weights)
+    }()
+
+    @Test func holdsEachRowsNonzerosInColumnOrder() throws {
+        let matrix = Matrix(rows: 3, columns: 4, values: [0, 2, 0, 3, 0, 0, 0, 0, 5, 0, 0, -1])
+        let sparse = try #require(SparseRows(matrix, maximumDensity: 0.5))
+        #expect(sparse.starts == [0, 2, 2, 4])
+        #expect(sparse.columnIndices == [1, 3, 0, 3])
+        #expect(sparse.values == [2, 3, 5, -1])
+        // Denser than allowed: the dense pass is kept.
+        #expect(SparseRows(matrix, maximumDensity: 0.3) == nil)
+        #expect(SparseRows(LogisticRegressionBehaviourTests.data.features) == nil)
+    }
+
+    @Test func thePassOverNonzerosSumsWhatGemvSums() throws {
+        let data = Self.oneHot
+        guard let sparse = SparseRows(data.features) else {
+            Issue.record("one-hot rows were taken for dense ones")
+            return
+        }
+        let weights = [0.3, -1.25, 0.5, 2, 0, 1.75, -0.5, 0.25, -2, 1, 0.125, 3, -0.75], rowWeights = data.sampleWeights!
+        let overNonzeros = LogisticRegression.fusedPass(data, sparse: sparse, weights: weights, intercept: -0.7, rowWeights: rowWeights)
+        let dense = LogisticRegression.fusedPass(data, sparse: nil, weights: weights, intercept: -0.7, rowWeights: rowWeights)
+        // The same terms in the same order: equal with the reference BLAS, within rounding with
+        // any other (BaselineModelTests checks the bits of a whole fit).
+        #expect(close(overNonzeros.loss, dense.loss, 1e-12))
+        #expect(close(overNonzeros.interceptGradient, dense.interceptGradient, 1e-12))
+        for j in weights.indices { #expect(close(overNonzeros.gradient[j], dense.gradient[j], 1e-12)) }
+    }
+
+    @Test func aFitOnOneHotRowsReachesTheOptimum() throws {
+        // At the optimum the gradient of C·Σ sᵢ·logloss + ½‖w‖² vanishes: computed here row by row.
+        let data = Self.oneHot, c = 2.0
+        #expect(SparseRows(data.features) != nil, "the fit takes the pass over nonzeros")
+        let (model, report) = try LogisticRegression(hyperparameters: .init(c: c, tolerance: 1e-10)).fit(data)
+        #expect(report.converged)
+        var gradient = model.weights, interceptGradient = 0.0
+        for row in 0..<data.rowCount {
+            var z = model.intercept
+            for j in 0..<data.features.columns { z += model.weights[j] * data.features[row, j] }
+            let residual = c * data.sampleWeights![row] * (Logistic.sigmoid(z) - data.labels[row])
+            interceptGradient += residual
+            for j in 0..<data.features.columns { gradient[j] += residual * data.features[row, j] }
+        }
+        #expect(gradient.allSatisfy { abs($0) < 1e-6 } && abs(interceptGradient) < 1e-6, "\(gradient) \(interceptGradient)")
+    }
+}

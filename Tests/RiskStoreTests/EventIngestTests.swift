@@ -112,3 +112,36 @@ import Testing
         }
     }
 }
+
+@Suite struct TrainingSnapshotTests {
+    @Test func eventsComeBackInTimeOrderAcrossParseBatchesSplitAtTheWindow() throws {
+        let directory = try TemporaryDirectory()
+        let store = try Store(path: directory.databasePath)
+        // Stored out of order: the snapshot orders by time, then arrival.
+        let minutes = [5, 1, 9, 3, 7, 2, 8, 4, 6, 0, 3]
+        let lines = minutes.enumerated().map { Lines.event("e\($0)", minute: $1) }
+        _ = try store.ingestEvents(fromFile: try directory.file("events.jsonl", lines.joined(separator: "\n")))
+        let at = { (minute: Int) in Timestamp(year: 2026, month: 3, day: 1, hour: 10, minute: minute)! }
+        for batch in [1, 3, 4, 100] {
+            let snapshot = try store.trainingSnapshot(
+                historyFrom: at(0), from: at(3), to: at(9), labelsKnownAt: at(9), keepingJSON: false, parseBatch: batch)
+            #expect(snapshot.warmup.map { $0.event!.id } == ["e9", "e1", "e5"], "batch \(batch)")
+            #expect(snapshot.events.map { $0.event!.id } == ["e3", "e10", "e7", "e0", "e8", "e4", "e6"], "batch \(batch)")
+        }
+    }
+
+    @Test func aPayloadChangedBehindTheStoresBackIsAnErrorNotAGap() throws {
+        let directory = try TemporaryDirectory()
+        let store = try Store(path: directory.databasePath)
+        _ = try store.ingestEvents(fromFile: try directory.file("events.jsonl", Lines.events(["a", "b", "c", "d", "e"])))
+        try store.write { db in try db.execute(sql: "UPDATE events SET payload = '{\"id\": 3' WHERE id = 'c'") }
+        let start = Timestamp(year: 2026, month: 3, day: 1)!
+        #expect {
+            try store.trainingSnapshot(
+                historyFrom: start, from: start, to: start.adding(days: 1), labelsKnownAt: start, keepingJSON: false, parseBatch: 2)
+        } throws: { error in
+            guard case .database(let message) = error as? StoreError else { return false }
+            return message.contains("no longer parses")
+        }
+    }
+}
