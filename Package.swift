@@ -97,6 +97,7 @@ let package = Package(
             dependencies: [
                 "RiskServer", "RiskEngine", "RiskScoring", "RiskStore", "RiskFeatures",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "RiskScoringTests", dependencies: ["RiskScoring", "RiskModels", "RiskFeatures", "RiskSimulator"]),

@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import RiskStore
 import ServiceLifecycle
@@ -17,6 +18,7 @@ public final class DecisionLog: Service, Sendable {
     private let store: Store
     private let logger: Logger
     private let pending = Mutex<[DecisionRecord]>([])
+    private let writer = DispatchQueue(label: "riskloop.decision-log")
 
     init(store: Store, logger: Logger) {
         self.store = store
@@ -45,11 +47,23 @@ public final class DecisionLog: Service, Sendable {
         }
     }
 
+    /// Flushes every ``flushInterval`` until shutdown, then once more. Each write runs on a
+    /// dispatch thread: a blocking SQLite transaction on one of the few cooperative threads that
+    /// also run the request handlers would hold up the requests queued behind it.
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await Task.sleep(for: Self.flushInterval)
-            flush()
+            await flushOffTheCooperativePool()
         }
-        flush()
+        await flushOffTheCooperativePool()
+    }
+
+    private func flushOffTheCooperativePool() async {
+        await withCheckedContinuation { continuation in
+            writer.async {
+                self.flush()
+                continuation.resume()
+            }
+        }
     }
 }

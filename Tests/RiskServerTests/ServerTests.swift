@@ -7,6 +7,7 @@ import RiskEngine
 import RiskFeatures
 import RiskModels
 import RiskScoring
+import ServiceLifecycle
 import Testing
 
 @testable import RiskServer
@@ -108,6 +109,37 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
         #expect(rows.allSatisfy { $0["model_id"] as String == fixture.champion.id && $0["policy_version"] as String == "policy-9" })
         let payload = try fixture.store.read { db in try String.fetchOne(db, sql: "SELECT payload FROM events WHERE id = 'e1'") }
         #expect(payload == event("e1"))
+    }
+
+    @Test func theDecisionLogWritesWithinItsIntervalAndEverythingQueuedWhenItStops() async throws {
+        let fixture = try Fixture()
+        try await fixture.test { client in
+            try await client.execute(
+                uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: event("e1"))
+            ) { _ in }
+        }
+        #expect(try fixture.count("decisions") == 0, "queued, not yet written")
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: fixture.service.decisions)], logger: Logger(label: "test")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            // Running: the queued decision is written within a few intervals.
+            var waited = 0
+            while try fixture.count("decisions") == 0, waited < 200 {
+                try await Task.sleep(for: DecisionLog.flushInterval)
+                waited += 1
+            }
+            #expect(try fixture.count("decisions") == 1)
+            // Queued just before the stop: written on the way out.
+            try await fixture.test { client in
+                try await client.execute(
+                    uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: event("e2"))
+                ) { _ in }
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(try fixture.count("decisions") == 2)
     }
 
     @Test func keysAndRolesGuardEveryRoute() async throws {
