@@ -87,5 +87,19 @@ import Testing
         #expect(matrix.rows(1..<2) == Matrix(rows: 1, columns: 2, values: [3, 4]))
         #expect(matrix.rows([Int]()) == Matrix(rows: 0, columns: 2, values: []))
         #expect(matrix.rows(0..<3) == matrix)
+        #expect(Matrix(rows: 3, columns: 0, values: []).rows([1, 2]) == Matrix(rows: 2, columns: 0, values: []))
+    }
+
+    @Test func aLargeGatherCopiedInChunksKeepsEveryRowInPlace() {
+        // 50,000 rows: the copy is split into chunks; element (i, j) is i·10 + j.
+        let rows = 50_000, columns = 7
+        let matrix = Matrix(rows: rows, columns: columns, values: (0..<(rows * columns)).map { Double($0 / columns * 10 + $0 % columns) })
+        let picked = (0..<rows).filter { $0 % 3 != 1 }.reversed().map { $0 }
+        let gathered = matrix.rows(picked)
+        #expect(gathered.rows == picked.count && gathered.columns == columns)
+        let misplaced = picked.indices.filter { position in
+            (0..<columns).contains { gathered[position, $0] != Double(picked[position] * 10 + $0) }
+        }
+        #expect(misplaced.isEmpty, "rows out of place: \(misplaced.prefix(5))")
     }
 }
