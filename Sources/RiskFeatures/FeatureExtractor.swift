@@ -130,29 +130,30 @@ public struct FeatureExtractor: Sendable {
     /// The matrix of the next `events` of a stream, continuing from `profiles` (which the caller
     /// feeds with labels): a long file is processed in batches with one history.
     public func matrix(_ events: [ParsedEvent], profiles: inout EntityProfiles) -> Matrix {
-        let width = columns.count, count = events.count
-        var values = [Double](repeating: 0, count: count * width)
+        let width = columns.count, count = events.count, slots = aggregates.count
+        guard count > 0, width > 0 else { return Matrix(rows: count, columns: width) }
+        // The aggregates first (each as of its event, on all cores), then every row is zeroed
+        // and filled by the core that owns its chunk: a million rows are 1.5 GB, and touching
+        // them once, in parallel, beats zeroing them all on one thread first.
+        let history = hasAggregates ? profiles.history(for: events) : firstEventHistory
+        let aggregatesPerRow = hasAggregates ? slots : 0
         let chunkCount = max(1, min(64, count / 2048))
-        values.withUnsafeMutableBufferPointer { buffer in
-            firstEventHistory.withUnsafeBufferPointer { firstEvent in
-                // Safe to share: each chunk writes only the rows of its own range, and both buffers
-                // outlive `concurrentPerform`, which returns when every chunk is done.
-                nonisolated(unsafe) let rows = buffer
-                nonisolated(unsafe) let firstEvent = firstEvent
+        let values = [Double](unsafeUninitializedCapacity: count * width) { buffer, initialized in
+            history.withUnsafeBufferPointer { history in
+                // Safe to share: each chunk initialises and writes only the rows of its own range,
+                // and the buffers outlive `concurrentPerform`, which returns when every chunk is done.
+                nonisolated(unsafe) let (rows, history) = (buffer, history)
                 DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
                     for row in (count * chunk / chunkCount)..<(count * (chunk + 1) / chunkCount) {
-                        fill(into: rows, at: row * width, events[row], aggregates: firstEvent)
+                        (rows.baseAddress! + row * width).initialize(repeating: 0, count: width)
+                        let first = row * aggregatesPerRow
+                        fill(
+                            into: rows, at: row * width, events[row],
+                            aggregates: UnsafeBufferPointer(rebasing: history[first..<(first + slots)]))
                     }
                 }
             }
-        }
-        if hasAggregates {
-            let history = profiles.history(for: events)
-            let slots = aggregates.count
-            for plan in plans {
-                guard case .aggregate(let slot, let offset, let transform) = plan else { continue }
-                for row in 0..<count { values[row * width + offset] = transform.apply(history[row * slots + slot]) }
-            }
+            initialized = count * width
         }
         return Matrix(rows: count, columns: width, values: values)
     }
