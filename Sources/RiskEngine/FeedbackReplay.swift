@@ -154,7 +154,7 @@ public struct FeedbackReplay: Sendable {
                         DecisionRecord(
                             event: typed, payload: stored[index].payload, decidedAt: typed.occurredAt, modelId: score.modelId,
                             policyVersion: score.policyVersion, score: score.probability, decision: score.decision.rawValue,
-                            reasons: FeedbackLoop.json(score.reasons)))
+                            reasons: score.reasonsJSON))
                 }
             }
             do {

@@ -32,9 +32,13 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
         let shadow = service.shadow.map { shadow in
             events.count == 1 ? [shadow.score(events[0].parsed)] : shadow.score(events.map(\.parsed))
         }
-        service.decisions.append(events.indices.map { decisionRecord(events[$0], scores[$0], shadow: shadow?[$0]) })
+        // Each score's reasons are written once, for its decision row and for the answer.
+        let reasons = scores.map(\.reasonsJSON)
+        service.decisions.append(events.indices.map { decisionRecord(events[$0], scores[$0], reasons: reasons[$0], shadow: shadow?[$0]) })
         service.counted(scores)
-        return try single ? json(scores[0]) : json(["scores": scores])
+        let objects = scores.indices.map { scores[$0].jsonText(reasons: reasons[$0]) }
+        let text = single ? objects[0] : #"{"scores":["# + objects.joined(separator: ",") + "]}"
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
     v1.post("/labels") { request, context in
         _ = try context.require(.label)
@@ -271,11 +275,8 @@ private func parseLabels(_ body: ByteBuffer) throws -> [Label] {
     }
 }
 
-private func decisionRecord(_ item: ReceivedEvent, _ score: RiskScore, shadow: RiskScore?) -> DecisionRecord {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    let reasons = String(decoding: (try? encoder.encode(score.reasons)) ?? Data("[]".utf8), as: UTF8.self)
-    return DecisionRecord(
+private func decisionRecord(_ item: ReceivedEvent, _ score: RiskScore, reasons: String, shadow: RiskScore?) -> DecisionRecord {
+    DecisionRecord(
         event: item.parsed.event!, payload: item.payload,
         decidedAt: Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)),
         modelId: score.modelId, policyVersion: score.policyVersion, score: score.probability, decision: score.decision.rawValue,

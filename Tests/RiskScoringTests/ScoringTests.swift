@@ -242,3 +242,73 @@ enum Handmade {
         #expect(expected.contains { $0.reasons.contains { $0.column.hasPrefix("customer.") || $0.column.hasPrefix("device.") } })
     }
 }
+
+/// The service writes scores without `JSONEncoder`; Foundation's encoder is the reference.
+@Suite struct ScoreJSONTests {
+    static func encoded(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static let awkward: [RiskScore] = {
+        let texts = [
+            "", "plain", "a/b \"quoted\" back\\slash", "tab\tnew\nline\r", "\u{0}\u{1}\u{8}\u{C}\u{1B}\u{1F}\u{7F}",
+            "é ünïcode → 🛰️ \u{2028}", "under 24 h (3 h before this event)",
+        ]
+        let numbers = [
+            0, -0.0, 1, -1, 0.1, 0.30000000000000004, 1e-5, 1e-7, 2.5e-3, .leastNonzeroMagnitude, .leastNormalMagnitude, 12345.678, 1e15,
+            1e16,
+            1.2345678901234568e+17, 1e21, -3.75, .greatestFiniteMagnitude,
+        ]
+        return numbers.enumerated().map { index, number in
+            RiskScore(
+                eventId: index.isMultiple(of: 3) ? nil : texts[index % texts.count], probability: number,
+                band: [.low, .elevated, .high, .critical][index % 4], decision: Decision.allCases[index % 4],
+                rulesApplied: Array(texts.prefix(index % 3)),
+                reasons: (0..<(index % 4)).map {
+                    RiskScore.Reason(
+                        column: texts[($0 + index) % texts.count], text: texts[($0 + 2 * index) % texts.count],
+                        contribution: numbers[($0 + 5) % numbers.count])
+                }, modelId: texts[index % texts.count], specSHA256: String(repeating: "ab", count: 32), policyVersion: "v\(index)")
+        }
+    }()
+
+    @Test func awkwardStringsAndNumbersMatchJSONEncoder() throws {
+        for score in Self.awkward {
+            #expect(score.jsonText() == (try Self.encoded(score)))
+            #expect(score.reasonsJSON == (try Self.encoded(score.reasons)))
+            #expect(score.jsonText(reasons: score.reasonsJSON) == score.jsonText())
+        }
+    }
+
+    @Test func servedScoresMatchJSONEncoder() throws {
+        let model = try BatchScoringTests.ss7Model()
+        let policy = try DecisionPolicy.decode(
+            from: Data(
+                contentsOf: URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                    .appending(path: "Models/ss7/policy.json")))
+        let simulation = try Simulation(SimulationConfiguration(customers: 60, days: 10, seed: 5))
+        let scores = Scorer(model: model, policy: policy).score(simulation.events.map { ParsedEvent(event: $0) })
+        #expect(scores.contains { !$0.rulesApplied.isEmpty } && scores.contains { $0.reasons.count == 3 })
+        for score in scores where score.jsonText() != (try Self.encoded(score)) {
+            Issue.record("\(try Self.encoded(score)) ≠ \(score.jsonText())")
+            break
+        }
+    }
+
+    @Test func aHandWrittenScore() {
+        let score = RiskScore(
+            eventId: "e/1", probability: 0.25, band: .elevated, decision: .stepUp, rulesApplied: ["otp_sms_forwarded"],
+            reasons: [RiskScore.Reason(column: "forwarding=true", text: "call \"forwarding\"", contribution: 2)], modelId: "m1",
+            specSHA256: "00", policyVersion: "3")
+        #expect(
+            score.jsonText()
+                == #"{"band":"elevated","decision":"step_up","event_id":"e/1","model_id":"m1","policy_version":"3","probability":0.25,"reasons":[{"column":"forwarding=true","contribution":2,"text":"call \"forwarding\""}],"rules_applied":["otp_sms_forwarded"],"spec_sha256":"00"}"#
+        )
+        var infinite = score
+        infinite.probability = .nan
+        infinite.reasons[0].contribution = -.infinity
+        #expect(infinite.jsonText().contains(#""probability":null"#) && infinite.reasonsJSON.contains(#""contribution":null"#))
+    }
+}
