@@ -28,6 +28,13 @@ public struct FieldPath: Sendable {
         }
     }
 
+    /// Whether the list at the path holds the string `value`; `nil` when the path holds no list
+    /// (absent, or another kind of value). The contract's lists (call forwarding, connectivity,
+    /// roaming countries) are searched in place, without building an array.
+    public func listContains(_ parsed: ParsedEvent, _ value: String) -> Bool? {
+        reader.listContains(parsed, value)
+    }
+
     /// An object at the path (`telco`, `telco.roaming`): present or not. Features read values only,
     /// but a policy asks whether a whole signal is known.
     private func container(_ parsed: ParsedEvent) -> JSONValue? {

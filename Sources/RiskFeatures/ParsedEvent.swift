@@ -7,21 +7,25 @@
 public struct ParsedEvent: Sendable {
     /// Held by reference: an event is read by every feature and aggregate and handed from
     /// batch to batch, and a copy is then one reference count, not one per field.
-    private final class Storage: Sendable {
+    fileprivate final class Storage: Sendable {
         let event: Event?
+        /// Whether `event` is set, asked without touching it: readers project single fields out
+        /// of `event` in place (binding the whole event would copy it, a retain per string).
+        let hasEvent: Bool
         let json: JSONValue?
         let time: Timestamp?
         let id: String?
 
         init(event: Event?, json: JSONValue?, time: Timestamp?, id: String?) {
             self.event = event
+            hasEvent = event != nil
             self.json = json
             self.time = time
             self.id = id
         }
     }
 
-    private let storage: Storage
+    fileprivate let storage: Storage
 
     public var event: Event? { storage.event }
     /// The whole object; `nil` for events built in code, whose extra fields then read as missing.
@@ -128,7 +132,7 @@ struct FieldReader: Sendable {
         let keys: [String]
         switch path {
         case .known(let known):
-            if let event = parsed.event { return Self.read(known, event) }
+            if parsed.storage.hasEvent { return Self.read(known, parsed.storage) }
             keys = known.rawValue.split(separator: ".").map(String.init)
         case .json(let path):
             keys = path
@@ -153,14 +157,7 @@ struct FieldReader: Sendable {
     /// are searched in place, without building an array of strings.
     @inline(__always)
     func contains(_ parsed: ParsedEvent, _ value: String) -> Bool? {
-        if case .known(let known) = path, let event = parsed.event {
-            switch known {
-            case .callForwarding: return event.telco?.callForwarding.map { $0.contains { $0.rawValue == value } }
-            case .connectivity: return event.telco?.reachability?.connectivity.map { $0.contains { $0.rawValue == value } }
-            case .roamingCountries: return event.telco?.roaming?.countryCodes.map { $0.contains(value) }
-            default: break
-            }
-        }
+        if let found = typedListContains(parsed, value) { return found }
         switch read(parsed) {
         case .strings(let list): return list.contains(value)
         case .string(let text): return text == value
@@ -168,38 +165,61 @@ struct FieldReader: Sendable {
         }
     }
 
-    private static func read(_ known: Known, _ e: Event) -> FieldValue {
+    /// Whether the list at this path holds `value`; `nil` when the path holds no list.
+    func listContains(_ parsed: ParsedEvent, _ value: String) -> Bool? {
+        if let found = typedListContains(parsed, value) { return found }
+        if case .strings(let list) = read(parsed) { return list.contains(value) }
+        return nil
+    }
+
+    /// A contract list of the typed event searched in place; `nil` for any other path or when
+    /// the list is absent.
+    @inline(__always)
+    private func typedListContains(_ parsed: ParsedEvent, _ value: String) -> Bool? {
+        guard case .known(let known) = path, parsed.storage.hasEvent else { return nil }
+        let storage = parsed.storage
+        switch known {
+        case .callForwarding: return storage.event?.telco?.callForwarding.map { $0.contains { $0.rawValue == value } }
+        case .connectivity: return storage.event?.telco?.reachability?.connectivity.map { $0.contains { $0.rawValue == value } }
+        case .roamingCountries: return storage.event?.telco?.roaming?.countryCodes.map { $0.contains(value) }
+        default: return nil
+        }
+    }
+
+    /// A contract field of the typed event (which `storage` holds). Each case projects its
+    /// field out of the stored event in place, without a copy of the event.
+    private static func read(_ known: Known, _ storage: ParsedEvent.Storage) -> FieldValue {
         func optional<T>(_ value: T?, _ wrap: (T) -> FieldValue) -> FieldValue { value.map(wrap) ?? .missing }
         switch known {
-        case .id: return .string(e.id)
-        case .kind: return .string(e.kind.rawValue)
-        case .occurredAt: return .time(e.occurredAt)
-        case .customerId: return .string(e.customerId)
-        case .amount: return optional(e.amount, FieldValue.number)
-        case .currency: return optional(e.currency, FieldValue.string)
-        case .channel: return optional(e.channel?.rawValue, FieldValue.string)
-        case .payeeId: return optional(e.payee?.id, FieldValue.string)
-        case .payeeNew: return optional(e.payee?.new, FieldValue.bool)
-        case .deviceId: return optional(e.device?.id, FieldValue.string)
-        case .deviceNew: return optional(e.device?.newForCustomer, FieldValue.bool)
-        case .deviceOS: return optional(e.device?.os, FieldValue.string)
-        case .deviceRooted: return optional(e.device?.rooted, FieldValue.bool)
-        case .ipCountry: return optional(e.ip?.country, FieldValue.string)
-        case .ipHosting: return optional(e.ip?.hosting, FieldValue.bool)
-        case .otpChannel: return optional(e.otp?.channel?.rawValue, FieldValue.string)
-        case .simSwap: return swap(e.telco?.simSwap)
-        case .simSwapPeriod: return optional(e.telco?.simSwap?.monitoredPeriodDays) { .number(Double($0)) }
-        case .deviceSwap: return swap(e.telco?.deviceSwap)
-        case .deviceSwapPeriod: return optional(e.telco?.deviceSwap?.monitoredPeriodDays) { .number(Double($0)) }
-        case .callForwarding: return optional(e.telco?.callForwarding) { .strings($0.map(\.rawValue)) }
-        case .roaming: return optional(e.telco?.roaming?.roaming, FieldValue.bool)
-        case .roamingCountries: return optional(e.telco?.roaming?.countryCodes, FieldValue.strings)
-        case .roamingStatusTime: return optional(e.telco?.roaming?.lastStatusTime, FieldValue.time)
-        case .reachable: return optional(e.telco?.reachability?.reachable, FieldValue.bool)
-        case .connectivity: return optional(e.telco?.reachability?.connectivity) { .strings($0.map(\.rawValue)) }
-        case .locationVerification: return optional(e.telco?.locationVerification?.rawValue, FieldValue.string)
-        case .foreignLocationUpdates: return optional(e.telco?.ss7?.foreignLocationUpdates24h) { .number(Double($0)) }
-        case .sriForSmRequests: return optional(e.telco?.ss7?.sriForSmRequests24h) { .number(Double($0)) }
+        case .id: return optional(storage.event?.id, FieldValue.string)
+        case .kind: return optional(storage.event?.kind.rawValue, FieldValue.string)
+        case .occurredAt: return optional(storage.event?.occurredAt, FieldValue.time)
+        case .customerId: return optional(storage.event?.customerId, FieldValue.string)
+        case .amount: return optional(storage.event?.amount, FieldValue.number)
+        case .currency: return optional(storage.event?.currency, FieldValue.string)
+        case .channel: return optional(storage.event?.channel?.rawValue, FieldValue.string)
+        case .payeeId: return optional(storage.event?.payee?.id, FieldValue.string)
+        case .payeeNew: return optional(storage.event?.payee?.new, FieldValue.bool)
+        case .deviceId: return optional(storage.event?.device?.id, FieldValue.string)
+        case .deviceNew: return optional(storage.event?.device?.newForCustomer, FieldValue.bool)
+        case .deviceOS: return optional(storage.event?.device?.os, FieldValue.string)
+        case .deviceRooted: return optional(storage.event?.device?.rooted, FieldValue.bool)
+        case .ipCountry: return optional(storage.event?.ip?.country, FieldValue.string)
+        case .ipHosting: return optional(storage.event?.ip?.hosting, FieldValue.bool)
+        case .otpChannel: return optional(storage.event?.otp?.channel?.rawValue, FieldValue.string)
+        case .simSwap: return swap(storage.event?.telco?.simSwap)
+        case .simSwapPeriod: return optional(storage.event?.telco?.simSwap?.monitoredPeriodDays) { .number(Double($0)) }
+        case .deviceSwap: return swap(storage.event?.telco?.deviceSwap)
+        case .deviceSwapPeriod: return optional(storage.event?.telco?.deviceSwap?.monitoredPeriodDays) { .number(Double($0)) }
+        case .callForwarding: return optional(storage.event?.telco?.callForwarding) { .strings($0.map(\.rawValue)) }
+        case .roaming: return optional(storage.event?.telco?.roaming?.roaming, FieldValue.bool)
+        case .roamingCountries: return optional(storage.event?.telco?.roaming?.countryCodes, FieldValue.strings)
+        case .roamingStatusTime: return optional(storage.event?.telco?.roaming?.lastStatusTime, FieldValue.time)
+        case .reachable: return optional(storage.event?.telco?.reachability?.reachable, FieldValue.bool)
+        case .connectivity: return optional(storage.event?.telco?.reachability?.connectivity) { .strings($0.map(\.rawValue)) }
+        case .locationVerification: return optional(storage.event?.telco?.locationVerification?.rawValue, FieldValue.string)
+        case .foreignLocationUpdates: return optional(storage.event?.telco?.ss7?.foreignLocationUpdates24h) { .number(Double($0)) }
+        case .sriForSmRequests: return optional(storage.event?.telco?.ss7?.sriForSmRequests24h) { .number(Double($0)) }
         }
     }
 

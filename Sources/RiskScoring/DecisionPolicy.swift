@@ -122,11 +122,9 @@ struct CompiledPolicy: Sendable {
             case .not(let condition): return !condition.holds(for: event)
             case .equals(let path, let value): return path.read(event) == value
             case .has(let path, let value):
-                guard case .array(let list)? = path.read(event) else { return false }
-                return list.contains(.string(value))
+                return path.listContains(event, value) == true
             case .lacks(let path, let value):
-                guard case .array(let list)? = path.read(event) else { return false }
-                return !list.contains(.string(value))
+                return path.listContains(event, value) == false
             case .unknown(let path):
                 let value = path.read(event)
                 return value == nil || value == .null

@@ -20,6 +20,9 @@ struct Explainer: Sendable {
 
     /// For each column, the features (one, or two or three for a cross) and their levels.
     let parts: [[Part]]
+    /// The words of each column whose words depend on neither the event nor the value (a
+    /// level of a boolean or categorical feature, or of a cross of them), written once.
+    private let fixedTexts: [String?]
 
     init(_ extractor: FeatureExtractor) {
         let features = extractor.spec.features
@@ -49,17 +52,30 @@ struct Explainer: Sendable {
                 ]
             }
         }
+        fixedTexts = parts.map { parts in
+            parts.allSatisfy(Self.isFixed) ? parts.map { Self.phrase($0, value: 0, event: nil) }.joined(separator: " and ") : nil
+        }
+    }
+
+    /// A phrase that reads no value and no field of the event.
+    private static func isFixed(_ part: Part) -> Bool {
+        switch (part.kind, part.level) {
+        case (_, "unknown"?): true
+        case (.numeric, _), (.aggregate, _), (.fraudRate, _), (.timeSince, _): false
+        default: part.level != nil
+        }
     }
 
     /// The words for `column` of `event`, whose vector holds `value` there; without an event,
     /// what the column means (for exports and model cards).
     func text(column: Int, value: Double, event: ParsedEvent?) -> String {
+        if let fixed = fixedTexts[column] { return fixed }
         let parts = parts[column]
-        if parts.count == 1 { return phrase(parts[0], value: value, event: event) }
-        return parts.map { phrase($0, value: value, event: event) }.joined(separator: " and ")
+        if parts.count == 1 { return Self.phrase(parts[0], value: value, event: event) }
+        return parts.map { Self.phrase($0, value: value, event: event) }.joined(separator: " and ")
     }
 
-    private func phrase(_ part: Part, value: Double, event: ParsedEvent?) -> String {
+    private static func phrase(_ part: Part, value: Double, event: ParsedEvent?) -> String {
         let about = part.about
         switch (part.kind, part.level) {
         case (.numeric, nil), (.aggregate, _), (.fraudRate, _):

@@ -152,6 +152,34 @@ enum Handmade {
         #expect(try Self.decide(0.01, #""otp":{"channel":"app"},"telco":{"call_forwarding":["unconditional"]}"#).0 == .allow)
     }
 
+    /// `has` and `lacks` hold only on a list: the contract's lists are searched in the typed
+    /// event, other lists (and records that are not events) in the JSON tree; the answers agree.
+    @Test(arguments: [
+        (#"["unconditional","conditional_busy"]"#, true, false), (#"["inactive"]"#, false, true), ("[]", false, true),
+        (#""unconditional""#, false, false), ("null", false, false),
+    ])
+    func listConditionsHoldOnListsAlikeInTypedEventsAndRecords(list: String, has: Bool, lacks: Bool) throws {
+        let policy = try DecisionPolicy.decode(
+            from: Data(
+                #"""
+                {"version": "l-1", "thresholds": {"step_up": 0.2, "review": 0.5, "block": 0.9}, "rules": [
+                  {"name": "has", "at_least": "step_up", "when": {"path": "telco.call_forwarding", "has": "unconditional"}},
+                  {"name": "lacks", "at_least": "review", "when": {"path": "telco.call_forwarding", "lacks": "unconditional"}},
+                  {"name": "other-has", "at_least": "block", "when": {"path": "extra.flags", "has": "unconditional"}}]}
+                """#.utf8))
+        let body =
+            #"{"id":"e1","occurred_at":"2026-03-01T12:00:00Z","customer_id":"c","kind":"payment","extra":{"flags":\#(list)},"telco":{"call_forwarding":\#(list)}}"#
+        let record = ParsedEvent(record: try JSONValue.parse(Array(body.utf8)))
+        let expected = (has ? ["has"] : []) + (lacks ? ["lacks"] : [])
+        #expect(policy.decide(probability: 0.01, event: record).rules == expected + (has ? ["other-has"] : []))
+        // A typed event refuses a call forwarding that is not a list of known states.
+        if lacks || has {
+            #expect(
+                policy.decide(probability: 0.01, event: try ParsedEvent(jsonLine: Array(body.utf8))).rules == expected
+                    + (has ? ["other-has"] : []))
+        }
+    }
+
     @Test func rulesOverrideInBothDirections() throws {
         #expect(try Self.decide(0.95, #""channel":"branch","telco":{}"#) == (.allow, ["branch-is-verified-in-person"]))
         #expect(try Self.decide(0.01, #""amount":5000"#) == (.review, ["no-telco-answer-on-a-large-payment"]))
