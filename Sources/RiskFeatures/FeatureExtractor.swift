@@ -138,7 +138,7 @@ public struct FeatureExtractor: Sendable {
         let history = hasAggregates ? profiles.history(for: events) : firstEventHistory
         let aggregatesPerRow = hasAggregates ? slots : 0
         let chunkCount = max(1, min(64, count / 2048))
-        let values = [Double](unsafeUninitializedCapacity: count * width) { buffer, initialized in
+        let values: [Double] = LargeBuffer.array(count: count * width) { buffer in
             history.withUnsafeBufferPointer { history in
                 // Safe to share: each chunk initialises and writes only the rows of its own range,
                 // and the buffers outlive `concurrentPerform`, which returns when every chunk is done.
@@ -153,7 +153,6 @@ public struct FeatureExtractor: Sendable {
                     }
                 }
             }
-            initialized = count * width
         }
         return Matrix(rows: count, columns: width, values: values)
     }

@@ -36,7 +36,7 @@ public struct Matrix: Sendable, Equatable {
         let columns = columns, count = picked.count
         for row in picked { precondition(row >= 0 && row < rows, "row index out of range") }
         guard count > 0, columns > 0 else { return Matrix(rows: count, columns: columns, values: []) }
-        let gathered = [Double](unsafeUninitializedCapacity: count * columns) { output, initialized in
+        let gathered: [Double] = LargeBuffer.array(count: count * columns) { output in
             values.withUnsafeBufferPointer { all in
                 // Safe to share: each chunk reads the source and initialises only its own rows.
                 nonisolated(unsafe) let (all, output) = (all, output)
@@ -48,7 +48,6 @@ public struct Matrix: Sendable, Equatable {
                     }
                 }
             }
-            initialized = count * columns
         }
         return Matrix(rows: count, columns: columns, values: gathered)
     }

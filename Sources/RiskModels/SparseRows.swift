@@ -42,14 +42,14 @@ struct SparseRows: Sendable {
         for row in 0..<rows { counts[row + 1] += counts[row] }
         let total = counts[rows]
         guard Double(total) <= maximumDensity * Double(rows) * Double(columns) else { return nil }
-        // Second pass: each core copies its rows' nonzeros to their places.
-        var indices = [Int32](repeating: 0, count: total)
-        var nonzeros = [Double](repeating: 0, count: total)
+        // Second pass: each core copies its rows' nonzeros to their places, which the first pass
+        // counted, so every entry of both arrays is written exactly once.
         let starts = counts
-        matrix.values.withUnsafeBufferPointer { dense in
-            indices.withUnsafeMutableBufferPointer { indices in
-                nonzeros.withUnsafeMutableBufferPointer { nonzeros in
-                    // Safe to share: each chunk writes only its own rows' entries.
+        var nonzeros: [Double] = []
+        let indices: [Int32] = matrix.values.withUnsafeBufferPointer { dense in
+            LargeBuffer.array(count: total) { indices in
+                nonzeros = LargeBuffer.array(count: total) { nonzeros in
+                    // Safe to share: each chunk reads the matrix and writes only its own rows' entries.
                     nonisolated(unsafe) let (dense, indexOutput, valueOutput) = (dense, indices, nonzeros)
                     DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                         for row in range(chunk) {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import RiskFeatures
@@ -101,5 +102,41 @@ import Testing
             (0..<columns).contains { gathered[position, $0] != Double(picked[position] * 10 + $0) }
         }
         #expect(misplaced.isEmpty, "rows out of place: \(misplaced.prefix(5))")
+    }
+}
+
+@Suite struct LargeBufferTests {
+    /// A buffer past the threshold is advised to the kernel (smaps marks its mapping `hg`) and
+    /// holds exactly what the initializer wrote; a small one is left alone.
+    @Test func largeArraysAskForHugePagesAndKeepTheirValues() throws {
+        let count = LargeBuffer.adviceThresholdBytes / MemoryLayout<Double>.stride + 1_000
+        let values: [Double] = LargeBuffer.array(count: count) { buffer in
+            for index in buffer.indices { buffer[index] = Double(index % 977) }
+        }
+        #expect(values.count == count)
+        #expect(values.indices.allSatisfy { values[$0] == Double($0 % 977) })
+        #if os(Linux)
+            let address = values.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress!) }
+            let small: [Double] = LargeBuffer.array(count: 1_000) { $0.initialize(repeating: 1) }
+            #expect(small == Array(repeating: 1, count: 1_000))
+            // Each mapping of /proc/self/smaps starts with "start-end perms ..." and ends with VmFlags.
+            // Read to the end: procfs reports a size of 0, so a read by size would stop early.
+            let smaps = String(
+                decoding: try FileHandle(forReadingFrom: URL(filePath: "/proc/self/smaps")).readToEnd() ?? Data(), as: UTF8.self)
+            var inside = false
+            var flags: [String]? = nil
+            for line in smaps.split(separator: "\n") {
+                if let range = line.split(separator: " ").first, range.contains("-"), !line.hasSuffix(":"),
+                    let dash = range.firstIndex(of: "-"), let start = UInt(range[..<dash], radix: 16),
+                    let end = UInt(range[range.index(after: dash)...], radix: 16)
+                {
+                    inside = (start..<end).contains(address + UInt(count / 2 * 8))
+                } else if inside, line.hasPrefix("VmFlags:") {
+                    flags = line.dropFirst("VmFlags:".count).split(separator: " ").map(String.init)
+                    break
+                }
+            }
+            #expect(flags?.contains("hg") == true, "VmFlags of the buffer's mapping: \(flags ?? [])")
+        #endif
     }
 }
