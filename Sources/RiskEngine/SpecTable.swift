@@ -70,6 +70,9 @@ public enum SpecTable {
     /// Each event's outcome by the latest of `labelVersions` (1 fraud, 0 genuine, `nil` unlabelled).
     public static func latestOutcomes(of events: [ParsedEvent], labelVersions: [Label]) -> [Double?] {
         var latest: [String: Label] = [:]
+        // At most one entry per version: growing a million-entry table step by step rehashed it
+        // about twenty times.
+        latest.reserveCapacity(labelVersions.count)
         for label in labelVersions where latest[label.eventId].map({ $0.reportedAt <= label.reportedAt }) ?? true {
             latest[label.eventId] = label
         }
