@@ -194,14 +194,12 @@ public struct FeatureExtractor: Sendable {
                 if level >= 0 { row[start + offset + level] = 1 }
             case .cross(let parts, let offset):
                 var level = 0
-                // By index: a part holds its feature's `Discrete`, which iterating would copy.
-                for part in parts.indices {
-                    let feature = parts[part].feature
-                    guard levels[feature] >= 0 else {
+                for part in parts {
+                    guard levels[part.feature] >= 0 else {
                         level = -1
                         break
                     }
-                    level += levels[feature] * parts[part].stride
+                    level += levels[part.feature] * part.stride
                 }
                 if level >= 0 { row[start + offset + level] = 1 }
             case .aggregate(let slot, let offset, let transform):
