@@ -65,6 +65,11 @@ struct Fixture {
         return fields
     }
 
+    /// Scores `event(id)` with a `score` key, the answer unread: for tests about what is logged.
+    func score(_ id: String, with client: any TestClientProtocol) async throws {
+        try await client.execute(uri: "/v1/score", method: .post, headers: headers(.score), body: ByteBuffer(string: event(id))) { _ in }
+    }
+
     func count(_ table: String) throws -> Int {
         try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") } ?? 0
     }
@@ -114,9 +119,7 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
     @Test func theDecisionLogWritesWithinItsIntervalAndEverythingQueuedWhenItStops() async throws {
         let fixture = try Fixture()
         try await fixture.test { client in
-            try await client.execute(
-                uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: event("e1"))
-            ) { _ in }
+            try await fixture.score("e1", with: client)
         }
         #expect(try fixture.count("decisions") == 0, "queued, not yet written")
         let group = ServiceGroup(
@@ -132,9 +135,7 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
             #expect(try fixture.count("decisions") == 1)
             // Queued just before the stop: written on the way out.
             try await fixture.test { client in
-                try await client.execute(
-                    uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: event("e2"))
-                ) { _ in }
+                try await fixture.score("e2", with: client)
             }
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
@@ -210,9 +211,7 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
     @Test func labelsAreStoredAndPromotionSwapsTheScorer() async throws {
         let fixture = try Fixture()
         try await fixture.test { client in
-            try await client.execute(
-                uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: event("e1"))
-            ) { _ in }
+            try await fixture.score("e1", with: client)
             let label = #"{"event_id":"e1","outcome":"fraud","reported_at":"2026-03-02T00:00:00Z","source":"analyst"}"#
             try await client.execute(uri: "/v1/labels", method: .post, headers: fixture.headers(.label), body: ByteBuffer(string: label)) {
                 response in
