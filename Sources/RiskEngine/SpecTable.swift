@@ -69,14 +69,17 @@ public enum SpecTable {
 
     /// Each event's outcome by the latest of `labelVersions` (1 fraud, 0 genuine, `nil` unlabelled).
     public static func latestOutcomes(of events: [ParsedEvent], labelVersions: [Label]) -> [Double?] {
-        var latest: [String: Label] = [:]
-        // At most one entry per version: growing a million-entry table step by step rehashed it
+        // Each event's latest version by its position in `labelVersions`: a small entry keeps a
+        // million-entry table compact, and one lookup per version both reads and updates it.
+        // Reserved up front (at most one entry per version): growing it step by step rehashed it
         // about twenty times.
+        var latest: [String: Int] = [:]
         latest.reserveCapacity(labelVersions.count)
-        for label in labelVersions where latest[label.eventId].map({ $0.reportedAt <= label.reportedAt }) ?? true {
-            latest[label.eventId] = label
+        func keepLater(_ entry: inout Int, _ position: Int) {
+            if labelVersions[entry].reportedAt <= labelVersions[position].reportedAt { entry = position }
         }
-        return events.map { event in event.id.flatMap { latest[$0] }.map { $0.outcome == .fraud ? 1 : 0 } }
+        for (position, label) in labelVersions.enumerated() { keepLater(&latest[label.eventId, default: position], position) }
+        return events.map { event in event.id.flatMap { latest[$0] }.map { labelVersions[$0].outcome == .fraud ? 1 : 0 } }
     }
 
     /// The labelled table of `events` (in time order): the spec's statistics fitted on the

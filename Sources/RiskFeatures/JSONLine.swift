@@ -22,7 +22,7 @@ extension Event {
     ///
     /// - Throws: ``RiskFeaturesError`` naming the field that breaks the contract.
     public static func decode(jsonLine bytes: some Collection<UInt8>) throws(RiskFeaturesError) -> Event {
-        try Event(json: try JSONValue.parse(bytes))
+        try Event.read(bytes)
     }
 }
 

@@ -99,9 +99,9 @@ public struct JSONObject: Sendable, Hashable {
 
 /// A recursive-descent parser over a byte buffer.
 struct JSONParser {
-    private let bytes: UnsafeBufferPointer<UInt8>
-    private var index = 0
-    private var depth = 0
+    let bytes: UnsafeBufferPointer<UInt8>
+    var index = 0
+    var depth = 0
     /// Deeper nesting is refused rather than risking the stack on hostile input.
     static let maximumDepth = 128
 
@@ -117,12 +117,12 @@ struct JSONParser {
         return value
     }
 
-    private func fail(_ reason: String) -> RiskFeaturesError {
+    func fail(_ reason: String) -> RiskFeaturesError {
         index >= bytes.count
             ? .malformedJSON(reason: "\(reason) (at the end of the text)") : .malformedJSON(reason: "\(reason) at byte \(index + 1)")
     }
 
-    private mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x09, 0x0A, 0x0D: index += 1
@@ -131,7 +131,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseValue() throws(RiskFeaturesError) -> JSONValue {
+    mutating func parseValue() throws(RiskFeaturesError) -> JSONValue {
         guard index < bytes.count else { throw fail("expected a value") }
         switch bytes[index] {
         case UInt8(ascii: "{"): return .object(try parseObject())
@@ -145,7 +145,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func expectLiteral(_ literal: StaticString) throws(RiskFeaturesError) {
+    mutating func expectLiteral(_ literal: StaticString) throws(RiskFeaturesError) {
         let count = literal.utf8CodeUnitCount
         guard index + count <= bytes.count else { throw fail("expected a value") }
         for offset in 0..<count where bytes[index + offset] != literal.utf8Start[offset] {
@@ -154,7 +154,7 @@ struct JSONParser {
         index += count
     }
 
-    private mutating func enter() throws(RiskFeaturesError) {
+    mutating func enter() throws(RiskFeaturesError) {
         depth += 1
         guard depth <= Self.maximumDepth else { throw fail("nesting deeper than \(Self.maximumDepth) levels") }
     }
@@ -217,7 +217,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseString() throws(RiskFeaturesError) -> String {
+    mutating func parseString() throws(RiskFeaturesError) -> String {
         index += 1  // the opening quote
         let start = index
         // Fast path: no escapes, so the bytes are the string once they are valid UTF-8; pure ASCII,
@@ -302,7 +302,7 @@ struct JSONParser {
         return value
     }
 
-    private mutating func parseNumber() throws(RiskFeaturesError) -> Double {
+    mutating func parseNumber() throws(RiskFeaturesError) -> Double {
         let start = index
         func digits() -> Int {
             let first = index

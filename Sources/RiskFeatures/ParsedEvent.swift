@@ -41,10 +41,15 @@ public struct ParsedEvent: Sendable {
     /// Parses and validates one event JSON line.
     ///
     /// - Parameter keepingJSON: keep the JSON tree for fields outside the contract; without it
-    ///   (``FeatureExtractor/needsJSON`` false) the tree is freed at once, on the parsing thread.
+    ///   (``FeatureExtractor/needsJSON`` false) the event is read straight from the bytes, with
+    ///   no tree at all.
     public init(jsonLine bytes: some Collection<UInt8>, keepingJSON: Bool = true) throws(RiskFeaturesError) {
+        guard keepingJSON else {
+            self.init(event: try Event.read(bytes))
+            return
+        }
         let json = try JSONValue.parse(bytes)
-        self.init(event: try Event(json: json), json: keepingJSON ? json : nil)
+        self.init(event: try Event(json: json), json: json)
     }
 
     /// A record that is not (necessarily) an event.

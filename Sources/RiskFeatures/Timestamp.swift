@@ -119,7 +119,7 @@ public struct Timestamp: Sendable, Hashable, Comparable {
         self.init(millisecondsSinceEpoch: seconds * Self.millisecondsPerSecond)
     }
 
-    private static func parse(_ s: UnsafeBufferPointer<UInt8>) -> Timestamp? {
+    static func parse(_ s: UnsafeBufferPointer<UInt8>) -> Timestamp? {
         var index = 0
         func digits(_ count: Int) -> Int? {
             guard index + count <= s.count else { return nil }

@@ -90,19 +90,21 @@ extension Store {
             var batch: [String] = []
             var split = 0, count = 0
             while let row = try rows.next() {
-                batch.append(row["payload"])
+                batch.append(row[1])
                 count += 1
-                if (row["occurred_at"] as Int64) < from.millisecondsSinceEpoch { split = count }
+                if (row[0] as Int64) < from.millisecondsSinceEpoch { split = count }
                 if batch.count == parser.batchSize {
                     parser.submit(batch)
                     batch.removeAll(keepingCapacity: true)
                 }
             }
             parser.submit(batch)
-            let labels = try Row.fetchAll(
+            // A cursor: a million versions fetched as rows first took longer than reading them.
+            let versions = try Row.fetchCursor(
                 db, sql: "SELECT event_id, outcome, reported_at, source FROM labels WHERE reported_at <= ? ORDER BY reported_at, seq",
-                arguments: [cutoff.millisecondsSinceEpoch]
-            ).map(Self.label)
+                arguments: [cutoff.millisecondsSinceEpoch])
+            var labels: [Label] = []
+            while let row = try versions.next() { labels.append(Self.label(row)) }
             let highWater = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM labels") ?? 0
             return (split, labels, highWater)
         }
