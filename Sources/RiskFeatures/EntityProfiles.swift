@@ -204,13 +204,18 @@ private struct Slot: Sendable {
         var reportedAt: Int64
     }
 
+    /// An event in some window (fraud rate only): its key's index and the label version in
+    /// effect. One table for both, so that each event and label costs one lookup, not two.
+    struct Member: Sendable {
+        var key: Int
+        var known: Known?
+    }
+
     let plan: AggregatePlan
     /// Each key's window, by the key's index in its key path's group (grown as keys appear).
     var windows: [Window] = []
-    /// Events in some window: their key's index (fraud rate only).
-    var members: [String: Int] = [:]
-    /// The label version in effect per event in a window.
-    var outcomes: [String: Known] = [:]
+    /// Events in some window, by event id (fraud rate only).
+    var members: [String: Member] = [:]
     /// Label versions not yet known, ordered by the time they become known.
     var pending = Deque<Label>()
 
@@ -296,7 +301,11 @@ private struct Slot: Sendable {
     private mutating func insert(_ entry: Entry, key index: Int) {
         if index >= windows.count { windows.append(contentsOf: repeatElement(Window(), count: index + 1 - windows.count)) }
         windows[index].add(entry)
-        if case .fraudRate = plan.measure { members[entry.eventId] = index }
+        if case .fraudRate = plan.measure, let known = members.updateValue(Member(key: index), forKey: entry.eventId)?.known {
+            // An id seen again keeps the label version it had (`members[id, default:]` to do
+            // this in one step cost 700 instructions an event more).
+            members[entry.eventId]?.known = known
+        }
         // A bound on memory: beyond this many events of one key in a window, the oldest go
         // (a key that busy — a shared device, a mule payee — is an outlier either way).
         if windows[index].entries.count > EntityProfiles.maximumEventsPerKey {
@@ -315,13 +324,14 @@ private struct Slot: Sendable {
 
     /// A label version becomes known: it replaces an older version of the same event.
     private mutating func apply(_ label: Label) {
-        guard let key = members[label.eventId] else { return }
+        guard let position = members.index(forKey: label.eventId) else { return }
+        let key = members.values[position].key
         let reported = label.reportedAt.millisecondsSinceEpoch
-        if let previous = outcomes[label.eventId] {
+        if let previous = members.values[position].known {
             guard reported >= previous.reportedAt else { return }
             windows[key].adjust(fraud: previous.fraud, by: -1)
         }
-        outcomes[label.eventId] = Known(fraud: label.outcome == .fraud, reportedAt: reported)
+        members.values[position].known = Known(fraud: label.outcome == .fraud, reportedAt: reported)
         windows[key].adjust(fraud: label.outcome == .fraud, by: 1)
     }
 
@@ -345,8 +355,7 @@ private struct Slot: Sendable {
     /// An entry left its window: its label no longer counts.
     private mutating func forget(_ entry: Entry, key: Int) {
         guard case .fraudRate = plan.measure else { return }
-        members.removeValue(forKey: entry.eventId)
-        if let known = outcomes.removeValue(forKey: entry.eventId) { windows[key].adjust(fraud: known.fraud, by: -1) }
+        if let known = members.removeValue(forKey: entry.eventId)?.known { windows[key].adjust(fraud: known.fraud, by: -1) }
     }
 
     static func key(_ value: FieldValue) -> String? {
@@ -384,9 +393,9 @@ fileprivate extension Slot.Window {
         entries.removeFirst()
         count -= entry.events
         sum -= entry.value
-        if let token = entry.token {
-            distinct[token, default: entry.events] -= entry.events
-            if distinct[token]! <= 0 { distinct.removeValue(forKey: token) }
+        if let token = entry.token, let position = distinct.index(forKey: token) {
+            distinct.values[position] -= entry.events
+            if distinct.values[position] <= 0 { distinct.remove(at: position) }
         }
         // A running sum drifts with rounding; an empty window starts again from zero.
         if entries.isEmpty { sum = 0 }
