@@ -60,6 +60,9 @@ public struct TrainingPipeline: Sendable {
         do {
             let train = try all.subset(trainRows)
             try train.requireBothClasses()
+            // The lineage's hash is one serial pass over the training rows (2 s for a million on
+            // this machine): it runs on another core while the model is fitted and evaluated.
+            let dataSHA256 = BackgroundValue { train.sha256 }
             var logisticModel: LogisticModel? = nil, naiveBayesModel: NaiveBayesModel? = nil
             var report: LogisticRegression.FitReport? = nil
             switch algorithm {
@@ -114,7 +117,7 @@ public struct TrainingPipeline: Sendable {
             var lineage = ModelArtifact.TrainingLineage(
                 source: table.file, sourceSHA256: table.fileSHA256, windowStart: table.times.map { $0[trainRows].min()! },
                 windowEnd: table.times.map { $0[trainRows].max()! }, rows: train.rowCount, positives: totals.positive,
-                totalWeight: totals.positive + totals.negative, dataSHA256: train.sha256, iterations: report?.iterations,
+                totalWeight: totals.positive + totals.negative, dataSHA256: dataSHA256.value, iterations: report?.iterations,
                 converged: report?.converged, finalGradientMax: report?.finalGradientMax, stopReason: report?.stopReason,
                 durationSeconds: Date().timeIntervalSince(started), holdoutRows: evaluationRows.count,
                 calibrationRows: calibrationRows.count)

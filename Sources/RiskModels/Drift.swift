@@ -90,8 +90,33 @@ public struct DriftReference: Sendable, Codable, Equatable {
     public static func fit(features: Matrix, scores: [Double]) -> DriftReference {
         precondition(scores.count == features.rows, "one score per row")
         let sample = sampleIndices(features.rows)
-        let columns = (0..<features.columns).map { j in Histogram.fit(sample.map { features[$0, j] }, bins: bins) }
+        let byColumn = columnMajor(features, rows: sample)
+        // Columns are independent (each a sort of its sample): binned on all cores.
+        let columns = [Histogram](unsafeUninitializedCapacity: features.columns) { buffer, initialized in
+            // Safe to share: column `j` initialises only element `j`; `concurrentPerform`
+            // returns when every column is done.
+            nonisolated(unsafe) let buffer = buffer
+            DispatchQueue.concurrentPerform(iterations: features.columns) { j in
+                let values = Array(byColumn[(j * sample.count)..<((j + 1) * sample.count)])
+                (buffer.baseAddress! + j).initialize(to: Histogram.fit(values, bins: bins))
+            }
+            initialized = features.columns
+        }
         return DriftReference(rows: sample.count, score: Histogram.fit(sample.map { scores[$0] }, bins: bins), columns: columns)
+    }
+
+    /// The `rows` of `features`, column after column. Reading a column straight from a large
+    /// row-major matrix misses the cache on every value; this reads each row once, in order.
+    static func columnMajor(_ features: Matrix, rows: [Int]) -> [Double] {
+        let columns = features.columns
+        return [Double](unsafeUninitializedCapacity: rows.count * columns) { output, initialized in
+            features.values.withUnsafeBufferPointer { values in
+                for (position, row) in rows.enumerated() {
+                    for j in 0..<columns { (output.baseAddress! + j * rows.count + position).initialize(to: values[row * columns + j]) }
+                }
+            }
+            initialized = rows.count * columns
+        }
     }
 
     /// The PSI of the score and of each column between training and `features` (recent rows).

@@ -287,15 +287,21 @@ extension TrainingData {
     public var sha256: String {
         var hasher = SHA256()
         let columns = features.columns
-        // One row's bytes at a time, the doubles' bit patterns in little-endian order: the same
-        // stream as concatenating every row, without a per-byte copy.
-        var row = [UInt64](repeating: 0, count: columns + 2)
         features.values.withUnsafeBufferPointer { values in
             for index in 0..<rowCount {
-                for j in 0..<columns { row[j] = values[index * columns + j].bitPattern.littleEndian }
-                row[columns] = labels[index].bitPattern.littleEndian
-                row[columns + 1] = weight(index).bitPattern.littleEndian
-                row.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+                // Each row's features, then its label and weight: the doubles' bit patterns in
+                // little-endian order, which on a little-endian machine are the bytes in memory.
+                #if _endian(little)
+                    hasher.update(
+                        bufferPointer: UnsafeRawBufferPointer(
+                            UnsafeBufferPointer(rebasing: values[(index * columns)..<((index + 1) * columns)])))
+                    var tail = SIMD2(labels[index], weight(index))
+                    withUnsafeBytes(of: &tail) { hasher.update(bufferPointer: $0) }
+                #else
+                    var row = (0..<columns).map { values[index * columns + $0].bitPattern.littleEndian }
+                    row += [labels[index].bitPattern.littleEndian, weight(index).bitPattern.littleEndian]
+                    row.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+                #endif
             }
         }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()

@@ -43,10 +43,16 @@ public struct TrainingData: Sendable {
                 throw .invalidData(field: "weight", reason: "row \(index + 1): weight must be finite and non-negative")
             }
         }
+        self.init(checked: features, labels: labels, sampleWeights: sampleWeights, columns: names)
+    }
+
+    /// Rows already checked (a subset of checked data): a second scan of a gigabyte of features
+    /// would find nothing.
+    private init(checked features: Matrix, labels: [Double], sampleWeights: [Double]?, columns: [String]) {
         self.features = features
         self.labels = labels
         self.sampleWeights = sampleWeights
-        self.columns = names
+        self.columns = columns
     }
 
     public var rowCount: Int { features.rows }
@@ -74,8 +80,9 @@ public struct TrainingData: Sendable {
 
     /// The rows at `indices`, in that order.
     public func subset(_ indices: some Collection<Int>) throws(ModelError) -> TrainingData {
-        try TrainingData(
-            features: features.rows(indices),
+        guard !indices.isEmpty else { throw .invalidData(field: nil, reason: "no rows to train on") }
+        return TrainingData(
+            checked: features.rows(indices),
             labels: indices.map { labels[$0] }, sampleWeights: sampleWeights.map { weights in indices.map { weights[$0] } },
             columns: columns)
     }
