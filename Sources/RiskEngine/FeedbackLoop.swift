@@ -207,7 +207,7 @@ public struct FeedbackLoop: Sendable {
         let needsJSON = Self.needsJSON(spec) || (champion.flatMap(SpecTable.spec(of:)).map(Self.needsJSON) ?? false)
         let snapshot = try SpecTable.snapshot(
             store, from: windowStart, to: asOf, historyDays: policy.historyDays, keepingJSON: needsJSON)
-        let outcome = SpecTable.latestOutcomes(of: snapshot.events, labelVersions: snapshot.labelVersions)
+        let outcome = SpecTable.outcomeValues(snapshot.outcomes)
 
         // 2. The challengers' rows (statistics fitted before the holdout) and the champion's.
         enter(.features)
@@ -418,7 +418,7 @@ extension SpecTable {
         }
         var table = try build(
             events: snapshot.events, warmup: snapshot.warmup,
-            outcome: latestOutcomes(of: snapshot.events, labelVersions: snapshot.labelVersions), labelVersions: snapshot.labelVersions,
+            outcome: outcomeValues(snapshot.outcomes), labelVersions: snapshot.labelVersions,
             spec: spec, pipeline: pipeline, source: storeSource(from: from, to: to)
         ).table
         table.labelsKnownAt = to

@@ -69,17 +69,12 @@ public enum SpecTable {
 
     /// Each event's outcome by the latest of `labelVersions` (1 fraud, 0 genuine, `nil` unlabelled).
     public static func latestOutcomes(of events: [ParsedEvent], labelVersions: [Label]) -> [Double?] {
-        // Each event's latest version by its position in `labelVersions`: a small entry keeps a
-        // million-entry table compact, and one lookup per version both reads and updates it.
-        // Reserved up front (at most one entry per version): growing it step by step rehashed it
-        // about twenty times.
-        var latest: [String: Int] = [:]
-        latest.reserveCapacity(labelVersions.count)
-        func keepLater(_ entry: inout Int, _ position: Int) {
-            if labelVersions[entry].reportedAt <= labelVersions[position].reportedAt { entry = position }
-        }
-        for (position, label) in labelVersions.enumerated() { keepLater(&latest[label.eventId, default: position], position) }
-        return events.map { event in event.id.flatMap { latest[$0] }.map { labelVersions[$0].outcome == .fraud ? 1 : 0 } }
+        outcomeValues(Label.latestOutcomes(of: events.map(\.id), versions: labelVersions))
+    }
+
+    /// Outcomes as training labels: 1 fraud, 0 genuine, `nil` unlabelled.
+    public static func outcomeValues(_ outcomes: [Outcome?]) -> [Double?] {
+        outcomes.map { $0.map { $0 == .fraud ? 1 : 0 } }
     }
 
     /// The labelled table of `events` (in time order): the spec's statistics fitted on the

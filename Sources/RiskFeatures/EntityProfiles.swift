@@ -70,9 +70,21 @@ public struct EntityProfiles: Sendable {
     /// each other once the keys are indexed) computed on all cores.
     public mutating func history(for events: [ParsedEvent]) -> [Double] {
         let width = slots.count
-        // The keys first, in order (they are shared between aggregates): -1 for no key.
-        let keys = groups.indices.map { group in events.indices.map { groups[group].index(of: events[$0]) ?? -1 } }
+        // The keys first (they are shared between aggregates), each key path in order on its own
+        // core: -1 for no key.
+        let keys = [[Int]](unsafeUninitializedCapacity: groups.count) { keys, initialized in
+            groups.withUnsafeMutableBufferPointer { groups in
+                // Safe to share: path `group` touches only group `group` and element `group`.
+                nonisolated(unsafe) let (groups, keys) = (groups, keys)
+                DispatchQueue.concurrentPerform(iterations: groups.count) { group in
+                    (keys.baseAddress! + group).initialize(to: events.indices.map { groups[group].index(of: events[$0]) ?? -1 })
+                }
+            }
+            initialized = groups.count
+        }
         let groupOfSlot = groupOfSlot
+        // The slowest aggregates start first, so that no core is left with one alone at the end.
+        let order = slots.indices.sorted { slots[$0].cost > slots[$1].cost }
         var output = [Double](repeating: 0, count: events.count * width)
         output.withUnsafeMutableBufferPointer { output in
             slots.withUnsafeMutableBufferPointer { slots in
@@ -80,7 +92,8 @@ public struct EntityProfiles: Sendable {
                 // and both buffers outlive `concurrentPerform`, which returns when all are done.
                 nonisolated(unsafe) let slots = slots
                 nonisolated(unsafe) let output = output
-                DispatchQueue.concurrentPerform(iterations: width) { index in
+                DispatchQueue.concurrentPerform(iterations: width) { position in
+                    let index = order[position]
                     let keys = keys[groupOfSlot[index]]
                     // By index: iterating the array would copy every event.
                     for row in events.indices {
@@ -229,6 +242,16 @@ private struct Slot: Sendable {
         var index = pending.endIndex
         while index > pending.startIndex, pending[index - 1].reportedAt > label.reportedAt { index -= 1 }
         pending.insert(label, at: index)
+    }
+
+    /// How long the aggregate takes per event, roughly, to schedule the slowest first: fraud
+    /// rates track every event and label by id, distinct counts hash a token, the rest add.
+    var cost: Int {
+        switch plan.measure {
+        case .fraudRate: 2
+        case .distinctCount: 1
+        case .count, .sum, .mean: 0
+        }
     }
 
     /// The value with no history: 0, or the prior for a fraud rate.

@@ -69,3 +69,21 @@ public struct Label: Sendable, Hashable, Encodable {
 public enum Outcome: String, ContractEnum {
     case fraud, genuine
 }
+
+extension Label {
+    /// Each id's outcome by the latest of `versions` (by `reportedAt`; of two reported at the same
+    /// instant, the later in `versions`); `nil` for an id without a version.
+    public static func latestOutcomes(of ids: [String?], versions: [Label]) -> [Outcome?] {
+        // Each id's latest version by its position in `versions`: a small entry keeps a
+        // million-entry table compact, and one lookup per version both reads and updates it.
+        // Reserved up front (at most one entry per version): growing it step by step rehashed it
+        // about twenty times.
+        var latest: [String: Int] = [:]
+        latest.reserveCapacity(versions.count)
+        func keepLater(_ entry: inout Int, _ position: Int) {
+            if versions[entry].reportedAt <= versions[position].reportedAt { entry = position }
+        }
+        for (position, label) in versions.enumerated() { keepLater(&latest[label.eventId, default: position], position) }
+        return ids.map { id in id.flatMap { latest[$0] }.map { versions[$0].outcome } }
+    }
+}

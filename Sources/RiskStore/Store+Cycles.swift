@@ -15,6 +15,9 @@ public struct TrainingSnapshot: Sendable {
     public var labelVersions: [Label]
     /// The highest `labels.seq` in the snapshot: labels stored after it belong to the next cycle.
     public var labelHighWater: Int64
+    /// Each event's outcome by the latest of `labelVersions` (``Label/latestOutcomes(of:versions:)``),
+    /// found while the payloads are still being parsed; `nil` for an event without a label.
+    public var outcomes: [Outcome?]
 }
 
 /// A retraining cycle as recorded.
@@ -83,14 +86,17 @@ extension Store {
     ) throws(StoreError) -> TrainingSnapshot {
         // The payloads are parsed on other threads, a batch at a time, while this one reads on.
         let parser = BackgroundParser(keepingJSON: keepingJSON, batchSize: parseBatch)
-        let (split, labels, highWater) = try read { db in
+        let (split, labels, highWater, outcomes) = try read { db in
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT occurred_at, payload FROM events WHERE occurred_at >= ? AND occurred_at < ? ORDER BY occurred_at, rowid",
+                db,
+                sql: "SELECT occurred_at, payload, id FROM events WHERE occurred_at >= ? AND occurred_at < ? ORDER BY occurred_at, rowid",
                 arguments: [historyFrom.millisecondsSinceEpoch, to.millisecondsSinceEpoch])
             var batch: [String] = []
+            var ids: [String] = []
             var split = 0, count = 0
             while let row = try rows.next() {
                 batch.append(row[1])
+                ids.append(row[2])
                 count += 1
                 if (row[0] as Int64) < from.millisecondsSinceEpoch { split = count }
                 if batch.count == parser.batchSize {
@@ -106,11 +112,14 @@ extension Store {
             var labels: [Label] = []
             while let row = try versions.next() { labels.append(Self.label(row)) }
             let highWater = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM labels") ?? 0
-            return (split, labels, highWater)
+            // The labels by event while the other cores still parse (a second, serial, for a million).
+            let outcomes = Label.latestOutcomes(of: ids[split...].map(Optional.some), versions: labels)
+            return (split, labels, highWater, outcomes)
         }
         let events = try parser.finish()
         return TrainingSnapshot(
-            warmup: Array(events[..<split]), events: Array(events[split...]), labelVersions: labels, labelHighWater: highWater)
+            warmup: Array(events[..<split]), events: Array(events[split...]), labelVersions: labels, labelHighWater: highWater,
+            outcomes: outcomes)
     }
 
     /// Stored events in `[from, to)` in time order: each parsed, with its payload as received.

@@ -130,6 +130,32 @@ import Testing
         }
     }
 
+    @Test func eachEventsOutcomeIsItsLatestVersionKnownAtTheCutoff() throws {
+        let directory = try TemporaryDirectory()
+        let store = try Store(path: directory.databasePath)
+        let minutes = [0, 1, 2, 3, 4, 5]
+        _ = try store.ingestEvents(
+            fromFile: try directory.file(
+                "events.jsonl", minutes.map { Lines.event("e\($0)", minute: $0) }.joined(separator: "\n")))
+        let labels = [
+            // e1: fraud, then genuine later: genuine.
+            "e1,fraud,2026-03-02T10:00:00Z,customer_report", "e1,genuine,2026-03-03T10:00:00Z,analyst",
+            // e2: genuine, then fraud after the cutoff: still genuine.
+            "e2,genuine,2026-03-02T10:00:00Z,analyst", "e2,fraud,2026-03-09T10:00:00Z,chargeback",
+            // e3: two versions at the same instant: the one stored last.
+            "e3,genuine,2026-03-02T10:00:00Z,analyst", "e3,fraud,2026-03-02T10:00:00Z,chargeback",
+            // e4: only after the cutoff: unlabelled. e0 is warm-up only.
+            "e4,fraud,2026-03-09T10:00:00Z,chargeback", "e0,fraud,2026-03-02T10:00:00Z,chargeback",
+        ]
+        _ = try store.ingestLabels(
+            fromFile: try directory.file("labels.csv", (["event_id,outcome,reported_at,source"] + labels).joined(separator: "\n")))
+        let at = { (minute: Int) in Timestamp(year: 2026, month: 3, day: 1, hour: 10, minute: minute)! }
+        let snapshot = try store.trainingSnapshot(
+            historyFrom: at(0), from: at(1), to: at(6), labelsKnownAt: Timestamp(year: 2026, month: 3, day: 5)!, keepingJSON: false)
+        #expect(snapshot.events.map { $0.event!.id } == ["e1", "e2", "e3", "e4", "e5"])
+        #expect(snapshot.outcomes == [.genuine, .genuine, .fraud, nil, nil])
+    }
+
     @Test func aPayloadChangedBehindTheStoresBackIsAnErrorNotAGap() throws {
         let directory = try TemporaryDirectory()
         let store = try Store(path: directory.databasePath)
