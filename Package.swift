@@ -48,6 +48,8 @@ let package = Package(
             dependencies: [
                 "RiskFeatures",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for reading payload bytes in place (GRDB's documented raw access).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import GRDB
+import GRDBSQLite
 import RiskFeatures
 import Synchronization
 
@@ -87,21 +88,26 @@ extension Store {
         // The payloads are parsed on other threads, a batch at a time, while this one reads on.
         let parser = BackgroundParser(keepingJSON: keepingJSON, batchSize: parseBatch)
         let (split, labels, highWater, outcomes) = try read { db in
-            let rows = try Row.fetchCursor(
-                db,
-                sql: "SELECT occurred_at, payload, id FROM events WHERE occurred_at >= ? AND occurred_at < ? ORDER BY occurred_at, rowid",
-                arguments: [historyFrom.millisecondsSinceEpoch, to.millisecondsSinceEpoch])
-            var batch: [String] = []
+            let statement = try db.makeStatement(
+                sql: "SELECT occurred_at, payload, id FROM events WHERE occurred_at >= ? AND occurred_at < ? ORDER BY occurred_at, rowid")
+            statement.arguments = [historyFrom.millisecondsSinceEpoch, to.millisecondsSinceEpoch]
+            let rows = try Row.fetchCursor(statement)
+            // The current row's columns, read in place through SQLite's own API.
+            let current = statement.sqliteStatement
+            var batch = PayloadBatch()
             var ids: [String] = []
             var split = 0, count = 0
             while let row = try rows.next() {
-                batch.append(row[1])
+                // The payload's bytes as SQLite holds them, copied once into the batch (the text
+                // first, then its length, as SQLite asks).
+                let text = sqlite3_column_text(current, 1)
+                batch.append(UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(current, 1))))
                 ids.append(row[2])
                 count += 1
-                if (row[0] as Int64) < from.millisecondsSinceEpoch { split = count }
+                if sqlite3_column_int64(current, 0) < from.millisecondsSinceEpoch { split = count }
                 if batch.count == parser.batchSize {
                     parser.submit(batch)
-                    batch.removeAll(keepingCapacity: true)
+                    batch = PayloadBatch()
                 }
             }
             parser.submit(batch)
@@ -275,9 +281,38 @@ extension Store {
     static func parse(_ payloads: [String], keepingJSON: Bool) throws(StoreError) -> [ParsedEvent] {
         let parser = BackgroundParser(keepingJSON: keepingJSON)
         for start in stride(from: 0, to: payloads.count, by: parser.batchSize) {
-            parser.submit(Array(payloads[start..<min(start + parser.batchSize, payloads.count)]))
+            var batch = PayloadBatch()
+            for payload in payloads[start..<min(start + parser.batchSize, payloads.count)] { batch.append(payload.utf8) }
+            parser.submit(batch)
         }
         return try parser.finish()
+    }
+}
+
+/// Stored payloads, end to end in one buffer: a batch of rows is copied into a few buffers
+/// rather than into a string each (a million allocations and UTF-8 checks on the reading
+/// thread, a million frees on the parsing ones; the parser checks UTF-8 itself).
+struct PayloadBatch: Sendable {
+    private(set) var bytes: [UInt8] = []
+    /// Where each payload ends in `bytes`.
+    private(set) var ends: [Int] = []
+
+    var count: Int { ends.count }
+
+    mutating func append(_ payload: some Collection<UInt8>) {
+        bytes.append(contentsOf: payload)
+        ends.append(bytes.count)
+    }
+
+    /// Calls `body` with each payload's bytes in turn, stopping at the first error.
+    func forEach<E: Error>(_ body: (UnsafeBufferPointer<UInt8>) throws(E) -> Void) throws(E) {
+        try bytes.withUnsafeBufferPointer { (all) throws(E) in
+            var start = 0
+            for end in ends {
+                try body(UnsafeBufferPointer(rebasing: all[start..<end]))
+                start = end
+            }
+        }
     }
 }
 
@@ -298,8 +333,8 @@ final class BackgroundParser: Sendable {
     }
 
     /// Queues `payloads` for parsing, after every batch submitted before.
-    func submit(_ payloads: [String]) {
-        guard !payloads.isEmpty else { return }
+    func submit(_ payloads: PayloadBatch) {
+        guard payloads.count > 0 else { return }
         let index = batches.withLock { batches in
             batches.append([])
             return batches.count - 1
@@ -307,13 +342,13 @@ final class BackgroundParser: Sendable {
         DispatchQueue.global().async(group: group) { [self] in
             var events: [ParsedEvent] = []
             events.reserveCapacity(payloads.count)
-            for var payload in payloads {
-                do {
-                    events.append(try payload.withUTF8 { try ParsedEvent(jsonLine: $0, keepingJSON: keepingJSON) })
-                } catch {
-                    failure.withLock { $0 = $0 ?? "a stored event no longer parses (\(error)); the database was changed outside RiskLoop" }
-                    return
+            do {
+                try payloads.forEach { (payload) throws(RiskFeaturesError) in
+                    events.append(try ParsedEvent(jsonLine: payload, keepingJSON: keepingJSON))
                 }
+            } catch {
+                failure.withLock { $0 = $0 ?? "a stored event no longer parses (\(error)); the database was changed outside RiskLoop" }
+                return
             }
             batches.withLock { $0[index] = events }
         }
