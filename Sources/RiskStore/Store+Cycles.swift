@@ -118,7 +118,8 @@ extension Store {
             var labels: [Label] = []
             while let row = try versions.next() { labels.append(Self.label(row)) }
             let highWater = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM labels") ?? 0
-            // The labels by event while the other cores still parse (a second, serial, for a million).
+            // Each event's label, found here while the other cores still parse (found after the
+            // snapshot, it was a serial second for a million events).
             let outcomes = Label.latestOutcomes(of: ids[split...].map(Optional.some), versions: labels)
             return (split, labels, highWater, outcomes)
         }
