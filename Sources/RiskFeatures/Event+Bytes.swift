@@ -11,12 +11,6 @@ extension Event {
         var parser = JSONParser(bytes)
         return try? parser.parseEvent()
     }
-
-    /// The direct reader when it decides, the tree otherwise.
-    static func read(_ bytes: some Collection<UInt8>) throws(RiskFeaturesError) -> Event {
-        if let event = bytes.withContiguousStorageIfAvailable(direct) ?? nil { return event }
-        return try Event(json: try JSONValue.parse(bytes))
-    }
 }
 
 /// A member name, the bytes between its quotes.

@@ -20,9 +20,13 @@ public enum JSONLine {
 extension Event {
     /// Parses and validates one event JSON object (a line of a `.jsonl` file, without its newline).
     ///
+    /// Read straight from the bytes when `Event.direct` decides the line, through the JSON tree
+    /// otherwise.
+    ///
     /// - Throws: ``RiskFeaturesError`` naming the field that breaks the contract.
     public static func decode(jsonLine bytes: some Collection<UInt8>) throws(RiskFeaturesError) -> Event {
-        try Event.read(bytes)
+        if let event = bytes.withContiguousStorageIfAvailable(direct) ?? nil { return event }
+        return try Event(json: try JSONValue.parse(bytes))
     }
 }
 

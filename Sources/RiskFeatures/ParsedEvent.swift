@@ -45,7 +45,7 @@ public struct ParsedEvent: Sendable {
     ///   no tree at all.
     public init(jsonLine bytes: some Collection<UInt8>, keepingJSON: Bool = true) throws(RiskFeaturesError) {
         guard keepingJSON else {
-            self.init(event: try Event.read(bytes))
+            self.init(event: try Event.decode(jsonLine: bytes))
             return
         }
         let json = try JSONValue.parse(bytes)

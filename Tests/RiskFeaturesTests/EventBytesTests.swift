@@ -1,7 +1,7 @@
-import RiskSimulator
 import Testing
 
 @testable import RiskFeatures
+@testable import RiskSimulator
 
 /// The direct reader (``Event/direct(_:)``) against the JSON tree and `Event(json:)`: whenever it
 /// decides a document, it must give what the tree gives; whenever the tree refuses one, it must
@@ -104,7 +104,7 @@ import Testing
     /// Simulated lines with bytes replaced, dropped or repeated at random (seeded): thousands of
     /// nearly valid documents, each checked against the tree.
     @Test func agreesWithTheTreeOnMutatedLines() {
-        var random = SplitMix(seed: 42)
+        var random = SeededGenerator(seed: 42)
         let significant = Array(#"{}[]":,\ -.0159eEtfnul"#.utf8) + [0x00, 0x1F, 0x7F, 0xC3, 0xFF]
         var decided = 0
         var refused = 0
@@ -130,20 +130,5 @@ import Testing
         // Both outcomes occur often enough for the check to mean something.
         #expect(decided > 500)
         #expect(refused > 500)
-    }
-}
-
-/// SplitMix64: a tiny seeded generator, so that the mutations are the same on every run.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
