@@ -59,9 +59,25 @@ public struct EntityProfiles: Sendable {
     /// ``values(for:)`` then ``observe(_:)-(ParsedEvent)`` in one step (each key hashed once per
     /// key path): the live scoring path.
     public mutating func record(_ parsed: ParsedEvent) -> [Double] {
-        guard let now = parsed.time?.millisecondsSinceEpoch else { return emptyValues }
-        let keys = groups.indices.map { groups[$0].index(of: parsed) }
-        return slots.indices.map { slots[$0].record(parsed, key: keys[groupOfSlot[$0]], now: now) }
+        [Double](unsafeUninitializedCapacity: slots.count) { values, initialized in
+            values.initialize(repeating: 0)
+            record(parsed, into: values)
+            initialized = values.count
+        }
+    }
+
+    /// ``record(_:)`` written into `values`, one per aggregate: the allocation-free path of a
+    /// scorer that keeps its buffers on the stack.
+    public mutating func record(_ parsed: ParsedEvent, into values: UnsafeMutableBufferPointer<Double>) {
+        precondition(values.count == slots.count, "one value per aggregate")
+        guard let now = parsed.time?.millisecondsSinceEpoch else {
+            for index in slots.indices { values[index] = slots[index].empty }
+            return
+        }
+        withUnsafeTemporaryAllocation(of: Int?.self, capacity: groups.count) { keys in
+            for group in groups.indices { (keys.baseAddress! + group).initialize(to: groups[group].index(of: parsed)) }
+            for index in slots.indices { values[index] = slots[index].record(parsed, key: keys[groupOfSlot[index]], now: now) }
+        }
     }
 
     /// For each event of a stream in turn, every aggregate as of its time, then the event is

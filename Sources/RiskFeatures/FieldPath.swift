@@ -28,6 +28,32 @@ public struct FieldPath: Sendable {
         }
     }
 
+    /// Whether the value at the path is `value`, as `read(parsed) == value` says, but without
+    /// building a JSON value for a string, number, boolean or null.
+    public func equals(_ parsed: ParsedEvent, _ value: JSONValue) -> Bool {
+        switch (value, reader.read(parsed)) {
+        case (.string(let expected), .string(let text)): text == expected
+        case (.number(let expected), .number(let number)): number == expected
+        case (.bool(let expected), .bool(let flag)): flag == expected
+        case (.null, .null): true
+        case (.string, .missing), (.number, .missing), (.bool, .missing), (.null, .missing),
+            (.string, .null), (.number, .null), (.bool, .null), (.null, .string), (.null, .number), (.null, .bool):
+            false
+        default: read(parsed) == value
+        }
+    }
+
+    /// The number at the path; `nil` when absent or not a number. Reads no JSON value.
+    public func number(_ parsed: ParsedEvent) -> Double? {
+        if case .number(let number) = reader.read(parsed) { number } else { nil }
+    }
+
+    /// The instant at the path (an RFC 3339 string); `nil` when absent or not a timestamp. Reads
+    /// the typed event's timestamp as it is, without writing and parsing it again.
+    public func timestamp(_ parsed: ParsedEvent) -> Timestamp? {
+        if case .time(let time) = reader.read(parsed) { time } else { nil }
+    }
+
     /// Whether the list at the path holds the string `value`; `nil` when the path holds no list
     /// (absent, or another kind of value). The contract's lists (call forwarding, connectivity,
     /// roaming countries) are searched in place, without building an array.

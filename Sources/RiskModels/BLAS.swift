@@ -13,11 +13,13 @@ public enum BLAS {
     /// `xᵀy`.
     public static func dot(_ x: [Double], _ y: [Double]) -> Double {
         precondition(x.count == y.count, "dot: vectors of different lengths")
-        return x.withUnsafeBufferPointer { xp in
-            y.withUnsafeBufferPointer { yp in
-                cblas_ddot(blasInt(x.count), xp.baseAddress, 1, yp.baseAddress, 1)
-            }
-        }
+        return x.withUnsafeBufferPointer { xp in y.withUnsafeBufferPointer { yp in dot(xp, yp) } }
+    }
+
+    /// `xᵀy` over buffers: the scorer's row lives on the stack.
+    public static func dot(_ x: UnsafeBufferPointer<Double>, _ y: UnsafeBufferPointer<Double>) -> Double {
+        precondition(x.count == y.count, "dot: vectors of different lengths")
+        return cblas_ddot(blasInt(x.count), x.baseAddress, 1, y.baseAddress, 1)
     }
 
     /// `y ← αx + y`.

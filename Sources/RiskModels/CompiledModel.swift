@@ -23,6 +23,11 @@ public struct CompiledModel: Sendable {
 
     /// The raw score (log-odds of fraud) of one row.
     public func rawScore(_ row: [Double]) -> Double {
+        row.withUnsafeBufferPointer(rawScore)
+    }
+
+    /// ``rawScore(_:)-([Double])`` of a row in a buffer (the scorer's, on the stack).
+    public func rawScore(_ row: UnsafeBufferPointer<Double>) -> Double {
         precondition(row.count == artifact.columns.count, "row has \(row.count) values, the model \(artifact.columns.count) columns")
         if let terms {
             var fraud = terms.logPrior[1], genuine = terms.logPrior[0]
@@ -32,7 +37,7 @@ public struct CompiledModel: Sendable {
             }
             return fraud - genuine
         }
-        return intercept + BLAS.dot(weights, row)
+        return weights.withUnsafeBufferPointer { intercept + BLAS.dot($0, row) }
     }
 
     /// Calibrated P(fraud) from a raw score.
@@ -55,11 +60,19 @@ public struct CompiledModel: Sendable {
 
     /// ``contributions(_:)`` written into a buffer of the row's size (no allocation).
     public func contributions(_ row: [Double], into output: inout [Double]) {
+        row.withUnsafeBufferPointer { row in output.withUnsafeMutableBufferPointer { contributions(row, into: $0) } }
+    }
+
+    /// ``contributions(_:)`` of a row in a buffer, written into a buffer of the row's size.
+    public func contributions(_ row: UnsafeBufferPointer<Double>, into output: UnsafeMutableBufferPointer<Double>) {
         precondition(output.count == row.count, "one contribution per column")
         if let terms {
             for j in row.indices { output[j] = terms.logLikelihood(1, j, row[j]) - terms.logLikelihood(0, j, row[j]) }
         } else {
-            for j in row.indices { output[j] = weights[j] * row[j] }
+            weights.withUnsafeBufferPointer { weights in
+                precondition(weights.count == row.count, "one weight per column")
+                for j in row.indices { output[j] = weights[j] * row[j] }
+            }
         }
     }
 }

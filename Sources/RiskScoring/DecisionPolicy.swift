@@ -87,47 +87,85 @@ public struct DecisionPolicy: Sendable, Codable, Equatable {
 /// A policy with its field paths compiled once, for scoring many events.
 struct CompiledPolicy: Sendable {
     let policy: DecisionPolicy
-    private let conditions: [CompiledCondition]
+    private let rules: [CompiledRule]
 
     init(_ policy: DecisionPolicy) {
         self.policy = policy
-        conditions = policy.rules.map { CompiledCondition($0.when) }
+        rules = policy.rules.map { CompiledRule(name: $0.name, atLeast: $0.atLeast, atMost: $0.atMost, when: CompiledCondition($0.when)) }
     }
 
-    indirect enum CompiledCondition: Sendable {
-        case all([CompiledCondition])
-        case any([CompiledCondition])
-        case not(CompiledCondition)
-        case equals(FieldPath, JSONValue)
-        case has(FieldPath, String)
-        case lacks(FieldPath, String)
-        case unknown(FieldPath)
+    struct CompiledRule: Sendable {
+        var name: String
+        var atLeast: Decision?
+        var atMost: Decision?
+        var when: CompiledCondition
+    }
+
+    /// A rule's condition compiled into one array: its tests in pre-order, each group (`all`,
+    /// `any`, `not`) followed by its members and knowing where they end. Checking it walks the
+    /// array, with none of the boxes and closures of the nested enum.
+    struct CompiledCondition: Sendable {
+        private enum Node: Sendable {
+            case all(end: Int), any(end: Int), not(end: Int)
+            case equals(FieldPath, JSONValue)
+            case has(FieldPath, String)
+            case lacks(FieldPath, String)
+            case unknown(FieldPath)
+        }
+
+        private var nodes: [Node] = []
 
         init(_ condition: DecisionPolicy.Condition) {
+            append(condition)
+        }
+
+        private mutating func append(_ condition: DecisionPolicy.Condition) {
+            func group(_ members: [DecisionPolicy.Condition], _ node: (Int) -> Node) {
+                let at = nodes.count
+                nodes.append(node(at + 1))
+                for member in members { append(member) }
+                nodes[at] = node(nodes.count)
+            }
             switch condition {
-            case .all(let list): self = .all(list.map(CompiledCondition.init))
-            case .any(let list): self = .any(list.map(CompiledCondition.init))
-            case .not(let inner): self = .not(CompiledCondition(inner))
-            case .equals(let path, let value): self = .equals(FieldPath(path), value)
-            case .has(let path, let value): self = .has(FieldPath(path), value)
-            case .lacks(let path, let value): self = .lacks(FieldPath(path), value)
-            case .unknown(let path): self = .unknown(FieldPath(path))
+            case .all(let members): group(members) { .all(end: $0) }
+            case .any(let members): group(members) { .any(end: $0) }
+            case .not(let inner): group([inner]) { .not(end: $0) }
+            case .equals(let path, let value): nodes.append(.equals(FieldPath(path), value))
+            case .has(let path, let value): nodes.append(.has(FieldPath(path), value))
+            case .lacks(let path, let value): nodes.append(.lacks(FieldPath(path), value))
+            case .unknown(let path): nodes.append(.unknown(FieldPath(path)))
             }
         }
 
         func holds(for event: ParsedEvent) -> Bool {
-            switch self {
-            case .all(let conditions): return conditions.allSatisfy { $0.holds(for: event) }
-            case .any(let conditions): return conditions.contains { $0.holds(for: event) }
-            case .not(let condition): return !condition.holds(for: event)
-            case .equals(let path, let value): return path.read(event) == value
-            case .has(let path, let value):
-                return path.listContains(event, value) == true
-            case .lacks(let path, let value):
-                return path.listContains(event, value) == false
+            nodes.withUnsafeBufferPointer { Self.holds(at: 0, nodes: $0, event) }
+        }
+
+        private static func holds(at index: Int, nodes: UnsafeBufferPointer<Node>, _ event: ParsedEvent) -> Bool {
+            switch nodes[index] {
+            case .all(let end): return members(of: index, end: end, nodes: nodes).allSatisfy { holds(at: $0, nodes: nodes, event) }
+            case .any(let end): return members(of: index, end: end, nodes: nodes).contains { holds(at: $0, nodes: nodes, event) }
+            case .not: return !holds(at: index + 1, nodes: nodes, event)
+            case .equals(let path, let value): return path.equals(event, value)
+            case .has(let path, let value): return path.listContains(event, value) == true
+            case .lacks(let path, let value): return path.listContains(event, value) == false
             case .unknown(let path):
                 let value = path.read(event)
                 return value == nil || value == .null
+            }
+        }
+
+        /// The indices of a group's direct members: each member's subtree ends where the next begins.
+        private static func members(of group: Int, end: Int, nodes: UnsafeBufferPointer<Node>) -> UnfoldSequence<Int, Int> {
+            sequence(state: group + 1) { next in
+                guard next < end else { return nil }
+                defer {
+                    switch nodes[next] {
+                    case .all(let end), .any(let end), .not(let end): next = end
+                    default: next += 1
+                    }
+                }
+                return next
             }
         }
     }
@@ -141,11 +179,12 @@ struct CompiledPolicy: Sendable {
                 ? .review
                 : probability >= thresholds.stepUp ? .stepUp : .allow
         var applied: [String] = []
-        for (rule, condition) in zip(policy.rules, conditions) where condition.holds(for: event) {
+        // By index: iterating would copy each rule.
+        for index in rules.indices where rules[index].when.holds(for: event) {
             let before = decision
-            if let floor = rule.atLeast, decision < floor { decision = floor }
-            if let ceiling = rule.atMost, decision > ceiling { decision = ceiling }
-            if decision != before { applied.append(rule.name) }
+            if let floor = rules[index].atLeast, decision < floor { decision = floor }
+            if let ceiling = rules[index].atMost, decision > ceiling { decision = ceiling }
+            if decision != before { applied.append(rules[index].name) }
         }
         return (decision, applied)
     }
@@ -197,7 +236,17 @@ public enum Decision: String, Sendable, Codable, CaseIterable, Comparable {
     case block
 
     public static func < (lhs: Decision, rhs: Decision) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        lhs.friction < rhs.friction
+    }
+
+    /// The order of the cases (not `allCases.firstIndex`, which builds the list each time).
+    private var friction: Int {
+        switch self {
+        case .allow: 0
+        case .stepUp: 1
+        case .review: 2
+        case .block: 3
+        }
     }
 }
 

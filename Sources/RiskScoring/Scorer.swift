@@ -19,32 +19,38 @@ import Synchronization
 /// after it is scored, and ``observe(_:)`` hands over labels as they arrive. Events should come
 /// in time order.
 public final class Scorer: Sendable {
-    private struct State: Sendable {
-        var model: ServingModel
-        var policy: CompiledPolicy
+    /// The model and policy a call scores with, taken together under the lock: one reference.
+    private final class Current: Sendable {
+        let model: ServingModel
+        let policy: CompiledPolicy
+
+        init(model: ServingModel, policy: CompiledPolicy) {
+            self.model = model
+            self.policy = policy
+        }
     }
 
-    private let state: Mutex<State>
+    private let current: Mutex<Current>
     private let history: Mutex<EntityProfiles>
     /// How many reasons a score carries.
     public let reasonCount: Int
 
     public init(model: ServingModel, policy: DecisionPolicy, reasonCount: Int = 3) {
-        state = Mutex(State(model: model, policy: CompiledPolicy(policy)))
+        current = Mutex(Current(model: model, policy: CompiledPolicy(policy)))
         history = Mutex(model.extractor.makeProfiles())
         self.reasonCount = reasonCount
     }
 
     /// The model scoring now.
-    public var model: ServingModel { state.withLock { $0.model } }
-    public var policy: DecisionPolicy { state.withLock { $0.policy.policy } }
+    public var model: ServingModel { current.withLock { $0.model } }
+    public var policy: DecisionPolicy { current.withLock { $0.policy.policy } }
 
     /// Replaces the model. Calls already running finish with the model they started with; the
     /// next call sees the new one. History is kept when the new model's spec is the same.
     public func swap(to model: ServingModel) {
-        let sameSpec = state.withLock { current in
-            let same = current.model.artifact.featureSpecSHA256 == model.artifact.featureSpecSHA256
-            current.model = model
+        let sameSpec = current.withLock { current in
+            let same = current.model.specSHA256 == model.specSHA256
+            current = Current(model: model, policy: current.policy)
             return same
         }
         if !sameSpec { history.withLock { $0 = model.extractor.makeProfiles() } }
@@ -53,7 +59,7 @@ public final class Scorer: Sendable {
     /// Replaces the decision policy.
     public func swap(to policy: DecisionPolicy) {
         let compiled = CompiledPolicy(policy)
-        state.withLock { $0.policy = compiled }
+        current.withLock { $0 = Current(model: $0.model, policy: compiled) }
     }
 
     /// A label version for the fraud-rate features; it counts once it was reported (plus each
@@ -62,20 +68,32 @@ public final class Scorer: Sendable {
         history.withLock { $0.observe(label) }
     }
 
-    /// Scores one event and records it in the history.
+    /// Scores one event and records it in the history. Its history, row and contributions live
+    /// on the stack: the heap sees only the score itself.
     public func score(_ event: ParsedEvent) -> RiskScore {
-        let snapshot = state.withLock { $0 }
-        let model = snapshot.model
-        let aggregates = model.extractor.hasAggregates ? history.withLock { $0.record(event) } : model.extractor.firstEventHistory
-        var work = Workspace(row: model.extractor.vector(event, history: aggregates))
-        return score(&work, event: event, model: model, policy: snapshot.policy)
+        let current = current.withLock { $0 }
+        let extractor = current.model.extractor, slots = extractor.aggregateCount, width = current.model.columns.count
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: slots + 2 * width) { buffer in
+            buffer.initialize(repeating: 0)
+            let aggregates = UnsafeMutableBufferPointer(rebasing: buffer[0..<slots])
+            if extractor.hasAggregates {
+                history.withLock { $0.record(event, into: aggregates) }
+            } else {
+                for slot in 0..<slots { aggregates[slot] = extractor.firstEventHistory[slot] }
+            }
+            let row = UnsafeMutableBufferPointer(rebasing: buffer[slots..<(slots + width)])
+            extractor.fill(into: row, event, aggregates: UnsafeBufferPointer(aggregates))
+            return score(
+                row: UnsafeBufferPointer(row), contributions: UnsafeMutableBufferPointer(rebasing: buffer[(slots + width)...]),
+                event: event, current: current)
+        }
     }
 
     /// Scores events in order, on all cores: history in one ordered pass, the rest in parallel,
     /// each core reusing one row buffer (no matrix of every row).
     public func score(_ events: [ParsedEvent]) -> [RiskScore] {
-        let snapshot = state.withLock { $0 }
-        let model = snapshot.model, extractor = model.extractor
+        let current = current.withLock { $0 }
+        let extractor = current.model.extractor, width = current.model.columns.count
         // Row-major, one value per aggregate; empty (and each row's slice empty) without aggregates.
         let slots = extractor.aggregateCount
         let aggregates = extractor.hasAggregates ? history.withLock { $0.history(for: events) } : []
@@ -85,58 +103,61 @@ public final class Scorer: Sendable {
             // buffer outlives `concurrentPerform`, which returns when every chunk is done.
             nonisolated(unsafe) let output = output
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                var work = Workspace(row: [Double](repeating: 0, count: model.artifact.columns.count))
-                for index in (events.count * chunk / chunks)..<(events.count * (chunk + 1) / chunks) {
-                    work.row.withUnsafeMutableBufferPointer { row in
-                        for column in row.indices { row[column] = 0 }
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * width) { buffer in
+                    let row = UnsafeMutableBufferPointer(rebasing: buffer[0..<width])
+                    let contributions = UnsafeMutableBufferPointer(rebasing: buffer[width...])
+                    for index in (events.count * chunk / chunks)..<(events.count * (chunk + 1) / chunks) {
+                        row.initialize(repeating: 0)
                         aggregates.withUnsafeBufferPointer { all in
                             extractor.fill(
                                 into: row, events[index],
-                                aggregates: UnsafeBufferPointer(rebasing: all[(index * slots)..<((index + 1) * slots)]))
+                                aggregates: extractor.hasAggregates
+                                    ? UnsafeBufferPointer(rebasing: all[(index * slots)..<((index + 1) * slots)])
+                                    : extractor.firstEventHistory.withUnsafeBufferPointer { $0 })
                         }
+                        (output.baseAddress! + index).initialize(
+                            to: score(row: UnsafeBufferPointer(row), contributions: contributions, event: events[index], current: current))
                     }
-                    (output.baseAddress! + index).initialize(to: score(&work, event: events[index], model: model, policy: snapshot.policy))
                 }
             }
             initialized = events.count
         }
     }
 
-    /// One row and its contributions, reused from event to event.
-    private struct Workspace {
-        var row: [Double]
-        var contributions: [Double]
-
-        init(row: [Double]) {
-            self.row = row
-            contributions = [Double](repeating: 0, count: row.count)
-        }
-    }
-
-    private func score(_ work: inout Workspace, event: ParsedEvent, model: ServingModel, policy: CompiledPolicy) -> RiskScore {
-        let raw = model.compiled.rawScore(work.row)
+    /// The score of one event's row; `contributions` is scratch space of the row's width.
+    private func score(
+        row: UnsafeBufferPointer<Double>, contributions: UnsafeMutableBufferPointer<Double>, event: ParsedEvent, current: Current
+    ) -> RiskScore {
+        let model = current.model, policy = current.policy
+        let raw = model.compiled.rawScore(row)
         let probability = model.compiled.probability(raw: raw)
         let (decision, rules) = policy.decide(probability: probability, event: event)
-        model.compiled.contributions(work.row, into: &work.contributions)
-        let contributions = work.contributions, row = work.row
-        // The few largest positive contributions, by one pass (no sort of every column).
-        var top: [Int] = []
-        top.reserveCapacity(reasonCount + 1)
-        for column in contributions.indices where contributions[column] > 0 {
-            guard top.count < reasonCount || contributions[column] > contributions[top[top.count - 1]] else { continue }
-            let position = top.firstIndex { contributions[column] > contributions[$0] } ?? top.count
-            top.insert(column, at: position)
-            if top.count > reasonCount { top.removeLast() }
-        }
-        let reasons = top.map { column in
-            RiskScore.Reason(
-                column: model.artifact.columns[column], text: model.explainer.text(column: column, value: row[column], event: event),
-                contribution: contributions[column])
+        model.compiled.contributions(row, into: contributions)
+        // The few largest positive contributions, by one pass (no sort of every column), in a
+        // list on the stack.
+        let reasons = withUnsafeTemporaryAllocation(of: Int.self, capacity: reasonCount) { top in
+            guard reasonCount > 0 else { return [RiskScore.Reason]() }
+            var count = 0
+            for column in contributions.indices where contributions[column] > 0 {
+                guard count < reasonCount || contributions[column] > contributions[top[count - 1]] else { continue }
+                var position = min(count, reasonCount - 1)
+                while position > 0, contributions[column] > contributions[top[position - 1]] {
+                    top[position] = top[position - 1]
+                    position -= 1
+                }
+                top[position] = column
+                count = min(count + 1, reasonCount)
+            }
+            return (0..<count).map { rank in
+                let column = top[rank]
+                return RiskScore.Reason(
+                    column: model.columns[column], text: model.explainer.text(column: column, value: row[column], event: event),
+                    contribution: contributions[column])
+            }
         }
         return RiskScore(
             eventId: event.id, probability: probability, band: RiskScore.Band(probability, policy.policy.thresholds), decision: decision,
-            rulesApplied: rules, reasons: reasons, modelId: model.artifact.id, specSHA256: model.artifact.featureSpecSHA256,
-            policyVersion: policy.policy.version)
+            rulesApplied: rules, reasons: reasons, modelId: model.id, specSHA256: model.specSHA256, policyVersion: policy.policy.version)
     }
 }
 

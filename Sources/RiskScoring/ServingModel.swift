@@ -9,6 +9,8 @@ public final class ServingModel: Sendable {
     public let compiled: CompiledModel
     public let extractor: FeatureExtractor
     let explainer: Explainer
+    /// What every score names, taken out of the artifact once.
+    let id: String, specSHA256: String, columns: [String]
 
     public var artifact: ModelArtifact { compiled.artifact }
 
@@ -35,6 +37,7 @@ public final class ServingModel: Sendable {
         }
         compiled = CompiledModel(artifact)
         explainer = Explainer(extractor)
+        (id, specSHA256, columns) = (artifact.id, artifact.featureSpecSHA256, artifact.columns)
     }
 
     /// Reads a model file (checking its SHA-256) and prepares it.
