@@ -116,11 +116,11 @@ struct Explainer: Sendable {
     /// of a reason's words).
     static func number(_ number: Double) -> String {
         if number == number.rounded() && abs(number) < 1e15 { return String(Int64(number)) }
-        let cents = (number * 100).rounded(.toNearestOrEven)
-        // NaN and the very large keep the formatter's spelling.
-        guard abs(cents) < 1e15 else { return String(format: "%.2f", number) }
-        let magnitude = Int64(cents).magnitude, fraction = magnitude % 100
-        return (cents < 0 ? "-" : "") + String(magnitude / 100) + (fraction < 10 ? ".0" : ".") + String(fraction)
+        // NaN, infinities and numbers from a billion up (where cents lose the precision to round
+        // like printf) keep the formatter.
+        guard abs(number) < 1e9 else { return String(format: "%.2f", number) }
+        let magnitude = Int64((number * 100).rounded(.toNearestOrEven)).magnitude, fraction = magnitude % 100
+        return (number < 0 ? "-" : "") + String(magnitude / 100) + (fraction < 10 ? ".0" : ".") + String(fraction)
     }
 
     static func age(_ milliseconds: Int64) -> String {
