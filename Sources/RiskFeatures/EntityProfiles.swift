@@ -101,6 +101,11 @@ public struct EntityProfiles: Sendable {
         let groupOfSlot = groupOfSlot
         // The slowest aggregates start first, so that no core is left with one alone at the end.
         let order = slots.indices.sorted { slots[$0].cost > slots[$1].cost }
+        if let first = events.first?.time, let last = events.last?.time {
+            for index in slots.indices {
+                slots[index].reserve(events: events.count, spanning: last.millisecondsSinceEpoch - first.millisecondsSinceEpoch)
+            }
+        }
         var output = [Double](repeating: 0, count: events.count * width)
         output.withUnsafeMutableBufferPointer { output in
             slots.withUnsafeMutableBufferPointer { slots in
@@ -258,6 +263,16 @@ private struct Slot: Sendable {
         var index = pending.endIndex
         while index > pending.startIndex, pending[index - 1].reportedAt > label.reportedAt { index -= 1 }
         pending.insert(label, at: index)
+    }
+
+    /// Makes room in the fraud rate's table for the events of a stream about to be recorded
+    /// (`events` of them over `span` milliseconds): about as many as one window holds, so that
+    /// the table does not grow step by step, rehashing every id each time (an eighth of the
+    /// history pass of a batch into an empty history).
+    mutating func reserve(events: Int, spanning span: Int64) {
+        guard case .fraudRate = plan.measure, events > 0 else { return }
+        let share = span <= plan.window ? 1 : Double(plan.window) / Double(span)
+        members.reserveCapacity(members.count + Int((Double(events) * share * 1.1).rounded(.up)))
     }
 
     /// How long the aggregate takes per event, roughly, to schedule the slowest first: fraud
