@@ -75,12 +75,9 @@ public final class Scorer: Sendable {
         let extractor = current.model.extractor, slots = extractor.aggregateCount, width = current.model.columns.count
         return withUnsafeTemporaryAllocation(of: Double.self, capacity: slots + 2 * width) { buffer in
             buffer.initialize(repeating: 0)
+            // Empty without aggregates (the spec has none to record).
             let aggregates = UnsafeMutableBufferPointer(rebasing: buffer[0..<slots])
-            if extractor.hasAggregates {
-                history.withLock { $0.record(event, into: aggregates) }
-            } else {
-                for slot in 0..<slots { aggregates[slot] = extractor.firstEventHistory[slot] }
-            }
+            if extractor.hasAggregates { history.withLock { $0.record(event, into: aggregates) } }
             let row = UnsafeMutableBufferPointer(rebasing: buffer[slots..<(slots + width)])
             extractor.fill(into: row, event, aggregates: UnsafeBufferPointer(aggregates))
             return score(
@@ -111,9 +108,7 @@ public final class Scorer: Sendable {
                         aggregates.withUnsafeBufferPointer { all in
                             extractor.fill(
                                 into: row, events[index],
-                                aggregates: extractor.hasAggregates
-                                    ? UnsafeBufferPointer(rebasing: all[(index * slots)..<((index + 1) * slots)])
-                                    : extractor.firstEventHistory.withUnsafeBufferPointer { $0 })
+                                aggregates: UnsafeBufferPointer(rebasing: all[(index * slots)..<((index + 1) * slots)]))
                         }
                         (output.baseAddress! + index).initialize(
                             to: score(row: UnsafeBufferPointer(row), contributions: contributions, event: events[index], current: current))

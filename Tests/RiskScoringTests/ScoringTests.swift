@@ -366,6 +366,24 @@ enum Handmade {
     }
 }
 
+extension BatchScoringTests {
+    /// A spec without aggregates: no history pass, each row's aggregates empty.
+    @Test func aBatchWithoutHistoryScoresAsOneByOne() throws {
+        let weights = Handmade.weights(["sim_swap_age=<24h": 2, "forwarding=true": 1.5, "sim_swap_age=<24h&payee.new=true": 1])
+        let model = try ServingModel(Handmade.artifact(weights: weights, intercept: -3))
+        let events = try [
+            #""telco":{"sim_swap":{"latest_change":"2026-03-01T09:00:00Z"},"call_forwarding":["unconditional"]},"payee":{"new":true}"#,
+            #""telco":{"sim_swap":{"latest_change":null}}"#, #""payee":{"new":false}"#,
+        ].map(Handmade.event)
+        let one = Scorer(model: model, policy: Handmade.policy), batch = Scorer(model: model, policy: Handmade.policy)
+        #expect(batch.score(events) == events.map { one.score($0) })
+        #expect(
+            batch.score(events)[0].reasons.map(\.column) == [
+                "sim_swap_age=<24h", "forwarding=true", "sim_swap_age=<24h&payee.new=true",
+            ])
+    }
+}
+
 /// The service writes scores without `JSONEncoder`; Foundation's encoder is the reference.
 @Suite struct ScoreJSONTests {
     static func encoded(_ value: some Encodable) throws -> String {
