@@ -36,10 +36,10 @@ public struct FieldPath: Sendable {
         case (.number(let expected), .number(let number)): number == expected
         case (.bool(let expected), .bool(let flag)): flag == expected
         case (.null, .null): true
-        case (.string, .missing), (.number, .missing), (.bool, .missing), (.null, .missing),
-            (.string, .null), (.number, .null), (.bool, .null), (.null, .string), (.null, .number), (.null, .bool):
-            false
-        default: read(parsed) == value
+        // A timestamp reads back as its text; a list or an object is compared as JSON.
+        case (.string, .time), (.array, _), (.object, _): read(parsed) == value
+        // A scalar against another kind, a list, or nothing.
+        default: false
         }
     }
 
