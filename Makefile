@@ -59,6 +59,7 @@ bench: deps build $(PYTHON)
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark --no-progress
 	cd Benchmarks && $(SWIFT) run -c release CycleBenchmark
 	cd Benchmarks && $(SWIFT) build -c release --product TrainingComparison
+	cd Benchmarks && $(SWIFT) build -c release --product HTTPFloor
 	$(PYTHON) Benchmarks/compare_ingest.py --riskloop .build/release/riskloop
 	$(PYTHON) Benchmarks/compare_training.py
 	$(PYTHON) Benchmarks/compare_http.py --riskloop .build/release/riskloop

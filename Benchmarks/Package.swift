@@ -14,6 +14,8 @@ let package = Package(
     dependencies: [
         .package(path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        // The version `riskloop serve` runs on: HTTPFloor measures the framework alone.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .executableTarget(
@@ -68,6 +70,11 @@ let package = Package(
                 .product(name: "RiskFeatures", package: root),
             ],
             path: "Sources/CycleBenchmark"
+        ),
+        .executableTarget(
+            name: "HTTPFloor",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Sources/HTTPFloor"
         ),
         .executableTarget(
             name: "TrainingComparison",

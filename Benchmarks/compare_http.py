@@ -7,6 +7,11 @@ this machine, and the script prints requests/s, latency percentiles, the ratio, 
 resident memory at the start and end of its load. Each riskloop decision is also written to its
 SQLite store; the reference writes nothing.
 
+A third server, HTTPFloor (Benchmarks/Sources/HTTPFloor), takes the same load first: Hummingbird
+alone, reading the same bodies and answering a decision of the same size with no other work. Its
+figure is the most any Hummingbird service reaches on this machine under this load (wrk shares
+the cores), and riskloop's is also given as a share of it.
+
     python3 Benchmarks/compare_http.py --riskloop .build/release/riskloop [--seconds 30]
 """
 import argparse
@@ -70,9 +75,17 @@ def wrk(port, key, seconds, directory):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--riskloop", default=os.path.join(ROOT, ".build/release/riskloop"))
+    parser.add_argument("--floor", default=os.path.join(HERE, ".build/release/HTTPFloor"))
     parser.add_argument("--seconds", type=int, default=30)
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="riskloop-http-") as directory:
+        floor_server = subprocess.Popen([arguments.floor, "18183"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for("http://127.0.0.1:18183/healthz")
+            floor = wrk(18183, "none", arguments.seconds, directory)
+        finally:
+            floor_server.send_signal(signal.SIGTERM)
+            floor_server.wait(timeout=30)
         database = os.path.join(directory, "serve.sqlite")
         key = subprocess.run([arguments.riskloop, "keys", "create", "--role", "score", "--name", "bench", "--db", database],
                              check=True, capture_output=True, text=True).stdout.strip()
@@ -97,10 +110,12 @@ def main():
             reference.send_signal(signal.SIGTERM)
             reference.wait(timeout=30)
     print(f"single-event scoring, wrk -t2 -c32 for {arguments.seconds} s each, on this machine:")
-    for name, (rate, latencies, errors) in (("riskloop serve", ours), ("FastAPI + scikit-learn", theirs)):
-        print(f"  {name:<24} {rate:>9,.0f} requests/s   p50 {latencies.get('50')}  p90 {latencies.get('90')}  p99 {latencies.get('99')}"
+    services = (("Hummingbird alone (floor)", floor), ("riskloop serve", ours), ("FastAPI + scikit-learn", theirs))
+    for name, (rate, latencies, errors) in services:
+        print(f"  {name:<26} {rate:>9,.0f} requests/s   p50 {latencies.get('50')}  p90 {latencies.get('90')}  p99 {latencies.get('99')}"
               f"   non-2xx {errors}")
     print(f"  ratio riskloop / reference: {ours[0] / theirs[0]:.1f}x   (target: riskloop ≥ 15,000 requests/s, p99 < 5 ms)")
+    print(f"  riskloop / floor: {ours[0] / floor[0]:.2f}   (the share of the framework's own ceiling that riskloop reaches)")
     print(f"  riskloop resident memory: {start_rss / 1024:.0f} MiB at the start, {end_rss / 1024:.0f} MiB after the load")
 
 
