@@ -109,15 +109,18 @@ public struct DecisionReplay: Sendable {
         // Every model is checked before any work: a changed one refuses the whole replay.
         var models: [String: ServingModel] = [:]
         for (modelId, _) in order where models[modelId] == nil { models[modelId] = try verifiedModel(modelId) }
+        var resolved: [String: DecisionPolicy] = [:]
+        for (_, version) in order where resolved[version] == nil { resolved[version] = try policy(version, given: policies) }
+        // Events keep their JSON when a model's features or a policy's rules read outside the contract.
         let snapshot = try SpecTable.snapshot(
             store, from: first, to: last.adding(milliseconds: 1), historyDays: historyDays,
-            keepingJSON: models.values.contains { $0.extractor.needsJSON })
+            keepingJSON: models.values.contains { $0.extractor.needsJSON } || resolved.values.contains { $0.needsJSON })
         var index: [String: Int] = [:]
         for (position, event) in snapshot.events.enumerated() { if let id = event.id { index[id] = position } }
         for (modelId, policyVersion) in order {
             let decisions = groups[modelId + "\u{1F}" + policyVersion]!
             report.versions.append(Versions(modelId: modelId, policyVersion: policyVersion, decisions: decisions.count))
-            guard let policy = try policy(policyVersion, given: policies) else {
+            guard let policy = resolved[policyVersion] else {
                 report.differences += decisions.map {
                     Self.difference(
                         $0, replayed: nil,

@@ -61,6 +61,18 @@ public struct FieldPath: Sendable {
         reader.listContains(parsed, value)
     }
 
+    /// Whether reading the path needs the event's JSON tree: it names neither a contract field
+    /// nor one of the contract's objects, so an event parsed without its tree
+    /// (`ParsedEvent(jsonLine:keepingJSON: false)`) reads as lacking it.
+    public var needsJSON: Bool {
+        reader.needsJSON && !Self.contractObjects.contains(path)
+    }
+
+    /// The contract's objects, whose presence ``container(_:)`` reads from the typed event.
+    private static let contractObjects: Set<String> = [
+        "payee", "device", "ip", "otp", "telco", "telco.sim_swap", "telco.device_swap", "telco.roaming", "telco.reachability", "telco.ss7",
+    ]
+
     /// An object at the path (`telco`, `telco.roaming`): present or not. Features read values only,
     /// but a policy asks whether a whole signal is known.
     private func container(_ parsed: ParsedEvent) -> JSONValue? {

@@ -41,8 +41,9 @@ public struct ParsedEvent: Sendable {
     /// Parses and validates one event JSON line.
     ///
     /// - Parameter keepingJSON: keep the JSON tree for fields outside the contract; without it
-    ///   (``FeatureExtractor/needsJSON`` false) the event is read straight from the bytes, with
-    ///   no tree at all.
+    ///   (``FeatureExtractor/needsJSON`` false, and the decision policy's `needsJSON` false when
+    ///   one decides on the event) the event is read straight from the bytes, with no tree at
+    ///   all, and a field outside the contract reads as absent.
     public init(jsonLine bytes: some Collection<UInt8>, keepingJSON: Bool = true) throws(RiskFeaturesError) {
         guard keepingJSON else {
             self.init(event: try Event.decode(jsonLine: bytes))

@@ -78,6 +78,20 @@ public struct DecisionPolicy: Sendable, Codable, Equatable {
         case unknown(path: String)
     }
 
+    /// Whether a rule reads a field outside the event contract, which only an event's JSON tree
+    /// holds: events scored with this policy must then be parsed keeping their tree, even when
+    /// the model's features need none.
+    public var needsJSON: Bool {
+        func reads(_ condition: Condition) -> Bool {
+            switch condition {
+            case .all(let members), .any(let members): members.contains(where: reads)
+            case .not(let member): reads(member)
+            case .equals(let path, _), .has(let path, _), .lacks(let path, _), .unknown(let path): FieldPath(path).needsJSON
+            }
+        }
+        return rules.contains { reads($0.when) }
+    }
+
     /// The decision for an event with probability `probability`, and the rules that changed it.
     public func decide(probability: Double, event: ParsedEvent) -> (decision: Decision, rules: [String]) {
         CompiledPolicy(self).decide(probability: probability, event: event)

@@ -12,9 +12,11 @@ import Testing
     static let policy = DecisionPolicy(version: "replay-test-1", thresholds: .init(stepUp: 0.05, review: 0.3, block: 0.8))
 
     /// A week of decisions logged by the demo's replay (labels arriving as reported), from a day-20 champion.
-    static func loggedWeek() throws -> SimulatedStore {
+    /// `beforeScoring` may change the stored events first (given the database's path).
+    static func loggedWeek(policy: DecisionPolicy = policy, beforeScoring: (String) throws -> Void = { _ in }) throws -> SimulatedStore {
         let bank = try SimulatedStore(days: 28, labelsBefore: SimulatedStore.start.adding(days: 20))
         _ = try bank.trainChampion(until: 20)
+        try beforeScoring(bank.path)
         var retrain = FeedbackLoopTests.policy
         retrain.minNewLabels = 1_000_000
         retrain.intervalHours = 1_000_000
@@ -45,6 +47,43 @@ import Testing
         #expect(altered.differences[0].reason == "the decision differs")
         #expect(altered.differences[1].reason.hasPrefix("the score differs by"))
         #expect(altered.reproduced == logged - 2)
+    }
+
+    /// A rule on a field outside the event contract (which only the event's JSON holds), with a
+    /// model whose features all read contract fields: replay must keep each event's JSON for the
+    /// policy's sake, or the rule never fires and the decisions it made look changed.
+    @Test func aPolicyRuleOnAFieldOutsideTheContractIsReplayedAsDecided() throws {
+        let rule = DecisionPolicy.Rule(
+            name: "quasi-cash merchant", when: .equals(path: "merchant.mcc", value: .string("6051")), atLeast: .review)
+        let policy = DecisionPolicy(version: "replay-test-json", thresholds: Self.policy.thresholds, rules: [rule])
+        #expect(policy.needsJSON && !Self.policy.needsJSON)
+        let bank = try Self.loggedWeek(policy: policy) { path in
+            try DatabaseQueue(path: path).write { db in
+                try db.execute(
+                    sql: """
+                        UPDATE events SET payload = json_set(payload, '$.merchant', json('{"mcc":"6051"}'))
+                        WHERE kind = 'payment' AND rowid % 3 = 0
+                        """)
+            }
+        }
+        defer { bank.remove() }
+        let store = try bank.open()
+        let model = try DecisionReplay(store: store, historyDays: 7).verifiedModel(try #require(try store.championId()))
+        #expect(!model.extractor.needsJSON)
+        // The rule raised some decisions when they were made.
+        let raised = try DatabaseQueue(path: bank.path).read { db in
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM decisions d JOIN events e ON e.id = d.event_id
+                    WHERE json_extract(e.payload, '$.merchant.mcc') = '6051' AND d.decision = 'review' AND d.score < ?
+                    """, arguments: [Self.policy.thresholds.review]) ?? 0
+        }
+        #expect(raised > 100)
+        let report = try DecisionReplay(store: store, historyDays: FeedbackLoopTests.policy.historyDays).run(
+            from: bank.day(0), to: bank.day(30))
+        #expect(report.decisions > 1000)
+        #expect(report.differences.isEmpty && report.reproduced == report.decisions)
     }
 
     @Test func anUnrecordedPolicyIsReportedUnlessGivenAndAVersionNamesOnePolicy() throws {

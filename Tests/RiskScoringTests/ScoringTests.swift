@@ -204,6 +204,43 @@ enum Handmade {
     }
 }
 
+/// Whether a policy needs each event's JSON tree: only for a path outside the contract, however
+/// deep in the conditions; the contract's fields and objects are read from the typed event.
+@Suite struct PolicyJSONNeedTests {
+    static func policy(_ when: DecisionPolicy.Condition) -> DecisionPolicy {
+        DecisionPolicy(
+            version: "j", thresholds: .init(stepUp: 0.1, review: 0.5, block: 0.9), rules: [.init(name: "r", when: when, atLeast: .review)])
+    }
+
+    @Test func onlyAPathOutsideTheContractNeedsTheTree() throws {
+        #expect(!PolicyTests.policy.needsJSON)
+        #expect(!DecisionPolicy(version: "none", thresholds: .init(stepUp: 0.1, review: 0.5, block: 0.9)).needsJSON)
+        for path in ["otp.channel", "telco.roaming.last_status_time", "telco", "telco.sim_swap", "payee"] {
+            #expect(!Self.policy(.unknown(path: path)).needsJSON, "\(path)")
+        }
+        for path in ["merchant.mcc", "telco.sim_swap.provider", "device.id.extra"] {
+            #expect(Self.policy(.unknown(path: path)).needsJSON, "\(path)")
+        }
+        let deep = DecisionPolicy.Condition.all([
+            .equals(path: "kind", value: .string("payment")),
+            .any([.has(path: "telco.call_forwarding", value: "unconditional"), .not(.lacks(path: "merchant.tags", value: "atm"))]),
+        ])
+        #expect(Self.policy(deep).needsJSON)
+
+        // What it protects: the same event, parsed with and without its tree, is decided alike
+        // only when the policy needs none.
+        let line = Array(
+            #"{"id":"e1","occurred_at":"2026-02-10T13:05:00Z","customer_id":"c1","kind":"payment","merchant":{"mcc":"6051"}}"#.utf8)
+        let withTree = try ParsedEvent(jsonLine: line, keepingJSON: true)
+        let typedOnly = try ParsedEvent(jsonLine: line, keepingJSON: false)
+        let outside = Self.policy(.equals(path: "merchant.mcc", value: .string("6051")))
+        #expect(outside.decide(probability: 0, event: withTree).decision == .review)
+        #expect(outside.decide(probability: 0, event: typedOnly).decision == .allow)
+        let inside = Self.policy(.equals(path: "kind", value: .string("payment")))
+        #expect(inside.decide(probability: 0, event: withTree).decision == inside.decide(probability: 0, event: typedOnly).decision)
+    }
+}
+
 /// Conditions are checked by walking one flat array, and `equals` without building JSON; a
 /// direct recursive reading of the nested conditions (through `FieldPath.read`) is the reference.
 @Suite struct ConditionWalkTests {
