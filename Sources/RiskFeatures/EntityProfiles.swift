@@ -6,9 +6,12 @@ import Dispatch
 ///
 /// Point in time: ``values(for:)`` answers as of the event's `occurred_at`, from events observed
 /// before it (``observe(_:)-(ParsedEvent)``) within each window, and from label versions whose
-/// `reported_at` is at least each feature's delay before the event. Events must be observed in
-/// time order; labels can be given at any time (all at once for a training set, one by one when
-/// live) and take effect only once they were known.
+/// `reported_at` is at least each feature's delay before the event. Events are meant to be
+/// observed in time order, as training sets are; labels can be given at any time (all at once for
+/// a training set, one by one when live) and take effect only once they were known. Live scoring
+/// may record an event after a later one (two threads at once, a batch of older events): it is
+/// placed in time order in its windows, so it leaves them on time, but its own values include
+/// the later events already recorded.
 public struct EntityProfiles: Sendable {
     /// The keys of one key path (`customer_id`, `device.id`), shared by every aggregate over that
     /// path: an event's key is hashed once per path, not once per aggregate.
@@ -432,11 +435,23 @@ fileprivate extension Slot.Window {
         count += entry.events
         sum += entry.value
         if let token = entry.token { distinct[token, default: 0] += 1 }
-        // Events at the same instant share an entry when nothing tells them apart.
-        if entry.eventId.isEmpty, let last = entries.last, last.time == entry.time, last.token == entry.token, last.eventId.isEmpty {
-            entries[entries.count - 1].events += entry.events
-            entries[entries.count - 1].value += entry.value
-            return
+        if !entries.isEmpty {
+            // Read in place: binding `entries.last` would copy the entry and its strings.
+            let last = entries.count - 1
+            // An event recorded after a later one (two threads scoring at once, a batch of older
+            // events) goes in time order, so that the oldest entry is still the first to leave.
+            if entries[last].time > entry.time {
+                var index = last
+                while index > 0, entries[index - 1].time > entry.time { index -= 1 }
+                entries.insert(entry, at: index)
+                return
+            }
+            // Events at the same instant share an entry when nothing tells them apart.
+            if entry.eventId.isEmpty, entries[last].time == entry.time, entries[last].token == entry.token, entries[last].eventId.isEmpty {
+                entries[last].events += entry.events
+                entries[last].value += entry.value
+                return
+            }
         }
         entries.append(entry)
     }

@@ -149,6 +149,31 @@ enum EntityKey {
 }
 
 @Suite struct EntityBoundTests {
+    /// Live scoring records events as they come, and one can come after a later one (two threads,
+    /// a batch of older events): it must still leave its window when its own time says so.
+    @Test func anEventRecordedLateLeavesItsWindowOnTime() throws {
+        let features = [
+            EntityProfilesTests.aggregate("count_1h", key: "device.id", function: .count, hours: 1),
+            EntityProfilesTests.aggregate("amount_1h", key: "device.id", function: .sum, field: "amount", hours: 1),
+            EntityProfilesTests.aggregate("customers_1h", key: "device.id", function: .distinctCount, field: "customer_id", hours: 1),
+            EntityProfilesTests.fraudRate("fraud_rate_1h", key: "device.id", hours: 1, delayHours: 0),
+        ]
+        var profiles = try FeatureExtractor(spec: FeatureSpec(name: "late", features: features)).makeProfiles()
+        func event(_ id: String, _ time: String, customer: String, amount: Double) throws -> ParsedEvent {
+            try ParsedEvent(
+                jsonLine: Array(
+                    #"{"id":"\#(id)","occurred_at":"2026-03-02T\#(time):00Z","customer_id":"\#(customer)","kind":"payment","amount":\#(amount),"device":{"id":"d"}}"#
+                        .utf8))
+        }
+        _ = profiles.record(try event("e1", "10:00", customer: "a", amount: 5))
+        // Two hours older than the first; what the scorer knows then includes e1.
+        #expect(profiles.record(try event("e2", "08:00", customer: "b", amount: 7)).prefix(3) == [1, 5, 1])
+        profiles.observe(Label(eventId: "e2", outcome: .fraud, reportedAt: Timestamp(rfc3339: "2026-03-02T08:30:00Z")!, source: "test"))
+        // At 10:30 the window starts at 09:30: e1 is in it, e2 is not, and nor is e2's fraud label.
+        #expect(profiles.record(try event("e3", "10:30", customer: "a", amount: 2)) == [1, 5, 1, 0.02])
+        #expect(profiles.record(try event("e4", "10:45", customer: "c", amount: 1)) == [2, 7, 1, 0.02])
+    }
+
     @Test func aKeyKeepsAtMostTheBoundOfEventsOldestFirst() throws {
         var count = Feature(name: "device_events", kind: .aggregate)
         count.key = "device.id"
