@@ -65,34 +65,29 @@ public struct FieldPath: Sendable {
     /// nor one of the contract's objects, so an event parsed without its tree
     /// (`ParsedEvent(jsonLine:keepingJSON: false)`) reads as lacking it.
     public var needsJSON: Bool {
-        reader.needsJSON && !Self.contractObjects.contains(path)
+        reader.needsJSON && Self.contractObjects[path] == nil
     }
 
-    /// The contract's objects, whose presence ``container(_:)`` reads from the typed event.
-    private static let contractObjects: Set<String> = [
-        "payee", "device", "ip", "otp", "telco", "telco.sim_swap", "telco.device_swap", "telco.roaming", "telco.reachability", "telco.ss7",
+    /// The contract's objects, and whether a typed event holds each: what ``container(_:)``
+    /// reads when the event has no JSON tree.
+    private static let contractObjects: [String: @Sendable (Event) -> Bool] = [
+        "payee": { $0.payee != nil },
+        "device": { $0.device != nil },
+        "ip": { $0.ip != nil },
+        "otp": { $0.otp != nil },
+        "telco": { $0.telco != nil },
+        "telco.sim_swap": { $0.telco?.simSwap != nil },
+        "telco.device_swap": { $0.telco?.deviceSwap != nil },
+        "telco.roaming": { $0.telco?.roaming != nil },
+        "telco.reachability": { $0.telco?.reachability != nil },
+        "telco.ss7": { $0.telco?.ss7 != nil },
     ]
 
     /// An object at the path (`telco`, `telco.roaming`): present or not. Features read values only,
     /// but a policy asks whether a whole signal is known.
     private func container(_ parsed: ParsedEvent) -> JSONValue? {
         if let json = parsed.json { return json[path: path] }
-        guard let event = parsed.event else { return nil }
-        let telco = event.telco
-        let present: Bool? =
-            switch path {
-            case "payee": event.payee != nil
-            case "device": event.device != nil
-            case "ip": event.ip != nil
-            case "otp": event.otp != nil
-            case "telco": telco != nil
-            case "telco.sim_swap": telco?.simSwap != nil
-            case "telco.device_swap": telco?.deviceSwap != nil
-            case "telco.roaming": telco?.roaming != nil
-            case "telco.reachability": telco?.reachability != nil
-            case "telco.ss7": telco?.ss7 != nil
-            default: nil
-            }
-        return present == true ? .object(JSONObject()) : nil
+        guard let event = parsed.event, let holds = Self.contractObjects[path], holds(event) else { return nil }
+        return .object(JSONObject())
     }
 }
