@@ -153,27 +153,9 @@ public struct DecisionReplay: Sendable {
         return report
     }
 
-    /// The model, refused unless its artifact passes its own checksum and is the one the registry recorded.
+    /// The model, refused unless it is the artifact the registry recorded (``RiskStore/Store/verifiedModel(_:)``).
     func verifiedModel(_ id: String) throws(EngineError) -> ServingModel {
-        let (json, registered) = try storeCall { () throws(StoreError) in try store.registeredArtifact(of: id) }
-        let artifact: ModelArtifact
-        do {
-            artifact = try ModelArtifact.decode(from: json)
-        } catch {
-            throw .model(.invalidArtifact(reason: "model \(id): \(error.description); replay refuses a changed model"))
-        }
-        guard artifact.sha256 == registered else {
-            throw .model(
-                .invalidArtifact(
-                    reason:
-                        "model \(id): its artifact hashes to \(artifact.sha256 ?? "nothing"), but the registry recorded \(registered) "
-                        + "when it was registered; replay refuses a changed model"))
-        }
-        do {
-            return try ServingModel(artifact)
-        } catch {
-            throw .invalidOptions(option: "--from", reason: "model \(id) cannot score events: \(error)")
-        }
+        try store.verifiedModel(id)
     }
 
     func policy(_ version: String, given: [DecisionPolicy]) throws(EngineError) -> DecisionPolicy? {

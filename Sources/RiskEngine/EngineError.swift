@@ -13,6 +13,8 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     case model(ModelError)
     /// The store refused or does not hold what was asked for.
     case store(StoreError)
+    /// A registered model that cannot score events (trained on a table, or its spec does not compile).
+    case unservable(model: String, reason: String)
 
     public var description: String {
         switch self {
@@ -25,6 +27,7 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         case .cannotRead(let path, let reason): return "cannot read \(path): \(reason)"
         case .model(let error): return error.description
         case .store(let error): return error.description
+        case .unservable(let model, let reason): return "model \(model) cannot score events: \(reason)"
         }
     }
 }

@@ -15,3 +15,14 @@ extension Scorer {
         _ = score(snapshot.warmup)
     }
 }
+
+extension Scorer {
+    /// Swaps to `model`; a model with another spec is first warmed from the store (as a server
+    /// warms on start) while the old model goes on scoring, so it never takes traffic with an
+    /// empty history.
+    public func swap(to model: ServingModel, warmingFrom store: Store, asOf: Timestamp, historyDays: Double) throws(EngineError) {
+        try swap(to: model) { (staging: Scorer) throws(EngineError) in
+            try staging.warm(from: store, asOf: asOf, historyDays: historyDays)
+        }
+    }
+}

@@ -4,8 +4,8 @@ extension Event {
     /// This is the fast path of ingest and of snapshots whose spec reads only contract fields:
     /// the tree costs about two thirds of the work of reading an event (docs/DESIGN.md). It
     /// decides only the documents it is sure of, and leaves everything else to the tree
-    /// (`nil`): any error (so that every message comes from one place), a repeated contract
-    /// member (the tree keeps the last), a member name with escapes or non-ASCII bytes. When it
+    /// (`nil`): any error (so that every message comes from one place), a repeated member (the
+    /// tree refuses it by name), a member name with escapes or non-ASCII bytes. When it
     /// returns an event, `Event(json: JSONValue.parse(bytes))` returns the same one.
     static func direct(_ bytes: UnsafeBufferPointer<UInt8>) -> Event? {
         var parser = JSONParser(bytes)
@@ -24,14 +24,21 @@ struct MemberName {
     }
 }
 
-/// The contract members already read in one object: a second one is left to the tree, which
-/// keeps the last.
+/// The members already read in one object: a repeated one is left to the tree, which refuses
+/// it by name.
 struct SeenMembers {
     private var bits: UInt32 = 0
+    /// Names outside the contract, rare in events: kept to catch a repeat among them too.
+    private var others: [MemberName] = []
 
     mutating func insert(_ bit: Int) throws(RiskFeaturesError) {
         guard bits & (1 << bit) == 0 else { throw JSONParser.declined }
         bits |= 1 << bit
+    }
+
+    mutating func insertOther(_ name: MemberName) throws(RiskFeaturesError) {
+        guard !others.contains(where: { $0.bytes.elementsEqual(name.bytes) }) else { throw JSONParser.declined }
+        others.append(name)
     }
 
     func contains(_ bit: Int) -> Bool { bits & (1 << bit) != 0 }
@@ -102,7 +109,9 @@ extension JSONParser {
                         case "channel":
                             try seen.insert(0)
                             channel = try parser.word()
-                        default: _ = try parser.parseValue()
+                        default:
+                    try seen.insertOther(name)
+                    _ = try parser.parseValue()
                         }
                     }
                     return OTPContext(channel: channel)
@@ -111,6 +120,7 @@ extension JSONParser {
                 try seen.insert(11)
                 telco = try parser.telco()
             default:
+                try seen.insertOther(name)
                 _ = try parser.parseValue()
             }
         }
@@ -133,7 +143,9 @@ extension JSONParser {
                 case "new":
                     try seen.insert(1)
                     payee.new = try parser.bool()
-                default: _ = try parser.parseValue()
+                default:
+                    try seen.insertOther(name)
+                    _ = try parser.parseValue()
                 }
             }
             return payee
@@ -158,7 +170,9 @@ extension JSONParser {
                 case "rooted":
                     try seen.insert(3)
                     device.rooted = try parser.bool()
-                default: _ = try parser.parseValue()
+                default:
+                    try seen.insertOther(name)
+                    _ = try parser.parseValue()
                 }
             }
             return device
@@ -177,7 +191,9 @@ extension JSONParser {
                 case "hosting":
                     try seen.insert(1)
                     ip.hosting = try parser.bool()
-                default: _ = try parser.parseValue()
+                default:
+                    try seen.insertOther(name)
+                    _ = try parser.parseValue()
                 }
             }
             return ip
@@ -211,7 +227,9 @@ extension JSONParser {
                 case "ss7":
                     try seen.insert(6)
                     telco.ss7 = try parser.ss7()
-                default: _ = try parser.parseValue()
+                default:
+                    try seen.insertOther(name)
+                    _ = try parser.parseValue()
                 }
             }
             return telco
@@ -231,7 +249,9 @@ extension JSONParser {
                 case "monitored_period_days":
                     try seen.insert(1)
                     period = try parser.count()
-                default: _ = try parser.parseValue()
+                default:
+                    try seen.insertOther(name)
+                    _ = try parser.parseValue()
                 }
             }
             // `latest_change` must be present, `null` being the answer "no swap seen".
@@ -258,7 +278,9 @@ extension JSONParser {
                 case "last_status_time":
                     try seen.insert(2)
                     roaming.lastStatusTime = try parser.timestamp()
-                default: _ = try parser.parseValue()
+                default:
+                    try seen.insertOther(name)
+                    _ = try parser.parseValue()
                 }
             }
             return roaming
@@ -277,7 +299,9 @@ extension JSONParser {
                 case "connectivity":
                     try seen.insert(1)
                     reachability.connectivity = try parser.array { (parser) throws(RiskFeaturesError) in try parser.requiredWord() }
-                default: _ = try parser.parseValue()
+                default:
+                    try seen.insertOther(name)
+                    _ = try parser.parseValue()
                 }
             }
             return reachability
@@ -296,7 +320,9 @@ extension JSONParser {
                 case "sri_for_sm_requests_24h":
                     try seen.insert(1)
                     ss7.sriForSmRequests24h = try parser.count()
-                default: _ = try parser.parseValue()
+                default:
+                    try seen.insertOther(name)
+                    _ = try parser.parseValue()
                 }
             }
             return ss7
@@ -380,7 +406,10 @@ extension JSONParser {
     private mutating func string() throws(RiskFeaturesError) -> String? {
         try nullable { (parser) throws(RiskFeaturesError) in
             guard try parser.peek() == UInt8(ascii: "\"") else { throw Self.declined }
-            return try parser.parseString()
+            let text = try parser.parseString()
+            // Over the limit: the tree says so, naming the field.
+            guard text.utf8.count <= ContractLimits.maximumFieldBytes else { throw Self.declined }
+            return text
         }
     }
 

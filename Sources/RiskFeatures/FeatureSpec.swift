@@ -100,6 +100,18 @@ public struct Feature: Sendable, Codable, Equatable {
         /// The share of fraud among the key's labelled past events in `window_hours`, from labels
         /// reported at least `label_delay_hours` before the event, smoothed towards `prior_rate`.
         case fraudRate = "fraud_rate"
+
+        /// Refuses an unknown kind naming the valid ones, as the other spec errors do.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let kind = Kind(rawValue: text) else {
+                throw DecodingError.dataCorruptedError(
+                    in: container,
+                    debugDescription: "must be one of \(Kind.allCases.map(\.rawValue).joined(separator: ", ")) (got \"\(text)\")")
+            }
+            self = kind
+        }
     }
 
     public enum Transform: String, Sendable, Codable, CaseIterable {

@@ -107,6 +107,7 @@ struct JSONFields {
 
     static func string(_ value: JSONValue, field: @autoclosure () -> String) throws(RiskFeaturesError) -> String {
         guard case .string(let text) = value else { throw .wrongType(field: field(), expected: "a string") }
+        try ContractLimits.check(text, field: field())
         return text
     }
 

@@ -36,6 +36,15 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     /// The JSON type's name, for error messages.
+    /// Whether two JSON texts hold the same document: equal bytes, or equal values once parsed
+    /// (members in any order, `1` equal to `1.0`). Text that does not parse equals only itself.
+    /// This is how a retried event is told from another event under the same id.
+    public static func sameDocument(_ lhs: String, _ rhs: String) -> Bool {
+        if lhs == rhs { return true }
+        guard let left = try? parse(Array(lhs.utf8)), let right = try? parse(Array(rhs.utf8)) else { return false }
+        return left == right
+    }
+
     public var typeName: String {
         switch self {
         case .null: "null"
@@ -90,7 +99,7 @@ public struct JSONObject: Sendable, Hashable {
         }
     }
 
-    /// The value of the last member named `key` (as most JSON readers do with duplicates).
+    /// The value of the member named `key` (the parser refuses repeated names).
     public subscript(key: String) -> JSONValue? {
         members.last(where: { $0.key == key })?.value
     }
@@ -164,6 +173,7 @@ struct JSONParser {
         defer { depth -= 1 }
         index += 1
         var members: [JSONObject.Member] = []
+        var names: Set<String> = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -172,7 +182,21 @@ struct JSONParser {
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a member name in quotes") }
+            let start = index
             let key = try parseString()
+            // A scan for the dozen members of an event; a set once an object grows large, so a
+            // hostile object of many members costs linear time, not quadratic.
+            let repeated: Bool
+            if members.count < 16 {
+                repeated = members.contains(where: { $0.key == key })
+            } else {
+                if names.isEmpty { names = Set(members.map(\.key)) }
+                repeated = !names.insert(key).inserted
+            }
+            if repeated {
+                index = start
+                throw fail("the member name \"\(key)\" appears twice in one object")
+            }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':' after a member name") }
             index += 1
@@ -217,6 +241,10 @@ struct JSONParser {
         }
     }
 
+    private func longString(at start: Int) -> RiskFeaturesError {
+        .malformedJSON(reason: "the string at byte \(start) is longer than \(ContractLimits.maximumStringBytes) bytes")
+    }
+
     mutating func parseString() throws(RiskFeaturesError) -> String {
         index += 1  // the opening quote
         let start = index
@@ -227,6 +255,7 @@ struct JSONParser {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                guard slice.count <= ContractLimits.maximumStringBytes else { throw longString(at: start) }
                 index += 1
                 if highBits & 0x80 == 0 { return String(decoding: slice, as: UTF8.self) }
                 guard let text = String(validating: slice, as: UTF8.self) else { throw fail("invalid UTF-8 in a string") }
@@ -242,6 +271,7 @@ struct JSONParser {
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):
+                guard decoded.count <= ContractLimits.maximumStringBytes else { throw longString(at: start) }
                 index += 1
                 guard let text = String(validating: decoded, as: UTF8.self) else { throw fail("invalid UTF-8 in a string") }
                 return text

@@ -43,6 +43,7 @@ public struct Label: Sendable, Hashable, Encodable {
         func required(_ name: String) throws(RiskFeaturesError) -> String {
             guard let value = field(name) else { throw .missingField(field: name) }
             guard !value.isEmpty else { throw .invalidValue(field: name, value: "\"\"", reason: "must not be empty") }
+            try ContractLimits.check(value, field: name)
             return value
         }
         eventId = try required("event_id")

@@ -37,7 +37,7 @@ extension RiskFeaturesError: CustomStringConvertible {
         case .malformedCSV(_, let reason): "malformed CSV: \(reason)"
         case .missingField: "required but missing"
         case .wrongType(_, let expected): "expected \(expected)"
-        case .invalidValue(_, let value, let reason): "\(reason) (got \(value))"
+        case .invalidValue(_, let value, let reason): value.isEmpty ? reason : "\(reason) (got \(value))"
         }
     }
 }

@@ -19,65 +19,98 @@ import Synchronization
 /// after it is scored, and ``observe(_:)`` hands over labels as they arrive. Events should come
 /// in time order.
 public final class Scorer: Sendable {
-    /// The model and policy a call scores with, taken together under the lock: one reference.
-    private final class Current: Sendable {
+    /// What a call scores with: the model, the policy and the model's entity history, taken
+    /// together under one lock as one reference. A call finishes on the state it took, so a
+    /// model is never paired with another spec's history.
+    private final class State: Sendable {
         let model: ServingModel
         let policy: CompiledPolicy
+        /// Shared by every state whose model has this spec: a policy swap or a model with the
+        /// same spec keeps the history.
+        let history: History
 
-        init(model: ServingModel, policy: CompiledPolicy) {
+        init(model: ServingModel, policy: CompiledPolicy, history: History) {
             self.model = model
             self.policy = policy
+            self.history = history
         }
     }
 
-    private let current: Mutex<Current>
-    private let history: Mutex<EntityProfiles>
+    /// The entity history of one spec, behind its own lock (held only to read and record the
+    /// aggregates of one event or one ordered batch).
+    private final class History: Sendable {
+        let profiles: Mutex<EntityProfiles>
+        let specSHA256: String
+
+        init(_ model: ServingModel) {
+            profiles = Mutex(model.extractor.makeProfiles())
+            specSHA256 = model.specSHA256
+        }
+    }
+
+    private let state: Mutex<State>
     /// How many reasons a score carries.
     public let reasonCount: Int
 
     public init(model: ServingModel, policy: DecisionPolicy, reasonCount: Int = 3) {
-        current = Mutex(Current(model: model, policy: CompiledPolicy(policy)))
-        history = Mutex(model.extractor.makeProfiles())
+        state = Mutex(State(model: model, policy: CompiledPolicy(policy), history: History(model)))
         self.reasonCount = reasonCount
     }
 
     /// The model scoring now.
-    public var model: ServingModel { current.withLock { $0.model } }
-    public var policy: DecisionPolicy { current.withLock { $0.policy.policy } }
+    public var model: ServingModel { state.withLock { $0.model } }
+    public var policy: DecisionPolicy { state.withLock { $0.policy.policy } }
 
-    /// Replaces the model. Calls already running finish with the model they started with; the
-    /// next call sees the new one. History is kept when the new model's spec is the same.
+    /// Replaces the model. Calls already running finish with the model and the history they
+    /// started with; the next call sees the new one. History is kept when the new model's spec
+    /// is the same; a model with another spec starts from an empty history (use
+    /// ``swap(to:warming:)`` to fill it before it takes traffic).
     public func swap(to model: ServingModel) {
-        let sameSpec = current.withLock { current in
-            let same = current.model.specSHA256 == model.specSHA256
-            current = Current(model: model, policy: current.policy)
-            return same
+        state.withLock { current in
+            let history = current.history.specSHA256 == model.specSHA256 ? current.history : History(model)
+            current = State(model: model, policy: current.policy, history: history)
         }
-        if !sameSpec { history.withLock { $0 = model.extractor.makeProfiles() } }
+    }
+
+    /// Replaces the model, first giving a model with another spec its history: `warm` runs on a
+    /// scorer of the new model alone (say, ``warm(from:asOf:historyDays:)`` in RiskEngine) while
+    /// this one goes on scoring with the old model, then the new model and that history take
+    /// over together. Events this scorer scores while `warm` runs are recorded in the old
+    /// history only. With the same spec this is ``swap(to:)``.
+    public func swap<Failure: Error>(to model: ServingModel, warming warm: (Scorer) throws(Failure) -> Void) throws(Failure) {
+        let (sameSpec, policy) = state.withLock { ($0.history.specSHA256 == model.specSHA256, $0.policy.policy) }
+        guard !sameSpec else { return swap(to: model) }
+        let staging = Scorer(model: model, policy: policy, reasonCount: reasonCount)
+        try warm(staging)
+        let warmed = staging.state.withLock { $0.history }
+        state.withLock { current in
+            current = State(model: model, policy: current.policy, history: warmed)
+        }
     }
 
     /// Replaces the decision policy.
     public func swap(to policy: DecisionPolicy) {
         let compiled = CompiledPolicy(policy)
-        current.withLock { $0 = Current(model: $0.model, policy: compiled) }
+        state.withLock { $0 = State(model: $0.model, policy: compiled, history: $0.history) }
     }
 
     /// A label version for the fraud-rate features; it counts once it was reported (plus each
     /// feature's delay).
     public func observe(_ label: Label) {
-        history.withLock { $0.observe(label) }
+        let history = state.withLock { $0.history }
+        history.profiles.withLock { $0.observe(label) }
     }
 
     /// Scores one event and records it in the history. Its history, row and contributions live
     /// on the stack: the heap sees only the score itself.
     public func score(_ event: ParsedEvent) -> RiskScore {
-        let current = current.withLock { $0 }
+        let current = state.withLock { $0 }
         let extractor = current.model.extractor, slots = extractor.aggregateCount, width = current.model.columns.count
         return withUnsafeTemporaryAllocation(of: Double.self, capacity: slots + 2 * width) { buffer in
             buffer.initialize(repeating: 0)
             // Empty without aggregates (the spec has none to record).
             let aggregates = UnsafeMutableBufferPointer(rebasing: buffer[0..<slots])
-            if extractor.hasAggregates { history.withLock { $0.record(event, into: aggregates) } }
+            if extractor.hasAggregates { current.history.profiles.withLock { $0.record(event, into: aggregates) } }
             let row = UnsafeMutableBufferPointer(rebasing: buffer[slots..<(slots + width)])
             extractor.fill(into: row, event, aggregates: UnsafeBufferPointer(aggregates))
             return score(
@@ -89,11 +122,11 @@ public final class Scorer: Sendable {
     /// Scores events in order, on all cores: history in one ordered pass, the rest in parallel,
     /// each core reusing one row buffer (no matrix of every row).
     public func score(_ events: [ParsedEvent]) -> [RiskScore] {
-        let current = current.withLock { $0 }
+        let current = state.withLock { $0 }
         let extractor = current.model.extractor, width = current.model.columns.count
         // Row-major, one value per aggregate; empty (and each row's slice empty) without aggregates.
         let slots = extractor.aggregateCount
-        let aggregates = extractor.hasAggregates ? history.withLock { $0.history(for: events) } : []
+        let aggregates = extractor.hasAggregates ? current.history.profiles.withLock { $0.history(for: events) } : []
         let chunks = max(1, min(64, events.count / 256))
         return [RiskScore](unsafeUninitializedCapacity: events.count) { output, initialized in
             // Safe to share: each chunk initializes only the elements of its own range, and the
@@ -121,7 +154,7 @@ public final class Scorer: Sendable {
 
     /// The score of one event's row; `contributions` is scratch space of the row's width.
     private func score(
-        row: UnsafeBufferPointer<Double>, contributions: UnsafeMutableBufferPointer<Double>, event: ParsedEvent, current: Current
+        row: UnsafeBufferPointer<Double>, contributions: UnsafeMutableBufferPointer<Double>, event: ParsedEvent, current: State
     ) -> RiskScore {
         let model = current.model, policy = current.policy
         let raw = model.compiled.rawScore(row)

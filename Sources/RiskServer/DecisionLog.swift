@@ -1,23 +1,28 @@
 import Dispatch
 import Logging
 import RiskStore
-import ServiceLifecycle
 import Synchronization
 
-/// Writes the decisions of all requests to the store in batches: a request hands its decisions
-/// over and answers at once; every few milliseconds the accumulated decisions are written in one
-/// transaction. One SQLite write per request would cap the service at a few thousand requests a
-/// second and block the threads that serve requests.
+/// Writes the decisions of all requests to the store by group commit: a request hands its
+/// decisions over and waits for the transaction that holds them, so a decision is answered only
+/// once it is durable. When a commit starts it takes every decision waiting at that moment;
+/// requests arriving meanwhile wait for the next one, which starts as soon as this one ends.
+/// There is no timer: one request alone is written at once, and under load each transaction
+/// holds what arrived while the previous one ran, so throughput holds.
 ///
-/// Trade-off: a process that is killed (not stopped) can lose the decisions of its last
-/// ``flushInterval``. A graceful shutdown writes everything before it returns.
-public final class DecisionLog: Service, Sendable {
-    /// How long decisions wait before they are written.
-    public static let flushInterval = Duration.milliseconds(5)
+/// The transactions run on a dispatch thread of their own, not on the cooperative threads that
+/// run the request handlers: a blocking SQLite commit there would hold up the requests queued
+/// behind it.
+public final class DecisionLog: Sendable {
+    private struct Queue {
+        var records: [DecisionRecord] = []
+        var waiting: [CheckedContinuation<Void, any Error>] = []
+        var writing = false
+    }
 
     private let store: Store
     private let logger: Logger
-    private let pending = Mutex<[DecisionRecord]>([])
+    private let queue = Mutex(Queue())
     private let writer = DispatchQueue(label: "riskloop.decision-log")
 
     init(store: Store, logger: Logger) {
@@ -25,45 +30,39 @@ public final class DecisionLog: Service, Sendable {
         self.logger = logger
     }
 
-    /// Queues decisions for the next batch.
-    func append(_ records: [DecisionRecord]) {
-        pending.withLock { $0.append(contentsOf: records) }
-    }
-
-    /// Writes every queued decision now, in one transaction.
-    public func flush() {
-        let batch = pending.withLock { queued in
-            let batch = queued
-            queued.removeAll(keepingCapacity: true)
-            return batch
-        }
-        guard !batch.isEmpty else { return }
-        do {
-            try store.log(batch)
-        } catch {
-            // Put them back: they are retried with the next batch rather than lost.
-            pending.withLock { $0.insert(contentsOf: batch, at: 0) }
-            logger.error("decisions not written; retrying", metadata: ["count": "\(batch.count)", "error": "\(error)"])
-        }
-    }
-
-    /// Flushes every ``flushInterval`` until shutdown, then once more. Each write runs on a
-    /// dispatch thread: a blocking SQLite transaction on one of the few cooperative threads that
-    /// also run the request handlers would hold up the requests queued behind it.
-    public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await Task.sleep(for: Self.flushInterval)
-            await flushOffTheCooperativePool()
-        }
-        await flushOffTheCooperativePool()
-    }
-
-    private func flushOffTheCooperativePool() async {
-        await withCheckedContinuation { continuation in
-            writer.async {
-                self.flush()
-                continuation.resume()
+    /// Logs `records` and returns once the transaction that holds them has committed.
+    ///
+    /// - Throws: the store's error when that transaction failed; then none of the decisions
+    ///   committed with it are stored, and the caller must not answer as if they were.
+    func log(_ records: [DecisionRecord]) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let start = queue.withLock { queue in
+                queue.records.append(contentsOf: records)
+                queue.waiting.append(continuation)
+                if queue.writing { return false }
+                queue.writing = true
+                return true
             }
+            if start { writer.async { self.commitWhileWaiting() } }
+        }
+    }
+
+    /// Commits everything waiting, then whatever arrived during that commit, until nothing waits.
+    private func commitWhileWaiting() {
+        while true {
+            let (records, waiting) = queue.withLock { queue in
+                let taken = (queue.records, queue.waiting)
+                queue.records.removeAll(keepingCapacity: true)
+                queue.waiting.removeAll(keepingCapacity: true)
+                if taken.1.isEmpty { queue.writing = false }
+                return taken
+            }
+            guard !waiting.isEmpty else { return }
+            let result = Result<Void, any Error> { try store.log(records) }
+            if case .failure(let error) = result {
+                logger.error("decisions not written", metadata: ["count": "\(records.count)", "error": "\(error)"])
+            }
+            for continuation in waiting { continuation.resume(with: result) }
         }
     }
 }

@@ -8,6 +8,46 @@ import RiskScoring
 import RiskStore
 import Synchronization
 
+/// Event ids that a request is scoring now. A request claims all of its ids at once, waiting
+/// while any of them is claimed by another; releasing wakes the waiters to try again.
+final class EventClaims: Sendable {
+    private struct State {
+        var claimed: Set<String> = []
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    func claim(_ ids: [String]) async {
+        while true {
+            let claimed = state.withLock { state in
+                guard ids.allSatisfy({ !state.claimed.contains($0) }) else { return false }
+                state.claimed.formUnion(ids)
+                return true
+            }
+            if claimed { return }
+            await withCheckedContinuation { continuation in
+                let wait = state.withLock { state in
+                    // Released between the two locks: try again at once.
+                    guard ids.contains(where: { state.claimed.contains($0) }) else { return false }
+                    state.waiting.append(continuation)
+                    return true
+                }
+                if !wait { continuation.resume() }
+            }
+        }
+    }
+
+    func release(_ ids: [String]) {
+        let waiting = state.withLock { state in
+            state.claimed.subtract(ids)
+            defer { state.waiting.removeAll() }
+            return state.waiting
+        }
+        for continuation in waiting { continuation.resume() }
+    }
+}
+
 /// What the HTTP service works with: the store, the scorer with the champion, API key lookups and
 /// the metrics. One instance per server; `Sendable`, shared by all requests.
 public final class RiskService: Sendable {
@@ -15,9 +55,6 @@ public final class RiskService: Sendable {
     public static let maximumBodyBytes = 4 << 20
     /// The most events one `/v1/score` call may carry.
     public static let maximumBatch = 10_000
-    /// How long a looked-up key is trusted before the store is asked again (revocations take
-    /// effect within this time).
-    static let keyCacheSeconds = 10.0
 
     public let store: Store
     public let scorer: Scorer
@@ -27,10 +64,11 @@ public final class RiskService: Sendable {
     /// The retraining cycle that `POST /v1/retrain` and ``FeedbackLoopService`` run.
     public let loop: FeedbackLoop
     public let metrics: PrometheusCollectorRegistry
-    /// Decisions on their way to the store.
+    /// Decisions on their way to the store: a request answers once its decisions are committed.
     public let decisions: DecisionLog
     let logger: Logger
-    private let keyCache = Mutex<[String: (key: APIKey, until: Date)]>([:])
+    /// Event ids being scored by a request now: a second request with one of them waits.
+    private let claims = EventClaims()
     private let scoredCounters: [Decision: Counter]
     private let errorCounter: Counter
     private let shadowScorer = Mutex<Scorer?>(nil)
@@ -45,9 +83,8 @@ public final class RiskService: Sendable {
         guard let champion = try store.championId() else {
             throw APIError(.serviceUnavailable, code: "no_champion", message: "the registry has no champion model; promote one first")
         }
-        let artifact = try ModelArtifact.decode(from: try store.artifactJSON(of: champion))
         self.store = store
-        scorer = Scorer(model: try ServingModel(artifact), policy: policy)
+        scorer = Scorer(model: try store.verifiedModel(champion), policy: policy)
         let metrics = PrometheusCollectorRegistry()
         self.metrics = metrics
         decisions = DecisionLog(store: store, logger: logger)
@@ -76,16 +113,17 @@ public final class RiskService: Sendable {
     public func reloadShadow() throws {
         let id = try store.shadowId()
         if id == shadow?.model.artifact.id { return }
-        let scorer = try id.map { try Scorer(model: ServingModel(ModelArtifact.decode(from: store.artifactJSON(of: $0))), policy: policy) }
+        let scorer = try id.map { try Scorer(model: store.verifiedModel($0), policy: policy) }
         try scorer?.warm(from: store, asOf: Self.now, historyDays: loop.policy.historyDays)
         shadowScorer.withLock { $0 = scorer }
     }
 
-    /// Runs one retraining cycle at the present time off the request threads, hot-swaps the
-    /// scorer to a promoted challenger, and refreshes the drift gauges.
+    /// Runs one retraining cycle as of `asOf` (default: the latest stored event's time) off the
+    /// request threads, hot-swaps the scorer to a promoted challenger, and refreshes the drift
+    /// gauges.
     ///
     /// - Returns: `nil` when a cycle is already running in this server.
-    public func retrain(force: Bool, actor: String) async throws -> FeedbackLoop.CycleResult? {
+    public func retrain(force: Bool, asOf: Timestamp? = nil, actor: String) async throws -> FeedbackLoop.CycleResult? {
         let claimed = cycleRunning.withLock { running in
             if running { return false }
             running = true
@@ -93,27 +131,49 @@ public final class RiskService: Sendable {
         }
         guard claimed else { return nil }
         defer { cycleRunning.withLock { $0 = false } }
-        // Decisions still queued are part of the traffic the loop and the drift read.
-        decisions.flush()
         var configured = self.loop
         configured.actor = actor
-        let loop = configured
-        let now = Self.now
-        let result = try await Self.offloaded { try loop.runCycle(asOf: now, force: force) }
+        let loop = configured, store = self.store
+        let cutoff = try await Self.offloaded { try asOf ?? store.latestEventTime() ?? Self.now }
+        // Abandoned (not awaited) when the task is cancelled, as on a graceful shutdown: the cycle
+        // is one transaction, so a process that exits in the middle of it leaves no trace.
+        let result = try await Self.offloaded(abandonedOnCancel: true) { try loop.runCycle(asOf: cutoff, force: force) }
         if case .ran(let cycle) = result {
             logger.info(
                 "retraining cycle", metadata: ["outcome": "\(cycle.record.outcome.rawValue)", "challenger": "\(cycle.challenger.id)"])
-            if cycle.record.outcome == .promoted { scorer.swap(to: try ServingModel(cycle.challenger)) }
+            if cycle.record.outcome == .promoted { try await swapChampion(to: try ServingModel(cycle.challenger)) }
         }
-        try await refreshDrift(asOf: now)
+        try await refreshDrift(asOf: cutoff)
         return result
+    }
+
+    /// Makes `id` the champion through the one promotion path (``RiskStore/Store/promoteVerified(_:actor:reason:)``)
+    /// and swaps the scorer to it.
+    public func promote(_ id: String, actor: String, reason: String?) async throws(EngineError) {
+        let store = self.store
+        let model = try await Self.offloaded { () throws(EngineError) in try store.promoteVerified(id, actor: actor, reason: reason) }
+        try await swapChampion(to: model)
+        do {
+            try reloadShadow()
+        } catch {
+            throw .store(.database(message: "\(error)"))
+        }
+    }
+
+    /// Swaps the scorer to `model`: a model with another spec is warmed from the store first, while
+    /// the old model goes on scoring (ARCHITECTURE.md §7's hot swap without an empty history).
+    func swapChampion(to model: ServingModel) async throws(EngineError) {
+        let scorer = self.scorer, store = self.store, historyDays = loop.policy.historyDays
+        try await Self.offloaded { () throws(EngineError) in
+            try scorer.swap(to: model, warmingFrom: store, asOf: Self.now, historyDays: historyDays)
+        }
     }
 
     /// Sets `riskloop_drift_psi{model, variable}` for the champion: its score and every input
     /// column over the retraining policy's recent days.
     public func refreshDrift(asOf: Timestamp) async throws {
         let champion = scorer.model.artifact, loop = self.loop
-        guard let report = try await Self.offloaded({ try loop.drift(of: champion, asOf: asOf) }) else { return }
+        guard let report = try await Self.offloaded(abandonedOnCancel: true, { try loop.drift(of: champion, asOf: asOf) }) else { return }
         let psi = MetricNameDescriptor(
             namespace: "riskloop", metricName: "drift", unitName: "psi",
             helpText: "Population stability index between training and recent traffic")
@@ -123,19 +183,106 @@ public final class RiskService: Sendable {
         }
     }
 
-    /// Runs CPU-heavy work on a dispatch thread, not on the server's event loops.
-    static func offloaded<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+    /// Runs CPU-heavy or blocking work on a dispatch thread, not on the server's event loops.
+    ///
+    /// - Parameter abandonedOnCancel: when the calling task is cancelled, throw
+    ///   `CancellationError` at once and leave the work to finish (or die with the process) on
+    ///   its thread, its result unread.
+    static func offloaded<T: Sendable, Failure: Error>(
+        abandonedOnCancel: Bool = false, _ work: @escaping @Sendable () throws(Failure) -> T
+    ) async throws(Failure) -> T {
+        let outcome: Result<T, any Error>
+        if abandonedOnCancel {
+            let once = Mutex<CheckedContinuation<Result<T, any Error>, Never>?>(nil)
+            outcome = await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    once.withLock { $0 = continuation }
+                    DispatchQueue.global().async {
+                        let result = Result<T, any Error> { try work() }
+                        once.withLock { $0.take() }?.resume(returning: result)
+                    }
+                }
+            } onCancel: {
+                once.withLock { $0.take() }?.resume(returning: .failure(CancellationError()))
+            }
+        } else {
+            outcome = await withCheckedContinuation { continuation in
+                DispatchQueue.global().async { continuation.resume(returning: Result<T, any Error> { try work() }) }
+            }
+        }
+        switch outcome {
+        case .success(let value): return value
+        case .failure(let error as Failure): throw error
+        case .failure(let error): throw error as! Failure
         }
     }
 
+    /// The key that `presented` is, looked up on every request (one indexed read): a key revoked
+    /// from the CLI while the server runs is refused at the very next request.
     func key(matching presented: String) throws -> APIKey? {
-        let now = Date()
-        if let cached = keyCache.withLock({ $0[presented] }), cached.until > now { return cached.key }
-        guard let key = try store.key(matching: presented) else { return nil }
-        keyCache.withLock { $0[presented] = (key, now.addingTimeInterval(Self.keyCacheSeconds)) }
-        return key
+        try store.key(matching: presented)
+    }
+
+    /// Scores events received by the API, logs each decision and returns the answers (JSON
+    /// objects, in order) once the decisions are committed.
+    ///
+    /// An event id the store already holds is a retry when its JSON is the same (in any member
+    /// order): the first decision's answer comes back and nothing new is logged. With other JSON
+    /// the whole call is refused (409 `duplicate_event`), nothing scored or written. Requests
+    /// naming the same id are handled one after the other, so concurrent duplicates are retries too.
+    func score(_ received: [ReceivedEvent], single: Bool) async throws -> [String] {
+        let ids = received.map(\.id)
+        var positions: [String: Int] = [:]
+        for (index, id) in ids.enumerated() where positions.updateValue(index, forKey: id) != nil {
+            throw APIError(
+                .conflict, code: "duplicate_event", message: "event id '\(id)' appears twice in this call", field: "events[\(index)].id")
+        }
+        await claims.claim(ids)
+        defer { claims.release(ids) }
+        let stored = try store.storedEvents(ids: ids)
+        var answers = [String?](repeating: nil, count: received.count)
+        var fresh: [Int] = []
+        for (index, item) in received.enumerated() {
+            guard let known = stored[item.id] else {
+                fresh.append(index)
+                continue
+            }
+            guard JSONValue.sameDocument(known.payload, item.payload) else {
+                throw APIError(
+                    .conflict, code: "duplicate_event", message: StoreError.duplicateEventMessage(item.id),
+                    field: single ? "id" : "events[\(index)].id")
+            }
+            // Ingested but never decided (or decided before answers were kept): decided now.
+            if let answer = known.answer { answers[index] = answer } else { fresh.append(index) }
+        }
+        guard !fresh.isEmpty else { return answers.map { $0! } }
+        let events = fresh.map { received[$0].parsed }
+        let scores = events.count == 1 ? [scorer.score(events[0])] : scorer.score(events)
+        let shadowScores = shadow.map { shadow in events.count == 1 ? [shadow.score(events[0])] : shadow.score(events) }
+        let decidedAt = Self.now
+        var records: [DecisionRecord] = []
+        records.reserveCapacity(fresh.count)
+        for (position, index) in fresh.enumerated() {
+            let score = scores[position], shadowScore = shadowScores?[position]
+            // Each score's reasons are written once, for its decision row and for the answer.
+            let reasons = score.reasonsJSON
+            let answer = score.jsonText(reasons: reasons)
+            answers[index] = answer
+            records.append(
+                DecisionRecord(
+                    event: received[index].parsed.event!, payload: received[index].payload, decidedAt: decidedAt,
+                    modelId: score.modelId, policyVersion: score.policyVersion, score: score.probability,
+                    decision: score.decision.rawValue, reasons: reasons, shadowModelId: shadowScore?.modelId,
+                    shadowScore: shadowScore?.probability, answer: answer))
+        }
+        do {
+            try await decisions.log(records)
+        } catch StoreError.duplicateEvent(let id) {
+            // Stored meanwhile by another process (an ingest) with other JSON.
+            throw APIError(.conflict, code: "duplicate_event", message: StoreError.duplicateEventMessage(id))
+        }
+        counted(scores)
+        return answers.map { $0! }
     }
 
     func counted(_ scores: [RiskScore]) {

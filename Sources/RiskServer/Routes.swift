@@ -10,6 +10,9 @@ import ServiceLifecycle
 /// Builds the router of the HTTP API (ARCHITECTURE.md §5.6), documented in `openapi.yaml`.
 public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
     let router = Router(context: ServerContext.self)
+    let routes = KnownRoutes()
+    // First, so that every answer it sees — unknown routes and 413s included — is JSON.
+    router.add(middleware: ErrorBodyMiddleware(routes: routes))
     router.add(middleware: ErrorCountingMiddleware(service: service))
     router.get("/healthz") { _, _ in
         try json(["status": "ok", "champion": service.scorer.model.artifact.id])
@@ -28,15 +31,7 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
         var request = request
         let body = try await request.collectBody(upTo: context.maxUploadSize)
         let (events, single) = try parseEvents(body)
-        let scores = events.count == 1 ? [service.scorer.score(events[0].parsed)] : service.scorer.score(events.map(\.parsed))
-        let shadow = service.shadow.map { shadow in
-            events.count == 1 ? [shadow.score(events[0].parsed)] : shadow.score(events.map(\.parsed))
-        }
-        // Each score's reasons are written once, for its decision row and for the answer.
-        let reasons = scores.map(\.reasonsJSON)
-        service.decisions.append(events.indices.map { decisionRecord(events[$0], scores[$0], reasons: reasons[$0], shadow: shadow?[$0]) })
-        service.counted(scores)
-        let objects = scores.indices.map { scores[$0].jsonText(reasons: reasons[$0]) }
+        let objects = try await service.score(events, single: single)
         let text = single ? objects[0] : #"{"scores":["# + objects.joined(separator: ",") + "]}"
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
@@ -46,9 +41,9 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
         let body = try await request.collectBody(upTo: context.maxUploadSize)
         let labels = try parseLabels(body)
         let report: IngestReport
-        // Labels name events: the decisions (and events) still queued go first.
-        service.decisions.flush()
         do {
+            // Every decision answered is already committed, so a label can name an event scored
+            // a moment before.
             report = try service.store.ingest(labels: labels, source: "POST /v1/labels")
         } catch let error as StoreError {
             if case .badLine(_, let line, let field, let message, _) = error {
@@ -108,28 +103,37 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
     v1.post("/models/{id}/promote") { request, context in
         let key = try context.require(.admin)
         let id = try context.parameters.require("id")
-        let artifact: ModelArtifact
-        let model: ServingModel
-        do {
-            artifact = try ModelArtifact.decode(from: try registered(service, id))
-            model = try ServingModel(artifact)
-        } catch let error as ModelError {
-            throw APIError(.conflict, code: "invalid_model", message: error.description)
-        } catch let error as ScoringError {
-            throw APIError(.conflict, code: "unservable_model", message: error.description)
-        }
         let reason = request.uri.queryParameters["reason"].map(String.init)
-        try service.store.promote(id, actor: "api-key:\(key.name)", reason: reason)
-        service.scorer.swap(to: model)
-        try service.reloadShadow()
-        return try json(["champion": artifact.id])
+        do {
+            try await service.promote(id, actor: "api-key:\(key.name)", reason: reason)
+        } catch let error as EngineError {
+            switch error {
+            case .store(.notFound):
+                throw APIError(.notFound, code: "unknown_model", message: "no model \(id) in the registry", field: "id")
+            case .model(let error):
+                throw APIError(.conflict, code: "invalid_model", message: error.description)
+            case .unservable(_, let reason):
+                throw APIError(.conflict, code: "unservable_model", message: "model \(id) cannot score events: \(reason)")
+            default:
+                throw error
+            }
+        }
+        return try json(["champion": id])
     }
     v1.post("/retrain") { request, context in
         let key = try context.require(.admin)
         let force = request.uri.queryParameters["force"].map { $0 == "true" || $0 == "1" } ?? false
+        var asOf: Timestamp?
+        if let text = request.uri.queryParameters["as_of"] {
+            guard let parsed = Timestamp(rfc3339: String(text)) else {
+                throw APIError(
+                    .badRequest, code: "invalid_parameter", message: "not an RFC 3339 date-time (got \"\(text)\")", field: "as_of")
+            }
+            asOf = parsed
+        }
         let result: FeedbackLoop.CycleResult?
         do {
-            result = try await service.retrain(force: force, actor: "api-key:\(key.name)")
+            result = try await service.retrain(force: force, asOf: asOf, actor: "api-key:\(key.name)")
         } catch let error as EngineError {
             throw APIError(.conflict, code: "retrain_failed", message: error.description)
         }
@@ -144,16 +148,19 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
                     outcome: cycle.record.outcome.rawValue, reason: cycle.record.reason, cycle: cycle.record, detail: cycle.detail))
         }
     }
+    // The methods of each path, for 405s: read from the router itself, so no route is left out.
+    routes.record(router.routes.map { (path: $0.path.description, method: $0.method) })
     return router
 }
 
-/// The API as an application on `host:port`, with the decision log as a service: runs until
-/// SIGTERM or SIGINT, then finishes the requests in flight and writes the last decisions.
+/// The API as an application on `host:port`: runs until SIGTERM or SIGINT, then finishes the
+/// requests in flight (each answers once its decisions are committed) and stops the feedback loop
+/// at once.
 ///
 /// - Parameter retrainEvery: how often the feedback loop checks its trigger (`nil`: only on
 ///   `POST /v1/retrain`).
 public func buildApplication(_ service: RiskService, host: String, port: Int, retrainEvery: Duration? = nil) -> some ApplicationProtocol {
-    var services: [any Service] = [service.decisions]
+    var services: [any Service] = []
     if let retrainEvery { services.append(FeedbackLoopService(service: service, interval: retrainEvery)) }
     return Application(
         router: buildRouter(service), configuration: .init(address: .hostname(host, port: port), serverName: "riskloop"),
@@ -196,7 +203,7 @@ struct ErrorCountingMiddleware: RouterMiddleware {
 private func registered(_ service: RiskService, _ id: String) throws -> Data {
     do {
         return try service.store.artifactJSON(of: id)
-    } catch {
+    } catch .notFound {
         throw APIError(.notFound, code: "unknown_model", message: "no model \(id) in the registry", field: "id")
     }
 }
@@ -209,9 +216,10 @@ private func json(_ value: some Encodable) throws -> Response {
 }
 
 /// An event of a request, validated, with its JSON text as received.
-struct ReceivedEvent {
+struct ReceivedEvent: Sendable {
     var parsed: ParsedEvent
     var payload: String
+    var id: String { parsed.event!.id }
 }
 
 /// One event object, an array of them, or `{"events": [...]}`; errors name the event's position.
@@ -273,12 +281,4 @@ private func parseLabels(_ body: ByteBuffer) throws -> [Label] {
                 .badRequest, code: "invalid_label", message: error.reason, field: "labels[\(index)]" + (error.field.map { ".\($0)" } ?? ""))
         }
     }
-}
-
-private func decisionRecord(_ item: ReceivedEvent, _ score: RiskScore, reasons: String, shadow: RiskScore?) -> DecisionRecord {
-    DecisionRecord(
-        event: item.parsed.event!, payload: item.payload,
-        decidedAt: Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)),
-        modelId: score.modelId, policyVersion: score.policyVersion, score: score.probability, decision: score.decision.rawValue,
-        reasons: reasons, shadowModelId: shadow?.modelId, shadowScore: shadow?.probability)
 }

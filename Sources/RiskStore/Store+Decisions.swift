@@ -17,11 +17,14 @@ public struct DecisionRecord: Sendable {
     /// The challenger that scored the same event in shadow, and its score (not acted on).
     public var shadowModelId: String?
     public var shadowScore: Double?
+    /// The score as answered (JSON), returned again to a retry of the same event.
+    public var answer: String?
 
     public init(
         event: Event, payload: String, decidedAt: Timestamp, modelId: String, policyVersion: String, score: Double, decision: String,
-        reasons: String, shadowModelId: String? = nil, shadowScore: Double? = nil
+        reasons: String, shadowModelId: String? = nil, shadowScore: Double? = nil, answer: String? = nil
     ) {
+        self.answer = answer
         self.event = event
         self.payload = payload
         self.decidedAt = decidedAt
@@ -36,8 +39,12 @@ public struct DecisionRecord: Sendable {
 }
 
 extension Store {
-    /// Stores the events (an id already stored is kept as it was) and their decisions, all in one
-    /// transaction: either every decision of the call is logged, or none.
+    /// Stores the events and their decisions, all in one transaction: either every decision of
+    /// the call is logged, or none. An id already stored with the same payload (equal JSON, in
+    /// any member order) keeps its stored event.
+    ///
+    /// - Throws: ``StoreError/conflict(reason:)`` when an event's id is stored with another
+    ///   payload: an id names one event for good.
     public func log(_ decisions: [DecisionRecord]) throws(StoreError) {
         guard !decisions.isEmpty else { return }
         try write { db in
@@ -49,20 +56,45 @@ extension Store {
             let insertDecision = try db.cachedStatement(
                 sql: """
                     INSERT INTO decisions (event_id, decided_at, model_id, policy_version, score, decision, reasons,
-                                           shadow_model_id, shadow_score)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                           shadow_model_id, shadow_score, answer)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for record in decisions {
                 let event = record.event
                 try insertEvent.execute(arguments: [
                     event.id, event.occurredAt.millisecondsSinceEpoch, event.customerId, event.kind.rawValue, record.payload,
                 ])
+                if db.changesCount == 0 { try Self.requireSamePayload(db, id: event.id, payload: record.payload) }
                 try insertDecision.execute(arguments: [
                     event.id, record.decidedAt.millisecondsSinceEpoch, record.modelId, record.policyVersion, record.score, record.decision,
-                    record.reasons, record.shadowModelId, record.shadowScore,
+                    record.reasons, record.shadowModelId, record.shadowScore, record.answer,
                 ])
             }
         }
+    }
+
+    /// The events of `ids` the store already holds: each one's payload as stored and the answer
+    /// of its first decision (`nil` when it was ingested, never decided, or decided before
+    /// answers were kept). One read, however many ids.
+    public func storedEvents(ids: [String]) throws(StoreError) -> [String: StoredEvent] {
+        guard !ids.isEmpty else { return [:] }
+        return try read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.id, e.payload,
+                           (SELECT d.answer FROM decisions d WHERE d.event_id = e.id ORDER BY d.id LIMIT 1) AS answer
+                    FROM events e WHERE e.id IN (\(databaseQuestionMarks(count: ids.count)))
+                    """, arguments: StatementArguments(ids))
+            return Dictionary(
+                rows.map { row in (row["id"], StoredEvent(payload: row["payload"], answer: row["answer"])) }, uniquingKeysWith: { $1 })
+        }
+    }
+
+    /// Refuses `payload` for `id` unless the stored event has the same JSON: an id names one event.
+    static func requireSamePayload(_ db: Database, id: String, payload: String) throws {
+        let stored = try String.fetchOne(db, sql: "SELECT payload FROM events WHERE id = ?", arguments: [id]) ?? ""
+        guard JSONValue.sameDocument(stored, payload) else { throw StoreError.duplicateEvent(id: id) }
     }
 
     /// Stores label versions received in memory (an API call), in one transaction. Every label
@@ -73,6 +105,14 @@ extension Store {
         try insertLabels(labels.enumerated().map { ($0.offset + 1, $0.element) }, file: source, report: &report)
         return report
     }
+}
+
+/// An event the store already holds, as a retry of it is checked against.
+public struct StoredEvent: Sendable, Equatable {
+    /// The JSON as stored.
+    public var payload: String
+    /// The answer of its first decision, if it was decided by the service.
+    public var answer: String?
 }
 
 /// A logged decision as replay reads it: what was decided, with which versions, for which event.

@@ -11,7 +11,8 @@ extension Store {
     /// Ingests events from a JSON-lines file (ARCHITECTURE.md §5.1), one transaction per batch.
     ///
     /// Each line is validated (``RiskFeatures/Event``) and stored verbatim. An id the store
-    /// already holds is reported as a duplicate and skipped. A line that breaks the contract stops
+    /// already holds with the same JSON (in any member order) is reported as a duplicate and
+    /// skipped; with other JSON it is a bad line (an id names one event for good). A line that breaks the contract stops
     /// the ingest with ``StoreError/badLine(file:line:field:message:accepted:)``: its batch is
     /// rolled back, the batches before it stay committed, so after fixing the line the same
     /// command resumes (the committed lines come back as duplicates).
@@ -146,6 +147,12 @@ extension Store {
                     event.id, event.occurredAt.millisecondsSinceEpoch, event.customerId, event.kind.rawValue, parsed.payload, batchId,
                 ])
                 if db.changesCount == 0 {
+                    do {
+                        try Self.requireSamePayload(db, id: event.id, payload: parsed.payload)
+                    } catch {
+                        throw StoreError.badLine(
+                            file: file, line: line.number, field: "id", message: StoreError.duplicateEventMessage(event.id), accepted: report)
+                    }
                     duplicates += 1
                     updated.noteDuplicate(line: line.number, id: event.id)
                 } else {

@@ -20,6 +20,12 @@ public struct APIKey: Sendable, Codable, Equatable {
     public var role: APIRole
     public var createdAt: Timestamp
     public var revokedAt: Timestamp?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, role
+        case createdAt = "created_at"
+        case revokedAt = "revoked_at"
+    }
 }
 
 extension Store {
@@ -76,7 +82,15 @@ extension Store {
             revokedAt: (row["revoked_at"] as Int64?).map { Timestamp(millisecondsSinceEpoch: $0) })
     }
 
+    /// Lower-case hex without `String(format:)`: keys are hashed on every request.
     static func sha256Hex(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in SHA256.hash(data: Data(text.utf8)) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 }

@@ -13,6 +13,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case notFound(what: String)
     /// A write that contradicts what the store holds (a policy version recorded with other content).
     case conflict(reason: String)
+    /// An event whose id the store already holds with another payload.
+    case duplicateEvent(id: String)
 
     public var description: String {
         switch self {
@@ -27,7 +29,13 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .database(let message): return "database error: \(message)"
         case .notFound(let what): return "not found: \(what)"
         case .conflict(let reason): return reason
+        case .duplicateEvent(let id): return Self.duplicateEventMessage(id)
         }
+    }
+
+    /// Why an event with a stored id and another payload is refused.
+    public static func duplicateEventMessage(_ id: String) -> String {
+        "event id '\(id)' is already stored with another payload; an id names one event for good (a retry must send the same JSON)"
     }
 
     init(_ error: any Error) {

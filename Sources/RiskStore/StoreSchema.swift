@@ -152,6 +152,15 @@ public enum StoreSchema {
                     );
                     """)
         }
+        migrator.registerMigration("v5: decision answers") { db in
+            try db.execute(
+                sql: """
+                    -- The score as the service answered it (JSON), so that a retried request with the
+                    -- same event gets the same answer and nothing new is logged. NULL for decisions
+                    -- logged before this migration and by the demo's replay.
+                    ALTER TABLE decisions ADD COLUMN answer TEXT;
+                    """)
+        }
         return migrator
     }
 }

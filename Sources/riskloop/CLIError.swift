@@ -24,7 +24,7 @@ enum CLIError {
         } catch let error as EngineError {
             let status: Int32 =
                 switch error {
-                case .badInput, .model: badInput
+                case .badInput, .model, .unservable: badInput
                 case .cannotRead: cannotRead
                 case .invalidOptions: usage
                 case .store(let error): status(of: error)
@@ -44,10 +44,17 @@ enum CLIError {
 
     private static func status(of error: StoreError) -> Int32 {
         switch error {
-        case .badLine, .notFound, .conflict: badInput
+        case .badLine, .notFound, .conflict, .duplicateEvent: badInput
         case .cannotRead: cannotRead
         case .database: internalFailure
         }
+    }
+
+    /// The one rule for an input file without a single record, in every command that reads
+    /// records (ingest, label, score, features, train, evaluate): a data error, since an empty
+    /// file is almost always the wrong file. Records committed from earlier files stay.
+    static func emptyInput(_ file: String) -> ExitCode {
+        fail("\(file): no records", status: badInput)
     }
 
     /// Prints the message; the returned `ExitCode` ends the command with `status`.

@@ -58,6 +58,8 @@ struct IngestOptions: ParsableArguments {
                 }
             }
             progress.finish()
+            // One rule for every command that reads records: a file with none is a data error.
+            guard report.inserted + report.duplicates > 0 else { throw CLIError.emptyInput(file) }
             reports.append(report)
             if !output.json { print(IngestReport.render(report, noun: noun, seconds: progress.elapsedSeconds)) }
         }

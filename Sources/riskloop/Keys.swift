@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RiskFeatures
 import RiskStore
 
 extension RiskLoop {
@@ -34,7 +35,8 @@ extension RiskLoop.Keys {
         func run() throws {
             let (key, record) = try CLIError.mapping { try store.open().createKey(name: name, role: role, actor: RiskLoop.Keys.actor) }
             if output.json {
-                try output.printJSON(CreatedKey(key: key, record: record))
+                try output.printJSON(
+                    CreatedKey(id: record.id, key: key, name: record.name, role: record.role, createdAt: record.createdAt))
             } else {
                 print(key)
                 FileHandle.standardError.write(
@@ -77,9 +79,19 @@ extension RiskLoop.Keys {
     }
 }
 
+/// What `keys create --json` prints: the key and its record at the top level, snake_case like
+/// every other JSON answer.
 struct CreatedKey: Encodable {
+    var id: Int64
     var key: String
-    var record: APIKey
+    var name: String
+    var role: APIRole
+    var createdAt: Timestamp
+
+    enum CodingKeys: String, CodingKey {
+        case id, key, name, role
+        case createdAt = "created_at"
+    }
 }
 
 extension APIRole: ExpressibleByArgument {}

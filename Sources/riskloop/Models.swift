@@ -135,14 +135,21 @@ extension RiskLoop.Models {
 
     struct Promote: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Make a model the champion; the current champion is retired in the same transaction.")
+            abstract: "Make a model the champion; the current champion is retired in the same transaction.",
+            discussion: """
+                The stored artifact is checked first, as POST /v1/models/{id}/promote checks it: it must pass \
+                its own checksum, equal the artifact the registry recorded when it was registered, and be able \
+                to score events; otherwise nothing changes.
+                """)
 
         @Argument(help: "The model id to promote.") var id: String
         @Option(help: "Why, for the audit log.") var reason: String?
         @OptionGroup var store: StoreOptions
 
         func run() throws {
-            try CLIError.mapping { try store.open().promote(id, actor: RiskLoop.Keys.actor, reason: reason) }
+            // The same checks as POST /v1/models/{id}/promote: the stored artifact must be the one
+            // registered, and able to serve.
+            try CLIError.mapping { try store.open().promoteVerified(id, actor: RiskLoop.Keys.actor, reason: reason) }
             print("\(id) is the champion.")
         }
     }

@@ -64,20 +64,24 @@ extension RiskLoop {
         func run() async throws {
             var logger = Logger(label: "riskloop.serve")
             logger.logLevel = .info
+            // Every input is read and checked before anything is written.
+            let decisionPolicy = try CLIError.mapping { try PolicyFile.read(policy) }
+            let loopPolicy = try retrainPolicy.map { path in try CLIError.mapping { try RetrainPolicy.read(path) } } ?? RetrainPolicy()
+            let artifact = try model.map { path in try CLIError.mapping { try ModelFile.read(path) } }
+            if let artifact, case .failure(let error) = Result(catching: { try ServingModel(artifact) }) {
+                throw CLIError.fail("\(model!): \(error)", status: CLIError.badInput)
+            }
             let database = try store.open()
-            if let model {
-                let artifact = try CLIError.mapping { try ModelFile.read(model) }
+            if let artifact {
                 let registration = ModelRegistration(artifact)
                 let hasChampion = try CLIError.mapping { try database.championId() } != nil
                 try CLIError.mapping {
                     try database.register(
                         registration, status: hasChampion ? .candidate : .champion, actor: RiskLoop.Keys.actor,
                         reason: "riskloop serve --model")
-                    if promote { try database.promote(artifact.id, actor: RiskLoop.Keys.actor, reason: "riskloop serve --promote") }
+                    if promote { try database.promoteVerified(artifact.id, actor: RiskLoop.Keys.actor, reason: "riskloop serve --promote") }
                 }
             }
-            let decisionPolicy = try CLIError.mapping { try PolicyFile.read(policy) }
-            let loopPolicy = try retrainPolicy.map { path in try CLIError.mapping { try RetrainPolicy.read(path) } } ?? RetrainPolicy()
             let service: RiskService
             do {
                 service = try RiskService(store: database, policy: decisionPolicy, retrainPolicy: loopPolicy, logger: logger)

@@ -126,23 +126,36 @@ extension RiskLoop {
             let knownLabels = try labels.map { path in try CLIError.mapping { try RecordFile.labels(path) } } ?? []
             var profiles = extractor.makeProfiles()
             for label in knownLabels { profiles.observe(label) }
-            let sink: FileHandle
-            if let out {
-                guard FileManager.default.createFile(atPath: out, contents: nil), let handle = FileHandle(forWritingAtPath: out) else {
-                    throw CLIError.fail("cannot write \(out)", status: CLIError.cannotWrite)
-                }
-                sink = handle
-            } else {
-                sink = FileHandle.standardOutput
+            // Written to a temporary file first: on bad input the output gets nothing, not a
+            // header and half the rows. Moved into place (or copied to standard output) at the end.
+            let directory = out.map { URL(filePath: $0).deletingLastPathComponent() } ?? FileManager.default.temporaryDirectory
+            let partialPath = directory.appending(path: ".riskloop-features-\(UUID().uuidString).partial").path
+            guard FileManager.default.createFile(atPath: partialPath, contents: nil), let sink = FileHandle(forWritingAtPath: partialPath)
+            else {
+                throw CLIError.fail("cannot write \(out ?? partialPath)", status: CLIError.cannotWrite)
             }
-            defer { if out != nil { try? sink.close() } }
+            defer { try? FileManager.default.removeItem(atPath: partialPath) }
             sink.write(Data((extractor.columns.map(CSVReader.escape).joined(separator: ",") + "\n").utf8))
             let mode = records || file.lowercased().hasSuffix(".csv") ? .records : RecordFile.eventMode(for: extractor)
+            var rows = 0
             try CLIError.mapping {
                 try RecordFile.forEachBatch(file, mode: mode) { batch in
                     let matrix = extractor.matrix(batch, profiles: &profiles)
+                    rows += matrix.rows
                     sink.write(Data(FeatureCSV.rows(matrix).utf8))
                 }
+            }
+            try sink.close()
+            guard rows > 0 else { throw CLIError.emptyInput(file) }
+            if let out {
+                do {
+                    if FileManager.default.fileExists(atPath: out) { try FileManager.default.removeItem(atPath: out) }
+                    try FileManager.default.moveItem(atPath: partialPath, toPath: out)
+                } catch {
+                    throw CLIError.fail("cannot write \(out): \(error)", status: CLIError.cannotWrite)
+                }
+            } else {
+                FileHandle.standardOutput.write(try Data(contentsOf: URL(filePath: partialPath)))
             }
         }
     }

@@ -6,7 +6,11 @@ import RiskFeatures
 import RiskModels
 import RiskServer
 import RiskStore
+import Synchronization
 import Testing
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 @testable import riskloop
 
@@ -220,15 +224,10 @@ import Testing
     @Test func promoteShowAndRollBack() throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let data = directory.appending(path: "rows.csv")
-        try TrainScoreEvaluateCLITests.writeCSV(data)
         let db = directory.appending(path: "registry.sqlite").path
-        let first = directory.appending(path: "lr.json").path, second = directory.appending(path: "nb.json").path
-        try CLITests.run(["train", "--data", data.path, "--label", "is_fraud", "--ignore", "id", "--out", first])
-        try CLITests.run([
-            "train", "--data", data.path, "--label", "is_fraud", "--ignore", "id", "--algorithm", "naive-bayes", "--out", second,
-        ])
-        let champion = try ModelFile.read(first), challenger = try ModelFile.read(second)
+        let baselines = ServeProcessTests.root.appending(path: "Models/ss7/baseline")
+        let champion = try ModelFile.read(baselines.appending(path: "logistic-regression.json").path)
+        let challenger = try ModelFile.read(baselines.appending(path: "naive-bayes.json").path)
         let store = try Store(path: db)
         try store.register(ModelRegistration(champion), status: .champion, actor: "test")
         try store.register(ModelRegistration(challenger), status: .candidate, actor: "test")
@@ -247,6 +246,91 @@ import Testing
         // Nothing left to roll back to: the rolled-back model is not a replaced champion.
         #expect(throws: ExitCode(65)) { try CLITests.run(["models", "rollback", "--db", db]) }
         #expect(try store.championId() == champion.id)
+    }
+
+    /// Round 1 promoted a tampered stored artifact from the CLI (the HTTP route refused it): one
+    /// promotion path now, with the same checks.
+    @Test func promotingFromTheCommandLineChecksTheStoredArtifact() throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let db = directory.appending(path: "registry.sqlite").path
+        let baselines = ServeProcessTests.root.appending(path: "Models/ss7/baseline")
+        let champion = try ModelFile.read(baselines.appending(path: "logistic-regression.json").path)
+        let challenger = try ModelFile.read(baselines.appending(path: "naive-bayes.json").path)
+        let store = try Store(path: db)
+        try store.register(ModelRegistration(champion), status: .champion, actor: "test")
+        try store.register(ModelRegistration(challenger), status: .candidate, actor: "test")
+        var changed = challenger
+        changed.naiveBayes!.classWeights[1] *= 2
+        changed.sha256 = changed.computedSHA256()  // re-sealed: only the registry's record tells
+        let json = String(decoding: changed.encoded(), as: UTF8.self)
+        try DatabaseQueue(path: db).write { db in
+            try db.execute(sql: "UPDATE models SET artifact = ? WHERE id = ?", arguments: [json, challenger.id])
+        }
+        #expect(throws: ExitCode(65)) { try CLITests.run(["models", "promote", challenger.id, "--db", db]) }
+        #expect(try store.championId() == champion.id)
+    }
+}
+
+@Suite struct CLIInputRulesTests {
+    /// One rule for every command: a file without records is a data error.
+    @Test func anEmptyInputIsADataErrorEverywhere() throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let empty = directory.appending(path: "empty.jsonl")
+        try Data().write(to: empty)
+        let db = directory.appending(path: "db.sqlite").path
+        #expect(throws: ExitCode(65)) { try CLITests.run(["ingest", "--db", db, empty.path]) }
+        #expect(throws: ExitCode(65)) { try CLITests.run(["label", "--db", db, empty.path]) }
+        #expect(throws: ExitCode(65)) { try CLITests.run(["features", "--spec", SpecAndFeaturesCLITests.spec, empty.path]) }
+        let model = ServeProcessTests.root.appending(path: "Models/ss7/baseline/logistic-regression.json").path
+        #expect(throws: ExitCode(65)) { try CLITests.run(["score", "--model", model, empty.path]) }
+    }
+
+    /// Round 1 wrote the CSV header, then failed: the output now gets nothing on bad input.
+    @Test func featuresWritesNothingWhenTheInputIsBad() throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let events = directory.appending(path: "events.jsonl")
+        try Data(
+            (#"{"id":"e1","occurred_at":"2026-03-01T10:00:00Z","customer_id":"c","kind":"login"}"# + "\n"
+                + #"{"id":"e2","occurred_at":"2026-03-01T10:00:00Z","customer_id":"c","kind":"wire"}"#).utf8
+        ).write(to: events)
+        let out = directory.appending(path: "vectors.csv").path
+        #expect(throws: ExitCode(65)) { try CLITests.run(["features", "--spec", SpecAndFeaturesCLITests.spec, events.path, "--out", out]) }
+        #expect(!FileManager.default.fileExists(atPath: out))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() == ["events.jsonl"])
+    }
+
+    /// An id names one event: the same JSON again is a duplicate, other JSON is refused by line.
+    @Test func ingestRefusesAReusedIdWithOtherJSON() throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let db = directory.appending(path: "db.sqlite").path
+        let first = directory.appending(path: "a.jsonl"), again = directory.appending(path: "b.jsonl")
+        let other = directory.appending(path: "c.jsonl")
+        try Data(#"{"id":"e1","occurred_at":"2026-03-01T10:00:00Z","customer_id":"c","kind":"login"}"#.utf8).write(to: first)
+        try Data(#"{"kind":"login","customer_id":"c","occurred_at":"2026-03-01T10:00:00Z","id":"e1"}"#.utf8).write(to: again)
+        try Data(
+            (#"{"id":"e2","occurred_at":"2026-03-01T10:00:00Z","customer_id":"c","kind":"login"}"# + "\n"
+                + #"{"id":"e1","occurred_at":"2026-03-01T10:00:00Z","customer_id":"d","kind":"login"}"#).utf8
+        ).write(to: other)
+        try CLITests.run(["ingest", "--db", db, first.path])
+        try CLITests.run(["ingest", "--db", db, again.path])
+        #expect(throws: StoreError.self) { try Store(path: db).ingestEvents(fromFile: other.path) }
+        do {
+            _ = try Store(path: db).ingestEvents(fromFile: other.path)
+        } catch {
+            guard case .badLine(_, let line, let field, let message, _) = error else { throw error }
+            #expect(line == 2 && field == "id" && message.contains("already stored with another payload"))
+        }
+        #expect(try DatabaseQueue(path: db).read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") } == 1, "the batch holding the bad line rolled back")
+    }
+
+    @Test func keysCreateAnswersSnakeCaseAtTheTopLevel() throws {
+        let created = CreatedKey(id: 7, key: "rl_x", name: "svc", role: .score, createdAt: Timestamp(millisecondsSinceEpoch: 0))
+        let object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(created)) as! [String: Any]
+        #expect(Set(object.keys) == ["id", "key", "name", "role", "created_at"])
     }
 }
 
@@ -450,4 +534,99 @@ import Testing
         #expect(fresh.metrics == shipped.metrics)
         #expect(FileManager.default.fileExists(atPath: baseline.appending(path: "\(name).card.html").path))
     }
+}
+
+/// `riskloop serve` as a process, stopped the hard way and the polite way.
+@Suite(.serialized) struct ServeProcessTests {
+    static let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// A store with the shipped logistic baseline as champion and a score key, and a server on it.
+    static func startServer(_ directory: URL, extra: [String] = []) async throws -> (process: Process, port: Int, key: String, db: String) {
+        let db = directory.appending(path: "serve.sqlite").path
+        let key = try Store(path: db).createKey(name: "test", role: .admin, actor: "test").key
+        let port = Int.random(in: 20_000..<40_000)
+        let process = Process()
+        process.executableURL = FeedbackLoopCLITests.executable
+        process.arguments =
+            [
+                "serve", "--db", db, "--port", "\(port)", "--policy", root.appending(path: "Models/ss7/policy.json").path,
+                "--model", root.appending(path: "Models/ss7/baseline/logistic-regression.json").path,
+            ] + extra
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<300 {
+            if (try? await get(port: port, path: "/healthz")) == 200 { return (process, port, key, db) }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        process.terminate()
+        throw CLITestFailure("the server did not answer /healthz within 30 s")
+    }
+
+    static func get(port: Int, path: String) async throws -> Int {
+        let (_, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        return (response as! HTTPURLResponse).statusCode
+    }
+
+    static func score(port: Int, key: String, id: String) async throws -> Int {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/score")!)
+        request.httpMethod = "POST"
+        request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        request.httpBody = Data(
+            #"{"id":"\#(id)","occurred_at":"2026-03-01T10:00:00Z","customer_id":"c\#(id.count)","kind":"payment","amount":12.5,"payee":{"new":true}}"#
+                .utf8)
+        let (_, response) = try await URLSession.shared.data(for: request)
+        return (response as! HTTPURLResponse).statusCode
+    }
+
+    /// Round 1 answered decisions before they were durable (5 ms batches): a kill lost them.
+    @Test func killingTheServerUnderLoadLosesNoAnsweredDecision() async throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (process, port, key, db) = try await Self.startServer(directory)
+        let answered = Mutex<[String]>([])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    for index in 0..<100_000 {
+                        let id = "k\(worker)-\(index)"
+                        guard let status = try? await Self.score(port: port, key: key, id: id) else { return }
+                        if status == 200 { answered.withLock { $0.append(id) } }
+                    }
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(1_500))
+                kill(process.processIdentifier, SIGKILL)
+            }
+            try await group.waitForAll()
+        }
+        process.waitUntilExit()
+        let ids = answered.withLock { $0 }
+        #expect(ids.count > 50, "load reached the server")
+        let queue = try DatabaseQueue(path: db)
+        let logged = Set(try await queue.read { db in try String.fetchAll(db, sql: "SELECT event_id FROM decisions") })
+        let lost = ids.filter { !logged.contains($0) }
+        #expect(lost.isEmpty, "\(lost.count) of \(ids.count) answered decisions lost: \(lost.prefix(5))")
+    }
+
+    /// Round 1 slept out `--retrain-every` after SIGTERM (still alive at 60 s with 3600).
+    @Test func sigtermStopsTheServerAtOnceWhateverTheRetrainInterval() async throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (process, _, _, _) = try await Self.startServer(directory, extra: ["--retrain-every", "3600"])
+        let start = ContinuousClock.now
+        kill(process.processIdentifier, SIGTERM)
+        while process.isRunning, ContinuousClock.now - start < .seconds(10) { try await Task.sleep(for: .milliseconds(20)) }
+        let took = ContinuousClock.now - start
+        if process.isRunning { process.interrupt() }
+        #expect(took < .seconds(2), "exited \(took) after SIGTERM")
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}
+
+struct CLITestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

@@ -364,6 +364,82 @@ enum Handmade {
     }
 }
 
+extension HotSwapTests {
+    /// The SS7 spec keeping `aggregates` of its six history features (all, four, none), with
+    /// fixed weights: three specs whose histories have different widths.
+    static func ss7Model(aggregates: Int) throws -> ServingModel {
+        let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        var spec = try FeatureSpec.decode(from: Data(contentsOf: root.appending(path: "Models/ss7/feature-spec.json")))
+        var kept = 0
+        spec.features = spec.features.filter { feature in
+            guard feature.kind == .aggregate || feature.kind == .fraudRate else { return true }
+            kept += 1
+            return kept <= aggregates
+        }
+        spec.name += "-\(aggregates)"
+        let extractor = try FeatureExtractor(spec: spec)
+        #expect(extractor.aggregateCount == aggregates)
+        return try ServingModel(Handmade.artifact(weights: extractor.columns.indices.map { cos(Double($0)) }, intercept: -3, spec: spec))
+    }
+
+    /// Round 1 crashed here (a model read under one lock, the history of another spec under a
+    /// second): every score must come wholly from one model and its own history.
+    @Test func swappingBetweenSpecsWithOtherAggregatesUnderLoadNeverMixesThem() async throws {
+        let models = try [6, 4, 0].map { try Self.ss7Model(aggregates: $0) }
+        let specOfModel = Dictionary(uniqueKeysWithValues: models.map { ($0.artifact.id, $0.specSHA256) })
+        let simulation = try Simulation(SimulationConfiguration(customers: 60, days: 5, seed: 3))
+        let events = simulation.events.map { ParsedEvent(event: $0) }
+        let scorer = Scorer(model: models[0], policy: Handmade.policy)
+        let seen = await withTaskGroup(of: Set<String>.self) { group in
+            group.addTask {
+                for round in 0..<3_000 {
+                    scorer.swap(to: models[round % 3])
+                    if round % 100 == 0 { await Task.yield() }
+                }
+                return []
+            }
+            for worker in 0..<3 {
+                group.addTask {
+                    var ids = Set<String>()
+                    for round in 0..<600 {
+                        let start = (round * 7 + worker * 13) % (events.count - 8)
+                        let scores =
+                            round % 2 == 0 ? scorer.score(Array(events[start..<(start + 8)])) : [scorer.score(events[start])]
+                        for score in scores {
+                            #expect(score.specSHA256 == specOfModel[score.modelId])
+                            ids.insert(score.modelId)
+                        }
+                    }
+                    return ids
+                }
+            }
+            return await group.reduce(into: Set<String>()) { $0.formUnion($1) }
+        }
+        #expect(seen.isSubset(of: Set(models.map(\.artifact.id))))
+    }
+
+    /// A model with another spec gets its history before it takes traffic; with the same spec the
+    /// history carries over.
+    @Test func swappingToAnotherSpecWarmsItsHistoryFirst() throws {
+        let six = try Self.ss7Model(aggregates: 6), four = try Self.ss7Model(aggregates: 4)
+        let simulation = try Simulation(SimulationConfiguration(customers: 40, days: 4, seed: 5))
+        let events = simulation.events.map { ParsedEvent(event: $0) }
+        let half = events.count / 2
+        let reference = Scorer(model: four, policy: Handmade.policy)
+        let expected = reference.score(events)
+        let scorer = Scorer(model: six, policy: Handmade.policy)
+        _ = scorer.score(Array(events[..<half]))
+        var warmedWhileOldScored = false
+        scorer.swap(to: four) { staging in
+            _ = staging.score(Array(events[..<half]))
+            // The old model still answers while the new one warms.
+            warmedWhileOldScored = scorer.model.artifact.id == six.artifact.id
+        }
+        #expect(warmedWhileOldScored)
+        #expect(scorer.score(Array(events[half...])) == Array(expected[half...]))
+    }
+}
+
 @Suite struct BatchScoringTests {
     /// The default SS7 spec (aggregates and a fraud rate included) with arbitrary fixed weights:
     /// equality, not quality, is under test.

@@ -106,7 +106,6 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
                 #expect((body["scores"] as! [[String: Any]]).map { $0["decision"] as! String } == ["review", "allow"])
             }
         }
-        fixture.service.decisions.flush()
         let rows = try fixture.store.read { db in
             try Row.fetchAll(db, sql: "SELECT event_id, model_id, policy_version, decision FROM decisions ORDER BY id")
         }
@@ -116,31 +115,20 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
         #expect(payload == event("e1"))
     }
 
-    @Test func theDecisionLogWritesWithinItsIntervalAndEverythingQueuedWhenItStops() async throws {
+    /// Group commit: an answered decision is already committed, and concurrent requests share
+    /// transactions rather than queueing one each.
+    @Test func everyAnsweredDecisionIsCommittedBeforeTheAnswer() async throws {
         let fixture = try Fixture()
         try await fixture.test { client in
             try await fixture.score("e1", with: client)
-        }
-        #expect(try fixture.count("decisions") == 0, "queued, not yet written")
-        let group = ServiceGroup(
-            configuration: .init(services: [.init(service: fixture.service.decisions)], logger: Logger(label: "test")))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            // Running: the queued decision is written within a few intervals.
-            var waited = 0
-            while try fixture.count("decisions") == 0, waited < 200 {
-                try await Task.sleep(for: DecisionLog.flushInterval)
-                waited += 1
+            #expect(try fixture.count("decisions") == 1, "committed before the answer")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<64 { group.addTask { try await fixture.score("c\(index)", with: client) } }
+                try await group.waitForAll()
             }
-            #expect(try fixture.count("decisions") == 1)
-            // Queued just before the stop: written on the way out.
-            try await fixture.test { client in
-                try await fixture.score("e2", with: client)
-            }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
-        #expect(try fixture.count("decisions") == 2)
+        #expect(try fixture.count("decisions") == 65)
+        #expect(try fixture.count("events") == 65)
     }
 
     @Test func keysAndRolesGuardEveryRoute() async throws {
@@ -170,7 +158,6 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
             }
             try await client.execute(uri: "/healthz", method: .get) { response in #expect(response.status == .ok) }
         }
-        fixture.service.decisions.flush()
         #expect(try fixture.count("decisions") == 0)
     }
 
@@ -202,9 +189,27 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
             let huge = ByteBuffer(repeating: UInt8(ascii: " "), count: RiskService.maximumBodyBytes + 1)
             try await client.execute(uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: huge) { response in
                 #expect(response.status == .contentTooLarge)
+                let error = try errorBody(response)
+                #expect(error.code == "body_too_large")
+            }
+            // A repeated member name, anywhere in the event.
+            let repeated = #"{"id":"r1","occurred_at":"2026-03-01T10:00:00Z","customer_id":"c1","kind":"payment","amount":1,"amount":2}"#
+            try await client.execute(uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: repeated))
+            { response in
+                #expect(response.status == .badRequest)
+                let error = try errorBody(response)
+                #expect(error.code == "malformed_json")
+            }
+            // A 5 MB customer id is over the body limit; a 300-byte one over the field limit.
+            let longId = String(repeating: "x", count: ContractLimits.maximumFieldBytes + 44)
+            let long = #"{"id":"l1","occurred_at":"2026-03-01T10:00:00Z","customer_id":"\#(longId)","kind":"payment"}"#
+            try await client.execute(uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: long)) {
+                response in
+                #expect(response.status == .badRequest)
+                let error = try errorBody(response)
+                #expect(error.code == "invalid_event" && error.field == "customer_id")
             }
         }
-        fixture.service.decisions.flush()
         #expect(try fixture.count("decisions") == 0 && fixture.count("events") == 0 && fixture.count("labels") == 0)
     }
 
@@ -254,6 +259,131 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
             })
     }
 
+    @Test func everyErrorAnswersTheJSONBody() async throws {
+        let fixture = try Fixture()
+        try await fixture.test { client in
+            try await client.execute(uri: "/v2/nothing", method: .get) { response in
+                #expect(response.status == .notFound)
+                let error = try errorBody(response)
+                #expect(error.code == "unknown_route")
+            }
+            try await client.execute(uri: "/v1/score", method: .get, headers: fixture.headers(.score)) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "POST")
+                let error = try errorBody(response)
+                #expect(error.code == "method_not_allowed")
+            }
+            try await client.execute(uri: "/v1/models/abc", method: .delete, headers: fixture.headers(.admin)) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "GET")
+            }
+        }
+    }
+
+    /// The same id with the same JSON is a retry (the first answer, nothing new logged); with other
+    /// JSON it is refused with 409, also when the two arrive at once.
+    @Test func aReusedEventIdIsARetryOrAConflict() async throws {
+        let fixture = try Fixture()
+        try await fixture.test { client in
+            var first = ""
+            try await client.execute(
+                uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: event("dup-1"))
+            ) { response in first = String(buffer: response.body) }
+            // The same event with its members in another order: the same answer, byte for byte.
+            let reordered =
+                #"{"kind":"payment","telco":{"call_forwarding":["unconditional"]},"customer_id":"c1","occurred_at":"2026-03-01T10:00:00Z","id":"dup-1"}"#
+            try await client.execute(uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: reordered))
+            { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == first)
+            }
+            try await client.execute(
+                uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: event("dup-1", forwarded: false))
+            ) { response in
+                #expect(response.status == .conflict)
+                let error = try errorBody(response)
+                #expect(error.code == "duplicate_event" && error.field == "id")
+            }
+            // In a batch, beside a new event: nothing of the call is scored or written.
+            let batch = "[" + event("new-1") + "," + event("dup-1", forwarded: false) + "]"
+            try await client.execute(uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: batch)) {
+                response in
+                #expect(response.status == .conflict)
+                let error = try errorBody(response)
+                #expect(error.field == "events[1].id")
+            }
+            // Concurrent: one decision in all, each request answered 200 or 409.
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for index in 0..<16 {
+                    group.addTask {
+                        try await client.execute(
+                            uri: "/v1/score", method: .post, headers: fixture.headers(.score),
+                            body: ByteBuffer(string: event("race-1", forwarded: index % 2 == 0))
+                        ) { $0.status }
+                    }
+                }
+                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+            }
+            #expect(statuses.allSatisfy { $0 == .ok || $0 == .conflict })
+        }
+        let decided = try fixture.store.read { db in
+            try Row.fetchAll(db, sql: "SELECT event_id, COUNT(*) AS n FROM decisions GROUP BY event_id ORDER BY event_id")
+        }
+        #expect(decided.map { $0["event_id"] as String } == ["dup-1", "race-1"])
+        #expect(decided.allSatisfy { $0["n"] as Int == 1 })
+    }
+
+    /// Revoked from another connection (the CLI) while the server runs: refused at the next request.
+    @Test func aRevokedKeyIsRefusedAtTheNextRequest() async throws {
+        let fixture = try Fixture()
+        try await fixture.test { client in
+            try await client.execute(uri: "/v1/models", method: .get, headers: fixture.headers(.score)) { response in
+                #expect(response.status == .ok)
+            }
+            let id = try #require(try fixture.store.keys().first { $0.name == "score" }?.id)
+            try fixture.store.revokeKey(id: id, actor: "test", reason: "leaked")
+            try await client.execute(uri: "/v1/models", method: .get, headers: fixture.headers(.score)) { response in
+                #expect(response.status == .unauthorized)
+                let error = try errorBody(response)
+                #expect(error.code == "invalid_api_key")
+            }
+        }
+    }
+
+    /// A promotion while requests are scored: every request answered 200 has its decision logged,
+    /// and each decision names the model that made it.
+    @Test func promotingUnderLoadLosesNoAnsweredDecision() async throws {
+        let fixture = try Fixture()
+        try await fixture.test { client in
+            let answered = try await withThrowingTaskGroup(of: Int.self) { group in
+                for worker in 0..<4 {
+                    group.addTask {
+                        var ok = 0
+                        for index in 0..<40 {
+                            try await client.execute(
+                                uri: "/v1/score", method: .post, headers: fixture.headers(.score),
+                                body: ByteBuffer(string: event("w\(worker)-\(index)"))
+                            ) { response in if response.status == .ok { ok += 1 } }
+                        }
+                        return ok
+                    }
+                }
+                group.addTask {
+                    for round in 0..<6 {
+                        let id = round % 2 == 0 ? fixture.challenger.id : fixture.champion.id
+                        try await client.execute(uri: "/v1/models/\(id)/promote", method: .post, headers: fixture.headers(.admin)) {
+                            #expect($0.status == .ok)
+                        }
+                    }
+                    return 0
+                }
+                return try await group.reduce(0, +)
+            }
+            #expect(answered == 160)
+        }
+        #expect(try fixture.count("decisions") == 160)
+    }
+
     @Test func retrainIsForAdminsAndAnswersWithTheCycleOutcome() async throws {
         var quiet = RetrainPolicy()
         quiet.minNewLabels = nil
@@ -293,7 +423,6 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
                 #expect(score.modelId == fixture.champion.id && score.decision == .review)  // σ(1): the champion decides
             }
         }
-        fixture.service.decisions.flush()
         let row = try #require(try fixture.store.read { db in try Row.fetchOne(db, sql: "SELECT * FROM decisions") })
         #expect(row["model_id"] as String == fixture.champion.id)
         #expect(row["shadow_model_id"] as String? == fixture.challenger.id)

@@ -1,0 +1,43 @@
+import RiskFeatures
+import RiskModels
+import RiskScoring
+import RiskStore
+
+extension Store {
+    /// The registered model `id`, ready to serve, refused unless its stored artifact passes its
+    /// own checksum, is the artifact the registry recorded when it was registered (a re-sealed
+    /// edit is caught too) and can score events. Every path that makes a stored model act —
+    /// promotion from the CLI or over HTTP, serving, replay — reads it through here.
+    public func verifiedModel(_ id: String) throws(EngineError) -> ServingModel {
+        let (json, registered) = try storeCall { () throws(StoreError) in try registeredArtifact(of: id) }
+        let artifact: ModelArtifact
+        do {
+            artifact = try ModelArtifact.decode(from: json)
+        } catch {
+            throw .model(.invalidArtifact(reason: "model \(id): \(error.description); a changed model is refused"))
+        }
+        guard artifact.sha256 == registered else {
+            throw .model(
+                .invalidArtifact(
+                    reason:
+                        "model \(id): its stored artifact no longer matches the SHA-256 the registry recorded when it was registered; "
+                        + "a changed model is refused"))
+        }
+        do {
+            return try ServingModel(artifact)
+        } catch {
+            throw .unservable(model: id, reason: error.description)
+        }
+    }
+
+    /// Makes `id` the champion — the one promotion path of the CLI and the HTTP service — after
+    /// ``verifiedModel(_:)`` accepted it; the current champion is retired in the same transaction.
+    ///
+    /// - Returns: the new champion, ready for a scorer's swap.
+    @discardableResult
+    public func promoteVerified(_ id: String, actor: String, reason: String?) throws(EngineError) -> ServingModel {
+        let model = try verifiedModel(id)
+        try storeCall { () throws(StoreError) in try promote(id, actor: actor, reason: reason) }
+        return model
+    }
+}
