@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import Synchronization
 
 /// The routes the API serves, as the router lists them once they are all registered: what tells
@@ -64,6 +65,10 @@ struct ErrorBodyMiddleware: RouterMiddleware {
             default:
                 throw APIError(error.status, code: Self.code(error.status), message: error.body ?? error.status.reasonPhrase)
             }
+        } catch is NIOTooManyBytesError {
+            // collectBody(upTo:) over the limit.
+            throw APIError(
+                .contentTooLarge, code: "body_too_large", message: "the request body is over \(RiskService.maximumBodyBytes) bytes")
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)"])
             throw APIError(.internalServerError, code: "internal_error", message: "the request failed inside the server; see its log")

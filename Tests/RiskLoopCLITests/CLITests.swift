@@ -584,25 +584,25 @@ import Testing
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (process, port, key, db) = try await Self.startServer(directory)
-        let answered = Mutex<[String]>([])
+        let answered = AnsweredIds(), pid = process.processIdentifier
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<8 {
                 group.addTask {
                     for index in 0..<100_000 {
                         let id = "k\(worker)-\(index)"
                         guard let status = try? await Self.score(port: port, key: key, id: id) else { return }
-                        if status == 200 { answered.withLock { $0.append(id) } }
+                        if status == 200 { answered.ids.withLock { $0.append(id) } }
                     }
                 }
             }
             group.addTask {
                 try await Task.sleep(for: .milliseconds(1_500))
-                kill(process.processIdentifier, SIGKILL)
+                kill(pid, SIGKILL)
             }
             try await group.waitForAll()
         }
         process.waitUntilExit()
-        let ids = answered.withLock { $0 }
+        let ids = answered.ids.withLock { $0 }
         #expect(ids.count > 50, "load reached the server")
         let queue = try DatabaseQueue(path: db)
         let logged = Set(try await queue.read { db in try String.fetchAll(db, sql: "SELECT event_id FROM decisions") })
@@ -624,6 +624,10 @@ import Testing
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
     }
+}
+
+final class AnsweredIds: Sendable {
+    let ids = Mutex<[String]>([])
 }
 
 struct CLITestFailure: Error, CustomStringConvertible {
