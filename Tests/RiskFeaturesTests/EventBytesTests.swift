@@ -81,10 +81,40 @@ import Testing
         Self.expectAgreement(Array(text.utf8))
     }
 
-    @Test func leavesRepeatedAndEscapedNamesToTheTree() throws {
-        let repeated = Array((Self.minimal + #","kind":"payment"}"#).utf8)
+    /// A repeated name (in the contract or outside it, at any depth) is left to the tree, which
+    /// refuses it naming the member; round 1 kept the last.
+    @Test(arguments: [
+        #","kind":"payment"}"#, #","merchant":1,"merchant":2}"#, #","device":{"os":"a","os":"b"}}"#,
+        #","extra":{"a":1,"a":2}}"#,
+    ])
+    func refusesRepeatedNamesByName(tail: String) throws {
+        let repeated = Array((Self.minimal + tail).utf8)
         #expect(Self.direct(repeated) == nil)
-        #expect(try Event.decode(jsonLine: repeated).kind == .payment)
+        #expect(throws: RiskFeaturesError.self) { try Event.decode(jsonLine: repeated) }
+        #expect(throws: RiskFeaturesError.self) { try JSONValue.parse(repeated) }
+        do {
+            _ = try Event.decode(jsonLine: repeated)
+        } catch {
+            #expect(error.description.contains("appears twice"))
+        }
+    }
+
+    @Test func limitsTheLengthOfStrings() throws {
+        let long = String(repeating: "é", count: ContractLimits.maximumFieldBytes / 2 + 1)
+        let id = Array(#"{"id":"\#(long)","occurred_at":"2026-03-01T10:00:00Z","customer_id":"c","kind":"login"}"#.utf8)
+        #expect(Self.direct(id) == nil)
+        #expect(throws: RiskFeaturesError.invalidValue(field: "id", value: "258 bytes", reason: "must be at most 256 bytes long")) {
+            try Event.decode(jsonLine: id)
+        }
+        let exactly = String(repeating: "x", count: ContractLimits.maximumFieldBytes)
+        #expect(try Event.decode(jsonLine: Array((Self.minimal + #","device":{"id":"\#(exactly)"}}"#).utf8)).device?.id == exactly)
+        let outside = Array((Self.minimal + #","note":"\#(String(repeating: "y", count: ContractLimits.maximumStringBytes + 1))"}"#).utf8)
+        #expect(throws: RiskFeaturesError.self) { try Event.decode(jsonLine: outside) }
+        let label = Array(#"{"event_id":"e","outcome":"fraud","reported_at":"2026-03-01T10:00:00Z","source":"\#(exactly)x"}"#.utf8)
+        #expect(throws: RiskFeaturesError.self) { try Label.decode(jsonLine: label) }
+    }
+
+    @Test func leavesEscapedNamesToTheTree() throws {
         let escaped = Array((Self.minimal + #","\u0061mount":5}"#).utf8)
         #expect(Self.direct(escaped) == nil)
         #expect(try Event.decode(jsonLine: escaped).amount == 5)

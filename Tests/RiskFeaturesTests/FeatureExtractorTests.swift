@@ -254,3 +254,19 @@ import Testing
         #expect(FeatureExtractorTests.nonZero(extractor, extractor.vector(untimed)) == ["amount": 1, "mcc=unknown": 1])
     }
 }
+
+@Suite struct SpecErrorTests {
+    /// Round 1 said `Cannot initialize Kind from invalid String value weekday (got )`.
+    @Test func anUnknownKindNamesTheValidKinds() {
+        let json = #"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"weekday"}]}"#
+        do {
+            _ = try FeatureSpec.decode(from: Data(json.utf8))
+            Issue.record("an unknown kind was accepted")
+        } catch {
+            #expect(error.field == "features[0].kind")
+            #expect(error.description.contains("must be one of numeric, boolean"))
+            #expect(error.description.contains(#"(got "weekday")"#))
+            #expect(!error.description.contains("(got )"))
+        }
+    }
+}

@@ -28,17 +28,21 @@ import Testing
         let store = try Store.inMemory()
         let first = try directory.file("a.jsonl", Lines.events(["e1", "e2", "e3"]))
         #expect(try store.ingestEvents(fromFile: first).inserted == 3)
-        // e2 again (already stored) and e4 twice in the same file.
-        let second = try directory.file("b.jsonl", Lines.events(["e2", "e4", "e5", "e4"]))
+        // e2 again (already stored, the same JSON) and e4 twice in the same file.
+        let second = try directory.file(
+            "b.jsonl", [Lines.event("e2", minute: 1), Lines.event("e4"), Lines.event("e5"), Lines.event("e4")].joined(separator: "\n"))
         let report = try store.ingestEvents(fromFile: second, batchSize: 2)
         #expect(report.inserted == 2)
         #expect(report.duplicates == 2)
         #expect(report.firstDuplicates == [.init(line: 1, id: "e2"), .init(line: 4, id: "e4")])
         let count = try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") }
         #expect(count == 5)
-        // The first version of e2 is the one kept.
+        // e2 with other JSON: refused by line, its batch rolled back, the stored e2 kept.
+        let third = try directory.file("c.jsonl", [Lines.event("e6"), Lines.event("e2", minute: 7)].joined(separator: "\n"))
+        #expect(throws: StoreError.self) { try store.ingestEvents(fromFile: third) }
         let payload = try store.read { db in try String.fetchOne(db, sql: "SELECT payload FROM events WHERE id = 'e2'") }
         #expect(payload == Lines.event("e2", minute: 1))
+        #expect(try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE id = 'e6'") } == 0)
     }
 
     @Test func aMalformedLineRollsBackItsBatchAndKeepsEarlierOnes() throws {
