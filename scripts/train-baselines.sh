@@ -13,6 +13,9 @@ trap 'rm -rf "$work"' EXIT
 gunzip -c Datasets/sample/events.jsonl.gz > "$work/events.jsonl"
 cp Datasets/sample/labels.csv Models/ss7/feature-spec.json Models/ss7/policy.json "$work/"
 cd "$work"
+# The shipped baselines are signed with the committed sample key (trusted only while no
+# RISKLOOP_TRUSTED_KEYS is set); a deployment re-signs what it adopts with its own.
+export RISKLOOP_SIGNING_KEY="$OLDPWD/Models/keys/sample-signing.key"
 for args in "$baseline"/*.args; do
     name=$(basename "$args" .args)
     mapfile -t options < "$args"

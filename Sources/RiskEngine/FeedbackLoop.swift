@@ -95,16 +95,8 @@ public struct FeedbackLoop: Sendable {
 
     /// The champion's artifact, if there is a champion.
     public func champion() throws(EngineError) -> ModelArtifact? {
-        do {
-            guard let id = try store.championId() else { return nil }
-            return try ModelArtifact.decode(from: store.artifactJSON(of: id))
-        } catch let error as StoreError {
-            throw .store(error)
-        } catch let error as ModelError {
-            throw .model(error)
-        } catch {
-            preconditionFailure("unexpected error \(error)")
-        }
+        guard let id = try storeCall({ () throws(StoreError) in try store.championId() }) else { return nil }
+        return try store.verifiedArtifact(id)
     }
 
     /// Why a cycle is due at `asOf`, or `nil` when no trigger holds.
@@ -282,8 +274,9 @@ public struct FeedbackLoop: Sendable {
             startedAt: started, finishedAt: started, asOf: asOf, actor: actor, trigger: trigger, labelHighWater: snapshot.labelHighWater,
             championId: champion?.id, challengerId: challenger.id, outcome: promote ? .promoted : .rejected, reason: gateReason,
             detail: Self.json(detail))
+        let registration = try ModelRegistration(challenger)
         let record = try storeCall { () throws(StoreError) in
-            try store.finishCycle(draft, challenger: ModelRegistration(challenger), promote: promote)
+            try store.finishCycle(draft, challenger: registration, promote: promote)
         }
         enter(nil)
         detail.stageSeconds = seconds
@@ -349,8 +342,9 @@ public struct FeedbackLoop: Sendable {
         let draft = RetrainCycleRecord(
             startedAt: started, finishedAt: started, asOf: asOf, actor: actor, trigger: trigger, labelHighWater: highWater,
             championId: champion.id, challengerId: updated.id, outcome: .promoted, reason: reason, detail: Self.json(detail))
+        let registration = try ModelRegistration(updated)
         let record = try storeCall { () throws(StoreError) in
-            try store.finishCycle(draft, challenger: ModelRegistration(updated), promote: true)
+            try store.finishCycle(draft, challenger: registration, promote: true)
         }
         return Cycle(record: record, challenger: updated, detail: detail)
     }

@@ -42,6 +42,8 @@ public struct ModelArtifact: Sendable, Codable, Equatable {
     /// models trained before it existed.
     public var drift: DriftReference?
     public var sha256: String?
+    /// Who vouches for the artifact (``SigningKey/sign(_:)``); outside the checksum and the id.
+    public var signature: ArtifactSignature?
 
     public enum Algorithm: String, Sendable, Codable, CaseIterable {
         case logisticRegression = "logistic_regression"
@@ -156,7 +158,7 @@ public struct ModelArtifact: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case format, id, algorithm, columns, calibration, hyperparameters, training, metrics, sha256
+        case format, id, algorithm, columns, calibration, hyperparameters, training, metrics, sha256, signature
         case createdAt = "created_at"
         case featureSpec = "feature_spec"
         case featureSpecSHA256 = "feature_spec_sha256"
@@ -200,6 +202,7 @@ public struct ModelArtifact: Sendable, Codable, Equatable {
         content.id = ""
         content.createdAt = Timestamp(millisecondsSinceEpoch: 0)
         content.sha256 = nil
+        content.signature = nil
         content.training.durationSeconds = 0
         let prefix = algorithm == .logisticRegression ? "lr-" : "nb-"
         id = prefix + String(Self.sha256Hex(Self.canonical(content)).prefix(12))
@@ -210,6 +213,7 @@ public struct ModelArtifact: Sendable, Codable, Equatable {
     public func computedSHA256() -> String {
         var content = self
         content.sha256 = nil
+        content.signature = nil
         return Self.sha256Hex(Self.canonical(content))
     }
 
@@ -241,12 +245,19 @@ public struct ModelArtifact: Sendable, Codable, Equatable {
         guard let stated = artifact.sha256 else { throw .invalidArtifact(reason: "no sha256 member") }
         let actual = artifact.computedSHA256()
         guard stated == actual else {
-            throw .invalidArtifact(
-                reason: "sha256 mismatch: the file says \(stated), its content hashes to \(actual); it was changed after it was written")
+            // The actual checksum is not printed: it is what a forger would paste in.
+            throw .invalidArtifact(reason: "its content does not hash to its sha256 member; it was changed after it was written")
         }
         guard (artifact.logisticRegression?.weights.count ?? artifact.naiveBayes?.kinds.count) == artifact.columns.count else {
             throw .invalidArtifact(reason: "the parameters do not match the \(artifact.columns.count) columns")
         }
+        return artifact
+    }
+
+    /// Reads an artifact (``decode(from:)``) and refuses it unless `trust` accepts its signature.
+    public static func decode(from data: Data, trust: ArtifactTrust) throws(ModelError) -> ModelArtifact {
+        let artifact = try decode(from: data)
+        try trust.verify(artifact)
         return artifact
     }
 

@@ -79,7 +79,7 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
         let stored = try registered(service, id)
         let artifact: ModelArtifact
         do {
-            artifact = try ModelArtifact.decode(from: stored)
+            artifact = try service.store.verifiedArtifact(id)
         } catch {
             throw APIError(.conflict, code: "invalid_model", message: "\(error)")
         }

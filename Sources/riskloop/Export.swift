@@ -47,6 +47,7 @@ extension RiskLoop {
         var driftDays = 7.0
 
         @OptionGroup var store: StoreOptions
+        @OptionGroup var trust: TrustOptions
 
         func validate() throws {
             if format == .onnx, out == nil { throw ValidationError("--format onnx is binary: give --out") }
@@ -60,14 +61,14 @@ extension RiskLoop {
             var stored: Data?
             var context = ModelCard.Context(policy: policy)
             if isFile {
-                artifact = try CLIError.mapping { try ModelFile.read(model) }
+                artifact = try CLIError.mapping { try ModelFile.read(model, allowUnsigned: trust.allowUnsigned) }
             } else {
                 let database = try store.open()
                 guard try CLIError.mapping({ try database.models() }).contains(where: { $0.id == model }) else {
                     throw CLIError.fail("no model \(model) in \(store.path) (see `riskloop models list`)", status: CLIError.badInput)
                 }
                 let json = try CLIError.mapping { try database.artifactJSON(of: model) }
-                artifact = try CLIError.mapping { try ModelArtifact.decode(from: json) }
+                artifact = try CLIError.mapping { try database.verifiedArtifact(model) }
                 stored = json
                 if format == .card {
                     context = try CLIError.mapping {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import RiskFeatures
+import RiskEngine
+import RiskModels
 import RiskStore
 
 extension RiskLoop {
@@ -12,7 +14,7 @@ extension RiskLoop {
                 promoting models). Only a key's SHA-256 is stored: the key is printed once, when it \
                 is created. Creating and revoking keys is written to the audit log.
                 """,
-            subcommands: [Create.self, List.self, Revoke.self])
+            subcommands: [Create.self, List.self, Revoke.self, Sign.self])
     }
 }
 
@@ -75,6 +77,40 @@ extension RiskLoop.Keys {
 
         func run() throws {
             try CLIError.mapping { try store.open().revokeKey(id: id, actor: RiskLoop.Keys.actor, reason: reason) }
+        }
+    }
+}
+
+extension RiskLoop.Keys {
+    struct Sign: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sign model files with the deployment's signing key, vouching for them.",
+            discussion: """
+                Every artifact RiskLoop writes is signed with the deployment's Ed25519 key, and every \
+                command that loads one (score, evaluate, serve, replay, models promote, export) refuses \
+                an artifact that no trusted key signed. Use this for a model trained elsewhere that you \
+                have reviewed: the file must pass its own checksum; it is rewritten with your signature.
+
+                The signing key is RISKLOOP_SIGNING_KEY (a file holding base64 of the raw 32-byte \
+                Ed25519 private key), or ~/.config/riskloop/signing.key, created (mode 0600) on first \
+                use with its public key in ~/.config/riskloop/trusted/. RISKLOOP_TRUSTED_KEYS names a \
+                directory of *.pub files (base64 of the raw public key) to trust instead of the \
+                per-user keys and the sample key of Models/keys/. See docs/DESIGN.md.
+                """)
+
+        @Argument(help: ArgumentHelp("Model files to sign in place.", valueName: "model.json"))
+        var files: [String]
+
+        func run() throws {
+            for file in files {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    throw CLIError.fail("cannot read \(file)", status: CLIError.cannotRead)
+                }
+                var artifact = try CLIError.mapping { try ModelArtifact.decode(from: data) }
+                try CLIError.mapping { try DeploymentKeys.sign(&artifact) }
+                try CLIError.mapping { try ModelFile.write(artifact.encoded(), to: file) }
+                print("\(file): \(artifact.id) signed by key \(artifact.signature!.keyId)")
+            }
         }
     }
 }

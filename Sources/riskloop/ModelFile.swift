@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import RiskEngine
 import RiskModels
@@ -5,19 +6,25 @@ import RiskScoring
 
 /// Reading and writing model artifact files for the CLI.
 enum ModelFile {
-    static func read(_ path: String) throws(EngineError) -> ModelArtifact {
+    /// Reads a model file, refused unless a trusted key signed it (``DeploymentKeys``) or
+    /// `allowUnsigned` lets an unsigned one through.
+    static func read(_ path: String, allowUnsigned: Bool = false) throws(EngineError) -> ModelArtifact {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .cannotRead(path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
         }
+        let trust = try DeploymentKeys.trust(allowUnsigned: allowUnsigned)
         do {
-            return try ModelArtifact.decode(from: data)
+            return try ModelArtifact.decode(from: data, trust: trust)
         } catch {
             throw .badInput(file: path, line: nil, column: nil, reason: error.description)
         }
     }
 
-    static func write(_ artifact: ModelArtifact, to path: String) throws(CLIWriteError) {
-        try write(artifact.encoded(), to: path)
+    /// Signs `artifact` with the deployment's key and writes it.
+    static func write(_ artifact: ModelArtifact, to path: String) throws {
+        var signed = artifact
+        try CLIError.mapping { try DeploymentKeys.sign(&signed) }
+        try write(signed.encoded(), to: path)
     }
 
     /// Writes beside, then renames: a reader never sees half a file.
@@ -31,6 +38,15 @@ enum ModelFile {
             throw CLIWriteError(path: path, reason: "\(error)")
         }
     }
+}
+
+/// `--allow-unsigned`, for the commands that read a model file.
+struct TrustOptions: ParsableArguments {
+    @Flag(
+        help: ArgumentHelp(
+            "Accept a model file that carries no signature (one from elsewhere). A signed file must still verify against a trusted key."
+        ))
+    var allowUnsigned = false
 }
 
 struct CLIWriteError: Error {

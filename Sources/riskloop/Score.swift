@@ -39,11 +39,13 @@ extension RiskLoop {
         @Flag(help: "For a model trained with a spec: read any JSON objects instead of validated events.")
         var records = false
 
+        @OptionGroup var trust: TrustOptions
+
         @Flag(help: "Also write each row's expanded columns (full precision) before its probability.")
         var columns = false
 
         func run() throws {
-            let artifact = try CLIError.mapping { try ModelFile.read(model) }
+            let artifact = try CLIError.mapping { try ModelFile.read(model, allowUnsigned: trust.allowUnsigned) }
             let table = try CLIError.mapping { try ModelInput.read(file, for: artifact, labels: nil, history: labels, records: records) }
             let probabilities = artifact.probabilities(table.features)
             let names = columns ? artifact.columns : []
@@ -101,6 +103,7 @@ extension RiskLoop {
         var topK: [Int] = [100]
 
         @OptionGroup var output: OutputOptions
+        @OptionGroup var trust: TrustOptions
 
         @Option(
             help: ArgumentHelp("For a model trained with a spec: label versions (each event's latest is its label).", valueName: "file"))
@@ -114,7 +117,7 @@ extension RiskLoop {
         }
 
         func run() throws {
-            let artifact = try CLIError.mapping { try ModelFile.read(model) }
+            let artifact = try CLIError.mapping { try ModelFile.read(model, allowUnsigned: trust.allowUnsigned) }
             let table = try CLIError.mapping {
                 try ModelInput.read(
                     file, for: artifact, labels: label.map { .field($0) } ?? labels.map { .file($0) }, weight: weight, records: records)

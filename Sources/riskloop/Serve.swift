@@ -56,6 +56,7 @@ extension RiskLoop {
         var retrainEvery: Double?
 
         @OptionGroup var store: StoreOptions
+        @OptionGroup var trust: TrustOptions
 
         func validate() throws {
             if let retrainEvery, !(retrainEvery >= 1) { throw ValidationError("--retrain-every must be at least 1 second") }
@@ -67,13 +68,13 @@ extension RiskLoop {
             // Every input is read and checked before anything is written.
             let decisionPolicy = try CLIError.mapping { try PolicyFile.read(policy) }
             let loopPolicy = try retrainPolicy.map { path in try CLIError.mapping { try RetrainPolicy.read(path) } } ?? RetrainPolicy()
-            let artifact = try model.map { path in try CLIError.mapping { try ModelFile.read(path) } }
+            let artifact = try model.map { path in try CLIError.mapping { try ModelFile.read(path, allowUnsigned: trust.allowUnsigned) } }
             if let artifact, case .failure(let error) = Result(catching: { try ServingModel(artifact) }) {
                 throw CLIError.fail("\(model!): \(error)", status: CLIError.badInput)
             }
             let database = try store.open()
             if let artifact {
-                let registration = ModelRegistration(artifact)
+                let registration = try CLIError.mapping { try ModelRegistration(artifact) }
                 let hasChampion = try CLIError.mapping { try database.championId() } != nil
                 try CLIError.mapping {
                     try database.register(
@@ -87,6 +88,11 @@ extension RiskLoop {
                 service = try RiskService(store: database, policy: decisionPolicy, retrainPolicy: loopPolicy, logger: logger)
             } catch {
                 throw CLIError.fail("\(error)", status: CLIError.internalFailure)
+            }
+            if !DeploymentKeys.hasTrustDirectory {
+                logger.warning(
+                    "no RISKLOOP_TRUSTED_KEYS: trusting the per-user keys and the SAMPLE key of Models/keys/, which anyone can sign with; set a trust directory for a deployment"
+                )
             }
             logger.info("serving", metadata: ["model": "\(service.scorer.model.artifact.id)", "policy": "\(decisionPolicy.version)"])
             try await buildApplication(service, host: host, port: port, retrainEvery: retrainEvery.map { .milliseconds(Int64($0 * 1000)) })

@@ -151,6 +151,7 @@ extension RiskLoop {
         var out: String?
 
         @OptionGroup var output: OutputOptions
+        @OptionGroup var trust: TrustOptions
 
         func validate() throws {
             if from != nil || to != nil {
@@ -195,7 +196,7 @@ extension RiskLoop {
         }
 
         func run() throws {
-            let warm = try warmStart.map { path in try CLIError.mapping { try ModelFile.read(path) } }
+            let warm = try warmStart.map { path in try CLIError.mapping { try ModelFile.read(path, allowUnsigned: trust.allowUnsigned) } }
             var pipeline = pipeline(warmStart: warm)
             let table: LabelledTable
             var database: Store? = nil

@@ -64,7 +64,7 @@ final class Scratch {
             try ModelArtifact.decode(from: Data(text.utf8))
         } throws: { error in
             guard case .invalidArtifact(let reason) = error as? ModelError else { return false }
-            return reason.contains("sha256 mismatch")
+            return reason.contains("does not hash to its sha256 member")
         }
     }
 

@@ -272,6 +272,46 @@ import Testing
     }
 }
 
+@Suite struct SignedArtifactCLITests {
+    /// Round 1: a weight changed and the new SHA-256 pasted in was scored under the genuine id.
+    @Test func aForgedModelFileIsRefusedAndAnUnsignedOneNeedsAFlag() throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let data = directory.appending(path: "rows.csv")
+        try TrainScoreEvaluateCLITests.writeCSV(data)
+        let model = directory.appending(path: "lr.json").path
+        try CLITests.run(["train", "--data", data.path, "--label", "is_fraud", "--ignore", "id", "--out", model])
+        let out = directory.appending(path: "scores.csv").path
+        try CLITests.run(["score", "--model", model, data.path, "--out", out])  // signed by the per-user key: no flags
+
+        var forged = try ModelArtifact.decode(from: Data(contentsOf: URL(filePath: model)))
+        forged.logisticRegression!.weights[0] += 1
+        forged.sha256 = forged.computedSHA256()
+        try forged.encoded().write(to: URL(filePath: model))
+        #expect(throws: ExitCode(65)) { try CLITests.run(["score", "--model", model, data.path, "--out", out]) }
+        #expect(throws: ExitCode(65)) { try CLITests.run(["score", "--model", model, data.path, "--out", out, "--allow-unsigned"]) }
+
+        forged.seal()
+        forged.signature = nil
+        try forged.encoded().write(to: URL(filePath: model))
+        #expect(throws: ExitCode(65)) { try CLITests.run(["evaluate", "--model", model, data.path, "--label", "is_fraud"]) }
+        try CLITests.run(["score", "--model", model, data.path, "--out", out, "--allow-unsigned"])
+    }
+
+    @Test func theSampleKeyInCodeIsTheCommittedOne() throws {
+        let keys = ServeProcessTests.root.appending(path: "Models/keys")
+        let files = try FileManager.default.contentsOfDirectory(atPath: keys.path).filter { $0.hasSuffix(".pub") }
+        #expect(files.count == 1)
+        let text = try String(contentsOf: keys.appending(path: files[0]), encoding: .utf8)
+        #expect(text.trimmingCharacters(in: .whitespacesAndNewlines) == DeploymentKeys.samplePublicKey)
+        // The shipped baselines carry the sample key's signature and verify with today's trust.
+        for name in ["logistic-regression", "naive-bayes"] {
+            let path = ServeProcessTests.root.appending(path: "Models/ss7/baseline/\(name).json").path
+            #expect(try ModelFile.read(path).signature?.keyId == String(files[0].dropFirst("sample-".count).dropLast(".pub".count)))
+        }
+    }
+}
+
 @Suite struct CLIInputRulesTests {
     /// One rule for every command: a file without records is a data error.
     @Test func anEmptyInputIsADataErrorEverywhere() throws {
