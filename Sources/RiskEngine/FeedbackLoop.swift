@@ -257,7 +257,9 @@ public struct FeedbackLoop: Sendable {
         let ranked = challengers.map { ($0, evaluate($0, on: table)) }.sorted {
             ($0.1.holdout?.averagePrecision ?? -1) > ($1.1.holdout?.averagePrecision ?? -1)
         }
-        let (challenger, challengerMetrics) = ranked[0]
+        var (challenger, challengerMetrics) = ranked[0]
+        // Signed here, so that the artifact the cycle returns is the one the registry holds.
+        try DeploymentKeys.sign(&challenger)
         var championMetrics: CycleDetail.Evaluated? = nil
         if let champion, let championTable { championMetrics = evaluate(champion, on: championTable) }
         let (promote, gateReason) = gate(challenger: challengerMetrics, champion: champion, championMetrics: championMetrics)
@@ -323,10 +325,11 @@ public struct FeedbackLoop: Sendable {
         lineage.dataSHA256 = data.sha256
         lineage.labelsKnownAt = asOf
         lineage.durationSeconds = Date().timeIntervalSince(clock)
-        let updated = ModelArtifact(
+        var updated = ModelArtifact(
             algorithm: .naiveBayes, createdAt: asOf, featureSpec: champion.featureSpec, columns: champion.columns, naiveBayes: model,
             calibration: champion.calibration, hyperparameters: champion.hyperparameters, training: lineage,
             metrics: .init(holdout: nil), parentId: champion.id, drift: champion.drift)
+        try DeploymentKeys.sign(&updated)
         let trigger = "\(data.rowCount) newly labelled events for the naive Bayes champion (online)"
         let skipped = versions.count - outcome.count
         let reason =
