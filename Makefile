@@ -3,7 +3,7 @@
 SWIFT ?= swift
 DEMO_DIR ?= .riskloop
 
-.PHONY: deps build demo test verify-exports notebooks baselines bench fixtures dataset format
+.PHONY: deps build demo test check-openapi verify-exports notebooks baselines bench fixtures dataset format
 
 ## deps: install the system libraries (libblas-dev, libsqlite3-dev) when missing
 deps:
@@ -20,6 +20,12 @@ demo: build
 ## test: the whole test suite (Swift Testing)
 test: deps
 	$(SWIFT) test
+
+## check-openapi: schemathesis (all checks) against `riskloop serve` on the debug build, for at most OPENAPI_SECONDS
+OPENAPI_SECONDS ?= 150
+check-openapi: deps
+	$(SWIFT) build --product riskloop
+	scripts/check-openapi.sh "$$($(SWIFT) build --show-bin-path)/riskloop" $(OPENAPI_SECONDS)
 
 ## verify-exports: PMML and ONNX exports scored by JPMML and onnxruntime against RiskLoop's own probabilities
 EXPORTS_VENV ?= .venv-exports

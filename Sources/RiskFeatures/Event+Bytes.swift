@@ -408,7 +408,7 @@ extension JSONParser {
             guard try parser.peek() == UInt8(ascii: "\"") else { throw Self.declined }
             let text = try parser.parseString()
             // Over the limit: the tree says so, naming the field.
-            guard text.utf8.count <= ContractLimits.maximumFieldBytes else { throw Self.declined }
+            guard text.utf8.count <= ContractLimits.maximumFieldCharacters else { throw Self.declined }
             return text
         }
     }

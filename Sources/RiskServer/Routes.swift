@@ -47,6 +47,10 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
             report = try service.store.ingest(labels: labels, source: "POST /v1/labels")
         } catch let error as StoreError {
             if case .badLine(_, let line, let field, let message, _) = error {
+                // Valid in itself, but naming an event the store does not hold.
+                if field == "event_id" {
+                    throw APIError(.notFound, code: "unknown_event", message: message, field: "labels[\(line - 1)].event_id")
+                }
                 throw APIError(.badRequest, code: "invalid_label", message: message, field: "labels[\(line - 1)].\(field ?? "")")
             }
             throw error
@@ -122,7 +126,13 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
     }
     v1.post("/retrain") { request, context in
         let key = try context.require(.admin)
-        let force = request.uri.queryParameters["force"].map { $0 == "true" || $0 == "1" } ?? false
+        var force = false
+        if let text = request.uri.queryParameters["force"] {
+            guard let flag = Bool(String(text)) else {
+                throw APIError(.badRequest, code: "invalid_parameter", message: "expected true or false (got \"\(text)\")", field: "force")
+            }
+            force = flag
+        }
         var asOf: Timestamp?
         if let text = request.uri.queryParameters["as_of"] {
             guard let parsed = Timestamp(rfc3339: String(text)) else {
@@ -237,6 +247,11 @@ private func parseEvents(_ body: ByteBuffer) throws -> (events: [ReceivedEvent],
         guard case .array(let array)? = object["events"] else {
             throw APIError(.badRequest, code: "invalid_field", message: "expected an array", field: "events")
         }
+        if let other = object.members.first(where: { $0.key != "events" }) {
+            throw APIError(
+                .badRequest, code: "invalid_field", message: "the batch form {\"events\": [...]} holds no other member",
+                field: other.key)
+        }
         (items, single, prefix) = (array, false, "events")
     default: (items, single, prefix) = ([value], true, "")
     }
@@ -244,7 +259,10 @@ private func parseEvents(_ body: ByteBuffer) throws -> (events: [ReceivedEvent],
         throw APIError(.badRequest, code: "empty_batch", message: "no events to score", field: prefix.isEmpty ? nil : prefix)
     }
     guard items.count <= RiskService.maximumBatch else {
-        throw APIError(.contentTooLarge, code: "batch_too_large", message: "at most \(RiskService.maximumBatch) events per call")
+        // 400, not 413: the body may be small; it is the batch that breaks the contract.
+        throw APIError(
+            .badRequest, code: "batch_too_large", message: "at most \(RiskService.maximumBatch) events per call",
+            field: prefix.isEmpty ? nil : prefix)
     }
     // A single event is stored exactly as sent; events of a batch as canonical JSON (sorted keys).
     let encoder = JSONEncoder()

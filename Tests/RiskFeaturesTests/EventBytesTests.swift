@@ -100,13 +100,18 @@ import Testing
     }
 
     @Test func limitsTheLengthOfStrings() throws {
-        let long = String(repeating: "é", count: ContractLimits.maximumFieldBytes / 2 + 1)
-        let id = Array(#"{"id":"\#(long)","occurred_at":"2026-03-01T10:00:00Z","customer_id":"c","kind":"login"}"#.utf8)
+        // Characters, not bytes: 256 two-byte characters pass (by the tree), 257 do not.
+        let accented = String(repeating: "é", count: ContractLimits.maximumFieldCharacters)
+        let fits = Array(#"{"id":"\#(accented)","occurred_at":"2026-03-01T10:00:00Z","customer_id":"c","kind":"login"}"#.utf8)
+        #expect(try Event.decode(jsonLine: fits).id == accented)
+        let id = Array(#"{"id":"\#(accented)é","occurred_at":"2026-03-01T10:00:00Z","customer_id":"c","kind":"login"}"#.utf8)
         #expect(Self.direct(id) == nil)
-        #expect(throws: RiskFeaturesError.invalidValue(field: "id", value: "258 bytes", reason: "must be at most 256 bytes long")) {
+        #expect(
+            throws: RiskFeaturesError.invalidValue(field: "id", value: "257 characters", reason: "must be at most 256 characters long")
+        ) {
             try Event.decode(jsonLine: id)
         }
-        let exactly = String(repeating: "x", count: ContractLimits.maximumFieldBytes)
+        let exactly = String(repeating: "x", count: ContractLimits.maximumFieldCharacters)
         #expect(try Event.decode(jsonLine: Array((Self.minimal + #","device":{"id":"\#(exactly)"}}"#).utf8)).device?.id == exactly)
         let outside = Array((Self.minimal + #","note":"\#(String(repeating: "y", count: ContractLimits.maximumStringBytes + 1))"}"#).utf8)
         #expect(throws: RiskFeaturesError.self) { try Event.decode(jsonLine: outside) }

@@ -182,15 +182,22 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
             let labels = #"[{"event_id":"nope","outcome":"fraud","reported_at":"2026-03-02T00:00:00Z","source":"analyst"}]"#
             try await client.execute(uri: "/v1/labels", method: .post, headers: fixture.headers(.label), body: ByteBuffer(string: labels)) {
                 response in
-                #expect(response.status == .badRequest)
+                #expect(response.status == .notFound)
                 let error = try errorBody(response)
-                #expect(error.code == "invalid_label" && error.field == "labels[0].event_id")
+                #expect(error.code == "unknown_event" && error.field == "labels[0].event_id")
             }
             let huge = ByteBuffer(repeating: UInt8(ascii: " "), count: RiskService.maximumBodyBytes + 1)
             try await client.execute(uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: huge) { response in
                 #expect(response.status == .contentTooLarge)
                 let error = try errorBody(response)
                 #expect(error.code == "body_too_large")
+            }
+            let tooMany = "[" + Array(repeating: event("many"), count: RiskService.maximumBatch + 1).joined(separator: ",") + "]"
+            try await client.execute(uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: tooMany))
+            { response in
+                #expect(response.status == .badRequest)
+                let error = try errorBody(response)
+                #expect(error.code == "batch_too_large")
             }
             // A repeated member name, anywhere in the event.
             let repeated = #"{"id":"r1","occurred_at":"2026-03-01T10:00:00Z","customer_id":"c1","kind":"payment","amount":1,"amount":2}"#
@@ -201,7 +208,7 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
                 #expect(error.code == "malformed_json")
             }
             // A 5 MB customer id is over the body limit; a 300-byte one over the field limit.
-            let longId = String(repeating: "x", count: ContractLimits.maximumFieldBytes + 44)
+            let longId = String(repeating: "x", count: ContractLimits.maximumFieldCharacters + 44)
             let long = #"{"id":"l1","occurred_at":"2026-03-01T10:00:00Z","customer_id":"\#(longId)","kind":"payment"}"#
             try await client.execute(uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: long)) {
                 response in
