@@ -1,6 +1,10 @@
 import CBLAS
 import RiskFeatures
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The BLAS routines the trainers use, over row-major `[Double]` and ``Matrix``.
 ///
 /// This file is the one place where RiskLoop crosses into C for linear algebra: the `Int32`
@@ -126,8 +130,27 @@ public enum BLAS {
         }
     }
 
+    /// One BLAS thread per RiskLoop thread. RiskLoop splits its passes across the cores itself
+    /// (the trainers' row chunks, the scorer's batches); a threaded BLAS inside each of those
+    /// calls put two threads on every core. Measured on 1M × 128 (docs/DESIGN.md, "BLAS"):
+    /// OpenBLAS's own threads made a fit 2.4× slower than scikit-learn's, one thread each made it
+    /// faster than netlib's. Set once, through the library's own API when the library loaded
+    /// behind `libblas.so.3` has one (OpenBLAS: `openblas_set_num_threads`; BLIS:
+    /// `bli_thread_set_num_threads`); the reference BLAS has no threads to set.
+    static let oneThreadPerCaller: Void = {
+        guard let process = dlopen(nil, RTLD_NOW) else { return }
+        if let symbol = dlsym(process, "openblas_set_num_threads") {
+            unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Void).self)(1)
+        }
+        if let symbol = dlsym(process, "bli_thread_set_num_threads") {
+            unsafeBitCast(symbol, to: (@convention(c) (Int) -> Void).self)(1)
+        }
+    }()
+
     /// BLAS counts are 32-bit; a larger dimension would silently wrap, so it stops here instead.
+    /// Every call converts its sizes here first, so every call finds the BLAS's threads set.
     private static func blasInt(_ value: Int) -> Int32 {
+        _ = oneThreadPerCaller
         guard let converted = Int32(exactly: value) else {
             preconditionFailure("BLAS dimension \(value) exceeds Int32")
         }
