@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(
             name: "RiskServerTests",
             dependencies: [
-                "RiskServer", "RiskEngine", "RiskScoring", "RiskStore", "RiskFeatures",
+                "RiskServer", "RiskEngine", "RiskScoring", "RiskStore", "RiskFeatures", "RiskSimulator",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

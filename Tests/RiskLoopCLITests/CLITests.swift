@@ -367,6 +367,19 @@ import Testing
         #expect(try DatabaseQueue(path: db).read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") } == 1, "the batch holding the bad line rolled back")
     }
 
+    /// Round 1 registered the --model before it read the policy file: a typo left a model behind.
+    @Test func serveChecksEveryInputBeforeWritingAnything() async throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let db = directory.appending(path: "serve.sqlite").path
+        let model = ServeProcessTests.root.appending(path: "Models/ss7/baseline/logistic-regression.json").path
+        var command = try #require(
+            try RiskLoop.parseAsRoot(["serve", "--db", db, "--model", model, "--policy", directory.appending(path: "nope.json").path])
+                as? AsyncParsableCommand)
+        await #expect(throws: ExitCode(66)) { try await command.run() }
+        #expect(try Store(path: db).models().isEmpty)
+    }
+
     @Test func keysCreateAnswersSnakeCaseAtTheTopLevel() throws {
         let created = CreatedKey(id: 7, key: "rl_x", name: "svc", role: .score, createdAt: Timestamp(millisecondsSinceEpoch: 0))
         let object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(created)) as! [String: Any]

@@ -7,6 +7,7 @@ import RiskEngine
 import RiskFeatures
 import RiskModels
 import RiskScoring
+import RiskSimulator
 import ServiceLifecycle
 import Testing
 
@@ -392,6 +393,47 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
             #expect(answered == 160)
         }
         #expect(try fixture.count("decisions") == 160)
+    }
+
+    /// Round 1 cut at the machine's clock, so a store of past data always answered 409 "no record
+    /// has a label"; the cutoff is now the latest stored event's time unless as_of says otherwise.
+    @Test func retrainCutsAtTheLatestStoredEventUnlessAsOfSays() async throws {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "riskloop-retrain-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let simulation = try Simulation(SimulationConfiguration(customers: 200, days: 30, seed: 5))
+        try simulation.write(to: directory)
+        let store = try Store(path: directory.appending(path: "db.sqlite").path)
+        _ = try store.ingestEvents(fromFile: directory.appending(path: Simulation.eventsFileName).path)
+        _ = try store.ingest(labels: simulation.labels, source: "simulation")
+        let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let baseline = try ModelArtifact.decode(
+            from: Data(contentsOf: root.appending(path: "Models/ss7/baseline/logistic-regression.json")))
+        try store.register(ModelRegistration(baseline), status: .champion, actor: "test")
+        let key = try store.createKey(name: "admin", role: .admin, actor: "test").key
+        var policy = RetrainPolicy()
+        policy.windowDays = 20
+        policy.holdoutDays = 5
+        let service = try RiskService(
+            store: store, policy: DecisionPolicy(version: "p", thresholds: .init(stepUp: 0.2, review: 0.5, block: 0.9)),
+            retrainPolicy: policy, logger: Logger(label: "test"))
+        let headers: HTTPFields = [.authorization: "Bearer \(key)"]
+        try await Application(router: buildRouter(service)).test(.router) { client in
+            try await client.execute(uri: "/v1/retrain?as_of=yesterday", method: .post, headers: headers) { response in
+                #expect(response.status == .badRequest)
+                let error = try errorBody(response)
+                #expect(error.field == "as_of")
+            }
+            try await client.execute(uri: "/v1/retrain?force=yes", method: .post, headers: headers) { response in
+                #expect(response.status == .badRequest)
+            }
+            try await client.execute(uri: "/v1/retrain?force=true", method: .post, headers: headers) { response in
+                #expect(response.status == .ok, "\(String(buffer: response.body))")
+                let body = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as! [String: Any]
+                #expect(["promoted", "rejected", "unchanged"].contains(body["outcome"] as? String))
+            }
+        }
+        let cycle = try #require(try store.lastCycle())
+        #expect(cycle.asOf == (try store.latestEventTime()))
     }
 
     @Test func retrainIsForAdminsAndAnswersWithTheCycleOutcome() async throws {
