@@ -110,8 +110,8 @@ extension JSONParser {
                             try seen.insert(0)
                             channel = try parser.word()
                         default:
-                    try seen.insertOther(name)
-                    _ = try parser.parseValue()
+                            try seen.insertOther(name)
+                            _ = try parser.parseValue()
                         }
                     }
                     return OTPContext(channel: channel)

@@ -114,7 +114,9 @@ public struct ArtifactTrust: Sendable {
             key.isValidSignature(bytes, for: Data((artifact.sha256 ?? "").utf8))
         else {
             throw .invalidArtifact(
-                reason: "model \(artifact.id): the signature of key \(signature.keyId) does not match its content; it was changed after it was signed")
+                reason:
+                    "model \(artifact.id): the signature of key \(signature.keyId) does not match its content; it was changed after it was signed"
+            )
         }
     }
 }

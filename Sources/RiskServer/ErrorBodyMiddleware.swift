@@ -51,7 +51,8 @@ struct ErrorBodyMiddleware: RouterMiddleware {
                 if !allowed.isEmpty {
                     var answer = try APIError(
                         .methodNotAllowed, code: "method_not_allowed",
-                        message: "\(request.uri.path) answers \(allowed.map(\.rawValue).joined(separator: ", ")), not \(request.method.rawValue)"
+                        message:
+                            "\(request.uri.path) answers \(allowed.map(\.rawValue).joined(separator: ", ")), not \(request.method.rawValue)"
                     ).response(from: request, context: context)
                     answer.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
                     return answer

@@ -151,7 +151,8 @@ extension Store {
                         try Self.requireSamePayload(db, id: event.id, payload: parsed.payload)
                     } catch {
                         throw StoreError.badLine(
-                            file: file, line: line.number, field: "id", message: StoreError.duplicateEventMessage(event.id), accepted: report)
+                            file: file, line: line.number, field: "id", message: StoreError.duplicateEventMessage(event.id),
+                            accepted: report)
                     }
                     duplicates += 1
                     updated.noteDuplicate(line: line.number, id: event.id)

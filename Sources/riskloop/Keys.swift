@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import RiskFeatures
 import RiskEngine
+import RiskFeatures
 import RiskModels
 import RiskStore
 

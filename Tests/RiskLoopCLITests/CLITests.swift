@@ -8,11 +8,12 @@ import RiskServer
 import RiskStore
 import Synchronization
 import Testing
+
+@testable import riskloop
+
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
-
-@testable import riskloop
 
 /// The commands as a user runs them, on temporary files.
 @Suite struct CLITests {
@@ -364,7 +365,9 @@ import Testing
             guard case .badLine(_, let line, let field, let message, _) = error else { throw error }
             #expect(line == 2 && field == "id" && message.contains("already stored with another payload"))
         }
-        #expect(try DatabaseQueue(path: db).read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") } == 1, "the batch holding the bad line rolled back")
+        #expect(
+            try DatabaseQueue(path: db).read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") } == 1,
+            "the batch holding the bad line rolled back")
     }
 
     /// Round 1 registered the --model before it read the policy file: a typo left a model behind.
@@ -593,7 +596,8 @@ import Testing
             #expect(close(fresh.naiveBayes!.classWeights, model.classWeights))
         }
         let (a, b) = (try #require(fresh.metrics.holdout), try #require(shipped.metrics.holdout))
-        #expect(close([a.rocAUC ?? .nan, a.averagePrecision ?? .nan, a.logLoss], [b.rocAUC ?? .nan, b.averagePrecision ?? .nan, b.logLoss]))
+        #expect(
+            close([a.rocAUC ?? .nan, a.averagePrecision ?? .nan, a.logLoss], [b.rocAUC ?? .nan, b.averagePrecision ?? .nan, b.logLoss]))
         #expect(FileManager.default.fileExists(atPath: baseline.appending(path: "\(name).card.html").path))
     }
 }

@@ -194,8 +194,8 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
                 #expect(error.code == "body_too_large")
             }
             let tooMany = "[" + Array(repeating: event("many"), count: RiskService.maximumBatch + 1).joined(separator: ",") + "]"
-            try await client.execute(uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: tooMany))
-            { response in
+            try await client.execute(uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: tooMany)) {
+                response in
                 #expect(response.status == .badRequest)
                 let error = try errorBody(response)
                 #expect(error.code == "batch_too_large")
@@ -309,7 +309,8 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
                 #expect(String(buffer: response.body) == first)
             }
             try await client.execute(
-                uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: event("dup-1", forwarded: false))
+                uri: "/v1/score", method: .post, headers: fixture.headers(.score),
+                body: ByteBuffer(string: event("dup-1", forwarded: false))
             ) { response in
                 #expect(response.status == .conflict)
                 let error = try errorBody(response)
