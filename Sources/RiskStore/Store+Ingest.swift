@@ -149,7 +149,7 @@ extension Store {
                 if db.changesCount == 0 {
                     do {
                         try Self.requireSamePayload(db, id: event.id, payload: parsed.payload)
-                    } catch {
+                    } catch StoreError.duplicateEvent {
                         throw StoreError.badLine(
                             file: file, line: line.number, field: "id", message: StoreError.duplicateEventMessage(event.id),
                             accepted: report)
