@@ -137,7 +137,7 @@ public final class RiskService: Sendable {
         let cutoff = try await Self.offloaded { try asOf ?? store.latestEventTime() ?? Self.now }
         // Abandoned (not awaited) when the task is cancelled, as on a graceful shutdown: the cycle
         // is one transaction, so a process that exits in the middle of it leaves no trace.
-        let result = try await Self.offloaded(abandonedOnCancel: true) { try loop.runCycle(asOf: cutoff, force: force) }
+        let result = try await Self.abandonable { try loop.runCycle(asOf: cutoff, force: force) }
         if case .ran(let cycle) = result {
             logger.info(
                 "retraining cycle", metadata: ["outcome": "\(cycle.record.outcome.rawValue)", "challenger": "\(cycle.challenger.id)"])
@@ -173,7 +173,7 @@ public final class RiskService: Sendable {
     /// column over the retraining policy's recent days.
     public func refreshDrift(asOf: Timestamp) async throws {
         let champion = scorer.model.artifact, loop = self.loop
-        guard let report = try await Self.offloaded(abandonedOnCancel: true, { try loop.drift(of: champion, asOf: asOf) }) else { return }
+        guard let report = try await Self.abandonable({ try loop.drift(of: champion, asOf: asOf) }) else { return }
         let psi = MetricNameDescriptor(
             namespace: "riskloop", metricName: "drift", unitName: "psi",
             helpText: "Population stability index between training and recent traffic")
@@ -184,37 +184,30 @@ public final class RiskService: Sendable {
     }
 
     /// Runs CPU-heavy or blocking work on a dispatch thread, not on the server's event loops.
-    ///
-    /// - Parameter abandonedOnCancel: when the calling task is cancelled, throw
-    ///   `CancellationError` at once and leave the work to finish (or die with the process) on
-    ///   its thread, its result unread.
-    static func offloaded<T: Sendable, Failure: Error>(
-        abandonedOnCancel: Bool = false, _ work: @escaping @Sendable () throws(Failure) -> T
-    ) async throws(Failure) -> T {
-        let outcome: Result<T, any Error>
-        if abandonedOnCancel {
-            let once = Mutex<CheckedContinuation<Result<T, any Error>, Never>?>(nil)
-            outcome = await withTaskCancellationHandler {
-                await withCheckedContinuation { continuation in
-                    once.withLock { $0 = continuation }
-                    DispatchQueue.global().async {
-                        let result = Result<T, any Error> { try work() }
-                        once.withLock { $0.take() }?.resume(returning: result)
-                    }
+    static func offloaded<T: Sendable, Failure: Error>(_ work: @escaping @Sendable () throws(Failure) -> T) async throws(Failure) -> T {
+        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, Failure>, Never>) in
+            DispatchQueue.global().async { continuation.resume(returning: Result { () throws(Failure) -> T in try work() }) }
+        }
+        return try outcome.get()
+    }
+
+    /// ``offloaded(_:)``, abandoned when the calling task is cancelled (a graceful shutdown):
+    /// `CancellationError` is thrown at once, and the work finishes on its thread (or dies with
+    /// the process) with its result unread.
+    static func abandonable<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        let once = Mutex<CheckedContinuation<Result<T, any Error>, Never>?>(nil)
+        let outcome = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                once.withLock { $0 = continuation }
+                DispatchQueue.global().async {
+                    let result = Result<T, any Error> { try work() }
+                    once.withLock { $0.take() }?.resume(returning: result)
                 }
-            } onCancel: {
-                once.withLock { $0.take() }?.resume(returning: .failure(CancellationError()))
             }
-        } else {
-            outcome = await withCheckedContinuation { continuation in
-                DispatchQueue.global().async { continuation.resume(returning: Result<T, any Error> { try work() }) }
-            }
+        } onCancel: {
+            once.withLock { $0.take() }?.resume(returning: .failure(CancellationError()))
         }
-        switch outcome {
-        case .success(let value): return value
-        case .failure(let error as Failure): throw error
-        case .failure(let error): throw error as! Failure
-        }
+        return try outcome.get()
     }
 
     /// The key that `presented` is, looked up on every request (one indexed read): a key revoked
