@@ -17,8 +17,16 @@ extension RiskLoop {
                 or with --promote). Routes: POST /v1/score, POST /v1/labels, GET /v1/models, \
                 GET /v1/models/{id}, GET /v1/models/{id}/export, POST /v1/models/{id}/promote, \
                 POST /v1/retrain, GET /healthz, GET /metrics and GET /openapi.yaml (the full \
-                reference). /v1 routes need an API key (riskloop keys create). SIGTERM or SIGINT \
-                stops it after the requests in flight.
+                reference). /v1 routes need an API key (riskloop keys create); a revoked key is \
+                refused at the next request. Each decision is committed before its answer is sent \
+                (group commit), so a crash loses no answered decision; an event id seen before is a \
+                retry (the first answer again) with the same JSON, a 409 with other JSON. SIGTERM or \
+                SIGINT stops it after the requests in flight and ends the feedback loop at once.
+
+                Models are signed: --model must carry a signature of a trusted key (or pass \
+                --allow-unsigned for an unsigned file), and the champion is checked the same way on \
+                start. Trust comes from RISKLOOP_TRUSTED_KEYS; without it the per-user keys and the \
+                sample key of Models/keys/ are trusted, and serve warns. See `riskloop keys sign --help`.
 
                 On start, the decision policy is recorded in the store (decisions name it by \
                 version; a version already recorded with other content is refused), and the \
@@ -29,7 +37,7 @@ extension RiskLoop {
                 The feedback loop: with --retrain-every, the server checks the retraining policy's \
                 trigger that often and runs a cycle when it holds (as `riskloop retrain` does), \
                 hot-swapping the scorer to a promoted challenger; POST /v1/retrain (admin) runs one \
-                on demand. A model with status shadow (riskloop models shadow ID) scores every \
+                on demand, as of its as_of (default: the latest stored event). A model with status shadow (riskloop models shadow ID) scores every \
                 event beside the champion; its scores are logged with the decisions, never acted on. \
                 /metrics carries riskloop_drift_psi{model,variable} after each check.
                 """)
