@@ -104,32 +104,6 @@ public enum BLAS {
         }
     }
 
-    /// `y ← α·op(A[rows])·x + β·y` over a block of consecutive rows of `A`, without copying them.
-    ///
-    /// The trainers walk the matrix in cache-sized row blocks so that one pass over memory serves
-    /// both `Xw` and `Xᵀr`.
-    public static func gemv(
-        _ a: Matrix, rows: Range<Int>, transposed: Bool = false, _ x: [Double],
-        alpha: Double = 1, beta: Double = 0, into y: inout [Double]
-    ) {
-        precondition(rows.lowerBound >= 0 && rows.upperBound <= a.rows, "gemv: rows \(rows) outside 0..<\(a.rows)")
-        let (inputCount, outputCount) = transposed ? (rows.count, a.columns) : (a.columns, rows.count)
-        precondition(x.count >= inputCount, "gemv: x has \(x.count) entries, op(A) needs \(inputCount)")
-        precondition(y.count >= outputCount, "gemv: y has \(y.count) entries, op(A) gives \(outputCount)")
-        guard !rows.isEmpty, a.columns > 0 else { return }
-        a.values.withUnsafeBufferPointer { ap in
-            x.withUnsafeBufferPointer { xp in
-                y.withUnsafeMutableBufferPointer { yp in
-                    cblas_dgemv(
-                        CblasRowMajor, transposed ? CblasTrans : CblasNoTrans,
-                        blasInt(rows.count), blasInt(a.columns), alpha,
-                        ap.baseAddress! + rows.lowerBound * a.columns, blasInt(a.columns),
-                        xp.baseAddress, 1, beta, yp.baseAddress, 1)
-                }
-            }
-        }
-    }
-
     /// One BLAS thread per RiskLoop thread. RiskLoop splits its passes across the cores itself
     /// (the trainers' row chunks, the scorer's batches); a threaded BLAS inside each of those
     /// calls put two threads on every core. Measured on 1M × 128 (docs/DESIGN.md, "BLAS"):

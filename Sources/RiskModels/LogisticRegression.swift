@@ -95,8 +95,6 @@ public struct LogisticRegression: Sendable {
         }
     }
 
-    /// Rows per block of the fused pass: `Xw` and `Xᵀr` read the block while it is in cache.
-    static let blockRows = 256
     /// Fixed work split, independent of the core count, so sums and models are reproducible.
     static let chunkCount = 16
 
@@ -174,7 +172,7 @@ public struct LogisticRegression: Sendable {
     /// One pass over the data: Σ sᵢ·logloss, Xᵀ(s∘(p−y)) and Σ s∘(p−y), in original columns.
     ///
     /// - Parameter sparse: the nonzeros of `data.features`, when it is sparse enough for them to
-    ///   be the faster pass (same sums, same bits); else `gemv` runs over blocks of dense rows.
+    ///   be the faster pass; else ``DenseRows`` visits each dense row once.
     static func fusedPass(_ data: TrainingData, sparse: SparseRows?, weights: [Double], intercept: Double, rowWeights: [Double])
         -> (loss: Double, gradient: [Double], interceptGradient: Double)
     {
@@ -201,12 +199,16 @@ public struct LogisticRegression: Sendable {
                     }
                 }
             } else {
-                var scores = [Double](repeating: 0, count: blockRows)
-                for blockStart in stride(from: range.lowerBound, to: range.upperBound, by: blockRows) {
-                    let block = blockStart..<min(blockStart + blockRows, range.upperBound)
-                    BLAS.gemv(data.features, rows: block, weights, into: &scores)
-                    for offset in 0..<block.count { scores[offset] = visit(blockStart + offset, scores[offset]) }
-                    BLAS.gemv(data.features, rows: block, transposed: true, scores, beta: 1, into: &gradient)
+                data.features.values.withUnsafeBufferPointer { values in
+                    weights.withUnsafeBufferPointer { weights in
+                        gradient.withUnsafeMutableBufferPointer { gradient in
+                            for row in range {
+                                let x = values.baseAddress! + row * columns
+                                let residual = visit(row, DenseRows.dot(x, weights.baseAddress!, count: columns))
+                                DenseRows.axpy(residual, x, gradient.baseAddress!, count: columns)
+                            }
+                        }
+                    }
                 }
             }
             partials.withLock { $0[chunk] = (loss, gradient, interceptGradient) }

@@ -80,3 +80,28 @@ import Testing
         }
     }
 }
+
+@Suite struct DenseRowsTests {
+    /// The SIMD kernel against plain loops, on lengths with and without a tail.
+    @Test(arguments: [0, 1, 3, 4, 7, 8, 9, 16, 129])
+    func dotAndAxpyMatchLoops(count: Int) {
+        let x = UnsafeMutablePointer<Double>.allocate(capacity: max(count, 1))
+        let w = UnsafeMutablePointer<Double>.allocate(capacity: max(count, 1))
+        defer {
+            x.deallocate()
+            w.deallocate()
+        }
+        var expectedDot = 0.0
+        var expectedAxpy: [Double] = []
+        for index in 0..<count {
+            x[index] = Double((index * 7 + 3) % 11) / 3 - 1.7
+            w[index] = Double((index * 5 + 1) % 13) / 7 - 0.9
+            expectedDot += x[index] * w[index]
+            expectedAxpy.append(w[index] + -1.5 * x[index])
+        }
+        let dot = DenseRows.dot(x, w, count: count)
+        #expect((dot - expectedDot).magnitude <= 1e-12 * max(1, expectedDot.magnitude))
+        DenseRows.axpy(-1.5, x, w, count: count)
+        #expect((0..<count).map { w[$0] } == expectedAxpy)
+    }
+}
