@@ -78,6 +78,7 @@ extension Store {
     /// answers were kept). One read, however many ids.
     public func storedEvents(ids: [String]) throws(StoreError) -> [String: StoredEvent] {
         guard !ids.isEmpty else { return [:] }
+        if let lookups { return try lookups.storedEvents(ids: ids) }
         return try read { db in
             let rows = try Row.fetchAll(
                 db,

@@ -53,7 +53,8 @@ extension Store {
 
     /// The key that `presented` is, if it exists and is not revoked.
     public func key(matching presented: String) throws(StoreError) -> APIKey? {
-        try read { db in
+        if let lookups { return try lookups.key(sha256: Self.sha256Hex(presented)) }
+        return try read { db in
             try Row.fetchOne(
                 db, sql: "SELECT * FROM api_keys WHERE key_sha256 = ? AND revoked_at IS NULL", arguments: [Self.sha256Hex(presented)]
             ).map(Self.apiKey)

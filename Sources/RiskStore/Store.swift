@@ -17,6 +17,9 @@ public final class Store: Sendable {
     public let path: String
     let writer: any DatabaseWriter
     let logger: Logger
+    /// The per-request point reads on a connection of their own (`nil` in memory, where no
+    /// second connection can see the database).
+    let lookups: RequestLookups?
 
     /// Opens (creating if needed) the database file at `path` and migrates it.
     public init(path: String, logger: Logger = Logger(label: "riskloop.store")) throws(StoreError) {
@@ -27,6 +30,7 @@ public final class Store: Sendable {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             writer = try DatabasePool(path: path, configuration: Self.configuration())
             try StoreSchema.migrator.migrate(writer)
+            lookups = try RequestLookups(path: path)
         } catch {
             throw StoreError(error)
         }
@@ -40,6 +44,7 @@ public final class Store: Sendable {
     private init(inMemoryWith logger: Logger) throws(StoreError) {
         path = ":memory:"
         self.logger = logger
+        lookups = nil
         do {
             writer = try DatabaseQueue(configuration: Self.configuration())
             try StoreSchema.migrator.migrate(writer)
