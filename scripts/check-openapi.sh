@@ -27,7 +27,8 @@ port=$((20000 + RANDOM % 20000))
     --policy Models/ss7/policy.json > "$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 1 300); do
-    curl -sf "http://127.0.0.1:$port/healthz" > /dev/null && break
+    "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/healthz', timeout=1)" \
+        2> /dev/null && break
     sleep 0.1
 done
 "$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.yaml" --url "http://127.0.0.1:$port" \
