@@ -22,7 +22,7 @@ test: deps
 	$(SWIFT) test
 
 ## check-openapi: schemathesis (all checks) against `riskloop serve` on the debug build, for at most OPENAPI_SECONDS
-OPENAPI_SECONDS ?= 150
+OPENAPI_SECONDS ?= 120
 check-openapi: deps
 	$(SWIFT) build --product riskloop
 	scripts/check-openapi.sh "$$($(SWIFT) build --show-bin-path)/riskloop" $(OPENAPI_SECONDS)

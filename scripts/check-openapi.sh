@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 riskloop="${1:-$(swift build --show-bin-path)/riskloop}"
-seconds="${2:-150}"
+seconds="${2:-120}"
 venv=.venv-schemathesis
 if [ ! -x "$venv/bin/schemathesis" ]; then
     python3 -m venv "$venv"
