@@ -26,6 +26,8 @@ public final class RiskService: Sendable {
     public let metrics: PrometheusCollectorRegistry
     /// Decisions on their way to the store: a request answers once its decisions are committed.
     public let decisions: DecisionLog
+    /// Checkpoints the WAL off the commit path (`nil` for an in-memory store).
+    let checkpointer: WALCheckpointer?
     let logger: Logger
     /// Event ids being scored by a request now: a second request with one of them waits.
     private let claims = EventClaims()
@@ -48,6 +50,7 @@ public final class RiskService: Sendable {
         let metrics = PrometheusCollectorRegistry()
         self.metrics = metrics
         decisions = DecisionLog(store: store, logger: logger)
+        checkpointer = try store.takeOverCheckpoints()
         self.logger = logger
         self.policy = policy
         loop = FeedbackLoop(store: store, policy: retrainPolicy, actor: "riskloop-serve")

@@ -171,6 +171,9 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
 ///   `POST /v1/retrain`).
 public func buildApplication(_ service: RiskService, host: String, port: Int, retrainEvery: Duration? = nil) -> some ApplicationProtocol {
     var services: [any Service] = []
+    if let checkpointer = service.checkpointer {
+        services.append(CheckpointService(checkpointer: checkpointer, store: service.store, logger: service.logger))
+    }
     if let retrainEvery { services.append(FeedbackLoopService(service: service, interval: retrainEvery)) }
     return Application(
         router: buildRouter(service), configuration: .init(address: .hostname(host, port: port), serverName: "riskloop"),

@@ -37,3 +37,24 @@ import Testing
         #expect(try server.read { db in try String.fetchOne(db, sql: "SELECT answer FROM decisions") } == #"{"decision":"review"}"#)
     }
 }
+
+/// A server takes checkpoints off the commit path: the writer stops checkpointing, and passive
+/// checkpoints on another connection copy the log into the file.
+@Suite struct WALCheckpointerTests {
+    @Test func passiveCheckpointsCopyTheLogAndARestartEmptiesIt() throws {
+        let directory = try TemporaryDirectory()
+        let store = try Store(path: directory.databasePath)
+        let checkpointer = try #require(try store.takeOverCheckpoints())
+        #expect(try Store.inMemory().takeOverCheckpoints() == nil)
+        let lines = (0..<2_000).map { Lines.event("e\($0)", minute: $0 % 60) }.joined(separator: "\n")
+        _ = try store.ingestEvents(fromFile: try directory.file("e.jsonl", lines))
+        let first = try checkpointer.checkpoint()
+        #expect(first.walFrames > 0, "the writer left the log to the checkpointer")
+        #expect(first.checkpointed == first.walFrames, "no reader holds a frame back")
+        try store.restartWAL()
+        // The next commit starts the log from its beginning.
+        _ = try store.ingestEvents(fromFile: try directory.file("f.jsonl", Lines.event("f1")))
+        #expect(try checkpointer.checkpoint().walFrames < first.walFrames)
+        #expect(try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") } == 2_001)
+    }
+}
