@@ -84,7 +84,7 @@ extension Store {
     /// only what came since, holding the next commit back for that long.
     public func restartWAL() throws(StoreError) {
         do {
-            try writer.writeWithoutTransaction { db in try db.checkpoint(.restart) }
+            _ = try writer.writeWithoutTransaction { db in try db.checkpoint(.restart) }
         } catch {
             throw StoreError(error)
         }
