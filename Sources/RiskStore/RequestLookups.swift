@@ -20,13 +20,7 @@ final class RequestLookups: Sendable {
         let event: OpaquePointer
 
         init(path: String) throws(StoreError) {
-            var database: OpaquePointer?
-            guard sqlite3_open_v2(path, &database, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK, let database else {
-                let message = database.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
-                sqlite3_close(database)
-                throw .database(message: "\(path): \(message)")
-            }
-            sqlite3_busy_timeout(database, 10_000)
+            let database = try RawConnection.open(path, flags: SQLITE_OPEN_READONLY)
             func prepare(_ sql: String) throws(StoreError) -> OpaquePointer {
                 var statement: OpaquePointer?
                 guard sqlite3_prepare_v3(database, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil) == SQLITE_OK,

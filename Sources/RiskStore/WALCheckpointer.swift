@@ -15,21 +15,7 @@ public final class WALCheckpointer: Sendable {
         let database: OpaquePointer
 
         init(path: String) throws(StoreError) {
-            var database: OpaquePointer?
-            guard sqlite3_open_v2(path, &database, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK, let database else {
-                let message = database.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
-                sqlite3_close(database)
-                throw .database(message: "\(path): \(message)")
-            }
-            sqlite3_busy_timeout(database, 10_000)
-            // A connection learns that the file is in WAL mode only once it has read it: until
-            // then a checkpoint answers -1 frames and does nothing.
-            guard sqlite3_exec(database, "SELECT count(*) FROM sqlite_master", nil, nil, nil) == SQLITE_OK else {
-                let message = String(cString: sqlite3_errmsg(database))
-                sqlite3_close(database)
-                throw .database(message: "\(path): \(message)")
-            }
-            self.database = database
+            database = try RawConnection.open(path, flags: SQLITE_OPEN_READWRITE)
         }
 
         deinit { sqlite3_close_v2(database) }

@@ -222,9 +222,8 @@ import Testing
 }
 
 @Suite struct RegistryCLITests {
-    @Test func promoteShowAndRollBack() throws {
-        let directory = try CLITests.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+    /// A registry with the shipped baselines: logistic regression as champion, naive Bayes as candidate.
+    static func registry(in directory: URL) throws -> (db: String, store: Store, champion: ModelArtifact, challenger: ModelArtifact) {
         let db = directory.appending(path: "registry.sqlite").path
         let baselines = ServeProcessTests.root.appending(path: "Models/ss7/baseline")
         let champion = try ModelFile.read(baselines.appending(path: "logistic-regression.json").path)
@@ -232,6 +231,13 @@ import Testing
         let store = try Store(path: db)
         try store.register(ModelRegistration(champion), status: .champion, actor: "test")
         try store.register(ModelRegistration(challenger), status: .candidate, actor: "test")
+        return (db, store, champion, challenger)
+    }
+
+    @Test func promoteShowAndRollBack() throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (db, store, champion, challenger) = try Self.registry(in: directory)
 
         try CLITests.run(["models", "promote", challenger.id, "--reason", "better AP", "--db", db])
         #expect(try store.championId() == challenger.id)
@@ -254,13 +260,7 @@ import Testing
     @Test func promotingFromTheCommandLineChecksTheStoredArtifact() throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let db = directory.appending(path: "registry.sqlite").path
-        let baselines = ServeProcessTests.root.appending(path: "Models/ss7/baseline")
-        let champion = try ModelFile.read(baselines.appending(path: "logistic-regression.json").path)
-        let challenger = try ModelFile.read(baselines.appending(path: "naive-bayes.json").path)
-        let store = try Store(path: db)
-        try store.register(ModelRegistration(champion), status: .champion, actor: "test")
-        try store.register(ModelRegistration(challenger), status: .candidate, actor: "test")
+        let (db, store, champion, challenger) = try Self.registry(in: directory)
         var changed = challenger
         changed.naiveBayes!.classWeights[1] *= 2
         changed.sha256 = changed.computedSHA256()  // re-sealed: only the registry's record tells
