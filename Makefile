@@ -21,10 +21,10 @@ demo: build
 test: deps
 	$(SWIFT) test
 
-## check-openapi: schemathesis (all checks) against `riskloop serve` on the debug build, for at most OPENAPI_SECONDS
+## check-openapi: schemathesis (all checks) against `riskloop serve` on the debug build (the one `make test` made), for at most OPENAPI_SECONDS
 OPENAPI_SECONDS ?= 120
 check-openapi: deps
-	$(SWIFT) build --product riskloop
+	$(SWIFT) build --build-tests
 	scripts/check-openapi.sh "$$($(SWIFT) build --show-bin-path)/riskloop" $(OPENAPI_SECONDS)
 
 ## verify-exports: PMML and ONNX exports scored by JPMML and onnxruntime against RiskLoop's own probabilities

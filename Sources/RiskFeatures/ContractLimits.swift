@@ -12,6 +12,9 @@ public enum ContractLimits {
     /// Any string anywhere in a JSON document RiskLoop reads, fields outside the contract
     /// included.
     public static let maximumStringBytes = 65_536
+    /// The largest count field (`telco.ss7.*`): below 10¹⁵, so every count is exact as a
+    /// JSON number (a double) and as an `Int`. openapi.yaml's `Count` says the same.
+    public static let maximumCount = 999_999_999_999_999
 
     /// The error for contract field `field` holding `text` beyond ``maximumFieldCharacters``, if it does.
     static func check(_ text: String, field: @autoclosure () -> String) throws(RiskFeaturesError) {

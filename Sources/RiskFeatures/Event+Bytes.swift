@@ -467,7 +467,7 @@ extension JSONParser {
     /// A whole, non-negative number, as ``JSONFields/count(_:)`` reads it.
     private mutating func count() throws(RiskFeaturesError) -> Int? {
         guard let number = try number() else { return nil }
-        guard number == number.rounded(), abs(number) < 1e15, number >= 0 else { throw Self.declined }
+        guard number == number.rounded(), number >= 0, number <= Double(ContractLimits.maximumCount) else { throw Self.declined }
         return Int(number)
     }
 

@@ -61,8 +61,13 @@ struct JSONFields {
     /// A whole, non-negative number.
     func count(_ key: String) throws(RiskFeaturesError) -> Int? {
         guard let number = try number(key) else { return nil }
-        guard number == number.rounded(), abs(number) < 1e15 else { throw .wrongType(field: field(key), expected: "an integer") }
-        guard number >= 0 else { throw .invalidValue(field: field(key), value: "\(Int(number))", reason: "must not be negative") }
+        guard number == number.rounded() else { throw .wrongType(field: field(key), expected: "an integer") }
+        let limit = Double(ContractLimits.maximumCount)
+        let text = abs(number) <= limit ? String(Int(number)) : String(number)
+        guard number >= 0 else { throw .invalidValue(field: field(key), value: text, reason: "must not be negative") }
+        guard number <= limit else {
+            throw .invalidValue(field: field(key), value: text, reason: "must be at most \(ContractLimits.maximumCount)")
+        }
         return Int(number)
     }
 

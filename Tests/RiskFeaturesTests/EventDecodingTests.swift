@@ -89,6 +89,8 @@ import Testing
         (#""telco":{"roaming":{"country_codes":["MY","xx"]}}"#, "telco.roaming.country_codes[1]"),
         (#""telco":{"sim_swap":{"latest_change":"2026-02-30T00:00:00Z"}}"#, "telco.sim_swap.latest_change"),
         (#""telco":{"ss7":{"foreign_location_updates_24h":-1}}"#, "telco.ss7.foreign_location_updates_24h"),
+        // Found by schemathesis: a count beyond the limit was "expected an integer".
+        (#""telco":{"ss7":{"sri_for_sm_requests_24h":1000000000000000}}"#, "telco.ss7.sri_for_sm_requests_24h"),
         (#""id":"""#, "id"),
     ])
     func namesAFieldWithAnInvalidValue(fragment: String, field: String) {
@@ -98,6 +100,11 @@ import Testing
             guard case .invalidValue(let named, _, _) = error as? RiskFeaturesError else { return false }
             return named == field
         }
+    }
+
+    @Test func acceptsTheLargestCount() throws {
+        let text = try JSONLineTestHelper.merging(Self.minimal, #""telco":{"ss7":{"sri_for_sm_requests_24h":999999999999999}}"#)
+        #expect(try Self.decode(text).telco?.ss7?.sriForSmRequests24h == ContractLimits.maximumCount)
     }
 
     @Test func swapSignalWithoutItsDateIsAnError() {
