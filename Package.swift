@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "RiskFeatures", targets: ["RiskFeatures"]),
         .library(name: "RiskModels", targets: ["RiskModels"]),
         .library(name: "RiskStore", targets: ["RiskStore"]),
+        .library(name: "RiskStoreSQLite", targets: ["RiskStoreSQLite"]),
+        .library(name: "RiskStoreLocation", targets: ["RiskStoreLocation"]),
         .library(name: "RiskSimulator", targets: ["RiskSimulator"]),
         .library(name: "RiskScoring", targets: ["RiskScoring"]),
         .library(name: "RiskEngine", targets: ["RiskEngine"]),
@@ -43,10 +45,13 @@ let package = Package(
             name: "RiskModels",
             dependencies: ["CBLAS", "RiskFeatures", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // The store protocol, its records and its one error type: what everything outside a backend sees.
+        .target(name: "RiskStore", dependencies: ["RiskFeatures", .product(name: "Logging", package: "swift-log")]),
+        // The embedded backend: SQLite through GRDB.
         .target(
-            name: "RiskStore",
+            name: "RiskStoreSQLite",
             dependencies: [
-                "RiskFeatures",
+                "RiskStore", "RiskFeatures",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for reading payload bytes in place (GRDB's documented raw access).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -54,6 +59,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Opens a store from a path or URL: the one place that names the backends.
+        .target(
+            name: "RiskStoreLocation",
+            dependencies: ["RiskStore", "RiskStoreSQLite", .product(name: "Logging", package: "swift-log")]),
         .target(name: "RiskSimulator", dependencies: ["RiskFeatures"]),
         .target(name: "RiskScoring", dependencies: ["RiskFeatures", "RiskModels"]),
         .target(
@@ -81,6 +90,7 @@ let package = Package(
             dependencies: [
                 "RiskFeatures",
                 "RiskStore",
+                "RiskStoreLocation",
                 "RiskSimulator",
                 "RiskModels",
                 "RiskEngine",
@@ -92,23 +102,29 @@ let package = Package(
         ),
         .testTarget(name: "RiskFeaturesTests", dependencies: ["RiskFeatures", "RiskSimulator"]),
         .testTarget(name: "RiskModelsTests", dependencies: ["RiskModels", "RiskFeatures"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "RiskStoreTests", dependencies: ["RiskStore", "RiskFeatures", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "RiskStoreTests",
+            dependencies: ["RiskStore", "RiskStoreSQLite", "RiskStoreLocation", "RiskFeatures", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "RiskScoringEmbeddingTests", dependencies: ["RiskScoring"], resources: [.copy("Resources")]),
         .testTarget(
             name: "RiskServerTests",
             dependencies: [
-                "RiskServer", "RiskEngine", "RiskScoring", "RiskStore", "RiskFeatures", "RiskSimulator",
+                "RiskServer", "RiskEngine", "RiskScoring", "RiskStore", "RiskStoreSQLite", "RiskStoreLocation", "RiskFeatures",
+                "RiskSimulator",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "RiskScoringTests", dependencies: ["RiskScoring", "RiskModels", "RiskFeatures", "RiskSimulator"]),
-        .testTarget(name: "RiskEngineTests", dependencies: ["RiskEngine", "RiskModels", "RiskFeatures", "RiskStore", "RiskSimulator"]),
+        .testTarget(
+            name: "RiskEngineTests",
+            dependencies: ["RiskEngine", "RiskModels", "RiskFeatures", "RiskStore", "RiskStoreLocation", "RiskSimulator"]),
         .testTarget(name: "RiskSimulatorTests", dependencies: ["RiskSimulator", "RiskFeatures"]),
         .testTarget(
             name: "RiskLoopCLITests",
             dependencies: [
-                "riskloop", "RiskEngine", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "riskloop", "RiskEngine", "RiskStore", "RiskStoreLocation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
     ],

@@ -92,8 +92,8 @@ public struct DecisionReplay: Sendable {
     ///   logged before policies were recorded); a recorded version always wins.
     /// - Throws: ``EngineError/model(_:)`` when a model's artifact fails its checksum or differs from
     ///   what the registry recorded: replay refuses to run with a changed model.
-    public func run(from: Timestamp, to: Timestamp, policies: [DecisionPolicy] = []) throws(EngineError) -> Report {
-        let logged = try storeCall { () throws(StoreError) in try store.decisions(from: from, to: to) }
+    public func run(from: Timestamp, to: Timestamp, policies: [DecisionPolicy] = []) async throws(EngineError) -> Report {
+        let logged = try await storeCall { () async throws(StoreError) in try await store.decisions(from: from, to: to) }
         var report = Report(
             from: from.rfc3339, to: to.rfc3339, decisions: logged.count, reproduced: 0, versions: [], maxScoreDifference: 0,
             differences: [])
@@ -108,11 +108,11 @@ public struct DecisionReplay: Sendable {
         }
         // Every model is checked before any work: a changed one refuses the whole replay.
         var models: [String: ServingModel] = [:]
-        for (modelId, _) in order where models[modelId] == nil { models[modelId] = try verifiedModel(modelId) }
+        for (modelId, _) in order where models[modelId] == nil { models[modelId] = try await verifiedModel(modelId) }
         var resolved: [String: DecisionPolicy] = [:]
-        for (_, version) in order where resolved[version] == nil { resolved[version] = try policy(version, given: policies) }
+        for (_, version) in order where resolved[version] == nil { resolved[version] = try await policy(version, given: policies) }
         // Events keep their JSON when a model's features or a policy's rules read outside the contract.
-        let snapshot = try SpecTable.snapshot(
+        let snapshot = try await SpecTable.snapshot(
             store, from: first, to: last.adding(milliseconds: 1), historyDays: historyDays,
             keepingJSON: models.values.contains { $0.extractor.needsJSON } || resolved.values.contains { $0.needsJSON })
         var index: [String: Int] = [:]
@@ -154,12 +154,12 @@ public struct DecisionReplay: Sendable {
     }
 
     /// The model, refused unless it is the artifact the registry recorded (``RiskStore/Store/verifiedModel(_:)``).
-    func verifiedModel(_ id: String) throws(EngineError) -> ServingModel {
-        try store.verifiedModel(id)
+    func verifiedModel(_ id: String) async throws(EngineError) -> ServingModel {
+        try await store.verifiedModel(id)
     }
 
-    func policy(_ version: String, given: [DecisionPolicy]) throws(EngineError) -> DecisionPolicy? {
-        guard let json = try storeCall({ () throws(StoreError) in try store.policyJSON(version: version) }) else {
+    func policy(_ version: String, given: [DecisionPolicy]) async throws(EngineError) -> DecisionPolicy? {
+        guard let json = try await storeCall({ () async throws(StoreError) in try await store.policyJSON(version: version) }) else {
             return given.first { $0.version == version }
         }
         do {
@@ -179,7 +179,7 @@ public struct DecisionReplay: Sendable {
 
 extension Store {
     /// Records `policy` (its canonical JSON) under its version; see ``recordPolicy(version:json:actor:)``.
-    public func record(_ policy: DecisionPolicy, actor: String) throws(EngineError) {
-        try storeCall { () throws(StoreError) in try recordPolicy(version: policy.version, json: policy.canonicalJSON, actor: actor) }
+    public func record(_ policy: DecisionPolicy, actor: String) async throws(EngineError) {
+        try await storeCall { () async throws(StoreError) in try await recordPolicy(version: policy.version, json: policy.canonicalJSON, actor: actor) }
     }
 }

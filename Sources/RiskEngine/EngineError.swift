@@ -33,9 +33,9 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Runs a store call in engine code, its error wrapped as ``EngineError/store(_:)``.
-func storeCall<T>(_ body: () throws(StoreError) -> T) throws(EngineError) -> T {
+package func storeCall<T>(_ body: () async throws(StoreError) -> T) async throws(EngineError) -> T {
     do {
-        return try body()
+        return try await body()
     } catch {
         throw .store(error)
     }

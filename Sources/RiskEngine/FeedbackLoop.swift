@@ -94,23 +94,23 @@ public struct FeedbackLoop: Sendable {
     }
 
     /// The champion's artifact, if there is a champion.
-    public func champion() throws(EngineError) -> ModelArtifact? {
-        guard let id = try storeCall({ () throws(StoreError) in try store.championId() }) else { return nil }
-        return try store.verifiedArtifact(id)
+    public func champion() async throws(EngineError) -> ModelArtifact? {
+        guard let id = try await storeCall({ () async throws(StoreError) in try await store.championId() }) else { return nil }
+        return try await store.verifiedArtifact(id)
     }
 
     /// Why a cycle is due at `asOf`, or `nil` when no trigger holds.
-    public func dueReason(asOf: Timestamp) throws(EngineError) -> String? {
-        try dueReason(asOf: asOf, champion: try champion())
+    public func dueReason(asOf: Timestamp) async throws(EngineError) -> String? {
+        try await dueReason(asOf: asOf, champion: try await champion())
     }
 
     /// - Parameter drift: also check the score PSI, which reads the recent events when too few
     ///   decisions are logged.
-    func dueReason(asOf: Timestamp, champion: ModelArtifact?, drift: Bool = true) throws(EngineError) -> String? {
+    func dueReason(asOf: Timestamp, champion: ModelArtifact?, drift: Bool = true) async throws(EngineError) -> String? {
         guard let champion else { return "no champion yet" }
-        let last = try storeCall { () throws(StoreError) in try store.lastCycle() }
+        let last = try await storeCall { () async throws(StoreError) in try await store.lastCycle() }
         if let minimum = policy.minNewLabels {
-            let fresh = try storeCall { () throws(StoreError) in try store.labelVersionCount(after: last?.labelHighWater ?? 0) }
+            let fresh = try await storeCall { () async throws(StoreError) in try await store.labelVersionCount(after: last?.labelHighWater ?? 0) }
             if fresh >= minimum { return "\(fresh) new label versions (at least \(minimum))" }
         }
         if let hours = policy.intervalHours {
@@ -121,7 +121,7 @@ public struct FeedbackLoop: Sendable {
                     format: "%.1f h since %@ (at least %.1f h)", elapsed, last == nil ? "the champion's data" : "the last cycle", hours)
             }
         }
-        if drift, let threshold = policy.psiThreshold, let psi = try scorePSI(of: champion, asOf: asOf), psi >= threshold {
+        if drift, let threshold = policy.psiThreshold, let psi = try await scorePSI(of: champion, asOf: asOf), psi >= threshold {
             return String(format: "score PSI %.3f over the last %.0f days (at least %.3f)", psi, policy.driftDays, threshold)
         }
         return nil
@@ -134,22 +134,22 @@ public struct FeedbackLoop: Sendable {
     /// PSI of a model's score between its training rows and the last ``RetrainPolicy/driftDays``
     /// before `asOf`: from the scores its logged decisions carry when there are enough of them
     /// (what it really served, and cheap), else recomputed from the stored events.
-    public func scorePSI(of model: ModelArtifact, asOf: Timestamp) throws(EngineError) -> Double? {
+    public func scorePSI(of model: ModelArtifact, asOf: Timestamp) async throws(EngineError) -> Double? {
         guard let reference = model.drift else { return nil }
-        let logged = try storeCall { () throws(StoreError) in
-            try store.decisionScores(modelId: model.id, from: asOf.adding(days: -policy.driftDays), to: asOf)
+        let logged = try await storeCall { () async throws(StoreError) in
+            try await store.decisionScores(modelId: model.id, from: asOf.adding(days: -policy.driftDays), to: asOf)
         }
         if logged.count >= Self.minimumLoggedScores { return reference.scorePSI(logged) }
-        return try drift(of: model, asOf: asOf)?.score
+        return try await drift(of: model, asOf: asOf)?.score
     }
 
     /// PSI of a model's score and columns between its training rows and the events of the last
     /// ``RetrainPolicy/driftDays`` before `asOf`; `nil` when the model has no drift reference or
     /// spec, or there is no recent traffic.
-    public func drift(of model: ModelArtifact, asOf: Timestamp) throws(EngineError) -> DriftReport? {
+    public func drift(of model: ModelArtifact, asOf: Timestamp) async throws(EngineError) -> DriftReport? {
         guard let reference = model.drift, let spec = SpecTable.spec(of: model) else { return nil }
         let from = asOf.adding(days: -policy.driftDays)
-        let snapshot = try SpecTable.snapshot(
+        let snapshot = try await SpecTable.snapshot(
             store, from: from, to: asOf, historyDays: policy.historyDays, keepingJSON: Self.needsJSON(spec))
         guard !snapshot.events.isEmpty else { return nil }
         let (table, _) = try SpecTable.build(
@@ -164,13 +164,13 @@ public struct FeedbackLoop: Sendable {
     /// but does not compute the score PSI for it.
     ///
     /// - Parameter progress: told when each stage starts.
-    public func runCycle(asOf: Timestamp, force: Bool = false, progress: (Stage) -> Void = { _ in }) throws(EngineError) -> CycleResult {
+    public func runCycle(asOf: Timestamp, force: Bool = false, progress: (Stage) async -> Void = { _ in }) async throws(EngineError) -> CycleResult {
         let started = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
-        let champion = try champion()
-        let reason = try dueReason(asOf: asOf, champion: champion, drift: !force)
+        let champion = try await champion()
+        let reason = try await dueReason(asOf: asOf, champion: champion, drift: !force)
         guard force || reason != nil else {
             if policy.naiveBayesOnline, let champion, champion.algorithm == .naiveBayes,
-                let cycle = try absorbNewLabels(into: champion, asOf: asOf, started: started)
+                let cycle = try await absorbNewLabels(into: champion, asOf: asOf, started: started)
             {
                 return .ran(cycle)
             }
@@ -186,23 +186,23 @@ public struct FeedbackLoop: Sendable {
         }
         var seconds: [String: Double] = [:]
         var current: (stage: Stage, since: Date)? = nil
-        func enter(_ stage: Stage?) {
+        func enter(_ stage: Stage?) async {
             let now = Date()
             if let current { seconds[current.stage.rawValue] = now.timeIntervalSince(current.since) }
             current = stage.map { ($0, now) }
-            if let stage { progress(stage) }
+            if let stage { await progress(stage) }
         }
 
         // 1. One snapshot of the store.
-        enter(.snapshot)
+        await enter(.snapshot)
         let windowStart = asOf.adding(days: -policy.windowDays), holdoutStart = asOf.adding(days: -policy.holdoutDays)
         let needsJSON = Self.needsJSON(spec) || (champion.flatMap(SpecTable.spec(of:)).map(Self.needsJSON) ?? false)
-        let snapshot = try SpecTable.snapshot(
+        let snapshot = try await SpecTable.snapshot(
             store, from: windowStart, to: asOf, historyDays: policy.historyDays, keepingJSON: needsJSON)
         let outcome = SpecTable.outcomeValues(snapshot.outcomes)
 
         // 2. The challengers' rows (statistics fitted before the holdout) and the champion's.
-        enter(.features)
+        await enter(.features)
         var pipeline = TrainingPipeline(algorithm: .logisticRegression)
         pipeline.holdout = .after(holdoutStart)
         pipeline.logisticRegression = policy.logisticRegression
@@ -230,7 +230,7 @@ public struct FeedbackLoop: Sendable {
         }
 
         // 3. A challenger per configured algorithm.
-        enter(.train)
+        await enter(.train)
         var challengers: [ModelArtifact] = []
         for algorithm in policy.algorithms {
             var trainer = pipeline
@@ -244,7 +244,7 @@ public struct FeedbackLoop: Sendable {
         }
 
         // 4. Every model on the same holdout rows.
-        enter(.evaluate)
+        await enter(.evaluate)
         let holdoutLabels = Array(table.labels![holdoutRows])
         func evaluate(_ model: ModelArtifact, on rows: LabelledTable) -> CycleDetail.Evaluated {
             let features = rows.features.rows(holdoutRows)
@@ -265,7 +265,7 @@ public struct FeedbackLoop: Sendable {
         let (promote, gateReason) = gate(challenger: challengerMetrics, champion: champion, championMetrics: championMetrics)
 
         // 5. One transaction: register, promote or reject, record.
-        enter(.commit)
+        await enter(.commit)
         var detail = CycleDetail(
             trigger: trigger, asOf: asOf, windowStart: windowStart, holdoutStart: holdoutStart, trainRows: holdoutRows.lowerBound,
             holdoutRows: holdoutRows.count, holdoutFraud: holdoutLabels.filter { $0 == 1 }.count, challenger: challengerMetrics,
@@ -277,10 +277,10 @@ public struct FeedbackLoop: Sendable {
             championId: champion?.id, challengerId: challenger.id, outcome: promote ? .promoted : .rejected, reason: gateReason,
             detail: Self.json(detail))
         let registration = try ModelRegistration(challenger)
-        let record = try storeCall { () throws(StoreError) in
-            try store.finishCycle(draft, challenger: registration, promote: promote)
+        let record = try await storeCall { () async throws(StoreError) in
+            try await store.finishCycle(draft, challenger: registration, promote: promote)
         }
-        enter(nil)
+        await enter(nil)
         detail.stageSeconds = seconds
         return .ran(Cycle(record: record, challenger: challenger, detail: detail))
     }
@@ -293,18 +293,18 @@ public struct FeedbackLoop: Sendable {
     /// next full cycle, which trains from scratch.
     ///
     /// - Returns: `nil` when there is nothing new to absorb.
-    func absorbNewLabels(into champion: ModelArtifact, asOf: Timestamp, started: Timestamp) throws(EngineError) -> Cycle? {
+    func absorbNewLabels(into champion: ModelArtifact, asOf: Timestamp, started: Timestamp) async throws(EngineError) -> Cycle? {
         guard var model = champion.naiveBayes, let spec = SpecTable.spec(of: champion) else { return nil }
         guard let knownAt = champion.training.labelsKnownAt, knownAt < asOf else { return nil }
         let clock = Date()
-        let versions = try storeCall { () throws(StoreError) in try store.labelVersions(reportedAfter: knownAt, through: asOf) }
+        let versions = try await storeCall { () async throws(StoreError) in try await store.labelVersions(reportedAfter: knownAt, through: asOf) }
         var outcome: [String: Double] = [:]
         for (label, wasLabelled) in versions where !wasLabelled { outcome[label.eventId] = label.outcome == .fraud ? 1 : 0 }
         guard !outcome.isEmpty else { return nil }
         // The labelled events' rows as of their time: history from before the earliest of them.
-        let earliest = try storeCall { () throws(StoreError) in try store.earliestEventTime(of: Array(outcome.keys)) }
+        let earliest = try await storeCall { () async throws(StoreError) in try await store.earliestEventTime(of: Array(outcome.keys)) }
         guard let earliest else { return nil }
-        let snapshot = try SpecTable.snapshot(
+        let snapshot = try await SpecTable.snapshot(
             store, from: earliest, to: asOf, historyDays: policy.historyDays, keepingJSON: Self.needsJSON(spec))
         let (table, _) = try SpecTable.build(
             events: snapshot.events, warmup: snapshot.warmup, outcome: snapshot.events.map { $0.id.flatMap { outcome[$0] } },
@@ -341,13 +341,13 @@ public struct FeedbackLoop: Sendable {
             champion: .init(id: champion.id, algorithm: champion.algorithm.rawValue, holdout: nil), apMargin: policy.apMargin,
             aucMargin: policy.aucMargin, stageSeconds: ["online": Date().timeIntervalSince(clock)])
         // Absorbed labels still count towards the next full cycle's label trigger.
-        let highWater = try storeCall { () throws(StoreError) in try store.lastCycle()?.labelHighWater ?? 0 }
+        let highWater = try await storeCall { () async throws(StoreError) in try await store.lastCycle()?.labelHighWater ?? 0 }
         let draft = RetrainCycleRecord(
             startedAt: started, finishedAt: started, asOf: asOf, actor: actor, trigger: trigger, labelHighWater: highWater,
             championId: champion.id, challengerId: updated.id, outcome: .promoted, reason: reason, detail: Self.json(detail))
         let registration = try ModelRegistration(updated)
-        let record = try storeCall { () throws(StoreError) in
-            try store.finishCycle(draft, challenger: registration, promote: true)
+        let record = try await storeCall { () async throws(StoreError) in
+            try await store.finishCycle(draft, challenger: registration, promote: true)
         }
         return Cycle(record: record, challenger: updated, detail: detail)
     }
@@ -392,9 +392,9 @@ extension SpecTable {
     /// label versions reported at or before `to`, from one snapshot.
     public static func snapshot(
         _ store: Store, from: Timestamp, to: Timestamp, historyDays: Double, keepingJSON: Bool
-    ) throws(EngineError) -> TrainingSnapshot {
-        try storeCall { () throws(StoreError) in
-            try store.trainingSnapshot(
+    ) async throws(EngineError) -> TrainingSnapshot {
+        try await storeCall { () async throws(StoreError) in
+            try await store.trainingSnapshot(
                 historyFrom: from.adding(days: -historyDays), from: from, to: to, labelsKnownAt: to, keepingJSON: keepingJSON)
         }
     }
@@ -408,8 +408,8 @@ extension SpecTable {
     /// what `riskloop train --from --to` trains on.
     public static func fromStore(
         _ store: Store, spec: FeatureSpec, from: Timestamp, to: Timestamp, historyDays: Double, pipeline: TrainingPipeline
-    ) throws(EngineError) -> LabelledTable {
-        let snapshot = try snapshot(store, from: from, to: to, historyDays: historyDays, keepingJSON: FeedbackLoop.needsJSON(spec))
+    ) async throws(EngineError) -> LabelledTable {
+        let snapshot = try await snapshot(store, from: from, to: to, historyDays: historyDays, keepingJSON: FeedbackLoop.needsJSON(spec))
         guard !snapshot.events.isEmpty else {
             throw .badInput(file: "store", line: nil, column: nil, reason: "no stored event between \(from.rfc3339) and \(to.rfc3339)")
         }

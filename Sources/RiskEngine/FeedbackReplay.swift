@@ -76,17 +76,17 @@ public struct FeedbackReplay: Sendable {
     ///   - progress: told the end of each replayed day.
     public func run(
         from: Timestamp, to: Timestamp, labels: [Label], isFraud: [String: Bool], progress: (Timestamp) -> Void = { _ in }
-    ) throws(EngineError) -> Report {
+    ) async throws(EngineError) -> Report {
         let store = loop.store
-        guard let champion = try loop.champion() else {
+        guard let champion = try await loop.champion() else {
             throw .invalidOptions(option: "--from", reason: "the replay starts from a champion and the store has none")
         }
         let adapting = Scorer(model: try serving(champion), policy: policy)
         let frozen = Scorer(model: try serving(champion), policy: policy)
-        try store.record(policy, actor: loop.actor)
+        try await store.record(policy, actor: loop.actor)
         // History before the replay: events of the history window and the labels known at its start.
-        try adapting.warm(from: store, asOf: from, historyDays: loop.policy.historyDays)
-        try frozen.warm(from: store, asOf: from, historyDays: loop.policy.historyDays)
+        try await adapting.warm(from: store, asOf: from, historyDays: loop.policy.historyDays)
+        try await frozen.warm(from: store, asOf: from, historyDays: loop.policy.historyDays)
 
         let pending = labels.filter { $0.reportedAt >= from && $0.reportedAt < to }.sorted { $0.reportedAt < $1.reportedAt }
         var nextLabel = 0
@@ -115,7 +115,7 @@ public struct FeedbackReplay: Sendable {
             }
             let stored: [(event: ParsedEvent, payload: String)]
             do {
-                stored = try store.events(from: day, to: next, keepingJSON: true)
+                stored = try await store.events(from: day, to: next, keepingJSON: true)
             } catch {
                 throw .store(error)
             }
@@ -158,14 +158,14 @@ public struct FeedbackReplay: Sendable {
                 }
             }
             do {
-                try store.log(decisions)
+                try await store.log(decisions)
                 logged += decisions.count
                 // ...and the store, for the next retraining cycle.
-                _ = try store.ingest(labels: arrived, source: "replay \(day.rfc3339)")
+                _ = try await store.ingest(labels: arrived, source: "replay \(day.rfc3339)")
             } catch {
                 throw .store(error)
             }
-            if case .ran(let cycle) = try loop.runCycle(asOf: next) {
+            if case .ran(let cycle) = try await loop.runCycle(asOf: next) {
                 cycles.append(cycle.record)
                 if cycle.record.outcome == .promoted {
                     adapting.swap(to: try serving(cycle.challenger))

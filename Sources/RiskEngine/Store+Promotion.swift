@@ -8,8 +8,8 @@ extension Store {
     /// ``verifiedArtifact(_:)`` (checksum, trusted signature, the registry's record: a re-sealed
     /// edit is caught too) and can score events. Every path that makes a stored model act —
     /// promotion from the CLI or over HTTP, serving, replay — reads it through here.
-    public func verifiedModel(_ id: String) throws(EngineError) -> ServingModel {
-        let artifact = try verifiedArtifact(id)
+    public func verifiedModel(_ id: String) async throws(EngineError) -> ServingModel {
+        let artifact = try await verifiedArtifact(id)
         do {
             return try ServingModel(artifact)
         } catch {
@@ -20,8 +20,8 @@ extension Store {
     /// The registered artifact `id`, refused unless it passes its own checksum, carries a trusted
     /// signature (``DeploymentKeys/trust(allowUnsigned:)``) and is the artifact the registry
     /// recorded when it was registered.
-    public func verifiedArtifact(_ id: String) throws(EngineError) -> ModelArtifact {
-        let (json, registered) = try storeCall { () throws(StoreError) in try registeredArtifact(of: id) }
+    public func verifiedArtifact(_ id: String) async throws(EngineError) -> ModelArtifact {
+        let (json, registered) = try await storeCall { () async throws(StoreError) in try await registeredArtifact(of: id) }
         let trust = try DeploymentKeys.trust()
         let artifact: ModelArtifact
         do {
@@ -44,9 +44,9 @@ extension Store {
     ///
     /// - Returns: the new champion, ready for a scorer's swap.
     @discardableResult
-    public func promoteVerified(_ id: String, actor: String, reason: String?) throws(EngineError) -> ServingModel {
-        let model = try verifiedModel(id)
-        try storeCall { () throws(StoreError) in try promote(id, actor: actor, reason: reason) }
+    public func promoteVerified(_ id: String, actor: String, reason: String?) async throws(EngineError) -> ServingModel {
+        let model = try await verifiedModel(id)
+        try await storeCall { () async throws(StoreError) in try await promote(id, actor: actor, reason: reason) }
         return model
     }
 }

@@ -1,4 +1,3 @@
-import Dispatch
 import Logging
 import RiskStore
 import Synchronization
@@ -10,9 +9,8 @@ import Synchronization
 /// There is no timer: one request alone is written at once, and under load each transaction
 /// holds what arrived while the previous one ran, so throughput holds.
 ///
-/// The transactions run on a dispatch thread of their own, not on the cooperative threads that
-/// run the request handlers: a blocking SQLite commit there would hold up the requests queued
-/// behind it.
+/// The commits run in a task of their own that lasts while decisions keep arriving; the store
+/// does each transaction off the cooperative threads (``RiskStore/Store/log(_:)``).
 public final class DecisionLog: Sendable {
     private struct Queue {
         var records: [DecisionRecord] = []
@@ -20,12 +18,11 @@ public final class DecisionLog: Sendable {
         var writing = false
     }
 
-    private let store: Store
+    private let store: any Store
     private let logger: Logger
     private let queue = Mutex(Queue())
-    private let writer = DispatchQueue(label: "riskloop.decision-log")
 
-    init(store: Store, logger: Logger) {
+    init(store: any Store, logger: Logger) {
         self.store = store
         self.logger = logger
     }
@@ -43,12 +40,13 @@ public final class DecisionLog: Sendable {
                 queue.writing = true
                 return true
             }
-            if start { writer.async { self.commitWhileWaiting() } }
+            // Unstructured on purpose: the writer outlives the request that started it.
+            if start { Task { await self.commitWhileWaiting() } }
         }
     }
 
     /// Commits everything waiting, then whatever arrived during that commit, until nothing waits.
-    private func commitWhileWaiting() {
+    private func commitWhileWaiting() async {
         while true {
             let (records, waiting) = queue.withLock { queue in
                 let taken = (queue.records, queue.waiting)
@@ -58,7 +56,13 @@ public final class DecisionLog: Sendable {
                 return taken
             }
             guard !waiting.isEmpty else { return }
-            let result = Result<Void, any Error> { try store.log(records) }
+            let result: Result<Void, any Error>
+            do {
+                try await store.log(records)
+                result = .success(())
+            } catch {
+                result = .failure(error)
+            }
             if case .failure(let error) = result {
                 logger.error("decisions not written", metadata: ["count": "\(records.count)", "error": "\(error)"])
             }

@@ -16,7 +16,7 @@ public final class RiskService: Sendable {
     /// The most events one `/v1/score` call may carry.
     public static let maximumBatch = 10_000
 
-    public let store: Store
+    public let store: any Store
     public let scorer: Scorer
     /// The challenger scoring in shadow (status `shadow`), if any: its scores are logged beside
     /// the champion's and never decide anything.
@@ -26,8 +26,6 @@ public final class RiskService: Sendable {
     public let metrics: PrometheusCollectorRegistry
     /// Decisions on their way to the store: a request answers once its decisions are committed.
     public let decisions: DecisionLog
-    /// Checkpoints the WAL off the commit path (`nil` for an in-memory store).
-    let checkpointer: WALCheckpointer?
     let logger: Logger
     /// Event ids being scored by a request now: a second request with one of them waits.
     private let claims = EventClaims()
@@ -41,23 +39,25 @@ public final class RiskService: Sendable {
     /// retraining cycles follow `retrainPolicy`.
     ///
     /// - Throws: when the store has no champion or it cannot serve events.
-    public init(store: Store, policy: DecisionPolicy, retrainPolicy: RetrainPolicy = RetrainPolicy(), logger: Logger) throws {
-        guard let champion = try store.championId() else {
+    public init(store: any Store, policy: DecisionPolicy, retrainPolicy: RetrainPolicy = RetrainPolicy(), logger: Logger) async throws {
+        guard let champion = try await store.championId() else {
             throw APIError(.serviceUnavailable, code: "no_champion", message: "the registry has no champion model; promote one first")
         }
         self.store = store
-        scorer = Scorer(model: try store.verifiedModel(champion), policy: policy)
+        scorer = Scorer(model: try await store.verifiedModel(champion), policy: policy)
         let metrics = PrometheusCollectorRegistry()
         self.metrics = metrics
         decisions = DecisionLog(store: store, logger: logger)
-        checkpointer = try store.takeOverCheckpoints()
         self.logger = logger
         self.policy = policy
         loop = FeedbackLoop(store: store, policy: retrainPolicy, actor: "riskloop-serve")
         // Decisions name the policy by version; replay reads it back from the store.
-        try store.record(policy, actor: "riskloop-serve")
+        try await store.record(policy, actor: "riskloop-serve")
         // Velocity and fraud-rate features need the history a restart would otherwise forget.
-        try scorer.warm(from: store, asOf: Self.now, historyDays: retrainPolicy.historyDays)
+        let scorer = self.scorer
+        try await OffThread.run { () async throws(EngineError) in
+            try await scorer.warm(from: store, asOf: Self.now, historyDays: retrainPolicy.historyDays)
+        }
         let scored = MetricNameDescriptor(
             namespace: "riskloop", metricName: "scored_events", unitName: "total", helpText: "Events scored, by decision")
         scoredCounters = Dictionary(
@@ -67,19 +67,49 @@ public final class RiskService: Sendable {
         errorCounter = metrics.makeCounter(
             descriptor: MetricNameDescriptor(
                 namespace: "riskloop", metricName: "request_errors", unitName: "total", helpText: "Requests that ended in an error"))
-        try reloadShadow()
+        try await reloadShadow()
     }
 
     static var now: Timestamp { Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)) }
 
     /// Loads the registry's shadow model into a scorer of its own (or drops it when there is none).
-    public func reloadShadow() throws {
-        let id = try store.shadowId()
+    public func reloadShadow() async throws(EngineError) {
+        let id = try await storeCall { () async throws(StoreError) in try await store.shadowId() }
+        try await follow(shadow: id)
+    }
+
+    /// Scores in shadow with `id` (the registry's shadow model), or with none.
+    func follow(shadow id: String?) async throws(EngineError) {
         if id == shadow?.model.artifact.id { return }
-        let scorer = try id.map { try Scorer(model: store.verifiedModel($0), policy: policy) }
-        try scorer?.warm(from: store, asOf: Self.now, historyDays: loop.policy.historyDays)
+        var scorer: Scorer? = nil
+        if let id {
+            let staging = Scorer(model: try await store.verifiedModel(id), policy: policy)
+            let store = self.store, historyDays = loop.policy.historyDays
+            try await OffThread.run { () async throws(EngineError) in
+                try await staging.warm(from: store, asOf: Self.now, historyDays: historyDays)
+            }
+            scorer = staging
+        }
         shadowScorer.withLock { $0 = scorer }
     }
+
+    /// Follows the registry's champion and shadow as any process changes them (the CLI, another
+    /// server, this one): ``RiskStore/Store/watchRegistry(every:_:)`` calls this within
+    /// ``registryCheckInterval`` of a change.
+    func follow(_ state: RegistryState) async {
+        do {
+            if let champion = state.champion, champion != scorer.model.artifact.id {
+                try await swapChampion(to: try await store.verifiedModel(champion))
+                logger.info("champion changed in the registry; now serving it", metadata: ["champion": "\(champion)"])
+            }
+            try await follow(shadow: state.shadow)
+        } catch {
+            logger.error("cannot serve the registry's models; serving the previous ones", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// How often the server checks the registry for changes made elsewhere.
+    public static let registryCheckInterval = Duration.milliseconds(250)
 
     /// Runs one retraining cycle as of `asOf` (default: the latest stored event's time) off the
     /// request threads, hot-swaps the scorer to a promoted challenger, and refreshes the drift
@@ -97,10 +127,12 @@ public final class RiskService: Sendable {
         var configured = self.loop
         configured.actor = actor
         let loop = configured, store = self.store
-        let cutoff = try await Self.offloaded { try asOf ?? store.latestEventTime() ?? Self.now }
+        var cutoff = Self.now
+        if let asOf { cutoff = asOf } else if let latest = try await store.latestEventTime() { cutoff = latest }
         // Abandoned (not awaited) when the task is cancelled, as on a graceful shutdown: the cycle
         // is one transaction, so a process that exits in the middle of it leaves no trace.
-        let result = try await Self.abandonable { try loop.runCycle(asOf: cutoff, force: force) }
+        let asOf = cutoff
+        let result = try await OffThread.abandonable { try await loop.runCycle(asOf: asOf, force: force) }
         if case .ran(let cycle) = result {
             logger.info(
                 "retraining cycle", metadata: ["outcome": "\(cycle.record.outcome.rawValue)", "challenger": "\(cycle.challenger.id)"])
@@ -113,22 +145,17 @@ public final class RiskService: Sendable {
     /// Makes `id` the champion through the one promotion path (``RiskStore/Store/promoteVerified(_:actor:reason:)``)
     /// and swaps the scorer to it.
     public func promote(_ id: String, actor: String, reason: String?) async throws(EngineError) {
-        let store = self.store
-        let model = try await Self.offloaded { () throws(EngineError) in try store.promoteVerified(id, actor: actor, reason: reason) }
+        let model = try await store.promoteVerified(id, actor: actor, reason: reason)
         try await swapChampion(to: model)
-        do {
-            try reloadShadow()
-        } catch {
-            throw .store(.database(message: "\(error)"))
-        }
+        try await reloadShadow()
     }
 
     /// Swaps the scorer to `model`: a model with another spec is warmed from the store first, while
     /// the old model goes on scoring (ARCHITECTURE.md §7's hot swap without an empty history).
     func swapChampion(to model: ServingModel) async throws(EngineError) {
         let scorer = self.scorer, store = self.store, historyDays = loop.policy.historyDays
-        try await Self.offloaded { () throws(EngineError) in
-            try scorer.swap(to: model, warmingFrom: store, asOf: Self.now, historyDays: historyDays)
+        try await OffThread.run { () async throws(EngineError) in
+            try await scorer.swap(to: model, warmingFrom: store, asOf: Self.now, historyDays: historyDays)
         }
     }
 
@@ -136,7 +163,7 @@ public final class RiskService: Sendable {
     /// column over the retraining policy's recent days.
     public func refreshDrift(asOf: Timestamp) async throws {
         let champion = scorer.model.artifact, loop = self.loop
-        guard let report = try await Self.abandonable({ try loop.drift(of: champion, asOf: asOf) }) else { return }
+        guard let report = try await OffThread.abandonable({ try await loop.drift(of: champion, asOf: asOf) }) else { return }
         let psi = MetricNameDescriptor(
             namespace: "riskloop", metricName: "drift", unitName: "psi",
             helpText: "Population stability index between training and recent traffic")
@@ -146,37 +173,10 @@ public final class RiskService: Sendable {
         }
     }
 
-    /// Runs CPU-heavy or blocking work on a dispatch thread, not on the server's event loops.
-    static func offloaded<T: Sendable, Failure: Error>(_ work: @escaping @Sendable () throws(Failure) -> T) async throws(Failure) -> T {
-        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, Failure>, Never>) in
-            DispatchQueue.global().async { continuation.resume(returning: Result { () throws(Failure) -> T in try work() }) }
-        }
-        return try outcome.get()
-    }
-
-    /// ``offloaded(_:)``, abandoned when the calling task is cancelled (a graceful shutdown):
-    /// `CancellationError` is thrown at once, and the work finishes on its thread (or dies with
-    /// the process) with its result unread.
-    static func abandonable<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        let once = Mutex<CheckedContinuation<Result<T, any Error>, Never>?>(nil)
-        let outcome = await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                once.withLock { $0 = continuation }
-                DispatchQueue.global().async {
-                    let result = Result<T, any Error> { try work() }
-                    once.withLock { $0.take() }?.resume(returning: result)
-                }
-            }
-        } onCancel: {
-            once.withLock { $0.take() }?.resume(returning: .failure(CancellationError()))
-        }
-        return try outcome.get()
-    }
-
     /// The key that `presented` is, looked up on every request (one indexed read): a key revoked
     /// from the CLI while the server runs is refused at the very next request.
-    func key(matching presented: String) throws -> APIKey? {
-        try store.key(matching: presented)
+    func key(matching presented: String) async throws -> APIKey? {
+        try await store.key(matching: presented)
     }
 
     /// Scores events received by the API, logs each decision and returns the answers (JSON
@@ -195,7 +195,7 @@ public final class RiskService: Sendable {
         }
         await claims.claim(ids)
         defer { claims.release(ids) }
-        let stored = try store.storedEvents(ids: ids)
+        let stored = try await store.storedEvents(ids: ids)
         var answers = [String?](repeating: nil, count: received.count)
         var fresh: [Int] = []
         for (index, item) in received.enumerated() {

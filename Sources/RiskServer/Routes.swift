@@ -26,8 +26,11 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
         Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(bytes: openAPIDocument)))
     }
     let v1 = router.group("/v1").add(middleware: APIKeyMiddleware(service: service))
-    v1.post("/score") { request, context in
-        _ = try context.require(.score)
+    // Each route sits in the group of the role it needs.
+    let scoring = v1.group().add(middleware: RoleMiddleware(role: .score))
+    let labelling = v1.group().add(middleware: RoleMiddleware(role: .label))
+    let admin = v1.group().add(middleware: RoleMiddleware(role: .admin))
+    scoring.post("/score") { request, context in
         var request = request
         let body = try await request.collectBody(upTo: context.maxUploadSize)
         let (events, single) = try parseEvents(body)
@@ -35,8 +38,7 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
         let text = single ? objects[0] : #"{"scores":["# + objects.joined(separator: ",") + "]}"
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
-    v1.post("/labels") { request, context in
-        _ = try context.require(.label)
+    labelling.post("/labels") { request, context in
         var request = request
         let body = try await request.collectBody(upTo: context.maxUploadSize)
         let labels = try parseLabels(body)
@@ -44,7 +46,7 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
         do {
             // Every decision answered is already committed, so a label can name an event scored
             // a moment before.
-            report = try service.store.ingest(labels: labels, source: "POST /v1/labels")
+            report = try await service.store.ingest(labels: labels, source: "POST /v1/labels")
         } catch let error as StoreError {
             if case .badLine(_, let line, let field, let message, _) = error {
                 // Valid in itself, but naming an event the store does not hold.
@@ -61,40 +63,37 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
         }
         return try json(["stored": report.inserted, "duplicates": report.duplicates])
     }
-    v1.get("/models") { _, context in
-        _ = try context.require(.score)
-        return try json(service.store.models())
+    scoring.get("/models") { _, _ in
+        try json(try await service.store.models())
     }
-    v1.get("/models/{id}") { _, context in
-        _ = try context.require(.score)
+    scoring.get("/models/{id}") { _, context in
         let id = try context.parameters.require("id")
         return Response(
             status: .ok, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try registered(service, id))))
+            body: .init(byteBuffer: ByteBuffer(bytes: try await registered(service, id))))
     }
-    v1.get("/models/{id}/export") { request, context in
-        _ = try context.require(.score)
+    scoring.get("/models/{id}/export") { request, context in
         let id = try context.parameters.require("id")
         let name = request.uri.queryParameters["format"].map(String.init) ?? "json"
         guard let format = ExportFormat(rawValue: name) else {
             let formats = ExportFormat.allCases.map(\.rawValue).joined(separator: ", ")
             throw APIError(.badRequest, code: "invalid_format", message: "format '\(name)' is not one of \(formats)", field: "format")
         }
-        let stored = try registered(service, id)
+        let stored = try await registered(service, id)
         let artifact: ModelArtifact
         do {
-            artifact = try service.store.verifiedArtifact(id)
+            artifact = try await service.store.verifiedArtifact(id)
         } catch {
             throw APIError(.conflict, code: "invalid_model", message: "\(error)")
         }
         let policy = service.scorer.policy
-        // A card reads the store (label sources, drift): off the event loop.
+        // A card reads the store (label sources, drift) and renders charts: off the cooperative threads.
         let data: Data
         do {
-            data = try await RiskService.offloaded { () throws -> Data in
+            data = try await OffThread.run { () async throws -> Data in
                 let context =
                     format == .card
-                    ? try ModelCard.Context.fromStore(service.store, artifact: artifact, policy: policy) : ModelCard.Context()
+                    ? try await ModelCard.Context.fromStore(service.store, artifact: artifact, policy: policy) : ModelCard.Context()
                 return try ModelExport(artifact, storedJSON: stored).data(format, card: context)
             }
         } catch EngineError.invalidOptions(_, let reason) {
@@ -104,12 +103,11 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
         headers[.contentDisposition] = "attachment; filename=\"\(artifact.id).\(format.fileExtension)\""
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
-    v1.post("/models/{id}/promote") { request, context in
-        let key = try context.require(.admin)
+    admin.post("/models/{id}/promote") { request, context in
         let id = try context.parameters.require("id")
         let reason = request.uri.queryParameters["reason"].map(String.init)
         do {
-            try await service.promote(id, actor: "api-key:\(key.name)", reason: reason)
+            try await service.promote(id, actor: context.actor, reason: reason)
         } catch let error as EngineError {
             switch error {
             case .store(.notFound):
@@ -124,8 +122,7 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
         }
         return try json(["champion": id])
     }
-    v1.post("/retrain") { request, context in
-        let key = try context.require(.admin)
+    admin.post("/retrain") { request, context in
         var force = false
         if let text = request.uri.queryParameters["force"] {
             guard let flag = Bool(String(text)) else {
@@ -143,7 +140,7 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
         }
         let result: FeedbackLoop.CycleResult?
         do {
-            result = try await service.retrain(force: force, asOf: asOf, actor: "api-key:\(key.name)")
+            result = try await service.retrain(force: force, asOf: asOf, actor: context.actor)
         } catch let error as EngineError {
             throw APIError(.conflict, code: "retrain_failed", message: error.description)
         }
@@ -170,10 +167,7 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
 /// - Parameter retrainEvery: how often the feedback loop checks its trigger (`nil`: only on
 ///   `POST /v1/retrain`).
 public func buildApplication(_ service: RiskService, host: String, port: Int, retrainEvery: Duration? = nil) -> some ApplicationProtocol {
-    var services: [any Service] = []
-    if let checkpointer = service.checkpointer {
-        services.append(CheckpointService(checkpointer: checkpointer, store: service.store, logger: service.logger))
-    }
+    var services: [any Service] = [StoreUpkeepService(service: service)]
     if let retrainEvery { services.append(FeedbackLoopService(service: service, interval: retrainEvery)) }
     return Application(
         router: buildRouter(service), configuration: .init(address: .hostname(host, port: port), serverName: "riskloop"),
@@ -213,9 +207,9 @@ struct ErrorCountingMiddleware: RouterMiddleware {
     }
 }
 
-private func registered(_ service: RiskService, _ id: String) throws -> Data {
+private func registered(_ service: RiskService, _ id: String) async throws -> Data {
     do {
-        return try service.store.artifactJSON(of: id)
+        return try await service.store.artifactJSON(of: id)
     } catch .notFound {
         throw APIError(.notFound, code: "unknown_model", message: "no model \(id) in the registry", field: "id")
     }

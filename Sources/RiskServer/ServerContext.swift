@@ -15,6 +15,10 @@ public struct ServerContext: RequestContext {
     /// Requests larger than this are refused with 413 before they are read.
     public var maxUploadSize: Int { RiskService.maximumBodyBytes }
 
+    /// Who made the request, for the registry and the audit log (`api-key:NAME`). Only on
+    /// routes behind ``RoleMiddleware``, which guarantees a key.
+    var actor: String { "api-key:\(key?.name ?? "unknown")" }
+
     /// The role the route needs: 401 without a valid key, 403 with a key of a lesser role.
     func require(_ role: APIRole) throws -> APIKey {
         guard let key else { throw APIError.missingKey }
@@ -39,9 +43,22 @@ struct APIKeyMiddleware: RouterMiddleware {
             request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
             ?? request.headers[Self.apiKeyHeader]
         if let presented {
-            guard let key = try service.key(matching: presented) else { throw APIError.wrongKey }
+            guard let key = try await service.key(matching: presented) else { throw APIError.wrongKey }
             context.key = key
         }
+        return try await next(request, context)
+    }
+}
+
+/// Lets a request through to a route group only with a key of at least ``role``: 401 without a
+/// valid key, 403 with a key of a lesser role. Every route is in one such group, so a new route
+/// cannot forget its check.
+struct RoleMiddleware: RouterMiddleware {
+    typealias Context = ServerContext
+    let role: APIRole
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        _ = try context.require(role)
         return try await next(request, context)
     }
 }

@@ -1,9 +1,17 @@
 /// What an ingest stored: the counts a user and an auditor need.
 public struct IngestReport: Sendable, Codable, Equatable {
+    /// Lines per transaction of a file ingest unless the caller says otherwise.
+    public static let defaultBatchSize = 10_000
+
     public struct Duplicate: Sendable, Codable, Equatable {
         public var line: Int
         /// The event id, or for a label `event_id@reported_at`.
         public var id: String
+
+        public init(line: Int, id: String) {
+            self.line = line
+            self.id = id
+        }
     }
 
     /// The file read, as given.
@@ -25,7 +33,7 @@ public struct IngestReport: Sendable, Codable, Equatable {
         self.file = file
     }
 
-    mutating func noteDuplicate(line: Int, id: String) {
+    public mutating func noteDuplicate(line: Int, id: String) {
         duplicates += 1
         if firstDuplicates.count < Self.maximumListedDuplicates { firstDuplicates.append(Duplicate(line: line, id: id)) }
     }
@@ -37,4 +45,11 @@ public struct IngestProgress: Sendable {
     public var inserted: Int
     public var duplicates: Int
     public var bytesDone: Int
+
+    public init(linesDone: Int, inserted: Int, duplicates: Int, bytesDone: Int) {
+        self.linesDone = linesDone
+        self.inserted = inserted
+        self.duplicates = duplicates
+        self.bytesDone = bytesDone
+    }
 }

@@ -1,91 +1,283 @@
 import Foundation
-import GRDB
 import Logging
+import RiskFeatures
 
-/// RiskLoop's embedded database: events, labels, decisions, the model registry and the audit
-/// log, in one SQLite file (WAL mode) through GRDB.
+/// RiskLoop's store: events, label versions, decisions, policies, the model registry, the audit
+/// log, API keys and retraining cycles, behind one protocol that every backend implements.
 ///
 /// ```swift
-/// let store = try Store(path: "riskloop.sqlite", logger: logger)
-/// let report = try store.ingestEvents(fromFile: "events.jsonl")
+/// let store = try await StoreLocation("riskloop.sqlite").open(logger: logger)
+/// let report = try await store.ingestEvents(fromFile: "events.jsonl")
 /// ```
 ///
-/// Every write is one transaction: a failure leaves the database as it was before that write.
-/// Opening a file migrates it to the current schema (``StoreSchema``).
-public final class Store: Sendable {
-    /// Where the database lives, or `:memory:`.
-    public let path: String
-    let writer: any DatabaseWriter
-    let logger: Logger
-    /// The per-request point reads on a connection of their own (`nil` in memory, where no
-    /// second connection can see the database).
-    let lookups: RequestLookups?
+/// Every call is `async` and does its database work off Swift concurrency's cooperative threads
+/// (SQLite calls block). Every write is one transaction: a failure leaves the store as it was
+/// before that write. Every failure is a ``StoreError``. Table and column names are part of the
+/// contract (notebooks and operators query them with SQL): `events`, `labels`, `decisions`,
+/// `policies`, `models`, `audit_log`, `api_keys`, `retrain_cycles`, `ingest_batches`.
+///
+/// Backends: `RiskStoreSQLite` (the embedded default). Code outside a backend depends on this
+/// protocol only and opens a store through `RiskStoreLocation`.
+public protocol Store: Sendable {
+    /// Where the store lives, as it was opened (a file path, `:memory:`, or a URL).
+    var location: String { get }
 
-    /// Opens (creating if needed) the database file at `path` and migrates it.
-    public init(path: String, logger: Logger = Logger(label: "riskloop.store")) throws(StoreError) {
-        self.path = path
-        self.logger = logger
-        do {
-            let directory = URL(filePath: path).deletingLastPathComponent()
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            writer = try DatabasePool(path: path, configuration: Self.configuration())
-            try StoreSchema.migrator.migrate(writer)
-            lookups = try RequestLookups(path: path)
-        } catch {
-            throw StoreError(error)
-        }
+    // MARK: Events
+
+    /// Ingests events from a JSON-lines file (ARCHITECTURE.md §5.1), one transaction per batch.
+    ///
+    /// Each line is validated (``RiskFeatures/Event``) and stored verbatim. An id the store
+    /// already holds with the same JSON (in any member order) is reported as a duplicate and
+    /// skipped; with other JSON it is a bad line (an id names one event for good). A line that
+    /// breaks the contract stops the ingest with ``StoreError/badLine(file:line:field:message:accepted:)``:
+    /// its batch is rolled back, the batches before it stay committed, so after fixing the line
+    /// the same command resumes (the committed lines come back as duplicates).
+    ///
+    /// - Parameters:
+    ///   - batchSize: lines per transaction.
+    ///   - progress: called after each committed batch.
+    func ingestEvents(fromFile path: String, batchSize: Int, progress: (@Sendable (IngestProgress) -> Void)?) async throws(StoreError)
+        -> IngestReport
+
+    /// The events that occurred in `[from, to)`, in time order (`occurred_at`, then arrival), with
+    /// their JSON as stored.
+    ///
+    /// - Parameter keepingJSON: keep each event's JSON tree (a spec reads fields outside the contract).
+    func events(from: Timestamp, to: Timestamp, keepingJSON: Bool) async throws(StoreError) -> [(event: ParsedEvent, payload: String)]
+
+    /// Reads what a retraining cycle trains on, in one snapshot: events in `[from, to)` (and those
+    /// in `[historyFrom, from)` for history), and the label versions reported at or before `cutoff`.
+    func trainingSnapshot(historyFrom: Timestamp, from: Timestamp, to: Timestamp, labelsKnownAt cutoff: Timestamp, keepingJSON: Bool)
+        async throws(StoreError) -> TrainingSnapshot
+
+    /// The earliest `occurred_at` among the events `ids` (unknown ids are ignored).
+    func earliestEventTime(of ids: [String]) async throws(StoreError) -> Timestamp?
+
+    /// The latest `occurred_at` of any stored event.
+    func latestEventTime() async throws(StoreError) -> Timestamp?
+
+    /// The stored events among `ids`, by id: what a retry is checked against. One indexed read,
+    /// made on every scoring request.
+    func storedEvents(ids: [String]) async throws(StoreError) -> [String: StoredEvent]
+
+    // MARK: Labels
+
+    /// Ingests labels (ARCHITECTURE.md §5.2) from CSV with a header row (`.csv`) or from JSON
+    /// lines (any other extension), one transaction per batch.
+    ///
+    /// Every version is kept; a label identical to a stored one (same event, outcome, time and
+    /// source) is a duplicate and skipped. A label for an event the store does not hold is an
+    /// error naming its line. Failure semantics are those of ``ingestEvents(fromFile:batchSize:progress:)``.
+    func ingestLabels(fromFile path: String, batchSize: Int, progress: (@Sendable (IngestProgress) -> Void)?) async throws(StoreError)
+        -> IngestReport
+
+    /// Stores label versions received in memory (an API call), in one transaction. Every label
+    /// must name a stored event; the first that does not fails the whole call with its position
+    /// (a ``StoreError/badLine(file:line:field:message:accepted:)`` naming `event_id`).
+    func ingest(labels: [Label], source: String) async throws(StoreError) -> IngestReport
+
+    /// Each event's latest label version reported at or before `cutoff`, by event id.
+    func labels(knownAt cutoff: Timestamp) async throws(StoreError) -> [String: Label]
+
+    /// Every label version of one event, in report order.
+    func labelVersions(eventId: String) async throws(StoreError) -> [Label]
+
+    /// The label versions reported in `(after, through]`, in report order, each saying whether
+    /// its event had a label before `after`.
+    func labelVersions(reportedAfter after: Timestamp, through: Timestamp) async throws(StoreError) -> [(
+        label: Label, eventWasLabelled: Bool
+    )]
+
+    /// How many label versions were stored after `seq` (`labels.seq`).
+    func labelVersionCount(after seq: Int64) async throws(StoreError) -> Int
+
+    /// Events in `[from, to)` and the fraud among them by the labels known at `knownAt`, per label source.
+    func labelSourceCounts(from: Timestamp, to: Timestamp, knownAt: Timestamp) async throws(StoreError) -> [LabelSourceCount]
+
+    // MARK: Decisions and policies
+
+    /// Logs decisions (and their events, when not stored yet) in one transaction.
+    ///
+    /// - Throws: ``StoreError/duplicateEvent(id:)`` when an event id is stored with another payload.
+    func log(_ decisions: [DecisionRecord]) async throws(StoreError)
+
+    /// The decisions logged for events that occurred in `[from, to)`, in time order.
+    func decisions(from: Timestamp, to: Timestamp) async throws(StoreError) -> [LoggedDecision]
+
+    /// The scores `modelId` gave, as champion or in shadow, to events that occurred in `[from, to)`.
+    func decisionScores(modelId: String, from: Timestamp, to: Timestamp) async throws(StoreError) -> [Double]
+
+    /// Records the decision policy `version` as `json` (with an audit entry, `policy.record`)
+    /// before decisions that name it are logged. Recording the same content again is a no-op.
+    ///
+    /// - Throws: ``StoreError/conflict(reason:)`` when `version` is recorded with other content.
+    func recordPolicy(version: String, json: String, actor: String) async throws(StoreError)
+
+    /// The policy recorded under `version`, as recorded.
+    func policyJSON(version: String) async throws(StoreError) -> String?
+
+    // MARK: Registry
+
+    /// Adds a model to the registry with `status` (a model already there is left as it is).
+    /// Registering a champion retires the current one, in the same transaction, with an audit entry.
+    ///
+    /// - Returns: whether the model was new.
+    @discardableResult
+    func register(_ model: ModelRegistration, status: ModelStatus, actor: String, reason: String?) async throws(StoreError) -> Bool
+
+    /// Makes `id` the champion and retires the previous one, atomically, with an audit entry.
+    /// The store does not read the artifact: `RiskEngine`'s registry checks it first.
+    func promote(_ id: String, actor: String, reason: String?) async throws(StoreError)
+
+    /// Puts the previous champion back and retires the current one, atomically, with an audit entry.
+    ///
+    /// - Returns: the restored champion's id.
+    @discardableResult
+    func rollback(actor: String, reason: String?) async throws(StoreError) -> String
+
+    /// Makes `id` the one model scoring in shadow beside the champion, or ends shadow scoring with
+    /// `nil`; a previous shadow goes back to `candidate`. Atomic, with an audit entry.
+    func setShadow(_ id: String?, actor: String, reason: String?) async throws(StoreError)
+
+    /// The champion's id, if there is one.
+    func championId() async throws(StoreError) -> String?
+
+    /// The model scoring in shadow, if there is one.
+    func shadowId() async throws(StoreError) -> String?
+
+    /// A registered model's artifact JSON as stored, and the SHA-256 recorded when it was registered.
+    ///
+    /// - Throws: ``StoreError/notFound(what:)`` for an id the registry does not hold.
+    func registeredArtifact(of id: String) async throws(StoreError) -> (json: Data, registeredSHA256: String)
+
+    /// Every registered model, newest first.
+    func models() async throws(StoreError) -> [RegisteredModel]
+
+    /// Calls `changed` with the registry's champion and shadow once at the start and then
+    /// whenever another writer (this process or another one, such as the CLI) changes them,
+    /// checking every `interval`; runs until the task is cancelled.
+    func watchRegistry(every interval: Duration, _ changed: @Sendable (RegistryState) async -> Void) async throws
+
+    // MARK: Retraining cycles
+
+    /// Retraining cycles, newest first (by cutoff), at most `limit`.
+    func cycles(limit: Int) async throws(StoreError) -> [RetrainCycleRecord]
+
+    /// Registers the challenger, promotes it when `promote` is true and the champion is still the
+    /// one the cycle compared it with, and records the cycle, in one transaction.
+    ///
+    /// - Returns: the cycle as recorded (with its id, and `rejected` when the champion changed meanwhile).
+    func finishCycle(_ cycle: RetrainCycleRecord, challenger: ModelRegistration, promote: Bool) async throws(StoreError)
+        -> RetrainCycleRecord
+
+    // MARK: Audit log and API keys
+
+    /// Appends an entry to the append-only audit log.
+    ///
+    /// - Returns: the entry's sequence number.
+    @discardableResult
+    func appendAudit(actor: String, action: String, subject: String?, reason: String?, detail: String?, at: Timestamp?)
+        async throws(StoreError) -> Int64
+
+    /// The audit entries in `[from, to)` (all of them by default), in sequence order.
+    func auditEntries(from: Timestamp?, to: Timestamp?) async throws(StoreError) -> [AuditEntry]
+
+    /// Creates an API key and returns it with its record. Only its SHA-256 is stored, so this is
+    /// the only time it can be read. Audited in the same transaction.
+    func createKey(name: String, role: APIRole, actor: String) async throws(StoreError) -> (key: String, record: APIKey)
+
+    /// The key that `presented` is, if it exists and is not revoked: looked up on every request,
+    /// so a revocation counts from the next one.
+    func key(matching presented: String) async throws(StoreError) -> APIKey?
+
+    /// Every key, newest first.
+    func keys() async throws(StoreError) -> [APIKey]
+
+    /// Revokes a key (it stays listed), with an audit entry.
+    func revokeKey(id: Int64, actor: String, reason: String?) async throws(StoreError)
+
+    // MARK: Upkeep
+
+    /// What the store holds, in counts.
+    func statistics() async throws(StoreError) -> StoreStatistics
+
+    /// The backend's background work for a long-running server, until the task is cancelled
+    /// (SQLite: WAL checkpoints off the commit path). Errors are logged and retried, never thrown.
+    func runUpkeep(logger: Logger) async
+}
+
+/// The registry's serving state: what every scorer of a deployment follows.
+public struct RegistryState: Sendable, Equatable {
+    public var champion: String?
+    public var shadow: String?
+
+    public init(champion: String?, shadow: String?) {
+        self.champion = champion
+        self.shadow = shadow
+    }
+}
+
+extension Store {
+    /// ``ingestEvents(fromFile:batchSize:progress:)`` in batches of ``IngestReport/defaultBatchSize``.
+    public func ingestEvents(fromFile path: String, progress: (@Sendable (IngestProgress) -> Void)? = nil) async throws(StoreError)
+        -> IngestReport
+    {
+        try await ingestEvents(fromFile: path, batchSize: IngestReport.defaultBatchSize, progress: progress)
     }
 
-    /// A private in-memory database, migrated: for tests and one-off experiments.
-    public static func inMemory(logger: Logger = Logger(label: "riskloop.store")) throws(StoreError) -> Store {
-        try Store(inMemoryWith: logger)
+    /// ``ingestEvents(fromFile:batchSize:progress:)`` without progress reports.
+    public func ingestEvents(fromFile path: String, batchSize: Int) async throws(StoreError) -> IngestReport {
+        try await ingestEvents(fromFile: path, batchSize: batchSize, progress: nil)
     }
 
-    private init(inMemoryWith logger: Logger) throws(StoreError) {
-        path = ":memory:"
-        self.logger = logger
-        lookups = nil
-        do {
-            writer = try DatabaseQueue(configuration: Self.configuration())
-            try StoreSchema.migrator.migrate(writer)
-        } catch {
-            throw StoreError(error)
-        }
+    /// ``ingestLabels(fromFile:batchSize:progress:)`` without progress reports.
+    public func ingestLabels(fromFile path: String, batchSize: Int) async throws(StoreError) -> IngestReport {
+        try await ingestLabels(fromFile: path, batchSize: batchSize, progress: nil)
     }
 
-    private static func configuration() -> Configuration {
-        var configuration = Configuration()
-        configuration.foreignKeysEnabled = true
-        // Wait for a concurrent writer (a CLI beside the server) instead of failing at once.
-        configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            // WAL with NORMAL sync is durable against process crashes and keeps bulk ingest fast;
-            // a power cut can lose the last transactions but never corrupts the file.
-            if !db.configuration.readonly { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-            // A 64 MiB page cache keeps the indexes of a bulk ingest in memory instead of re-reading
-            // pages through system calls.
-            try db.execute(sql: "PRAGMA cache_size = -65536")
-            try db.execute(sql: "PRAGMA mmap_size = 1073741824")
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
-        }
-        return configuration
+    /// ``ingestLabels(fromFile:batchSize:progress:)`` in batches of ``IngestReport/defaultBatchSize``.
+    public func ingestLabels(fromFile path: String, progress: (@Sendable (IngestProgress) -> Void)? = nil) async throws(StoreError)
+        -> IngestReport
+    {
+        try await ingestLabels(fromFile: path, batchSize: IngestReport.defaultBatchSize, progress: progress)
     }
 
-    /// Runs `body` in one write transaction; any error rolls everything back.
-    func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
-        do {
-            return try writer.write(body)
-        } catch {
-            throw StoreError(error)
-        }
+    /// ``register(_:status:actor:reason:)`` without a reason.
+    @discardableResult
+    public func register(_ model: ModelRegistration, status: ModelStatus, actor: String) async throws(StoreError) -> Bool {
+        try await register(model, status: status, actor: actor, reason: nil)
     }
 
-    /// Runs `body` against a consistent snapshot.
-    func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
-        do {
-            return try writer.read(body)
-        } catch {
-            throw StoreError(error)
-        }
+    /// A registered model's artifact JSON, as stored.
+    public func artifactJSON(of id: String) async throws(StoreError) -> Data {
+        try await registeredArtifact(of: id).json
+    }
+
+    /// The newest retraining cycle, if any.
+    public func lastCycle() async throws(StoreError) -> RetrainCycleRecord? {
+        try await cycles(limit: 1).first
+    }
+
+    /// Every retraining cycle, newest first.
+    public func cycles() async throws(StoreError) -> [RetrainCycleRecord] {
+        try await cycles(limit: .max)
+    }
+
+    /// ``appendAudit(actor:action:subject:reason:detail:at:)`` stamped now.
+    @discardableResult
+    public func appendAudit(actor: String, action: String, subject: String? = nil, reason: String? = nil, detail: String? = nil)
+        async throws(StoreError) -> Int64
+    {
+        try await appendAudit(actor: actor, action: action, subject: subject, reason: reason, detail: detail, at: nil)
+    }
+
+    /// The whole audit log, in sequence order.
+    public func auditEntries() async throws(StoreError) -> [AuditEntry] {
+        try await auditEntries(from: nil, to: nil)
+    }
+
+    /// The registry's champion and shadow, now.
+    public func registryState() async throws(StoreError) -> RegistryState {
+        RegistryState(champion: try await championId(), shadow: try await shadowId())
     }
 }

@@ -1,6 +1,4 @@
-import GRDB
-
-/// The one error type of `RiskStore`.
+/// The one error type of the store protocol, whatever the backend.
 public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A line of an input file breaks the contract. The batch that held it was rolled back;
     /// everything in `accepted` was committed before it and stays.
@@ -15,6 +13,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case conflict(reason: String)
     /// An event whose id the store already holds with another payload.
     case duplicateEvent(id: String)
+    /// A store location that names no backend of this build (a URL scheme it does not know).
+    case unsupportedLocation(location: String, reason: String)
 
     public var description: String {
         switch self {
@@ -30,21 +30,12 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notFound(let what): return "not found: \(what)"
         case .conflict(let reason): return reason
         case .duplicateEvent(let id): return Self.duplicateEventMessage(id)
+        case .unsupportedLocation(let location, let reason): return "cannot open the store at \(location): \(reason)"
         }
     }
 
     /// Why an event with a stored id and another payload is refused.
     public static func duplicateEventMessage(_ id: String) -> String {
         "event id '\(id)' is already stored with another payload; an id names one event for good (a retry must send the same JSON)"
-    }
-
-    init(_ error: any Error) {
-        if let error = error as? StoreError {
-            self = error
-        } else if let error = error as? DatabaseError {
-            self = .database(message: error.message ?? error.description)
-        } else {
-            self = .database(message: "\(error)")
-        }
     }
 }

@@ -5,7 +5,7 @@ import RiskFeatures
 import RiskStore
 
 extension RiskLoop {
-    struct Audit: ParsableCommand {
+    struct Audit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Export the audit log: promotions, rollbacks, shadow changes, retraining cycles, policies and API keys.",
             discussion: """
@@ -51,10 +51,10 @@ extension RiskLoop {
             }
         }
 
-        func run() throws {
-            let database = try store.open()
-            let entries = try CLIError.mapping {
-                try database.auditEntries(from: from.flatMap(RiskLoop.Train.parseInstant), to: to.flatMap(RiskLoop.Train.parseInstant))
+        func run() async throws {
+            let database = try await store.open()
+            let entries = try await CLIError.mapping {
+                try await database.auditEntries(from: from.flatMap(RiskLoop.Train.parseInstant), to: to.flatMap(RiskLoop.Train.parseInstant))
             }
             let data: Data
             switch format {

@@ -17,6 +17,20 @@ enum CLIError {
     /// Runs `body`; a library error is printed and turned into `ExitCode`.
     @discardableResult
     static func mapping<T>(_ body: () throws -> T) throws -> T {
+        try mapped { try body() }
+    }
+
+    /// ``mapping(_:)`` for an `async` body.
+    @discardableResult
+    static func mapping<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            return try mapped { throw error }
+        }
+    }
+
+    private static func mapped<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as StoreError {
@@ -47,6 +61,7 @@ enum CLIError {
         case .badLine, .notFound, .conflict, .duplicateEvent: badInput
         case .cannotRead: cannotRead
         case .database: internalFailure
+        case .unsupportedLocation: usage
         }
     }
 

@@ -2,19 +2,22 @@ import ArgumentParser
 import Foundation
 import Logging
 import RiskStore
+import RiskStoreLocation
 
-/// `--db`: the database file, with the `RISKLOOP_DB` fallback.
+/// `--db`: where the store lives, with the `RISKLOOP_DB` fallback (``RiskStoreLocation/StoreLocation``).
 struct StoreOptions: ParsableArguments {
     @Option(
-        name: .long, help: ArgumentHelp("The SQLite database file (default: $RISKLOOP_DB, else ./riskloop.sqlite).", valueName: "path"))
+        name: .long,
+        help: ArgumentHelp(
+            "The store: an SQLite file path, or :memory: (default: $RISKLOOP_DB, else ./riskloop.sqlite).", valueName: "location"))
     var db: String?
 
     var path: String {
         db ?? ProcessInfo.processInfo.environment["RISKLOOP_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "./riskloop.sqlite"
     }
 
-    func open() throws -> Store {
-        try CLIError.mapping { () throws(StoreError) in try Store(path: path, logger: Logger.cli) }
+    func open() async throws -> any Store {
+        try await CLIError.mapping { () async throws(StoreError) in try await StoreLocation(path).open(logger: Logger.cli) }
     }
 }
 

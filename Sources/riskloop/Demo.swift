@@ -7,9 +7,10 @@ import RiskModels
 import RiskScoring
 import RiskSimulator
 import RiskStore
+import RiskStoreLocation
 
 extension RiskLoop {
-    struct Demo: ParsableCommand {
+    struct Demo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run the main job end to end on a fresh database under --dir: simulate, train, replay with the feedback loop.",
             discussion: """
@@ -68,7 +69,7 @@ extension RiskLoop {
             guard labelDelayDays >= 0 else { throw ValidationError("--label-delay-days must be zero or more") }
         }
 
-        func run() throws {
+        func run() async throws {
             let dataDirectory = URL(filePath: dir).appending(path: "data")
             let databasePath = URL(filePath: dir).appending(path: "demo.sqlite").path
             let reportPath = URL(filePath: dir).appending(path: "report.html").path
@@ -88,9 +89,11 @@ extension RiskLoop {
 
             print("\n2. Ingesting the events, and the labels reported in the first \(trainDays) days, into \(databasePath)")
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) }
-            let store = try CLIError.mapping { () throws(StoreError) in try Store(path: databasePath, logger: Logger.cli) }
-            let ingested = try CLIError.mapping {
-                try store.ingestEvents(fromFile: dataDirectory.appending(path: Simulation.eventsFileName).path)
+            let store = try await CLIError.mapping { () async throws(StoreError) in
+                try await StoreLocation(databasePath).open(logger: Logger.cli)
+            }
+            let ingested = try await CLIError.mapping {
+                try await store.ingestEvents(fromFile: dataDirectory.appending(path: Simulation.eventsFileName).path)
             }
             let labels = simulation.labels.map { label in
                 var later = label
@@ -98,20 +101,20 @@ extension RiskLoop {
                 return later
             }
             let early = labels.filter { $0.reportedAt < replayStart }
-            _ = try CLIError.mapping { try store.ingest(labels: early, source: Simulation.labelsFileName) }
+            _ = try await CLIError.mapping { try await store.ingest(labels: early, source: Simulation.labelsFileName) }
             print("   \(ingested.inserted.grouped) events, \(early.count.grouped) label versions")
 
             print("\n3. Training the first champion on days 1–\(trainDays)")
             var pipeline = TrainingPipeline(algorithm: .logisticRegression)
             pipeline.logisticRegression = loopPolicy.logisticRegression
             pipeline.holdout = .after(replayStart.adding(days: -loopPolicy.holdoutDays))
-            let table = try CLIError.mapping {
-                try SpecTable.fromStore(
+            let table = try await CLIError.mapping {
+                try await SpecTable.fromStore(
                     store, spec: featureSpec, from: configuration.start, to: replayStart, historyDays: 0, pipeline: pipeline)
             }
             let first = try CLIError.mapping { try pipeline.train(table, now: replayStart) }
-            try CLIError.mapping {
-                try store.register(ModelRegistration(first), status: .champion, actor: "demo", reason: "first model, days 1–\(trainDays)")
+            try await CLIError.mapping {
+                try await store.register(ModelRegistration(first), status: .champion, actor: "demo", reason: "first model, days 1–\(trainDays)")
             }
             let firstAP = first.metrics.holdout?.averagePrecision.map { String(format: "%.3f", $0) } ?? "n/a"
             print("   \(first.id): \(first.training.rows.grouped) labelled events, holdout AP \(firstAP)")
@@ -119,9 +122,9 @@ extension RiskLoop {
             print("\n4. Replaying days \(trainDays + 1)–\(days): scoring, labels arriving, retraining on the trigger")
             let loop = FeedbackLoop(store: store, policy: loopPolicy, actor: "demo")
             let truth = Dictionary(uniqueKeysWithValues: simulation.truth.map { ($0.eventId, $0.scenario.isFraud) })
-            var line = ProgressLine()
-            let report = try CLIError.mapping {
-                try FeedbackReplay(loop: loop, policy: decisionPolicy).run(
+            let line = ProgressLine()
+            let report = try await CLIError.mapping {
+                try await FeedbackReplay(loop: loop, policy: decisionPolicy).run(
                     from: replayStart, to: configuration.end, labels: labels, isFraud: truth
                 ) { day in line.update("   replayed to \(day.rfc3339)") }
             }

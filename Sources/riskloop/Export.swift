@@ -7,7 +7,7 @@ import RiskScoring
 extension ExportFormat: ExpressibleByArgument {}
 
 extension RiskLoop {
-    struct Export: ParsableCommand {
+    struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Export a model: its artifact (json), a column table (csv), PMML, ONNX, or a model card (HTML).",
             discussion: """
@@ -54,7 +54,7 @@ extension RiskLoop {
             guard driftDays > 0 else { throw ValidationError("--drift-days must be positive") }
         }
 
-        func run() throws {
+        func run() async throws {
             let isFile = model.hasSuffix(".json") || FileManager.default.fileExists(atPath: model)
             let policy = try self.policy.map { path in try CLIError.mapping { try PolicyFile.read(path) } }
             let artifact: ModelArtifact
@@ -63,16 +63,16 @@ extension RiskLoop {
             if isFile {
                 artifact = try CLIError.mapping { try ModelFile.read(model, allowUnsigned: trust.allowUnsigned) }
             } else {
-                let database = try store.open()
-                guard try CLIError.mapping({ try database.models() }).contains(where: { $0.id == model }) else {
+                let database = try await store.open()
+                guard try await CLIError.mapping({ try await database.models() }).contains(where: { $0.id == model }) else {
                     throw CLIError.fail("no model \(model) in \(store.path) (see `riskloop models list`)", status: CLIError.badInput)
                 }
-                let json = try CLIError.mapping { try database.artifactJSON(of: model) }
-                artifact = try CLIError.mapping { try database.verifiedArtifact(model) }
+                let json = try await CLIError.mapping { try await database.artifactJSON(of: model) }
+                artifact = try await CLIError.mapping { try await database.verifiedArtifact(model) }
                 stored = json
                 if format == .card {
-                    context = try CLIError.mapping {
-                        try ModelCard.Context.fromStore(database, artifact: artifact, policy: policy, driftDays: driftDays)
+                    context = try await CLIError.mapping {
+                        try await ModelCard.Context.fromStore(database, artifact: artifact, policy: policy, driftDays: driftDays)
                     }
                 }
             }

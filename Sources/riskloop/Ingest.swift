@@ -3,7 +3,7 @@ import Foundation
 import RiskStore
 
 extension RiskLoop {
-    struct Ingest: ParsableCommand {
+    struct Ingest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Load events from JSON-lines files into the database.",
             discussion: """
@@ -23,10 +23,10 @@ extension RiskLoop {
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            try ingest.run(files, noun: "events", store: store, output: output) {
-                (database, file, batchSize, progress) throws(StoreError) in
-                try database.ingestEvents(fromFile: file, batchSize: batchSize, progress: progress)
+        func run() async throws {
+            try await ingest.run(files, noun: "events", store: store, output: output) {
+                (database, file, batchSize, progress) async throws(StoreError) in
+                try await database.ingestEvents(fromFile: file, batchSize: batchSize, progress: progress)
             }
         }
     }
@@ -35,7 +35,7 @@ extension RiskLoop {
 /// `--batch-size`, and the loop over files that `ingest` and `label` share.
 struct IngestOptions: ParsableArguments {
     @Option(help: "Lines (records) per transaction.")
-    var batchSize = Store.defaultBatchSize
+    var batchSize = IngestReport.defaultBatchSize
 
     func validate() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
@@ -44,14 +44,14 @@ struct IngestOptions: ParsableArguments {
     /// Loads each file with `load`, a progress line on a terminal, and a report per file.
     func run(
         _ files: [String], noun: String, store: StoreOptions, output: OutputOptions,
-        load: (Store, String, Int, @escaping (IngestProgress) -> Void) throws(StoreError) -> IngestReport
-    ) throws {
-        let database = try store.open()
+        load: (any Store, String, Int, @escaping @Sendable (IngestProgress) -> Void) async throws(StoreError) -> IngestReport
+    ) async throws {
+        let database = try await store.open()
         var reports: [IngestReport] = []
         for file in files {
-            var progress = ProgressLine(enabled: !output.json && isatty(STDERR_FILENO) == 1)
-            let report = try CLIError.mapping { () throws(StoreError) in
-                try load(database, file, batchSize) { step in
+            let progress = ProgressLine(enabled: !output.json && isatty(STDERR_FILENO) == 1)
+            let report = try await CLIError.mapping { () async throws(StoreError) in
+                try await load(database, file, batchSize) { step in
                     let rate = Double(step.inserted + step.duplicates) / max(progress.elapsedSeconds, 1e-3)
                     progress.update(
                         "\(file): \(step.inserted.grouped) \(noun) stored, \(step.duplicates.grouped) duplicates (\(Int(rate).grouped)/s)")

@@ -22,7 +22,7 @@ extension RiskLoop.Keys {
     /// Who is acting, for the audit log.
     static var actor: String { ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "riskloop-cli" }
 
-    struct Create: ParsableCommand {
+    struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a key and print it (the only time it can be read).")
 
         @Option(help: "score, label or admin.")
@@ -34,8 +34,8 @@ extension RiskLoop.Keys {
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            let (key, record) = try CLIError.mapping { try store.open().createKey(name: name, role: role, actor: RiskLoop.Keys.actor) }
+        func run() async throws {
+            let (key, record) = try await CLIError.mapping { try await store.open().createKey(name: name, role: role, actor: RiskLoop.Keys.actor) }
             if output.json {
                 try output.printJSON(
                     CreatedKey(id: record.id, key: key, name: record.name, role: record.role, createdAt: record.createdAt))
@@ -47,14 +47,14 @@ extension RiskLoop.Keys {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List keys (never the keys themselves).")
 
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            let keys = try CLIError.mapping { try store.open().keys() }
+        func run() async throws {
+            let keys = try await CLIError.mapping { try await store.open().keys() }
             if output.json { return try output.printJSON(keys) }
             for key in keys {
                 print(
@@ -64,7 +64,7 @@ extension RiskLoop.Keys {
         }
     }
 
-    struct Revoke: ParsableCommand {
+    struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a key by its id.")
 
         @Argument(help: "The key's id (from `keys list`).")
@@ -75,14 +75,14 @@ extension RiskLoop.Keys {
 
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
-            try CLIError.mapping { try store.open().revokeKey(id: id, actor: RiskLoop.Keys.actor, reason: reason) }
+        func run() async throws {
+            try await CLIError.mapping { try await store.open().revokeKey(id: id, actor: RiskLoop.Keys.actor, reason: reason) }
         }
     }
 }
 
 extension RiskLoop.Keys {
-    struct Sign: ParsableCommand {
+    struct Sign: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Sign model files with the deployment's signing key, vouching for them.",
             discussion: """
@@ -101,7 +101,7 @@ extension RiskLoop.Keys {
         @Argument(help: ArgumentHelp("Model files to sign in place.", valueName: "model.json"))
         var files: [String]
 
-        func run() throws {
+        func run() async throws {
             for file in files {
                 guard let data = FileManager.default.contents(atPath: file) else {
                     throw CLIError.fail("cannot read \(file)", status: CLIError.cannotRead)

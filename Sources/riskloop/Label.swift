@@ -3,7 +3,7 @@ import Foundation
 import RiskStore
 
 extension RiskLoop {
-    struct LabelCommand: ParsableCommand {
+    struct LabelCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "label",
             abstract: "Load outcome labels (fraud or genuine) into the database.",
@@ -23,10 +23,10 @@ extension RiskLoop {
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            try ingest.run(files, noun: "labels", store: store, output: output) {
-                (database, file, batchSize, progress) throws(StoreError) in
-                try database.ingestLabels(fromFile: file, batchSize: batchSize, progress: progress)
+        func run() async throws {
+            try await ingest.run(files, noun: "labels", store: store, output: output) {
+                (database, file, batchSize, progress) async throws(StoreError) in
+                try await database.ingestLabels(fromFile: file, batchSize: batchSize, progress: progress)
             }
         }
     }

@@ -19,7 +19,7 @@ extension RiskLoop {
 }
 
 extension RiskLoop.Models {
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List registered models, newest first, with status and lineage.",
             discussion: "Statuses: candidate, champion (at most one), shadow, rejected, retired.")
@@ -27,8 +27,8 @@ extension RiskLoop.Models {
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            let models = try CLIError.mapping { try store.open().models() }
+        func run() async throws {
+            let models = try await CLIError.mapping { try await store.open().models() }
             if output.json {
                 try output.printJSON(models)
                 return
@@ -52,7 +52,7 @@ extension RiskLoop.Models {
 }
 
 extension RiskLoop.Models {
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show one model: status, lineage (training window, rows, positives, data SHA-256), holdout metrics and drift.",
             discussion: """
@@ -75,19 +75,21 @@ extension RiskLoop.Models {
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            let database = try CLIError.mapping { try store.open() }
-            let entry = try CLIError.mapping { try database.models() }.first { $0.id == id }
+        func run() async throws {
+            let database = try await CLIError.mapping { try await store.open() }
+            let entry = try await CLIError.mapping { try await database.models() }.first { $0.id == id }
             guard let entry else {
                 throw CLIError.fail("no model \(id) in \(store.path) (see `riskloop models list`)", status: CLIError.badInput)
             }
-            let artifact = try CLIError.mapping { try ModelArtifact.decode(from: try database.artifactJSON(of: id)) }
+            let artifact = try await CLIError.mapping { try await ModelArtifact.decode(from: try database.artifactJSON(of: id)) }
             var policy = RetrainPolicy()
             policy.driftDays = driftDays
-            let end = try asOf.flatMap(RiskLoop.Train.parseInstant) ?? CLIError.mapping { try database.latestEventTime() }
-            let drift = try end.flatMap { end in
-                try CLIError.mapping {
-                    try FeedbackLoop(store: database, policy: policy, actor: RiskLoop.Keys.actor).drift(of: artifact, asOf: end)
+            var end = asOf.flatMap(RiskLoop.Train.parseInstant)
+            if end == nil { end = try await CLIError.mapping { try await database.latestEventTime() } }
+            var drift: DriftReport? = nil
+            if let end {
+                drift = try await CLIError.mapping {
+                    try await FeedbackLoop(store: database, policy: policy, actor: RiskLoop.Keys.actor).drift(of: artifact, asOf: end)
                 }
             }
             if output.json {
@@ -133,7 +135,7 @@ extension RiskLoop.Models {
         static func format(_ value: Double) -> String { String(format: "%.6g", value) }
     }
 
-    struct Promote: ParsableCommand {
+    struct Promote: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Make a model the champion; the current champion is retired in the same transaction.",
             discussion: """
@@ -146,15 +148,15 @@ extension RiskLoop.Models {
         @Option(help: "Why, for the audit log.") var reason: String?
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
+        func run() async throws {
             // The same checks as POST /v1/models/{id}/promote: the stored artifact must be the one
             // registered, and able to serve.
-            try CLIError.mapping { try store.open().promoteVerified(id, actor: RiskLoop.Keys.actor, reason: reason) }
+            try await CLIError.mapping { try await store.open().promoteVerified(id, actor: RiskLoop.Keys.actor, reason: reason) }
             print("\(id) is the champion.")
         }
     }
 
-    struct Rollback: ParsableCommand {
+    struct Rollback: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Put the previous champion back and retire the current one.",
             discussion: "The previous champion is the model most recently replaced by a promotion; its artifact is unchanged.")
@@ -162,15 +164,15 @@ extension RiskLoop.Models {
         @Option(help: "Why, for the audit log.") var reason: String?
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
-            let restored = try CLIError.mapping { try store.open().rollback(actor: RiskLoop.Keys.actor, reason: reason) }
+        func run() async throws {
+            let restored = try await CLIError.mapping { try await store.open().rollback(actor: RiskLoop.Keys.actor, reason: reason) }
             print("\(restored) is the champion again.")
         }
     }
 }
 
 extension RiskLoop.Models {
-    struct Shadow: ParsableCommand {
+    struct Shadow: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Let a challenger score in shadow beside the champion, or stop shadow scoring.",
             discussion: """
@@ -189,8 +191,8 @@ extension RiskLoop.Models {
             if (id == nil) == !stop { throw ValidationError("give a model id, or --stop") }
         }
 
-        func run() throws {
-            try CLIError.mapping { try store.open().setShadow(stop ? nil : id, actor: RiskLoop.Keys.actor, reason: reason) }
+        func run() async throws {
+            try await CLIError.mapping { try await store.open().setShadow(stop ? nil : id, actor: RiskLoop.Keys.actor, reason: reason) }
             print(stop ? "Shadow scoring stopped." : "\(id!) scores in shadow.")
         }
     }

@@ -1,21 +1,26 @@
 import Foundation
+import Synchronization
 
 /// A one-line progress report on standard error, redrawn in place; silent unless standard
-/// error is a terminal, so logs and pipes stay clean.
-struct ProgressLine {
+/// error is a terminal, so logs and pipes stay clean. `Sendable`: the store reports progress
+/// from its own threads.
+final class ProgressLine: Sendable {
     private let enabled: Bool
     private let started = Date()
-    private var lastDraw = Date.distantPast
+    private let lastDraw = Mutex(Date.distantPast)
 
     init(enabled: Bool = isatty(STDERR_FILENO) == 1) {
         self.enabled = enabled
     }
 
     /// Redraws at most ten times a second.
-    mutating func update(_ text: String) {
-        guard enabled, Date().timeIntervalSince(lastDraw) >= 0.1 else { return }
-        lastDraw = Date()
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+    func update(_ text: String) {
+        let due = lastDraw.withLock { last in
+            guard enabled, Date().timeIntervalSince(last) >= 0.1 else { return false }
+            last = Date()
+            return true
+        }
+        if due { FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8)) }
     }
 
     /// Clears the line.

@@ -5,7 +5,7 @@ import RiskFeatures
 import RiskScoring
 
 extension RiskLoop {
-    struct Replay: ParsableCommand {
+    struct Replay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Re-score logged decisions with the exact model and policy versions recorded with them; report any that differ.",
             discussion: """
@@ -47,13 +47,13 @@ extension RiskLoop {
             guard historyDays >= 0 else { throw ValidationError("--history-days must be zero or more") }
         }
 
-        func run() throws {
+        func run() async throws {
             let start = RiskLoop.Train.parseInstant(from)!, end = RiskLoop.Train.parseInstant(to)!
             guard start < end else { throw ValidationError("--from must be before --to") }
             let policies = try policy.map { path in try CLIError.mapping { try PolicyFile.read(path) } }
-            let database = try store.open()
-            let report = try CLIError.mapping {
-                try DecisionReplay(store: database, historyDays: historyDays).run(from: start, to: end, policies: policies)
+            let database = try await store.open()
+            let report = try await CLIError.mapping {
+                try await DecisionReplay(store: database, historyDays: historyDays).run(from: start, to: end, policies: policies)
             }
             if output.json {
                 try output.printJSON(report)

@@ -6,7 +6,7 @@ import RiskModels
 import RiskStore
 
 extension RiskLoop {
-    struct Retrain: ParsableCommand {
+    struct Retrain: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run one retraining cycle: trigger, challenger, gate against the champion, atomic promotion.",
             discussion: """
@@ -55,17 +55,17 @@ extension RiskLoop {
             if let asOf, Train.parseInstant(asOf) == nil { throw ValidationError("--as-of: '\(asOf)' is not RFC 3339 or YYYY-MM-DD") }
         }
 
-        func run() throws {
+        func run() async throws {
             let retrainPolicy = try policy.map { path in try CLIError.mapping { try RetrainPolicy.read(path) } } ?? RetrainPolicy()
             let featureSpec = try spec.map { path in try CLIError.mapping { try SpecFile.read(path).spec } }
-            let database = try store.open()
+            let database = try await store.open()
             let loop = FeedbackLoop(
                 store: database, policy: retrainPolicy, spec: featureSpec, actor: RiskLoop.Keys.actor)
             let cutoff = asOf.flatMap(Train.parseInstant) ?? Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
-            var line = ProgressLine()
+            let line = ProgressLine()
             let pauseAt = ProcessInfo.processInfo.environment["RISKLOOP_PAUSE_AT_STAGE"]
-            let result = try CLIError.mapping {
-                try loop.runCycle(asOf: cutoff, force: force) { stage in
+            let result = try await CLIError.mapping {
+                try await loop.runCycle(asOf: cutoff, force: force) { stage in
                     line.update("retrain: \(stage.rawValue)…")
                     if stage.rawValue == pauseAt { Self.pause(at: stage) }
                 }

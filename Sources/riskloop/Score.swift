@@ -4,7 +4,7 @@ import RiskEngine
 import RiskModels
 
 extension RiskLoop {
-    struct Score: ParsableCommand {
+    struct Score: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Score the rows of a file with a model: one probability of fraud per row, in order.",
             discussion: """
@@ -44,7 +44,7 @@ extension RiskLoop {
         @Flag(help: "Also write each row's expanded columns (full precision) before its probability.")
         var columns = false
 
-        func run() throws {
+        func run() async throws {
             let artifact = try CLIError.mapping { try ModelFile.read(model, allowUnsigned: trust.allowUnsigned) }
             let table = try CLIError.mapping { try ModelInput.read(file, for: artifact, labels: nil, history: labels, records: records) }
             let probabilities = artifact.probabilities(table.features)
@@ -74,7 +74,7 @@ extension RiskLoop {
         }
     }
 
-    struct Evaluate: ParsableCommand {
+    struct Evaluate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
                 "Evaluate a model on a labelled file: ROC AUC, average precision, log loss, Brier, KS, calibration, precision and recall.",
@@ -116,7 +116,7 @@ extension RiskLoop {
             guard (label == nil) != (labels == nil) else { throw ValidationError("give either --label COLUMN or --labels FILE") }
         }
 
-        func run() throws {
+        func run() async throws {
             let artifact = try CLIError.mapping { try ModelFile.read(model, allowUnsigned: trust.allowUnsigned) }
             let table = try CLIError.mapping {
                 try ModelInput.read(

@@ -80,20 +80,20 @@ extension RiskLoop {
             if let artifact, case .failure(let error) = Result(catching: { try ServingModel(artifact) }) {
                 throw CLIError.fail("\(model!): \(error)", status: CLIError.badInput)
             }
-            let database = try store.open()
+            let database = try await store.open()
             if let artifact {
                 let registration = try CLIError.mapping { try ModelRegistration(artifact) }
-                let hasChampion = try CLIError.mapping { try database.championId() } != nil
-                try CLIError.mapping {
-                    try database.register(
+                let hasChampion = try await CLIError.mapping { try await database.championId() } != nil
+                try await CLIError.mapping {
+                    try await database.register(
                         registration, status: hasChampion ? .candidate : .champion, actor: RiskLoop.Keys.actor,
                         reason: "riskloop serve --model")
-                    if promote { try database.promoteVerified(artifact.id, actor: RiskLoop.Keys.actor, reason: "riskloop serve --promote") }
+                    if promote { try await database.promoteVerified(artifact.id, actor: RiskLoop.Keys.actor, reason: "riskloop serve --promote") }
                 }
             }
             let service: RiskService
             do {
-                service = try RiskService(store: database, policy: decisionPolicy, retrainPolicy: loopPolicy, logger: logger)
+                service = try await RiskService(store: database, policy: decisionPolicy, retrainPolicy: loopPolicy, logger: logger)
             } catch {
                 throw CLIError.fail("\(error)", status: CLIError.internalFailure)
             }

@@ -4,7 +4,7 @@ import RiskFeatures
 import RiskSimulator
 
 extension RiskLoop {
-    struct Simulate: ParsableCommand {
+    struct Simulate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Simulate bank customers, their events with telco signals, fraud and late labels.",
             discussion: """
@@ -67,7 +67,7 @@ extension RiskLoop {
             try CLIError.mapping { try simulationConfiguration().validate() }
         }
 
-        func run() throws {
+        func run() async throws {
             var progress = ProgressLine(enabled: !output.json && isatty(STDERR_FILENO) == 1)
             progress.update("simulating \(customers.grouped) customers over \(days) days…")
             let simulation = try CLIError.mapping { try Simulation(simulationConfiguration()) }

@@ -12,7 +12,7 @@ extension RiskLoop {
 }
 
 extension RiskLoop.Spec {
-    struct Check: ParsableCommand {
+    struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate a feature spec and print its expanded columns.",
             discussion: """
@@ -26,7 +26,7 @@ extension RiskLoop.Spec {
 
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
+        func run() async throws {
             let extractor = try CLIError.mapping { try SpecFile.read(spec) }
             if output.json {
                 try output.printJSON(SpecSummary(extractor))
@@ -45,7 +45,7 @@ extension RiskLoop.Spec {
         }
     }
 
-    struct Infer: ParsableCommand {
+    struct Infer: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Propose a feature spec from a CSV or JSON-lines file.",
             discussion: """
@@ -69,7 +69,7 @@ extension RiskLoop.Spec {
         @Option(help: ArgumentHelp("Write the spec here.", valueName: "spec.json"))
         var out: String?
 
-        func run() throws {
+        func run() async throws {
             var records: [JSONValue] = []
             try CLIError.mapping {
                 try RecordFile.forEachBatch(data, mode: .records, batchSize: min(sample, RecordFile.defaultBatchSize)) { batch in
@@ -95,7 +95,7 @@ extension RiskLoop.Spec {
 }
 
 extension RiskLoop {
-    struct Features: ParsableCommand {
+    struct Features: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Turn events into feature vectors, written as CSV with a header.",
             discussion: """
@@ -121,7 +121,7 @@ extension RiskLoop {
         @Option(help: ArgumentHelp("Write here instead of standard output.", valueName: "path"))
         var out: String?
 
-        func run() throws {
+        func run() async throws {
             let extractor = try CLIError.mapping { try SpecFile.read(spec) }
             let knownLabels = try labels.map { path in try CLIError.mapping { try RecordFile.labels(path) } } ?? []
             var profiles = extractor.makeProfiles()

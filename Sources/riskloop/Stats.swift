@@ -2,7 +2,7 @@ import ArgumentParser
 import RiskStore
 
 extension RiskLoop {
-    struct Stats: ParsableCommand {
+    struct Stats: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Summarise the database: events, labels known week by week, models, decisions.",
             discussion: """
@@ -14,8 +14,8 @@ extension RiskLoop {
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            let statistics = try CLIError.mapping { try store.open().statistics() }
+        func run() async throws {
+            let statistics = try await CLIError.mapping { try await store.open().statistics() }
             if output.json {
                 try output.printJSON(statistics)
             } else {

@@ -6,7 +6,7 @@ import RiskModels
 import RiskStore
 
 extension RiskLoop {
-    struct Train: ParsableCommand {
+    struct Train: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Train a logistic regression or naive Bayes model on a file or on the store's events and labels.",
             discussion: """
@@ -195,18 +195,18 @@ extension RiskLoop {
             try CLIError.mapping { try pipeline(warmStart: nil).logisticRegression.validate() }
         }
 
-        func run() throws {
+        func run() async throws {
             let warm = try warmStart.map { path in try CLIError.mapping { try ModelFile.read(path, allowUnsigned: trust.allowUnsigned) } }
             var pipeline = pipeline(warmStart: warm)
             let table: LabelledTable
             var database: Store? = nil
             if let from = from.flatMap(Self.parseInstant), let to = to.flatMap(Self.parseInstant), let spec {
                 let extractor = try CLIError.mapping { try SpecFile.read(spec) }
-                let opened = try store.open()
+                let opened = try await store.open()
                 database = opened
                 pipeline.holdout = .after(to.adding(days: -holdoutDays))
-                table = try CLIError.mapping {
-                    try SpecTable.fromStore(opened, spec: extractor.spec, from: from, to: to, historyDays: historyDays, pipeline: pipeline)
+                table = try await CLIError.mapping {
+                    try await SpecTable.fromStore(opened, spec: extractor.spec, from: from, to: to, historyDays: historyDays, pipeline: pipeline)
                 }
             } else if let data, let spec {
                 let extractor = try CLIError.mapping { try SpecFile.read(spec) }
@@ -226,8 +226,8 @@ extension RiskLoop {
             if let out { try CLIError.mapping { try ModelFile.write(artifact, to: out) } }
             if let database {
                 let user = RiskLoop.Keys.actor
-                try CLIError.mapping {
-                    try database.register(
+                try await CLIError.mapping {
+                    try await database.register(
                         ModelRegistration(artifact), status: promote ? .champion : .candidate, actor: user,
                         reason: promote ? "trained from the store and promoted with train --promote" : "trained from the store")
                 }
@@ -245,7 +245,7 @@ extension RiskLoop {
             } else {
                 print(Self.render(artifact, path: out))
                 if let database {
-                    print("Registered \(artifact.id) in \(database.path) as \(promote ? "champion" : "candidate")")
+                    print("Registered \(artifact.id) in \(database.location) as \(promote ? "champion" : "candidate")")
                 }
             }
         }

@@ -4,6 +4,7 @@ import RiskFeatures
 import RiskModels
 import RiskSimulator
 import RiskStore
+import RiskStoreLocation
 import Synchronization
 import Testing
 
@@ -19,7 +20,7 @@ struct SimulatedStore {
     static let start = SimulationConfiguration.defaultStart
 
     /// Events all stored; label versions stored only when reported before `labelsBefore`.
-    init(customers: Int = 300, days: Int = 40, labelsBefore: Timestamp? = nil) throws {
+    init(customers: Int = 300, days: Int = 40, labelsBefore: Timestamp? = nil) async throws {
         directory = FileManager.default.temporaryDirectory.appending(path: "riskloop-loop-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var configuration = SimulationConfiguration(customers: customers, days: days, seed: 7)
@@ -27,26 +28,28 @@ struct SimulatedStore {
         simulation = try Simulation(configuration)
         try simulation.write(to: directory)
         path = directory.appending(path: "db.sqlite").path
-        let store = try Store(path: path)
-        _ = try store.ingestEvents(fromFile: directory.appending(path: Simulation.eventsFileName).path)
+        let store = try await StoreLocation(path).open()
+        _ = try await store.ingestEvents(fromFile: directory.appending(path: Simulation.eventsFileName).path)
         let labels = simulation.labels.filter { label in labelsBefore.map { label.reportedAt < $0 } ?? true }
-        _ = try store.ingest(labels: labels, source: "simulation")
+        _ = try await store.ingest(labels: labels, source: "simulation")
         let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         spec = try FeatureSpec.decode(from: Data(contentsOf: root.appending(path: "Models/ss7/feature-spec.json")))
     }
 
-    func open() throws -> Store { try Store(path: path) }
+    func open() async throws -> any Store { try await StoreLocation(path).open() }
 
     func day(_ number: Double) -> Timestamp { Self.start.adding(days: number) }
 
     /// Trains on days [0, `until`) and registers the model as champion.
-    func trainChampion(until: Double, c: Double = 1, algorithm: ModelArtifact.Algorithm = .logisticRegression) throws -> ModelArtifact {
+    func trainChampion(until: Double, c: Double = 1, algorithm: ModelArtifact.Algorithm = .logisticRegression) async throws
+        -> ModelArtifact
+    {
         var pipeline = TrainingPipeline(algorithm: algorithm)
         pipeline.logisticRegression.c = c
         pipeline.holdout = .after(day(until - 5))
-        let table = try SpecTable.fromStore(try open(), spec: spec, from: day(0), to: day(until), historyDays: 0, pipeline: pipeline)
+        let table = try await SpecTable.fromStore(try open(), spec: spec, from: day(0), to: day(until), historyDays: 0, pipeline: pipeline)
         let model = try pipeline.train(table, now: day(until))
-        try open().register(ModelRegistration(model), status: .champion, actor: "test")
+        try await open().register(ModelRegistration(model), status: .champion, actor: "test")
         return model
     }
 
@@ -62,50 +65,50 @@ struct SimulatedStore {
         return policy
     }
 
-    @Test func aLabelReportedAfterTheCutoffNeverReachesTheTrainingSet() throws {
-        let bank = try SimulatedStore()
+    @Test func aLabelReportedAfterTheCutoffNeverReachesTheTrainingSet() async throws {
+        let bank = try await SimulatedStore()
         defer { bank.remove() }
         let cutoff = bank.day(20)
         var pipeline = TrainingPipeline(algorithm: .logisticRegression)
         pipeline.holdout = .after(bank.day(16))
-        let before = try SpecTable.fromStore(
+        let before = try await SpecTable.fromStore(
             bank.open(), spec: bank.spec, from: bank.day(5), to: cutoff, historyDays: 5, pipeline: pipeline)
 
         // The labels are each event's latest version reported by the cutoff, computed independently.
-        let known = try bank.open().labels(knownAt: cutoff)
-        let events = try bank.open().events(from: bank.day(5), to: cutoff, keepingJSON: false).map(\.event)
+        let known = try await bank.open().labels(knownAt: cutoff)
+        let events = try await bank.open().events(from: bank.day(5), to: cutoff, keepingJSON: false).map(\.event)
         let expected = events.compactMap { event in known[event.id!].map { $0.outcome == .fraud ? 1.0 : 0.0 } }
         #expect(before.labels == expected)
 
         // New versions after the cutoff: one flips a labelled event, one labels an unlabelled event.
         let labelled = events.first { known[$0.id!]?.outcome == .genuine }!.id!
         let unlabelled = events.first { known[$0.id!] == nil }!.id!
-        _ = try bank.open().ingest(
+        _ = try await bank.open().ingest(
             labels: [
                 Label(eventId: labelled, outcome: .fraud, reportedAt: cutoff.adding(hours: 1), source: "analyst"),
                 Label(eventId: unlabelled, outcome: .fraud, reportedAt: cutoff.adding(days: 3), source: "chargeback"),
             ], source: "late")
-        let after = try SpecTable.fromStore(bank.open(), spec: bank.spec, from: bank.day(5), to: cutoff, historyDays: 5, pipeline: pipeline)
+        let after = try await SpecTable.fromStore(bank.open(), spec: bank.spec, from: bank.day(5), to: cutoff, historyDays: 5, pipeline: pipeline)
         #expect(after.labels == before.labels)
         #expect(after.features == before.features)
         // The same label at the cutoff itself is known.
-        _ = try bank.open().ingest(
+        _ = try await bank.open().ingest(
             labels: [Label(eventId: unlabelled, outcome: .fraud, reportedAt: cutoff, source: "analyst")], source: "at cutoff")
-        let atCutoff = try SpecTable.fromStore(
+        let atCutoff = try await SpecTable.fromStore(
             bank.open(), spec: bank.spec, from: bank.day(5), to: cutoff, historyDays: 5, pipeline: pipeline)
         #expect(atCutoff.features.rows == before.features.rows + 1)
     }
 
-    @Test func featuresNeverUseLaterEvents() throws {
-        let bank = try SimulatedStore()
+    @Test func featuresNeverUseLaterEvents() async throws {
+        let bank = try await SimulatedStore()
         defer { bank.remove() }
-        let store = try bank.open()
+        let store = try await bank.open()
         let extractor = try FeatureExtractor(spec: bank.spec)
         // The same events' rows with the window ending at day 20 and at day 30: later events and
         // labels change nothing in the earlier rows.
-        let short = try store.trainingSnapshot(
+        let short = try await store.trainingSnapshot(
             historyFrom: bank.day(0), from: bank.day(5), to: bank.day(20), labelsKnownAt: bank.day(20), keepingJSON: false)
-        let long = try store.trainingSnapshot(
+        let long = try await store.trainingSnapshot(
             historyFrom: bank.day(0), from: bank.day(5), to: bank.day(30), labelsKnownAt: bank.day(30), keepingJSON: false)
         func rows(_ snapshot: TrainingSnapshot) -> Matrix {
             var profiles = extractor.makeProfiles()
@@ -118,12 +121,12 @@ struct SimulatedStore {
         #expect(Array(longRows.values.prefix(shortRows.values.count)) == shortRows.values)
     }
 
-    @Test func aCycleTrainsAChallengerGatesItAndRecordsEverything() throws {
-        let bank = try SimulatedStore()
+    @Test func aCycleTrainsAChallengerGatesItAndRecordsEverything() async throws {
+        let bank = try await SimulatedStore()
         defer { bank.remove() }
-        let champion = try bank.trainChampion(until: 15)
-        let loop = FeedbackLoop(store: try bank.open(), policy: Self.policy, actor: "nightly")
-        guard case .ran(let cycle) = try loop.runCycle(asOf: bank.day(30)) else {
+        let champion = try await bank.trainChampion(until: 15)
+        let loop = FeedbackLoop(store: try await bank.open(), policy: Self.policy, actor: "nightly")
+        guard case .ran(let cycle) = try await loop.runCycle(asOf: bank.day(30)) else {
             Issue.record("a cycle should have run: many labels arrived since the champion")
             return
         }
@@ -133,21 +136,21 @@ struct SimulatedStore {
         #expect(cycle.detail.holdoutRows > 0 && cycle.detail.trainRows == cycle.challenger.training.rows)
         #expect(cycle.detail.champion?.id == champion.id)
         #expect(Set(cycle.detail.stageSeconds.keys) == Set(FeedbackLoop.Stage.allCases.map(\.rawValue)))
-        let store = try bank.open()
-        let recorded = try #require(try store.lastCycle())
+        let store = try await bank.open()
+        let recorded = try #require(try await store.lastCycle())
         #expect(recorded.challengerId == cycle.challenger.id && recorded.outcome == cycle.record.outcome)
-        let status = try store.models().first { $0.id == cycle.challenger.id }?.status
+        let status = try await store.models().first { $0.id == cycle.challenger.id }?.status
         #expect(status == (cycle.record.outcome == .promoted ? "champion" : "rejected"))
-        #expect(try store.auditEntries().map(\.action).suffix(1) == ["retrain.cycle"])
+        #expect(try await store.auditEntries().map(\.action).suffix(1) == ["retrain.cycle"])
         // The registered artifact is the challenger, bit for bit.
-        #expect(try store.artifactJSON(of: cycle.challenger.id) == cycle.challenger.encoded())
+        #expect(try await store.artifactJSON(of: cycle.challenger.id) == cycle.challenger.encoded())
         // Right after, nothing is due: the labels were consumed and the interval has not passed.
-        #expect(try loop.dueReason(asOf: bank.day(30)) == nil)
-        if case .skipped = try loop.runCycle(asOf: bank.day(30)) {} else { Issue.record("a second cycle should have been skipped") }
+        await #expect(try loop.dueReason(asOf: bank.day(30)) == nil)
+        if case .skipped = try await loop.runCycle(asOf: bank.day(30)) {} else { Issue.record("a second cycle should have been skipped") }
     }
 
-    @Test func theGateComparesOnTheSameHoldoutWithMargins() throws {
-        let loop = FeedbackLoop(store: try Store.inMemory(), policy: Self.policy, actor: "test")
+    @Test func theGateComparesOnTheSameHoldoutWithMargins() async throws {
+        let loop = FeedbackLoop(store: try await StoreLocation(":memory:").open(), policy: Self.policy, actor: "test")
         let labels: [Double] = [1, 0, 1, 0, 0, 1, 0, 0]
         func evaluated(_ probabilities: [Double]) -> FeedbackLoop.CycleDetail.Evaluated {
             .init(id: "m", algorithm: "logistic_regression", holdout: Metrics.evaluate(labels: labels, probabilities: probabilities))
@@ -182,39 +185,34 @@ struct SimulatedStore {
                 holdoutRows: 0, calibrationRows: 0), metrics: .init(holdout: nil))
     }
 
-    @Test func twoCyclesStartedAtOnceDoNotBothPromote() throws {
-        let bank = try SimulatedStore()
+    @Test func twoCyclesStartedAtOnceDoNotBothPromote() async throws {
+        let bank = try await SimulatedStore()
         defer { bank.remove() }
-        _ = try bank.trainChampion(until: 15)
+        _ = try await bank.trainChampion(until: 15)
         // Both cycles take their snapshot and train before either commits (a barrier at the
         // commit stage); different C gives two different challengers.
-        let arrived = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
-        let results = ResultBox()
-        let group = DispatchGroup()
-        for c in [1.0, 0.5] {
-            var policy = Self.policy
-            policy.logisticRegression.c = c
-            policy.apMargin = 1
-            policy.aucMargin = 1  // the gate alone would promote both
-            let loop = FeedbackLoop(store: try bank.open(), policy: policy, actor: "cycle-\(c)")
-            DispatchQueue.global().async(group: group) {
-                let result = Result { () throws(EngineError) in
-                    try loop.runCycle(asOf: bank.day(30), force: true) { stage in
-                        if stage == .commit {
-                            arrived.signal()
-                            release.wait()
-                        }
+        let barrier = CommitBarrier(parties: 2)
+        let results = try await withThrowingTaskGroup(of: Result<FeedbackLoop.CycleResult, EngineError>.self) { group in
+            for c in [1.0, 0.5] {
+                var policy = Self.policy
+                policy.logisticRegression.c = c
+                policy.apMargin = 1
+                policy.aucMargin = 1  // the gate alone would promote both
+                let loop = FeedbackLoop(store: try await bank.open(), policy: policy, actor: "cycle-\(c)")
+                group.addTask {
+                    do {
+                        return .success(
+                            try await loop.runCycle(asOf: bank.day(30), force: true) { stage in
+                                if stage == .commit { await barrier.arrive() }
+                            })
+                    } catch {
+                        return .failure(error)
                     }
                 }
-                results.append(result)
             }
+            return try await group.reduce(into: []) { $0.append($1) }
         }
-        arrived.wait()
-        arrived.wait()
-        release.signal()
-        release.signal()
-        group.wait()
-        let outcomes = try results.values.map { result -> RetrainCycleRecord in
+        let outcomes = try results.map { result -> RetrainCycleRecord in
             guard case .ran(let cycle) = try result.get() else { throw CancellationError() }
             return cycle.record
         }
@@ -222,47 +220,47 @@ struct SimulatedStore {
         let loser = try #require(outcomes.first { $0.outcome != .promoted })
         #expect(loser.outcome == .rejected)
         #expect(loser.reason.hasPrefix("the champion changed during the cycle"))
-        let store = try bank.open()
-        #expect(try store.models().filter { $0.status == "champion" }.count == 1)
-        #expect(try store.cycles().count == 2)
+        let store = try await bank.open()
+        #expect(try await store.models().filter { $0.status == "champion" }.count == 1)
+        #expect(try await store.cycles().count == 2)
     }
 
-    @Test func labelsArrivingDuringACycleCountForTheNextOne() throws {
-        let bank = try SimulatedStore(labelsBefore: SimulatedStore.start.adding(days: 30))
+    @Test func labelsArrivingDuringACycleCountForTheNextOne() async throws {
+        let bank = try await SimulatedStore(labelsBefore: SimulatedStore.start.adding(days: 30))
         defer { bank.remove() }
-        _ = try bank.trainChampion(until: 15)
+        _ = try await bank.trainChampion(until: 15)
         let late = bank.simulation.labels.filter { $0.reportedAt >= bank.day(30) }.prefix(40)
         #expect(late.count == 40)
         var policy = Self.policy
         policy.minNewLabels = 40
         policy.intervalHours = nil
         policy.psiThreshold = nil
-        let loop = FeedbackLoop(store: try bank.open(), policy: policy, actor: "nightly")
-        let writer = try bank.open()
-        let result = try loop.runCycle(asOf: bank.day(30)) { stage in
+        let loop = FeedbackLoop(store: try await bank.open(), policy: policy, actor: "nightly")
+        let writer = try await bank.open()
+        let result = try await loop.runCycle(asOf: bank.day(30)) { stage in
             // While the cycle trains, 40 label versions arrive (another connection).
-            if stage == .train { _ = try? writer.ingest(labels: Array(late), source: "during the cycle") }
+            if stage == .train { _ = try? await writer.ingest(labels: Array(late), source: "during the cycle") }
         }
         guard case .ran(let cycle) = result else {
             Issue.record("the first cycle should have run")
             return
         }
-        let store = try bank.open()
-        #expect(try store.labelVersionCount(after: cycle.record.labelHighWater) == 40)
-        #expect(try loop.dueReason(asOf: bank.day(30)) == "40 new label versions (at least 40)")
+        let store = try await bank.open()
+        #expect(try await store.labelVersionCount(after: cycle.record.labelHighWater) == 40)
+        await #expect(try loop.dueReason(asOf: bank.day(30)) == "40 new label versions (at least 40)")
     }
 
-    @Test func aNaiveBayesChampionAbsorbsNewLabelsBetweenCycles() throws {
-        let bank = try SimulatedStore()
+    @Test func aNaiveBayesChampionAbsorbsNewLabelsBetweenCycles() async throws {
+        let bank = try await SimulatedStore()
         defer { bank.remove() }
-        let champion = try bank.trainChampion(until: 15, algorithm: .naiveBayes)
+        let champion = try await bank.trainChampion(until: 15, algorithm: .naiveBayes)
         #expect(champion.training.labelsKnownAt == bank.day(15))
         var policy = Self.policy
         policy.minNewLabels = nil
         policy.intervalHours = nil
         policy.psiThreshold = nil
-        let loop = FeedbackLoop(store: try bank.open(), policy: policy, actor: "online")
-        guard case .ran(let update) = try loop.runCycle(asOf: bank.day(20)) else {
+        let loop = FeedbackLoop(store: try await bank.open(), policy: policy, actor: "online")
+        guard case .ran(let update) = try await loop.runCycle(asOf: bank.day(20)) else {
             Issue.record("labels reported after day 15 should have been absorbed")
             return
         }
@@ -279,12 +277,12 @@ struct SimulatedStore {
         #expect(update.challenger.parentId == champion.id && update.record.outcome == .promoted)
         #expect(update.challenger.training.rows == champion.training.rows + fresh.count)
         #expect(update.challenger.training.labelsKnownAt == bank.day(20))
-        #expect(try bank.open().championId() == update.challenger.id)
+        await #expect(try await bank.open().championId() == update.challenger.id)
         // Nothing new since: skipped.
-        if case .skipped = try loop.runCycle(asOf: bank.day(20)) {} else { Issue.record("nothing new should be absorbed twice") }
+        if case .skipped = try await loop.runCycle(asOf: bank.day(20)) {} else { Issue.record("nothing new should be absorbed twice") }
     }
 
-    @Test func theRetrainPolicyReadsDefaultsAndRefusesBadMembers() throws {
+    @Test func theRetrainPolicyReadsDefaultsAndRefusesBadMembers() async throws {
         let partial = try RetrainPolicy.decode(Data(#"{"min_new_labels": 10, "interval_hours": null}"#.utf8), source: "p.json")
         #expect(partial.minNewLabels == 10 && partial.intervalHours == nil && partial.windowDays == RetrainPolicy().windowDays)
         // What is written reads back the same.
@@ -330,4 +328,23 @@ final class ResultBox: Sendable {
     }
 
     var values: [Result<FeedbackLoop.CycleResult, EngineError>] { stored.withLock { $0 } }
+}
+
+/// Holds each arriving task until `parties` have arrived, then lets them all go on.
+actor CommitBarrier {
+    private let parties: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(parties: Int) {
+        self.parties = parties
+    }
+
+    func arrive() async {
+        if waiting.count + 1 == parties {
+            for continuation in waiting { continuation.resume() }
+            waiting = []
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
 }

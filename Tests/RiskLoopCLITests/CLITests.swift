@@ -6,6 +6,7 @@ import RiskFeatures
 import RiskModels
 import RiskServer
 import RiskStore
+import RiskStoreLocation
 import Synchronization
 import Testing
 
@@ -28,7 +29,7 @@ import Testing
         try command.run()
     }
 
-    @Test func simulateIngestLabelAndStatsWorkTogether() throws {
+    @Test func simulateIngestLabelAndStatsWorkTogether() async throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let data = directory.appending(path: "data").path
@@ -46,14 +47,14 @@ import Testing
         #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM events") } == lines)
     }
 
-    @Test func theDatabaseComesFromTheEnvironmentWhenNotGiven() throws {
+    @Test func theDatabaseComesFromTheEnvironmentWhenNotGiven() async throws {
         let options = try StoreOptions.parse([])
         let expected = ProcessInfo.processInfo.environment["RISKLOOP_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "./riskloop.sqlite"
         #expect(options.path == expected)
         #expect(try StoreOptions.parse(["--db", "x.sqlite"]).path == "x.sqlite")
     }
 
-    @Test func badDataExitsWithDataErrorStatus() throws {
+    @Test func badDataExitsWithDataErrorStatus() async throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let events = directory.appending(path: "events.jsonl")
@@ -89,7 +90,7 @@ import Testing
         try Data(text.utf8).write(to: url)
     }
 
-    @Test func trainScoreAndEvaluateAFile() throws {
+    @Test func trainScoreAndEvaluateAFile() async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let data = directory.appending(path: "rows.csv")
@@ -110,7 +111,7 @@ import Testing
         ])
     }
 
-    @Test func aChangedModelFileIsRefused() throws {
+    @Test func aChangedModelFileIsRefused() async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let data = directory.appending(path: "rows.csv")
@@ -123,7 +124,7 @@ import Testing
         #expect(throws: ExitCode(65)) { try CLITests.run(["score", "--model", model, data.path]) }
     }
 
-    @Test func badTrainingInputExitsWithDataError() throws {
+    @Test func badTrainingInputExitsWithDataError() async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let data = directory.appending(path: "rows.csv")
@@ -149,7 +150,7 @@ import Testing
     static let spec = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appending(path: "Models/ss7/feature-spec.json").path
 
-    @Test func theDefaultSpecChecksAndVectorsHaveItsColumns() throws {
+    @Test func theDefaultSpecChecksAndVectorsHaveItsColumns() async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         try CLITests.run(["spec", "check", Self.spec, "--json"])
@@ -176,7 +177,7 @@ import Testing
         try CLITests.run(["evaluate", "--model", model, data + "/events.jsonl", "--labels", data + "/labels.csv", "--json"])
     }
 
-    @Test func inferProposesASpecThatChecks() throws {
+    @Test func inferProposesASpecThatChecks() async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let csv = directory.appending(path: "cards.csv")
@@ -192,7 +193,7 @@ import Testing
         #expect(header.contains("amount") && header.contains("is_abroad=true") && header.contains("night=true"))
     }
 
-    @Test func aBadSpecOrABadEventExitsWithDataError() throws {
+    @Test func aBadSpecOrABadEventExitsWithDataError() async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let spec = directory.appending(path: "bad.json")
@@ -209,7 +210,7 @@ import Testing
 }
 
 @Suite struct KeysCLITests {
-    @Test func keysAreCreatedListedAndRevoked() throws {
+    @Test func keysAreCreatedListedAndRevoked() async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let db = directory.appending(path: "keys.sqlite").path
@@ -228,36 +229,36 @@ import Testing
         let baselines = ServeProcessTests.root.appending(path: "Models/ss7/baseline")
         let champion = try ModelFile.read(baselines.appending(path: "logistic-regression.json").path)
         let challenger = try ModelFile.read(baselines.appending(path: "naive-bayes.json").path)
-        let store = try Store(path: db)
-        try store.register(ModelRegistration(champion), status: .champion, actor: "test")
-        try store.register(ModelRegistration(challenger), status: .candidate, actor: "test")
+        let store = try await StoreLocation(db).open()
+        try await store.register(ModelRegistration(champion), status: .champion, actor: "test")
+        try await store.register(ModelRegistration(challenger), status: .candidate, actor: "test")
         return (db, store, champion, challenger)
     }
 
-    @Test func promoteShowAndRollBack() throws {
+    @Test func promoteShowAndRollBack() async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (db, store, champion, challenger) = try Self.registry(in: directory)
 
         try CLITests.run(["models", "promote", challenger.id, "--reason", "better AP", "--db", db])
-        #expect(try store.championId() == challenger.id)
+        #expect(try await store.championId() == challenger.id)
         try CLITests.run(["models", "show", challenger.id, "--db", db])
         try CLITests.run(["models", "show", challenger.id, "--db", db, "--json"])
         try CLITests.run(["models", "rollback", "--reason", "too many false alarms", "--db", db])
-        #expect(try store.championId() == champion.id)
+        #expect(try await store.championId() == champion.id)
         #expect(try ModelArtifact.decode(from: store.artifactJSON(of: champion.id)) == champion)
-        #expect(try store.auditEntries().last?.reason == "too many false alarms")
+        #expect(try await store.auditEntries().last?.reason == "too many false alarms")
 
         #expect(throws: ExitCode(65)) { try CLITests.run(["models", "show", "nope", "--db", db]) }
         #expect(throws: ExitCode(65)) { try CLITests.run(["models", "promote", "nope", "--db", db]) }
         // Nothing left to roll back to: the rolled-back model is not a replaced champion.
         #expect(throws: ExitCode(65)) { try CLITests.run(["models", "rollback", "--db", db]) }
-        #expect(try store.championId() == champion.id)
+        #expect(try await store.championId() == champion.id)
     }
 
     /// Round 1 promoted a tampered stored artifact from the CLI (the HTTP route refused it): one
     /// promotion path now, with the same checks.
-    @Test func promotingFromTheCommandLineChecksTheStoredArtifact() throws {
+    @Test func promotingFromTheCommandLineChecksTheStoredArtifact() async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (db, store, champion, challenger) = try Self.registry(in: directory)
@@ -269,13 +270,13 @@ import Testing
             try db.execute(sql: "UPDATE models SET artifact = ? WHERE id = ?", arguments: [json, challenger.id])
         }
         #expect(throws: ExitCode(65)) { try CLITests.run(["models", "promote", challenger.id, "--db", db]) }
-        #expect(try store.championId() == champion.id)
+        #expect(try await store.championId() == champion.id)
     }
 }
 
 @Suite struct SignedArtifactCLITests {
     /// Round 1: a weight changed and the new SHA-256 pasted in was scored under the genuine id.
-    @Test func aForgedModelFileIsRefusedAndAnUnsignedOneNeedsAFlag() throws {
+    @Test func aForgedModelFileIsRefusedAndAnUnsignedOneNeedsAFlag() async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let data = directory.appending(path: "rows.csv")
@@ -299,7 +300,7 @@ import Testing
         try CLITests.run(["score", "--model", model, data.path, "--out", out, "--allow-unsigned"])
     }
 
-    @Test func theSampleKeyInCodeIsTheCommittedOne() throws {
+    @Test func theSampleKeyInCodeIsTheCommittedOne() async throws {
         let keys = ServeProcessTests.root.appending(path: "Models/keys")
         let files = try FileManager.default.contentsOfDirectory(atPath: keys.path).filter { $0.hasSuffix(".pub") }
         #expect(files.count == 1)
@@ -315,7 +316,7 @@ import Testing
 
 @Suite struct CLIInputRulesTests {
     /// One rule for every command: a file without records is a data error.
-    @Test func anEmptyInputIsADataErrorEverywhere() throws {
+    @Test func anEmptyInputIsADataErrorEverywhere() async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let empty = directory.appending(path: "empty.jsonl")
@@ -329,7 +330,7 @@ import Testing
     }
 
     /// Round 1 wrote the CSV header, then failed: the output now gets nothing on bad input.
-    @Test func featuresWritesNothingWhenTheInputIsBad() throws {
+    @Test func featuresWritesNothingWhenTheInputIsBad() async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let events = directory.appending(path: "events.jsonl")
@@ -344,7 +345,7 @@ import Testing
     }
 
     /// An id names one event: the same JSON again is a duplicate, other JSON is refused by line.
-    @Test func ingestRefusesAReusedIdWithOtherJSON() throws {
+    @Test func ingestRefusesAReusedIdWithOtherJSON() async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let db = directory.appending(path: "db.sqlite").path
@@ -358,9 +359,9 @@ import Testing
         ).write(to: other)
         try CLITests.run(["ingest", "--db", db, first.path])
         try CLITests.run(["ingest", "--db", db, again.path])
-        #expect(throws: StoreError.self) { try Store(path: db).ingestEvents(fromFile: other.path) }
+        #expect(throws: StoreError.self) { try await StoreLocation(db).open().ingestEvents(fromFile: other.path) }
         do {
-            _ = try Store(path: db).ingestEvents(fromFile: other.path)
+            _ = try await StoreLocation(db).open().ingestEvents(fromFile: other.path)
         } catch {
             guard case .badLine(_, let line, let field, let message, _) = error else { throw error }
             #expect(line == 2 && field == "id" && message.contains("already stored with another payload"))
@@ -380,10 +381,10 @@ import Testing
             try RiskLoop.parseAsRoot(["serve", "--db", db, "--model", model, "--policy", directory.appending(path: "nope.json").path])
                 as? AsyncParsableCommand)
         await #expect(throws: ExitCode(66)) { try await command.run() }
-        #expect(try Store(path: db).models().isEmpty)
+        #expect(try await StoreLocation(db).open().models().isEmpty)
     }
 
-    @Test func keysCreateAnswersSnakeCaseAtTheTopLevel() throws {
+    @Test func keysCreateAnswersSnakeCaseAtTheTopLevel() async throws {
         let created = CreatedKey(id: 7, key: "rl_x", name: "svc", role: .score, createdAt: Timestamp(millisecondsSinceEpoch: 0))
         let object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(created)) as! [String: Any]
         #expect(Set(object.keys) == ["id", "key", "name", "role", "created_at"])
@@ -411,19 +412,19 @@ import Testing
         URL(filePath: CommandLine.arguments[0]).deletingLastPathComponent().appending(path: "riskloop")
     }
 
-    @Test func trainFromTheStoreAndRetrainFromTheCommandLine() throws {
+    @Test func trainFromTheStoreAndRetrainFromTheCommandLine() async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (db, _) = try Self.prepare(directory)
-        let store = try Store(path: db)
-        let first = try #require(try store.championId())
+        let store = try await StoreLocation(db).open()
+        let first = try #require(try await store.championId())
         try CLITests.run(["retrain", "--db", db, "--as-of", "2026-02-09", "--json"])
-        let cycle = try #require(try store.lastCycle())
+        let cycle = try #require(try await store.lastCycle())
         #expect(cycle.championId == first)
         #expect(cycle.trigger.hasSuffix("new label versions (at least 500)"))
         // Nothing new since: skipped, nothing written.
         try CLITests.run(["retrain", "--db", db, "--as-of", "2026-02-09"])
-        #expect(try store.cycles().count == 1)
+        #expect(try await store.cycles().count == 1)
         try CLITests.run(["models", "show", cycle.challengerId, "--db", db, "--json"])
         // Bad options and a bad policy file.
         #expect(throws: (any Error).self) { try RiskLoop.parseAsRoot(["train", "--from", "2026-01-05", "--spec", "s.json"]) }
@@ -434,12 +435,12 @@ import Testing
     }
 
     @Test(arguments: ["train", "commit"])
-    func aCycleKilledMidwayLeavesTheRegistryAsItWas(stage: String) throws {
+    func aCycleKilledMidwayLeavesTheRegistryAsItWas(stage: String) async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (db, _) = try Self.prepare(directory)
-        let store = try Store(path: db)
-        let championBefore = try store.championId(), modelsBefore = try store.models(), auditBefore = try store.auditEntries()
+        let store = try await StoreLocation(db).open()
+        let championBefore = try await store.championId(), modelsBefore = try await store.models(), auditBefore = try await store.auditEntries()
 
         let process = Process()
         process.executableURL = Self.executable
@@ -461,19 +462,19 @@ import Testing
         #expect(process.terminationReason == .uncaughtSignal)
 
         // Exactly the champion, models and audit log of before; no cycle recorded.
-        #expect(try store.championId() == championBefore)
-        #expect(try store.models() == modelsBefore)
-        #expect(try store.auditEntries() == auditBefore)
-        #expect(try store.cycles().isEmpty)
+        #expect(try await store.championId() == championBefore)
+        #expect(try await store.models() == modelsBefore)
+        #expect(try await store.auditEntries() == auditBefore)
+        #expect(try await store.cycles().isEmpty)
         // The next cycle runs normally.
         try CLITests.run(["retrain", "--db", db, "--as-of", "2026-02-09", "--force"])
-        #expect(try store.cycles().count == 1)
-        #expect(try store.models().filter { $0.status == "champion" }.count == 1)
+        #expect(try await store.cycles().count == 1)
+        #expect(try await store.models().filter { $0.status == "champion" }.count == 1)
     }
 }
 
 @Suite struct DemoCLITests {
-    @Test func theDemoReplaysWithTheLoopAndWritesItsReport() throws {
+    @Test func theDemoReplaysWithTheLoopAndWritesItsReport() async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let models = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -485,8 +486,8 @@ import Testing
         ])
         let html = try String(contentsOf: directory.appending(path: "report.html"), encoding: .utf8)
         #expect(html.contains("<svg") && html.contains("Retraining cycles"))
-        let store = try Store(path: directory.appending(path: "demo.sqlite").path)
-        #expect(try store.cycles().count >= 2)  // weekly interval over 21 replayed days
+        let store = try await StoreLocation(directory.appending(path: "demo.sqlite").path).open()
+        #expect(try await store.cycles().count >= 2)  // weekly interval over 21 replayed days
         let decisions = try DatabaseQueue(path: directory.appending(path: "demo.sqlite").path).read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM decisions") ?? 0
         }
@@ -518,10 +519,10 @@ import Testing
         #expect(actions.isSuperset(of: ["model.register", "model.promote", "retrain.cycle", "policy.record"]))
 
         // The json export of a stored model is its stored bytes; the card names its sections.
-        let champion = try #require(try Store(path: db).championId())
+        let champion = try #require(try await StoreLocation(db).open().championId())
         let exported = directory.appending(path: "champion.json").path
         try CLITests.run(["export", champion, "--db", db, "--format", "json", "--out", exported])
-        #expect(try Data(contentsOf: URL(filePath: exported)) == (try Store(path: db).artifactJSON(of: champion)))
+        #expect(try Data(contentsOf: URL(filePath: exported)) == (try await StoreLocation(db).open().artifactJSON(of: champion)))
         let card = directory.appending(path: "card.html").path
         try CLITests.run(["export", champion, "--db", db, "--format", "card", "--out", card])
         let html = try String(contentsOfFile: card, encoding: .utf8)
@@ -529,7 +530,7 @@ import Testing
         #expect(html.contains("Population stability index"))
 
         // One weight changed in the stored artifact: replay refuses to run.
-        let artifact = try ModelArtifact.decode(from: try Store(path: db).artifactJSON(of: champion))
+        let artifact = try ModelArtifact.decode(from: try await StoreLocation(db).open().artifactJSON(of: champion))
         var changed = artifact
         changed.logisticRegression!.weights[0] += 0.5
         changed.sha256 = changed.computedSHA256()  // even re-sealed, it is not what the registry recorded
@@ -558,7 +559,7 @@ import Testing
     /// the BLAS `make deps` installs (OpenBLAS), whose kernels can sum in another order on another
     /// CPU; bit for bit holds only for the same library on the same kind of CPU.
     @Test(arguments: ["logistic-regression", "naive-bayes"])
-    func theShippedBaselineRetrainsToTheSameParameters(name: String) throws {
+    func theShippedBaselineRetrainsToTheSameParameters(name: String) async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let baseline = Self.root.appending(path: "Models/ss7/baseline")
@@ -609,7 +610,7 @@ import Testing
     /// A store with the shipped logistic baseline as champion and a score key, and a server on it.
     static func startServer(_ directory: URL, extra: [String] = []) async throws -> (process: Process, port: Int, key: String, db: String) {
         let db = directory.appending(path: "serve.sqlite").path
-        let key = try Store(path: db).createKey(name: "test", role: .admin, actor: "test").key
+        let key = try await StoreLocation(db).open().createKey(name: "test", role: .admin, actor: "test").key
         let port = Int.random(in: 20_000..<40_000)
         let process = Process()
         process.executableURL = FeedbackLoopCLITests.executable

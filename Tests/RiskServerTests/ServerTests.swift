@@ -13,11 +13,13 @@ import Testing
 
 @testable import RiskServer
 @testable import RiskStore
+@testable import RiskStoreSQLite
+import RiskStoreLocation
 
 /// A service over a fresh store with a hand-made champion: unconditional call forwarding adds 3
 /// to the log-odds, so forwarded events score σ(1) and others σ(−2).
 struct Fixture {
-    let store: Store
+    let store: SQLiteStore
     let service: RiskService
     let keys: [APIRole: String]
     let champion: ModelArtifact
@@ -42,17 +44,17 @@ struct Fixture {
             metrics: .init(holdout: nil))
     }
 
-    init(retrainPolicy: RetrainPolicy = RetrainPolicy()) throws {
-        store = try Store.inMemory()
+    init(retrainPolicy: RetrainPolicy = RetrainPolicy()) async throws {
+        store = try SQLiteStore.inMemory()
         champion = Self.artifact(weight: 3)
         challenger = Self.artifact(weight: 5)
-        try store.register(ModelRegistration(champion), status: .champion, actor: "test")
-        try store.register(ModelRegistration(challenger), status: .candidate, actor: "test")
+        try await store.register(ModelRegistration(champion), status: .champion, actor: "test")
+        try await store.register(ModelRegistration(challenger), status: .candidate, actor: "test")
         var keys: [APIRole: String] = [:]
-        for role in APIRole.allCases { keys[role] = try store.createKey(name: "\(role)", role: role, actor: "test").key }
+        for role in APIRole.allCases { keys[role] = try await store.createKey(name: "\(role)", role: role, actor: "test").key }
         self.keys = keys
         let policy = DecisionPolicy(version: "policy-9", thresholds: .init(stepUp: 0.2, review: 0.5, block: 0.9))
-        service = try RiskService(store: store, policy: policy, retrainPolicy: retrainPolicy, logger: Logger(label: "test"))
+        service = try await RiskService(store: store, policy: policy, retrainPolicy: retrainPolicy, logger: Logger(label: "test"))
     }
 
     func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
@@ -71,8 +73,8 @@ struct Fixture {
         try await client.execute(uri: "/v1/score", method: .post, headers: headers(.score), body: ByteBuffer(string: event(id))) { _ in }
     }
 
-    func count(_ table: String) throws -> Int {
-        try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") } ?? 0
+    func count(_ table: String) async throws -> Int {
+        try await store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") } ?? 0
     }
 }
 
@@ -88,7 +90,7 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
 
 @Suite struct ServerTests {
     @Test func scoringLogsEachDecisionWithItsVersions() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         try await fixture.test { client in
             try await client.execute(
                 uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: event("e1"))
@@ -107,33 +109,33 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
                 #expect((body["scores"] as! [[String: Any]]).map { $0["decision"] as! String } == ["review", "allow"])
             }
         }
-        let rows = try fixture.store.read { db in
+        let rows = try fixture.store.writer.read { db in
             try Row.fetchAll(db, sql: "SELECT event_id, model_id, policy_version, decision FROM decisions ORDER BY id")
         }
         #expect(rows.map { $0["event_id"] as String } == ["e1", "e2", "e3"])
         #expect(rows.allSatisfy { $0["model_id"] as String == fixture.champion.id && $0["policy_version"] as String == "policy-9" })
-        let payload = try fixture.store.read { db in try String.fetchOne(db, sql: "SELECT payload FROM events WHERE id = 'e1'") }
+        let payload = try await fixture.store.writer.read { db in try String.fetchOne(db, sql: "SELECT payload FROM events WHERE id = 'e1'") }
         #expect(payload == event("e1"))
     }
 
     /// Group commit: an answered decision is already committed, and concurrent requests share
     /// transactions rather than queueing one each.
     @Test func everyAnsweredDecisionIsCommittedBeforeTheAnswer() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         try await fixture.test { client in
             try await fixture.score("e1", with: client)
-            #expect(try fixture.count("decisions") == 1, "committed before the answer")
+            #expect(try await fixture.count("decisions") == 1, "committed before the answer")
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<64 { group.addTask { try await fixture.score("c\(index)", with: client) } }
                 try await group.waitForAll()
             }
         }
-        #expect(try fixture.count("decisions") == 65)
-        #expect(try fixture.count("events") == 65)
+        #expect(try await fixture.count("decisions") == 65)
+        #expect(try await fixture.count("events") == 65)
     }
 
     @Test func keysAndRolesGuardEveryRoute() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         try await fixture.test { client in
             try await client.execute(uri: "/v1/score", method: .post, headers: fixture.headers(nil), body: ByteBuffer(string: event("e1")))
             { response in
@@ -159,11 +161,11 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
             }
             try await client.execute(uri: "/healthz", method: .get) { response in #expect(response.status == .ok) }
         }
-        #expect(try fixture.count("decisions") == 0)
+        #expect(try await fixture.count("decisions") == 0)
     }
 
     @Test func badInputIsA400NamingTheFieldAndWritesNothing() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         try await fixture.test { client in
             let batch =
                 #"{"events":["# + event("ok") + #",{"id":"bad","occurred_at":"2026-03-01T10:00:00Z","customer_id":"c1","kind":"wire"}]}"#
@@ -218,11 +220,11 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
                 #expect(error.code == "invalid_event" && error.field == "customer_id")
             }
         }
-        #expect(try fixture.count("decisions") == 0 && fixture.count("events") == 0 && fixture.count("labels") == 0)
+        #expect(try await fixture.count("decisions") == 0 && fixture.count("events") == 0 && fixture.count("labels") == 0)
     }
 
     @Test func labelsAreStoredAndPromotionSwapsTheScorer() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         try await fixture.test { client in
             try await fixture.score("e1", with: client)
             let label = #"{"event_id":"e1","outcome":"fraud","reported_at":"2026-03-02T00:00:00Z","source":"analyst"}"#
@@ -262,16 +264,16 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
                 #expect(text.contains(#"riskloop_scored_events_total{decision="block"} 1"#))
             }
         }
-        #expect(try fixture.store.championId() == fixture.challenger.id)
-        #expect(try fixture.count("labels") == 1)
+        #expect(try await fixture.store.championId() == fixture.challenger.id)
+        #expect(try await fixture.count("labels") == 1)
         #expect(
-            try fixture.store.auditEntries().contains {
+            try await fixture.store.auditEntries().contains {
                 $0.action == "model.promote" && $0.subject == fixture.challenger.id && $0.reason == "better"
             })
     }
 
     @Test func everyErrorAnswersTheJSONBody() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         try await fixture.test { client in
             try await client.execute(uri: "/v2/nothing", method: .get) { response in
                 #expect(response.status == .notFound)
@@ -294,7 +296,7 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
     /// The same id with the same JSON is a retry (the first answer, nothing new logged); with other
     /// JSON it is refused with 409, also when the two arrive at once.
     @Test func aReusedEventIdIsARetryOrAConflict() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         try await fixture.test { client in
             var first = ""
             try await client.execute(
@@ -338,7 +340,7 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
             }
             #expect(statuses.allSatisfy { $0 == .ok || $0 == .conflict })
         }
-        let decided = try fixture.store.read { db in
+        let decided = try fixture.store.writer.read { db in
             try Row.fetchAll(db, sql: "SELECT event_id, COUNT(*) AS n FROM decisions GROUP BY event_id ORDER BY event_id")
         }
         #expect(decided.map { $0["event_id"] as String } == ["dup-1", "race-1"])
@@ -347,13 +349,13 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
 
     /// Revoked from another connection (the CLI) while the server runs: refused at the next request.
     @Test func aRevokedKeyIsRefusedAtTheNextRequest() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         try await fixture.test { client in
             try await client.execute(uri: "/v1/models", method: .get, headers: fixture.headers(.score)) { response in
                 #expect(response.status == .ok)
             }
-            let id = try #require(try fixture.store.keys().first { $0.name == "score" }?.id)
-            try fixture.store.revokeKey(id: id, actor: "test", reason: "leaked")
+            let id = try #require(try await fixture.store.keys().first { $0.name == "score" }?.id)
+            try await fixture.store.revokeKey(id: id, actor: "test", reason: "leaked")
             try await client.execute(uri: "/v1/models", method: .get, headers: fixture.headers(.score)) { response in
                 #expect(response.status == .unauthorized)
                 let error = try errorBody(response)
@@ -365,7 +367,7 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
     /// A promotion while requests are scored: every request answered 200 has its decision logged,
     /// and each decision names the model that made it.
     @Test func promotingUnderLoadLosesNoAnsweredDecision() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         try await fixture.test { client in
             let answered = try await withThrowingTaskGroup(of: Int.self) { group in
                 for worker in 0..<4 {
@@ -393,7 +395,7 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
             }
             #expect(answered == 160)
         }
-        #expect(try fixture.count("decisions") == 160)
+        #expect(try await fixture.count("decisions") == 160)
     }
 
     /// Round 1 cut at the machine's clock, so a store of past data always answered 409 "no record
@@ -403,18 +405,18 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
         defer { try? FileManager.default.removeItem(at: directory) }
         let simulation = try Simulation(SimulationConfiguration(customers: 200, days: 30, seed: 5))
         try simulation.write(to: directory)
-        let store = try Store(path: directory.appending(path: "db.sqlite").path)
-        _ = try store.ingestEvents(fromFile: directory.appending(path: Simulation.eventsFileName).path)
-        _ = try store.ingest(labels: simulation.labels, source: "simulation")
+        let store = try await StoreLocation(directory.appending(path: "db.sqlite").path).open()
+        _ = try await store.ingestEvents(fromFile: directory.appending(path: Simulation.eventsFileName).path)
+        _ = try await store.ingest(labels: simulation.labels, source: "simulation")
         let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let baseline = try ModelArtifact.decode(
             from: Data(contentsOf: root.appending(path: "Models/ss7/baseline/logistic-regression.json")))
-        try store.register(ModelRegistration(baseline), status: .champion, actor: "test")
-        let key = try store.createKey(name: "admin", role: .admin, actor: "test").key
+        try await store.register(ModelRegistration(baseline), status: .champion, actor: "test")
+        let key = try await store.createKey(name: "admin", role: .admin, actor: "test").key
         var policy = RetrainPolicy()
         policy.windowDays = 20
         policy.holdoutDays = 5
-        let service = try RiskService(
+        let service = try await RiskService(
             store: store, policy: DecisionPolicy(version: "p", thresholds: .init(stepUp: 0.2, review: 0.5, block: 0.9)),
             retrainPolicy: policy, logger: Logger(label: "test"))
         let headers: HTTPFields = [.authorization: "Bearer \(key)"]
@@ -433,8 +435,8 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
                 #expect(["promoted", "rejected", "unchanged"].contains(body["outcome"] as? String))
             }
         }
-        let cycle = try #require(try store.lastCycle())
-        #expect(cycle.asOf == (try store.latestEventTime()))
+        let cycle = try #require(try await store.lastCycle())
+        #expect(cycle.asOf == (try await store.latestEventTime()))
     }
 
     @Test func retrainIsForAdminsAndAnswersWithTheCycleOutcome() async throws {
@@ -442,7 +444,7 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
         quiet.minNewLabels = nil
         quiet.intervalHours = nil
         quiet.psiThreshold = nil
-        let fixture = try Fixture(retrainPolicy: quiet)
+        let fixture = try await Fixture(retrainPolicy: quiet)
         try await fixture.test { client in
             try await client.execute(uri: "/v1/retrain", method: .post, headers: fixture.headers(.score)) { response in
                 #expect(response.status == .forbidden)
@@ -460,14 +462,14 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
                 #expect(error.code == "retrain_failed")
             }
         }
-        #expect(try fixture.store.championId() == fixture.champion.id)
-        #expect(try fixture.count("retrain_cycles") == 0)
+        #expect(try await fixture.store.championId() == fixture.champion.id)
+        #expect(try await fixture.count("retrain_cycles") == 0)
     }
 
     @Test func aShadowModelScoresBesideTheChampionAndIsLoggedNotActedOn() async throws {
-        let fixture = try Fixture()
-        try fixture.store.setShadow(fixture.challenger.id, actor: "test", reason: "try it")
-        try fixture.service.reloadShadow()
+        let fixture = try await Fixture()
+        try await fixture.store.setShadow(fixture.challenger.id, actor: "test", reason: "try it")
+        try await fixture.service.reloadShadow()
         try await fixture.test { client in
             try await client.execute(
                 uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: event("e1"))
@@ -476,21 +478,21 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
                 #expect(score.modelId == fixture.champion.id && score.decision == .review)  // σ(1): the champion decides
             }
         }
-        let row = try #require(try fixture.store.read { db in try Row.fetchOne(db, sql: "SELECT * FROM decisions") })
+        let row = try #require(try fixture.store.writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM decisions") })
         #expect(row["model_id"] as String == fixture.champion.id)
         #expect(row["shadow_model_id"] as String? == fixture.challenger.id)
         #expect(abs((row["shadow_score"] as Double) - 1 / (1 + exp(-3.0))) < 1e-12)
         // The champion cannot also be the shadow; stopping puts the challenger back.
-        #expect(throws: StoreError.self) { try fixture.store.setShadow(fixture.champion.id, actor: "test", reason: nil) }
-        try fixture.store.setShadow(nil, actor: "test", reason: "done")
-        try fixture.service.reloadShadow()
+        await #expect(throws: StoreError.self) { try await fixture.store.setShadow(fixture.champion.id, actor: "test", reason: nil) }
+        try await fixture.store.setShadow(nil, actor: "test", reason: "done")
+        try await fixture.service.reloadShadow()
         #expect(fixture.service.shadow == nil)
-        #expect(try fixture.store.models().first { $0.id == fixture.challenger.id }?.status == "candidate")
+        #expect(try await fixture.store.models().first { $0.id == fixture.challenger.id }?.status == "candidate")
     }
 
     @Test func modelsExportInEachFormatAndBadFormatsAreRefusedByName() async throws {
-        let fixture = try Fixture()
-        let stored = try fixture.store.artifactJSON(of: fixture.champion.id)
+        let fixture = try await Fixture()
+        let stored = try await fixture.store.artifactJSON(of: fixture.champion.id)
         try await fixture.test { client in
             let base = "/v1/models/\(fixture.champion.id)/export"
             // json: the stored bytes; pmml: XML; card: HTML with the serving policy's version.
@@ -527,7 +529,7 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
             algorithm: .naiveBayes, createdAt: Timestamp(millisecondsSinceEpoch: 0), featureSpec: Fixture.spec.jsonValue,
             columns: fixture.champion.columns, naiveBayes: naiveBayes, hyperparameters: .init(holdout: "none"),
             training: fixture.champion.training, metrics: .init(holdout: nil))
-        try fixture.store.register(ModelRegistration(artifact), status: .candidate, actor: "test")
+        try await fixture.store.register(ModelRegistration(artifact), status: .candidate, actor: "test")
         try await fixture.test { client in
             try await client.execute(uri: "/v1/models/\(artifact.id)/export?format=onnx", method: .get, headers: fixture.headers(.score)) {
                 response in
@@ -541,21 +543,21 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
     @Test func metricsCarryTheChampionsDriftPerColumnAndForTheScore() async throws {
         // Training: half the events forwarded. Recent traffic: one in four. Hand-computed PSI of
         // that 0/1 column (and of the score, which only that column moves).
-        let store = try Store.inMemory()
+        let store = try SQLiteStore.inMemory()
         var champion = Fixture.artifact(weight: 3)
         let training = Matrix(rows: 4, columns: 3, values: [0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0])
         champion.drift = DriftReference.fit(features: training, scores: champion.probabilities(training))
         champion.seal()
-        try store.register(ModelRegistration(champion), status: .champion, actor: "test")
+        try await store.register(ModelRegistration(champion), status: .champion, actor: "test")
         let lines = (0..<4).map { index in
             event("d\(index)", forwarded: index == 0).replacingOccurrences(of: #""c1""#, with: #""c\#(index)""#)
         }
         let file = FileManager.default.temporaryDirectory.appending(path: "riskloop-drift-\(UUID().uuidString).jsonl")
         defer { try? FileManager.default.removeItem(at: file) }
         try lines.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
-        _ = try store.ingestEvents(fromFile: file.path)
+        _ = try await store.ingestEvents(fromFile: file.path)
         let policy = DecisionPolicy(version: "policy-9", thresholds: .init(stepUp: 0.2, review: 0.5, block: 0.9))
-        let service = try RiskService(store: store, policy: policy, logger: Logger(label: "test"))
+        let service = try await RiskService(store: store, policy: policy, logger: Logger(label: "test"))
         try await service.refreshDrift(asOf: Timestamp(year: 2026, month: 3, day: 2)!)
         let (id, columns) = (champion.id, champion.columns)
 
@@ -576,8 +578,8 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
         }
     }
 
-    @Test func theCommittedOpenAPIDocumentListsExactlyTheRoutes() throws {
-        let fixture = try Fixture()
+    @Test func theCommittedOpenAPIDocumentListsExactlyTheRoutes() async throws {
+        let fixture = try await Fixture()
         let router = buildRouter(fixture.service)
         let routes = Set(router.routes.map { "\($0.method.rawValue.lowercased()) \($0.path.description)" })
         let yaml = String(decoding: openAPIDocument, as: UTF8.self)

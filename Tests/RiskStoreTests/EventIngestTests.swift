@@ -4,83 +4,84 @@ import RiskFeatures
 import Testing
 
 @testable import RiskStore
+@testable import RiskStoreSQLite
 
 @Suite struct EventIngestTests {
-    @Test func storesEveryEventWithItsPayloadVerbatim() throws {
+    @Test func storesEveryEventWithItsPayloadVerbatim() async throws {
         let directory = try TemporaryDirectory()
         let lines = (1...25).map { Lines.event("e\($0)", minute: $0, customer: "c\($0 % 4)") }
         let path = try directory.file("events.jsonl", lines.joined(separator: "\r\n"))  // CRLF, no final newline
-        let store = try Store(path: directory.databasePath)
-        let report = try store.ingestEvents(fromFile: path, batchSize: 7)
+        let store = try SQLiteStore(path: directory.databasePath)
+        let report = try await store.ingestEvents(fromFile: path, batchSize: 7)
         #expect(report.inserted == 25 && report.duplicates == 0 && report.batches == 4 && report.lastCommittedLine == 25)
-        let rows = try store.read { db in
+        let rows = try store.writer.read { db in
             try Row.fetchAll(db, sql: "SELECT id, occurred_at, customer_id, kind, payload FROM events ORDER BY rowid")
         }
         #expect(rows.map { $0["payload"] as String } == lines)
         #expect(rows[2]["occurred_at"] as Int64 == Timestamp(year: 2026, month: 3, day: 1, hour: 10, minute: 3)!.millisecondsSinceEpoch)
         #expect(rows[2]["customer_id"] as String == "c3")
-        let mode = try store.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        let mode = try await store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
     }
 
-    @Test func reportsAndSkipsDuplicateIds() throws {
+    @Test func reportsAndSkipsDuplicateIds() async throws {
         let directory = try TemporaryDirectory()
-        let store = try Store.inMemory()
+        let store = try SQLiteStore.inMemory()
         let first = try directory.file("a.jsonl", Lines.events(["e1", "e2", "e3"]))
-        #expect(try store.ingestEvents(fromFile: first).inserted == 3)
+        #expect(try await store.ingestEvents(fromFile: first).inserted == 3)
         // e2 again (already stored, the same JSON) and e4 twice in the same file.
         let second = try directory.file(
             "b.jsonl", [Lines.event("e2", minute: 1), Lines.event("e4"), Lines.event("e5"), Lines.event("e4")].joined(separator: "\n"))
-        let report = try store.ingestEvents(fromFile: second, batchSize: 2)
+        let report = try await store.ingestEvents(fromFile: second, batchSize: 2)
         #expect(report.inserted == 2)
         #expect(report.duplicates == 2)
         #expect(report.firstDuplicates == [.init(line: 1, id: "e2"), .init(line: 4, id: "e4")])
-        let count = try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") }
+        let count = try await store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") }
         #expect(count == 5)
         // e2 with other JSON: refused by line, its batch rolled back, the stored e2 kept.
         let third = try directory.file("c.jsonl", [Lines.event("e6"), Lines.event("e2", minute: 7)].joined(separator: "\n"))
-        #expect(throws: StoreError.self) { try store.ingestEvents(fromFile: third) }
-        let payload = try store.read { db in try String.fetchOne(db, sql: "SELECT payload FROM events WHERE id = 'e2'") }
+        await #expect(throws: StoreError.self) { try await store.ingestEvents(fromFile: third) }
+        let payload = try await store.writer.read { db in try String.fetchOne(db, sql: "SELECT payload FROM events WHERE id = 'e2'") }
         #expect(payload == Lines.event("e2", minute: 1))
-        #expect(try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE id = 'e6'") } == 0)
+        await #expect(try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE id = 'e6'") } == 0)
     }
 
-    @Test func aMalformedLineRollsBackItsBatchAndKeepsEarlierOnes() throws {
+    @Test func aMalformedLineRollsBackItsBatchAndKeepsEarlierOnes() async throws {
         let directory = try TemporaryDirectory()
         var lines = (1...10).map { Lines.event("e\($0)", minute: $0) }
         lines[4] =
             #"{"id":"e5","occurred_at":"2026-03-01T10:05:00Z","customer_id":"c1","kind":"login","telco":{"call_forwarding":["sometimes"]}}"#
         let path = try directory.file("events.jsonl", lines.joined(separator: "\n"))
-        let store = try Store(path: directory.databasePath)
-        #expect {
-            try store.ingestEvents(fromFile: path, batchSize: 3)
+        let store = try SQLiteStore(path: directory.databasePath)
+        await #expect {
+            try await store.ingestEvents(fromFile: path, batchSize: 3)
         } throws: { error in
             guard case .badLine(let file, let line, let field, let message, let accepted) = error as? StoreError else { return false }
             return file == path && line == 5 && field == "telco.call_forwarding[0]" && message.contains("sometimes")
                 && accepted.inserted == 3 && accepted.lastCommittedLine == 3
         }
-        let ids = try store.read { db in try String.fetchAll(db, sql: "SELECT id FROM events ORDER BY id") }
+        let ids = try await store.writer.read { db in try String.fetchAll(db, sql: "SELECT id FROM events ORDER BY id") }
         #expect(ids == ["e1", "e2", "e3"])
-        let batches = try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ingest_batches") }
+        let batches = try await store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ingest_batches") }
         #expect(batches == 1)
 
         // Fixed and run again: the stored lines come back as duplicates, the rest goes in.
         lines[4] = Lines.event("e5", minute: 5)
         let fixed = try directory.file("events.jsonl", lines.joined(separator: "\n"))
-        let report = try store.ingestEvents(fromFile: fixed, batchSize: 3)
+        let report = try await store.ingestEvents(fromFile: fixed, batchSize: 3)
         #expect(report.inserted == 7 && report.duplicates == 3)
     }
 
-    @Test func aFailedBatchLeavesTheDatabaseExactlyAsBefore() throws {
+    @Test func aFailedBatchLeavesTheDatabaseExactlyAsBefore() async throws {
         let directory = try TemporaryDirectory()
-        let store = try Store(path: directory.databasePath)
-        _ = try store.ingestEvents(fromFile: try directory.file("good.jsonl", Lines.events(["a", "b"])))
+        let store = try SQLiteStore(path: directory.databasePath)
+        _ = try await store.ingestEvents(fromFile: try directory.file("good.jsonl", Lines.events(["a", "b"])))
         let before = try Self.dump(store)
         // The bad line is last in the batch, after new and duplicate events that were accepted.
         let bad = try directory.file(
             "bad.jsonl", Lines.events(["c", "a", "d"]) + #"{"id":"x","occurred_at":"2026-03-01T10:00:00Z","kind":"login"}"# + "\n")
-        #expect {
-            try store.ingestEvents(fromFile: bad)
+        await #expect {
+            try await store.ingestEvents(fromFile: bad)
         } throws: { error in
             guard case .badLine(_, 4, "customer_id", _, let accepted) = error as? StoreError else { return false }
             return accepted.inserted == 0
@@ -88,18 +89,18 @@ import Testing
         #expect(try Self.dump(store) == before)
     }
 
-    @Test func namesTheLineOfInvalidJSONAndOfAMissingFile() throws {
+    @Test func namesTheLineOfInvalidJSONAndOfAMissingFile() async throws {
         let directory = try TemporaryDirectory()
-        let store = try Store.inMemory()
+        let store = try SQLiteStore.inMemory()
         let path = try directory.file("events.jsonl", Lines.events(["a"]) + "\n{\"id\": \"b\",\n")
-        #expect {
-            try store.ingestEvents(fromFile: path)
+        await #expect {
+            try await store.ingestEvents(fromFile: path)
         } throws: { error in
             guard case .badLine(_, 3, nil, let message, _) = error as? StoreError else { return false }
             return message.hasPrefix("malformed JSON")
         }
-        #expect {
-            try store.ingestEvents(fromFile: directory.url.appending(path: "absent.jsonl").path)
+        await #expect {
+            try await store.ingestEvents(fromFile: directory.url.appending(path: "absent.jsonl").path)
         } throws: { error in
             guard case .cannotRead(_, "no such file") = error as? StoreError else { return false }
             return true
@@ -107,8 +108,8 @@ import Testing
     }
 
     /// Every row of every table, as text: equal dumps mean an unchanged database.
-    static func dump(_ store: Store) throws -> [String] {
-        try store.read { db in
+    static func dump(_ store: SQLiteStore) throws -> [String] {
+        try store.writer.read { db in
             let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
             return try tables.flatMap { table in
                 try Row.fetchAll(db, sql: "SELECT * FROM \"\(table)\" ORDER BY rowid").map { "\(table): \($0)" }
@@ -118,27 +119,27 @@ import Testing
 }
 
 @Suite struct TrainingSnapshotTests {
-    @Test func eventsComeBackInTimeOrderAcrossParseBatchesSplitAtTheWindow() throws {
+    @Test func eventsComeBackInTimeOrderAcrossParseBatchesSplitAtTheWindow() async throws {
         let directory = try TemporaryDirectory()
-        let store = try Store(path: directory.databasePath)
+        let store = try SQLiteStore(path: directory.databasePath)
         // Stored out of order: the snapshot orders by time, then arrival.
         let minutes = [5, 1, 9, 3, 7, 2, 8, 4, 6, 0, 3]
         let lines = minutes.enumerated().map { Lines.event("e\($0)", minute: $1) }
-        _ = try store.ingestEvents(fromFile: try directory.file("events.jsonl", lines.joined(separator: "\n")))
+        _ = try await store.ingestEvents(fromFile: try directory.file("events.jsonl", lines.joined(separator: "\n")))
         let at = { (minute: Int) in Timestamp(year: 2026, month: 3, day: 1, hour: 10, minute: minute)! }
         for batch in [1, 3, 4, 100] {
-            let snapshot = try store.trainingSnapshot(
+            let snapshot = try await store.trainingSnapshot(
                 historyFrom: at(0), from: at(3), to: at(9), labelsKnownAt: at(9), keepingJSON: false, parseBatch: batch)
             #expect(snapshot.warmup.map { $0.event!.id } == ["e9", "e1", "e5"], "batch \(batch)")
             #expect(snapshot.events.map { $0.event!.id } == ["e3", "e10", "e7", "e0", "e8", "e4", "e6"], "batch \(batch)")
         }
     }
 
-    @Test func eachEventsOutcomeIsItsLatestVersionKnownAtTheCutoff() throws {
+    @Test func eachEventsOutcomeIsItsLatestVersionKnownAtTheCutoff() async throws {
         let directory = try TemporaryDirectory()
-        let store = try Store(path: directory.databasePath)
+        let store = try SQLiteStore(path: directory.databasePath)
         let minutes = [0, 1, 2, 3, 4, 5]
-        _ = try store.ingestEvents(
+        _ = try await store.ingestEvents(
             fromFile: try directory.file(
                 "events.jsonl", minutes.map { Lines.event("e\($0)", minute: $0) }.joined(separator: "\n")))
         let labels = [
@@ -151,23 +152,23 @@ import Testing
             // e4: only after the cutoff: unlabelled. e0 is warm-up only.
             "e4,fraud,2026-03-09T10:00:00Z,chargeback", "e0,fraud,2026-03-02T10:00:00Z,chargeback",
         ]
-        _ = try store.ingestLabels(
+        _ = try await store.ingestLabels(
             fromFile: try directory.file("labels.csv", (["event_id,outcome,reported_at,source"] + labels).joined(separator: "\n")))
         let at = { (minute: Int) in Timestamp(year: 2026, month: 3, day: 1, hour: 10, minute: minute)! }
-        let snapshot = try store.trainingSnapshot(
+        let snapshot = try await store.trainingSnapshot(
             historyFrom: at(0), from: at(1), to: at(6), labelsKnownAt: Timestamp(year: 2026, month: 3, day: 5)!, keepingJSON: false)
         #expect(snapshot.events.map { $0.event!.id } == ["e1", "e2", "e3", "e4", "e5"])
         #expect(snapshot.outcomes == [.genuine, .genuine, .fraud, nil, nil])
     }
 
-    @Test func aPayloadChangedBehindTheStoresBackIsAnErrorNotAGap() throws {
+    @Test func aPayloadChangedBehindTheStoresBackIsAnErrorNotAGap() async throws {
         let directory = try TemporaryDirectory()
-        let store = try Store(path: directory.databasePath)
-        _ = try store.ingestEvents(fromFile: try directory.file("events.jsonl", Lines.events(["a", "b", "c", "d", "e"])))
-        try store.write { db in try db.execute(sql: "UPDATE events SET payload = '{\"id\": 3' WHERE id = 'c'") }
+        let store = try SQLiteStore(path: directory.databasePath)
+        _ = try await store.ingestEvents(fromFile: try directory.file("events.jsonl", Lines.events(["a", "b", "c", "d", "e"])))
+        try await store.writer.write { db in try db.execute(sql: "UPDATE events SET payload = '{\"id\": 3' WHERE id = 'c'") }
         let start = Timestamp(year: 2026, month: 3, day: 1)!
-        #expect {
-            try store.trainingSnapshot(
+        await #expect {
+            try await store.trainingSnapshot(
                 historyFrom: start, from: start, to: start.adding(days: 1), labelsKnownAt: start, keepingJSON: false, parseBatch: 2)
         } throws: { error in
             guard case .database(let message) = error as? StoreError else { return false }

@@ -4,19 +4,20 @@ import RiskFeatures
 import Testing
 
 @testable import RiskStore
+@testable import RiskStoreSQLite
 
 @Suite struct LabelIngestTests {
-    static func storeWithEvents(_ directory: TemporaryDirectory) throws -> Store {
-        let store = try Store.inMemory()
-        _ = try store.ingestEvents(fromFile: try directory.file("events.jsonl", Lines.events(["e1", "e2", "e3"])))
+    static func storeWithEvents(_ directory: TemporaryDirectory) async throws -> SQLiteStore {
+        let store = try SQLiteStore.inMemory()
+        _ = try await store.ingestEvents(fromFile: try directory.file("events.jsonl", Lines.events(["e1", "e2", "e3"])))
         return store
     }
 
     static func at(_ day: Int, _ hour: Int = 0) -> Timestamp { Timestamp(year: 2026, month: 3, day: day, hour: hour)! }
 
-    @Test func aLaterLabelSupersedesAnEarlierOneAndEveryVersionIsKept() throws {
+    @Test func aLaterLabelSupersedesAnEarlierOneAndEveryVersionIsKept() async throws {
         let directory = try TemporaryDirectory()
-        let store = try Self.storeWithEvents(directory)
+        let store = try await Self.storeWithEvents(directory)
         // The later version is ingested first: report time, not arrival order, decides.
         let later = try directory.file(
             "later.csv", "event_id,outcome,reported_at,source\ne1,genuine,2026-03-05T00:00:00Z,confirmed_genuine\n")
@@ -24,30 +25,30 @@ import Testing
             "earlier.jsonl",
             #"{"event_id":"e1","outcome":"fraud","reported_at":"2026-03-02T00:00:00Z","source":"analyst"}"# + "\n"
                 + #"{"event_id":"e2","outcome":"fraud","reported_at":"2026-03-03T00:00:00Z","source":"customer_report"}"# + "\n")
-        #expect(try store.ingestLabels(fromFile: later).inserted == 1)
-        #expect(try store.ingestLabels(fromFile: earlier).inserted == 2)
+        #expect(try await store.ingestLabels(fromFile: later).inserted == 1)
+        #expect(try await store.ingestLabels(fromFile: earlier).inserted == 2)
 
-        #expect(try store.labels(knownAt: Self.at(1)).isEmpty)
-        let onThe4th = try store.labels(knownAt: Self.at(4))
+        #expect(try await store.labels(knownAt: Self.at(1)).isEmpty)
+        let onThe4th = try await store.labels(knownAt: Self.at(4))
         #expect(onThe4th["e1"]?.outcome == .fraud && onThe4th["e1"]?.source == "analyst")
         #expect(onThe4th["e2"]?.outcome == .fraud)
-        let onThe6th = try store.labels(knownAt: Self.at(6))
+        let onThe6th = try await store.labels(knownAt: Self.at(6))
         #expect(onThe6th["e1"]?.outcome == .genuine && onThe6th["e1"]?.source == "confirmed_genuine")
         #expect(onThe6th["e3"] == nil)
-        #expect(try store.labelVersions(eventId: "e1").map(\.outcome) == [.fraud, .genuine])
-        let latest = try store.read { db in try Row.fetchAll(db, sql: "SELECT event_id, outcome FROM latest_labels ORDER BY event_id") }
+        #expect(try await store.labelVersions(eventId: "e1").map(\.outcome) == [.fraud, .genuine])
+        let latest = try store.writer.read { db in try Row.fetchAll(db, sql: "SELECT event_id, outcome FROM latest_labels ORDER BY event_id") }
         #expect(latest.map { "\($0["event_id"] as String)=\($0["outcome"] as String)" } == ["e1=genuine", "e2=fraud"])
     }
 
-    @Test func reIngestingTheSameLabelsChangesNothing() throws {
+    @Test func reIngestingTheSameLabelsChangesNothing() async throws {
         let directory = try TemporaryDirectory()
-        let store = try Self.storeWithEvents(directory)
+        let store = try await Self.storeWithEvents(directory)
         let path = try directory.file(
             "labels.csv",
             "source,event_id,reported_at,outcome\nanalyst,e1,2026-03-02T00:00:00Z,fraud\n\"customer_report\",e2,2026-03-03T00:00:00Z,fraud\n"
         )
-        #expect(try store.ingestLabels(fromFile: path).inserted == 2)
-        let again = try store.ingestLabels(fromFile: path)
+        #expect(try await store.ingestLabels(fromFile: path).inserted == 2)
+        let again = try await store.ingestLabels(fromFile: path)
         #expect(again.inserted == 0 && again.duplicates == 2)
         #expect(again.firstDuplicates.first == .init(line: 2, id: "e1@2026-03-02T00:00:00Z"))
     }
@@ -64,35 +65,35 @@ import Testing
         ("event_id,outcome,reported_at,source\ne1,fraud,2026-03-02,analyst\n", 2, "reported_at"),
         ("event_id,outcome,source\ne1,fraud,analyst\n", 1, "reported_at"),
     ])
-    func aBadLabelNamesItsLineAndFieldAndStoresNothingOfItsBatch(text: String, line: Int, field: String) throws {
+    func aBadLabelNamesItsLineAndFieldAndStoresNothingOfItsBatch(text: String, line: Int, field: String) async throws {
         let directory = try TemporaryDirectory()
-        let store = try Self.storeWithEvents(directory)
+        let store = try await Self.storeWithEvents(directory)
         let path = try directory.file("labels.csv", text)
-        #expect {
-            try store.ingestLabels(fromFile: path)
+        await #expect {
+            try await store.ingestLabels(fromFile: path)
         } throws: { error in
             guard case .badLine(path, line, field, _, _) = error as? StoreError else { return false }
             return true
         }
-        let count = try store.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM labels") }
+        let count = try await store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM labels") }
         #expect(count == 0)
     }
 
-    @Test func aCSVRecordWithTheWrongNumberOfFieldsIsAnError() throws {
+    @Test func aCSVRecordWithTheWrongNumberOfFieldsIsAnError() async throws {
         let directory = try TemporaryDirectory()
-        let store = try Self.storeWithEvents(directory)
+        let store = try await Self.storeWithEvents(directory)
         let path = try directory.file("labels.csv", "event_id,outcome,reported_at,source\ne1,fraud,2026-03-02T00:00:00Z\n")
-        #expect {
-            try store.ingestLabels(fromFile: path)
+        await #expect {
+            try await store.ingestLabels(fromFile: path)
         } throws: { error in
             guard case .badLine(_, 2, nil, let message, _) = error as? StoreError else { return false }
             return message == "3 fields where the header has 4"
         }
     }
 
-    @Test func statisticsReplayLabelsWeekByWeek() throws {
+    @Test func statisticsReplayLabelsWeekByWeek() async throws {
         let directory = try TemporaryDirectory()
-        let store = try Self.storeWithEvents(directory)  // events on 2026-03-01
+        let store = try await Self.storeWithEvents(directory)  // events on 2026-03-01
         let path = try directory.file(
             "labels.csv",
             """
@@ -103,8 +104,8 @@ import Testing
             e3,fraud,2026-03-20T00:00:00Z,chargeback
 
             """)
-        _ = try store.ingestLabels(fromFile: path)
-        let statistics = try store.statistics()
+        _ = try await store.ingestLabels(fromFile: path)
+        let statistics = try await store.statistics()
         // Weeks end 03-08, 03-15, 03-22; hand-counted states at each.
         #expect(
             statistics.labelsKnownByDate == [

@@ -3,6 +3,7 @@ import RiskFeatures
 import Testing
 
 @testable import RiskStore
+@testable import RiskStoreSQLite
 
 @Suite struct RegistryTests {
     /// A registration whose artifact bytes are distinctive (the store keeps them verbatim).
@@ -13,52 +14,52 @@ import Testing
             featureSpecSHA256: "spec", artifactSHA256: "sha-\(id)", artifact: artifact)
     }
 
-    @Test func rollbackRestoresThePreviousChampionBitForBitAndIsAudited() throws {
-        let store = try Store.inMemory()
+    @Test func rollbackRestoresThePreviousChampionBitForBitAndIsAudited() async throws {
+        let store = try SQLiteStore.inMemory()
         let first = Self.model("m1", at: 1), second = Self.model("m2", at: 2)
-        try store.register(first, status: .champion, actor: "alice", reason: "first model")
-        try store.register(second, status: .candidate, actor: "riskloop")
-        try store.promote("m2", actor: "bob", reason: "better AP on the holdout")
-        #expect(try store.championId() == "m2")
+        try await store.register(first, status: .champion, actor: "alice", reason: "first model")
+        try await store.register(second, status: .candidate, actor: "riskloop")
+        try await store.promote("m2", actor: "bob", reason: "better AP on the holdout")
+        #expect(try await store.championId() == "m2")
 
-        #expect(try store.rollback(actor: "carol", reason: "false alarms doubled") == "m1")
-        #expect(try store.championId() == "m1")
-        #expect(try store.artifactJSON(of: "m1") == first.artifact)
-        let statuses = Dictionary(uniqueKeysWithValues: try store.models().map { ($0.id, ($0.status, $0.statusReason)) })
+        #expect(try await store.rollback(actor: "carol", reason: "false alarms doubled") == "m1")
+        #expect(try await store.championId() == "m1")
+        #expect(try await store.artifactJSON(of: "m1") == first.artifact)
+        let statuses = Dictionary(uniqueKeysWithValues: try await store.models().map { ($0.id, ($0.status, $0.statusReason)) })
         #expect(statuses["m2"]?.0 == "retired" && statuses["m2"]?.1 == "rolled back: false alarms doubled")
-        let last = try #require(try store.auditEntries().last)
+        let last = try #require(try await store.auditEntries().last)
         #expect(last.action == "model.rollback" && last.actor == "carol" && last.subject == "m1" && last.reason == "false alarms doubled")
     }
 
-    @Test func rollbackWithoutAPreviousChampionIsRefusedAndChangesNothing() throws {
-        let store = try Store.inMemory()
-        #expect { try store.rollback(actor: "a", reason: nil) } throws: { "\($0)" == "not found: a champion to roll back" }
-        try store.register(Self.model("m1", at: 1), status: .champion, actor: "a")
-        #expect { try store.rollback(actor: "a", reason: nil) } throws: { "\($0)" == "not found: a previous champion to roll back to" }
-        #expect(try store.championId() == "m1")
-        #expect(try store.auditEntries().map(\.action) == ["model.register"])
+    @Test func rollbackWithoutAPreviousChampionIsRefusedAndChangesNothing() async throws {
+        let store = try SQLiteStore.inMemory()
+        await #expect { try await store.rollback(actor: "a", reason: nil) } throws: { "\($0)" == "not found: a champion to roll back" }
+        try await store.register(Self.model("m1", at: 1), status: .champion, actor: "a")
+        await #expect { try await store.rollback(actor: "a", reason: nil) } throws: { "\($0)" == "not found: a previous champion to roll back to" }
+        #expect(try await store.championId() == "m1")
+        #expect(try await store.auditEntries().map(\.action) == ["model.register"])
     }
 
-    @Test func promotingAnUnknownModelIsRefused() throws {
-        let store = try Store.inMemory()
-        #expect { try store.promote("nope", actor: "a", reason: nil) } throws: { "\($0)" == "not found: model nope" }
+    @Test func promotingAnUnknownModelIsRefused() async throws {
+        let store = try SQLiteStore.inMemory()
+        await #expect { try await store.promote("nope", actor: "a", reason: nil) } throws: { "\($0)" == "not found: model nope" }
     }
 
     @Test func concurrentPromotionsLeaveExactlyOneChampion() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.url.appending(path: "registry.sqlite").path
-        let store = try Store(path: path)
-        for index in 0..<8 { try store.register(Self.model("m\(index)", at: Int64(index)), status: .candidate, actor: "a") }
+        let store = try SQLiteStore(path: path)
+        for index in 0..<8 { try await store.register(Self.model("m\(index)", at: Int64(index)), status: .candidate, actor: "a") }
         await withTaskGroup(of: Void.self) { group in
             for index in 0..<8 {
                 group.addTask {
-                    let own = try? Store(path: path)
-                    try? own?.promote("m\(index)", actor: "worker\(index)", reason: nil)
+                    let own = try? SQLiteStore(path: path)
+                    try? await own?.promote("m\(index)", actor: "worker\(index)", reason: nil)
                 }
             }
         }
-        let champions = try store.models().filter { $0.status == "champion" }
+        let champions = try await store.models().filter { $0.status == "champion" }
         #expect(champions.count == 1)
-        #expect(try store.auditEntries().filter { $0.action == "model.promote" }.count == 8)
+        #expect(try await store.auditEntries().filter { $0.action == "model.promote" }.count == 8)
     }
 }

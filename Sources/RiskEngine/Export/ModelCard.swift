@@ -397,20 +397,20 @@ extension ModelCard.Context {
     /// before `asOf` (default: the latest stored event).
     public static func fromStore(
         _ store: Store, artifact: ModelArtifact, policy: DecisionPolicy?, driftDays: Double = 7, asOf: Timestamp? = nil
-    ) throws(EngineError) -> Self {
+    ) async throws(EngineError) -> Self {
         var context = Self(policy: policy)
-        context.status = try storeCall { () throws(StoreError) in try store.models().first { $0.id == artifact.id }?.status }
+        context.status = try await storeCall { () async throws(StoreError) in try await store.models().first { $0.id == artifact.id }?.status }
         let training = artifact.training
         if let start = training.windowStart, let windowEnd = training.windowEnd {
-            context.labelSources = try storeCall { () throws(StoreError) in
-                try store.labelSourceCounts(from: start, to: windowEnd, knownAt: training.labelsKnownAt ?? windowEnd)
+            context.labelSources = try await storeCall { () async throws(StoreError) in
+                try await store.labelSourceCounts(from: start, to: windowEnd, knownAt: training.labelsKnownAt ?? windowEnd)
             }
         }
-        let latest = try storeCall { () throws(StoreError) in try store.latestEventTime() }
+        let latest = try await storeCall { () async throws(StoreError) in try await store.latestEventTime() }
         guard let end = asOf ?? latest else { return context }
         var retrain = RetrainPolicy()
         retrain.driftDays = driftDays
-        if let report = try FeedbackLoop(store: store, policy: retrain, actor: "export").drift(of: artifact, asOf: end) {
+        if let report = try await FeedbackLoop(store: store, policy: retrain, actor: "export").drift(of: artifact, asOf: end) {
             context.drift = (report, "the \(ModelExport.short(driftDays)) days before \(end.rfc3339)")
         }
         return context

@@ -1,47 +1,19 @@
 import Foundation
 import GRDB
+import RiskStore
 import RiskFeatures
 
-/// The status of a model in the registry.
-public enum ModelStatus: String, Sendable, Codable, CaseIterable {
-    case candidate, champion, shadow, rejected, retired
-}
 
-/// What the registry stores about a model; the artifact itself is kept verbatim as JSON (the
-/// store does not interpret it, so it never depends on the model code).
-public struct ModelRegistration: Sendable {
-    public var id: String
-    public var algorithm: String
-    public var createdAt: Timestamp
-    public var parentId: String?
-    public var featureSpecSHA256: String
-    public var artifactSHA256: String
-    /// The artifact's JSON, exactly as it will be read back.
-    public var artifact: Data
 
-    public init(
-        id: String, algorithm: String, createdAt: Timestamp, parentId: String?, featureSpecSHA256: String, artifactSHA256: String,
-        artifact: Data
-    ) {
-        self.id = id
-        self.algorithm = algorithm
-        self.createdAt = createdAt
-        self.parentId = parentId
-        self.featureSpecSHA256 = featureSpecSHA256
-        self.artifactSHA256 = artifactSHA256
-        self.artifact = artifact
-    }
-}
-
-extension Store {
+extension SQLiteStore {
     /// Adds a model to the registry with `status` (a model already there is left as it is).
     /// Registering a champion retires the current one, in the same transaction, with an audit entry.
     ///
     /// - Returns: whether the model was new.
     @discardableResult
-    public func register(_ model: ModelRegistration, status: ModelStatus, actor: String, reason: String? = nil) throws(StoreError) -> Bool {
+    public func register(_ model: ModelRegistration, status: ModelStatus, actor: String, reason: String?) async throws(StoreError) -> Bool {
         let now = Self.nowMilliseconds()
-        return try write { db in
+        return try await write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM models WHERE id = ?", arguments: [model.id]) == true { return false }
             if status == .champion { try Self.retireChampion(db, now: now) }
             try Self.insertModel(db, model, status: status, reason: reason, now: now)
@@ -51,9 +23,9 @@ extension Store {
     }
 
     /// Makes `id` the champion and retires the previous one, atomically, with an audit entry.
-    public func promote(_ id: String, actor: String, reason: String?) throws(StoreError) {
+    public func promote(_ id: String, actor: String, reason: String?) async throws(StoreError) {
         let now = Self.nowMilliseconds()
-        try write { db in
+        try await write { db in
             guard let status = try String.fetchOne(db, sql: "SELECT status FROM models WHERE id = ?", arguments: [id]) else {
                 throw StoreError.notFound(what: "model \(id)")
             }
@@ -72,10 +44,10 @@ extension Store {
     ///
     /// - Returns: the restored champion's id.
     @discardableResult
-    public func rollback(actor: String, reason: String?) throws(StoreError) -> String {
+    public func rollback(actor: String, reason: String?) async throws(StoreError) -> String {
         let now = Self.nowMilliseconds()
-        return try write { db in
-            guard let current = try String.fetchOne(db, sql: "SELECT id FROM models WHERE status = 'champion'") else {
+        return try await write { db in
+            guard let current = try Self.championId(db) else {
                 throw StoreError.notFound(what: "a champion to roll back")
             }
             guard
@@ -101,9 +73,9 @@ extension Store {
     /// Makes `id` the one model that scores in shadow beside the champion (its scores are logged,
     /// never acted on), or ends shadow scoring with `nil`; a previous shadow goes back to
     /// `candidate`. Atomic, with an audit entry.
-    public func setShadow(_ id: String?, actor: String, reason: String?) throws(StoreError) {
+    public func setShadow(_ id: String?, actor: String, reason: String?) async throws(StoreError) {
         let now = Self.nowMilliseconds()
-        try write { db in
+        try await write { db in
             if let id {
                 guard let status = try String.fetchOne(db, sql: "SELECT status FROM models WHERE id = ?", arguments: [id]) else {
                     throw StoreError.notFound(what: "model \(id)")
@@ -128,30 +100,33 @@ extension Store {
     }
 
     /// The model scoring in shadow, if there is one.
-    public func shadowId() throws(StoreError) -> String? {
-        try read { db in
-            try String.fetchOne(db, sql: "SELECT id FROM models WHERE status = 'shadow' ORDER BY status_changed_at DESC LIMIT 1")
-        }
+    public func shadowId() async throws(StoreError) -> String? {
+        try await read { db in try Self.shadowId(db) }
     }
 
     /// The champion's id, if there is one.
-    public func championId() throws(StoreError) -> String? {
-        try read { db in try String.fetchOne(db, sql: "SELECT id FROM models WHERE status = 'champion'") }
+    public func championId() async throws(StoreError) -> String? {
+        try await read { db in try Self.championId(db) }
     }
 
     /// A registered model's artifact JSON as stored, and the SHA-256 the registry recorded for it
     /// when it was registered (a changed artifact no longer matches it).
-    public func registeredArtifact(of id: String) throws(StoreError) -> (json: Data, registeredSHA256: String) {
-        let row = try read { db in try Row.fetchOne(db, sql: "SELECT artifact, artifact_sha256 FROM models WHERE id = ?", arguments: [id]) }
-        guard let row else { throw .notFound(what: "model \(id)") }
-        return (Data((row["artifact"] as String).utf8), row["artifact_sha256"])
+    public func registeredArtifact(of id: String) async throws(StoreError) -> (json: Data, registeredSHA256: String) {
+        let found = try await read { db -> (String, String)? in
+            try Row.fetchOne(db, sql: "SELECT artifact, artifact_sha256 FROM models WHERE id = ?", arguments: [id]).map {
+                ($0["artifact"], $0["artifact_sha256"])
+            }
+        }
+        guard let (artifact, sha256) = found else { throw .notFound(what: "model \(id)") }
+        return (Data(artifact.utf8), sha256)
     }
 
-    /// A registered model's artifact JSON, as stored.
-    public func artifactJSON(of id: String) throws(StoreError) -> Data {
-        let text = try read { db in try String.fetchOne(db, sql: "SELECT artifact FROM models WHERE id = ?", arguments: [id]) }
-        guard let text else { throw .notFound(what: "model \(id)") }
-        return Data(text.utf8)
+    static func championId(_ db: Database) throws -> String? {
+        try Self.championId(db)
+    }
+
+    static func shadowId(_ db: Database) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT id FROM models WHERE status = 'shadow' ORDER BY status_changed_at DESC LIMIT 1")
     }
 
     /// The status reason of a champion retired by a promotion: what rollback looks for.

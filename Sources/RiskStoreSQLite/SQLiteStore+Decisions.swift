@@ -1,53 +1,19 @@
 import Foundation
 import GRDB
+import RiskStore
 import RiskFeatures
 
-/// One decision to log: the event as received, and what was decided with which versions.
-public struct DecisionRecord: Sendable {
-    public var event: Event
-    /// The event's JSON exactly as received.
-    public var payload: String
-    public var decidedAt: Timestamp
-    public var modelId: String
-    public var policyVersion: String
-    public var score: Double
-    public var decision: String
-    /// The reasons as a JSON array.
-    public var reasons: String
-    /// The challenger that scored the same event in shadow, and its score (not acted on).
-    public var shadowModelId: String?
-    public var shadowScore: Double?
-    /// The score as answered (JSON), returned again to a retry of the same event.
-    public var answer: String?
 
-    public init(
-        event: Event, payload: String, decidedAt: Timestamp, modelId: String, policyVersion: String, score: Double, decision: String,
-        reasons: String, shadowModelId: String? = nil, shadowScore: Double? = nil, answer: String? = nil
-    ) {
-        self.answer = answer
-        self.event = event
-        self.payload = payload
-        self.decidedAt = decidedAt
-        self.modelId = modelId
-        self.policyVersion = policyVersion
-        self.score = score
-        self.decision = decision
-        self.reasons = reasons
-        self.shadowModelId = shadowModelId
-        self.shadowScore = shadowScore
-    }
-}
-
-extension Store {
+extension SQLiteStore {
     /// Stores the events and their decisions, all in one transaction: either every decision of
     /// the call is logged, or none. An id already stored with the same payload (equal JSON, in
     /// any member order) keeps its stored event.
     ///
     /// - Throws: ``StoreError/conflict(reason:)`` when an event's id is stored with another
     ///   payload: an id names one event for good.
-    public func log(_ decisions: [DecisionRecord]) throws(StoreError) {
+    public func log(_ decisions: [DecisionRecord]) async throws(StoreError) {
         guard !decisions.isEmpty else { return }
-        try write { db in
+        try await write { db in
             let insertEvent = try db.cachedStatement(
                 sql: """
                     INSERT INTO events (id, occurred_at, customer_id, kind, payload) VALUES (?, ?, ?, ?, ?)
@@ -76,10 +42,10 @@ extension Store {
     /// The events of `ids` the store already holds: each one's payload as stored and the answer
     /// of its first decision (`nil` when it was ingested, never decided, or decided before
     /// answers were kept). One read, however many ids.
-    public func storedEvents(ids: [String]) throws(StoreError) -> [String: StoredEvent] {
+    public func storedEvents(ids: [String]) async throws(StoreError) -> [String: StoredEvent] {
         guard !ids.isEmpty else { return [:] }
-        if let lookups { return try lookups.storedEvents(ids: ids) }
-        return try read { db in
+        if let lookups { return try await lookups.storedEvents(ids: ids) }
+        return try await read { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: """
@@ -100,42 +66,26 @@ extension Store {
 
     /// Stores label versions received in memory (an API call), in one transaction. Every label
     /// must name a stored event; the first that does not fails the whole call with its position.
-    public func ingest(labels: [Label], source: String) throws(StoreError) -> IngestReport {
-        var report = IngestReport(file: source)
-        guard !labels.isEmpty else { return report }
-        try insertLabels(labels.enumerated().map { ($0.offset + 1, $0.element) }, file: source, report: &report)
-        return report
+    public func ingest(labels: [Label], source: String) async throws(StoreError) -> IngestReport {
+        guard !labels.isEmpty else { return IngestReport(file: source) }
+        return try await BlockingWork.run(on: Self.ingestQueue) { () throws(StoreError) in
+            var report = IngestReport(file: source)
+            try self.insertLabels(labels.enumerated().map { ($0.offset + 1, $0.element) }, file: source, report: &report)
+            return report
+        }
     }
 }
 
-/// An event the store already holds, as a retry of it is checked against.
-public struct StoredEvent: Sendable, Equatable {
-    /// The JSON as stored.
-    public var payload: String
-    /// The answer of its first decision, if it was decided by the service.
-    public var answer: String?
-}
 
-/// A logged decision as replay reads it: what was decided, with which versions, for which event.
-public struct LoggedDecision: Sendable {
-    public var id: Int64
-    public var eventId: String
-    public var occurredAt: Timestamp
-    public var decidedAt: Timestamp
-    public var modelId: String
-    public var policyVersion: String
-    public var score: Double
-    public var decision: String
-}
 
-extension Store {
+extension SQLiteStore {
     /// Records the decision policy `version` as `json`, before decisions that name it are logged,
     /// with an audit entry (`policy.record`). Recording the same content again is a no-op.
     ///
     /// - Throws: ``StoreError/conflict(reason:)`` when `version` is recorded with other content:
     ///   a version names one policy for good.
-    public func recordPolicy(version: String, json: String, actor: String) throws(StoreError) {
-        try write { db in
+    public func recordPolicy(version: String, json: String, actor: String) async throws(StoreError) {
+        try await write { db in
             if let recorded = try String.fetchOne(db, sql: "SELECT policy FROM policies WHERE version = ?", arguments: [version]) {
                 guard recorded == json else {
                     throw StoreError.conflict(
@@ -154,13 +104,13 @@ extension Store {
     }
 
     /// The recorded JSON of policy `version`, if any.
-    public func policyJSON(version: String) throws(StoreError) -> String? {
-        try read { db in try String.fetchOne(db, sql: "SELECT policy FROM policies WHERE version = ?", arguments: [version]) }
+    public func policyJSON(version: String) async throws(StoreError) -> String? {
+        try await read { db in try String.fetchOne(db, sql: "SELECT policy FROM policies WHERE version = ?", arguments: [version]) }
     }
 
     /// The decisions made in [`from`, `to`) (by decision time), in the order they were logged.
-    public func decisions(from: Timestamp, to: Timestamp) throws(StoreError) -> [LoggedDecision] {
-        try read { db in
+    public func decisions(from: Timestamp, to: Timestamp) async throws(StoreError) -> [LoggedDecision] {
+        try await read { db in
             try Row.fetchAll(
                 db,
                 sql: """

@@ -1,3 +1,4 @@
+import RiskStore
 import GRDBSQLite
 
 /// Opening the raw SQLite connections that the store keeps beside GRDB's pool

@@ -1,81 +1,20 @@
 import Dispatch
 import Foundation
 import GRDB
+import RiskStore
 import GRDBSQLite
 import RiskFeatures
 import Synchronization
 
-/// What a retraining cycle reads from the store, from one consistent snapshot.
-public struct TrainingSnapshot: Sendable {
-    /// Events before the training window that only warm up the entity history, in time order.
-    public var warmup: [ParsedEvent]
-    /// Events in the window, in time order (`occurred_at`, then arrival).
-    public var events: [ParsedEvent]
-    /// Every label version reported at or before the cutoff, in report order: the labels the
-    /// cycle may know. Later versions are not read at all.
-    public var labelVersions: [Label]
-    /// The highest `labels.seq` in the snapshot: labels stored after it belong to the next cycle.
-    public var labelHighWater: Int64
-    /// Each event's outcome by the latest of `labelVersions` (``Label/latestOutcomes(of:versions:)``),
-    /// found while the payloads are still being parsed; `nil` for an event without a label.
-    public var outcomes: [Outcome?]
-}
-
-/// A retraining cycle as recorded.
-public struct RetrainCycleRecord: Sendable, Codable, Equatable {
-    public enum Outcome: String, Sendable, Codable {
-        /// The challenger became champion.
-        case promoted
-        /// The challenger failed the gate (or the champion changed meanwhile) and is kept as `rejected`.
-        case rejected
-        /// The challenger is a model the registry already holds (identical data and settings).
-        case unchanged
-    }
-
-    public var id: Int64?
-    public var startedAt: Timestamp
-    public var finishedAt: Timestamp
-    /// The cutoff the cycle trained at: no event or label after it was used.
-    public var asOf: Timestamp
-    public var actor: String
-    /// Why the cycle ran, in words (`1,204 new labels ≥ 500`).
-    public var trigger: String
-    public var labelHighWater: Int64
-    /// The champion the challenger was compared with, if there was one.
-    public var championId: String?
-    public var challengerId: String
-    public var outcome: Outcome
-    public var reason: String
-    /// A JSON object: both models' holdout metrics, the gate, the stage timings.
-    public var detail: String
-
-    public init(
-        startedAt: Timestamp, finishedAt: Timestamp, asOf: Timestamp, actor: String, trigger: String, labelHighWater: Int64,
-        championId: String?, challengerId: String, outcome: Outcome, reason: String, detail: String
-    ) {
-        self.startedAt = startedAt
-        self.finishedAt = finishedAt
-        self.asOf = asOf
-        self.actor = actor
-        self.trigger = trigger
-        self.labelHighWater = labelHighWater
-        self.championId = championId
-        self.challengerId = challengerId
-        self.outcome = outcome
-        self.reason = reason
-        self.detail = detail
-    }
-}
-
-extension Store {
+extension SQLiteStore {
     /// Reads what a cycle trains on, in one snapshot: events in `[from, to)` (and those in
     /// `[historyFrom, from)` for history), and the label versions reported at or before `cutoff`.
     ///
     /// - Parameter keepingJSON: keep each event's JSON tree (a spec reads fields outside the contract).
     public func trainingSnapshot(
         historyFrom: Timestamp, from: Timestamp, to: Timestamp, labelsKnownAt cutoff: Timestamp, keepingJSON: Bool
-    ) throws(StoreError) -> TrainingSnapshot {
-        try trainingSnapshot(
+    ) async throws(StoreError) -> TrainingSnapshot {
+        try await trainingSnapshot(
             historyFrom: historyFrom, from: from, to: to, labelsKnownAt: cutoff, keepingJSON: keepingJSON,
             parseBatch: BackgroundParser.batchSize)
     }
@@ -84,10 +23,10 @@ extension Store {
     /// payloads at a time.
     func trainingSnapshot(
         historyFrom: Timestamp, from: Timestamp, to: Timestamp, labelsKnownAt cutoff: Timestamp, keepingJSON: Bool, parseBatch: Int
-    ) throws(StoreError) -> TrainingSnapshot {
+    ) async throws(StoreError) -> TrainingSnapshot {
         // The payloads are parsed on other threads, a batch at a time, while this one reads on.
         let parser = BackgroundParser(keepingJSON: keepingJSON, batchSize: parseBatch)
-        let (split, labels, highWater, outcomes) = try read { db in
+        let (events, split, labels, highWater, outcomes) = try await read { db in
             let statement = try db.makeStatement(
                 sql: "SELECT occurred_at, payload, id FROM events WHERE occurred_at >= ? AND occurred_at < ? ORDER BY occurred_at, rowid")
             statement.arguments = [historyFrom.millisecondsSinceEpoch, to.millisecondsSinceEpoch]
@@ -121,27 +60,27 @@ extension Store {
             // Each event's label, found here while the other cores still parse (found after the
             // snapshot, it was a serial second for a million events).
             let outcomes = Label.latestOutcomes(of: ids[split...].map(Optional.some), versions: labels)
-            return (split, labels, highWater, outcomes)
+            // Waited for here, on GRDB's reader thread, not on the caller's.
+            return (try parser.finish(), split, labels, highWater, outcomes)
         }
-        let events = try parser.finish()
         return TrainingSnapshot(
             warmup: Array(events[..<split]), events: Array(events[split...]), labelVersions: labels, labelHighWater: highWater,
             outcomes: outcomes)
     }
 
     /// Stored events in `[from, to)` in time order: each parsed, with its payload as received.
-    public func events(from: Timestamp, to: Timestamp, keepingJSON: Bool) throws(StoreError) -> [(event: ParsedEvent, payload: String)] {
-        let payloads = try read { db in
-            try String.fetchAll(
+    public func events(from: Timestamp, to: Timestamp, keepingJSON: Bool) async throws(StoreError) -> [(event: ParsedEvent, payload: String)] {
+        try await read { db in
+            let payloads = try String.fetchAll(
                 db, sql: "SELECT payload FROM events WHERE occurred_at >= ? AND occurred_at < ? ORDER BY occurred_at, rowid",
                 arguments: [from.millisecondsSinceEpoch, to.millisecondsSinceEpoch])
+            return Array(zip(try Self.parse(payloads, keepingJSON: keepingJSON), payloads))
         }
-        return Array(zip(try Self.parse(payloads, keepingJSON: keepingJSON), payloads))
     }
 
     /// The scores logged for decisions `modelId` made on events that occurred in `[from, to)`.
-    public func decisionScores(modelId: String, from: Timestamp, to: Timestamp) throws(StoreError) -> [Double] {
-        try read { db in
+    public func decisionScores(modelId: String, from: Timestamp, to: Timestamp) async throws(StoreError) -> [Double] {
+        try await read { db in
             try Double.fetchAll(
                 db,
                 sql: """
@@ -152,8 +91,8 @@ extension Store {
     }
 
     /// When the earliest of these events occurred (`nil` when none is stored).
-    public func earliestEventTime(of ids: [String]) throws(StoreError) -> Timestamp? {
-        try read { db in
+    public func earliestEventTime(of ids: [String]) async throws(StoreError) -> Timestamp? {
+        try await read { db in
             var earliest: Int64? = nil
             for start in stride(from: 0, to: ids.count, by: 500) {
                 let chunk = Array(ids[start..<min(start + 500, ids.count)])
@@ -169,16 +108,16 @@ extension Store {
     }
 
     /// When the most recent stored event occurred, if there is one.
-    public func latestEventTime() throws(StoreError) -> Timestamp? {
-        try read { db in try Int64.fetchOne(db, sql: "SELECT MAX(occurred_at) FROM events").map(Timestamp.init(millisecondsSinceEpoch:)) }
+    public func latestEventTime() async throws(StoreError) -> Timestamp? {
+        try await read { db in try Int64.fetchOne(db, sql: "SELECT MAX(occurred_at) FROM events").map(Timestamp.init(millisecondsSinceEpoch:)) }
     }
 
     /// Label versions reported in `(after, through]`, in report order, each with whether its
     /// event already had a version reported at or before `after`.
-    public func labelVersions(reportedAfter after: Timestamp, through: Timestamp) throws(StoreError) -> [(
+    public func labelVersions(reportedAfter after: Timestamp, through: Timestamp) async throws(StoreError) -> [(
         label: Label, eventWasLabelled: Bool
     )] {
-        try read { db in
+        try await read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -191,25 +130,24 @@ extension Store {
     }
 
     /// Label versions stored after `seq` (by storage order, whatever their `reported_at`).
-    public func labelVersionCount(after seq: Int64) throws(StoreError) -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM labels WHERE seq > ?", arguments: [seq]) ?? 0 }
-    }
-
-    /// The most recent cycle (by cutoff, then by id).
-    public func lastCycle() throws(StoreError) -> RetrainCycleRecord? {
-        try cycles(limit: 1).first
+    public func labelVersionCount(after seq: Int64) async throws(StoreError) -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM labels WHERE seq > ?", arguments: [seq]) ?? 0 }
     }
 
     /// Recorded cycles, most recent first.
-    public func cycles(limit: Int = .max) throws(StoreError) -> [RetrainCycleRecord] {
-        try read { db in
+    public func cycles(limit: Int) async throws(StoreError) -> [RetrainCycleRecord] {
+        try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM retrain_cycles ORDER BY as_of DESC, id DESC LIMIT ?", arguments: [limit]).map { row in
+                guard let outcome = RetrainCycleRecord.Outcome(rawValue: row["outcome"]) else {
+                    // The CHECK constraint allows only known outcomes; a newer schema's would land here.
+                    throw StoreError.database(message: "retrain_cycles row \(row["id"] as Int64): unknown outcome '\(row["outcome"] as String)'")
+                }
                 var record = RetrainCycleRecord(
                     startedAt: Timestamp(millisecondsSinceEpoch: row["started_at"]),
                     finishedAt: Timestamp(millisecondsSinceEpoch: row["finished_at"]),
                     asOf: Timestamp(millisecondsSinceEpoch: row["as_of"]), actor: row["actor"], trigger: row["trigger"],
                     labelHighWater: row["label_high_water"], championId: row["champion_id"], challengerId: row["challenger_id"],
-                    outcome: RetrainCycleRecord.Outcome(rawValue: row["outcome"]) ?? .rejected, reason: row["reason"], detail: row["detail"]
+                    outcome: outcome, reason: row["reason"], detail: row["detail"]
                 )
                 record.id = row["id"]
                 return record
@@ -225,11 +163,11 @@ extension Store {
     /// - Returns: the cycle as recorded, with its final outcome and reason.
     public func finishCycle(
         _ cycle: RetrainCycleRecord, challenger: ModelRegistration, promote: Bool
-    ) throws(StoreError) -> RetrainCycleRecord {
+    ) async throws(StoreError) -> RetrainCycleRecord {
         let now = Self.nowMilliseconds()
-        return try write { db in
+        return try await write { db in
             var cycle = cycle
-            let currentChampion = try String.fetchOne(db, sql: "SELECT id FROM models WHERE status = 'champion'")
+            let currentChampion = try Self.championId(db)
             let existing = try String.fetchOne(db, sql: "SELECT status FROM models WHERE id = ?", arguments: [challenger.id])
             if let existing {
                 cycle.outcome = .unchanged

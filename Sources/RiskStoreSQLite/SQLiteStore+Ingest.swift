@@ -1,13 +1,11 @@
 import Dispatch
 import Foundation
 import GRDB
+import RiskStore
 import RiskFeatures
 import Synchronization
 
-extension Store {
-    /// Lines per transaction unless the caller says otherwise.
-    public static let defaultBatchSize = 10_000
-
+extension SQLiteStore {
     /// Ingests events from a JSON-lines file (ARCHITECTURE.md §5.1), one transaction per batch.
     ///
     /// Each line is validated (``RiskFeatures/Event``) and stored verbatim. An id the store
@@ -21,7 +19,19 @@ extension Store {
     ///   - batchSize: lines per transaction.
     ///   - progress: called after each committed batch.
     public func ingestEvents(
-        fromFile path: String, batchSize: Int = defaultBatchSize, progress: ((IngestProgress) -> Void)? = nil
+        fromFile path: String, batchSize: Int, progress: (@Sendable (IngestProgress) -> Void)?
+    ) async throws(StoreError) -> IngestReport {
+        try await BlockingWork.run(on: Self.ingestQueue) { () throws(StoreError) in
+            try self.ingestEventsBlocking(fromFile: path, batchSize: batchSize, progress: progress)
+        }
+    }
+
+    /// Where file ingests run: they read the file and wait for their validation batches, so they
+    /// block a thread for their whole length.
+    static let ingestQueue = DispatchQueue(label: "riskloop.ingest", attributes: .concurrent)
+
+    private func ingestEventsBlocking(
+        fromFile path: String, batchSize: Int, progress: (@Sendable (IngestProgress) -> Void)?
     ) throws(StoreError) -> IngestReport {
         precondition(batchSize > 0, "batch size must be positive")
         var reader = try LineReader(path: path)
@@ -132,7 +142,7 @@ extension Store {
         throws(StoreError)
     {
         var updated = report
-        try write { db in
+        try writeBlocking { db in
             let batchId = try Self.openBatch(db, kind: "events", file: file, firstLine: batch[0].number)
             let insert = try db.cachedStatement(
                 sql: """

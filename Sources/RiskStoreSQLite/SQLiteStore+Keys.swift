@@ -1,45 +1,23 @@
 import Crypto
 import Foundation
 import GRDB
+import RiskStore
 import RiskFeatures
 
-/// What an API key may do. Each role includes the ones before it: `label` can also score, `admin`
-/// can do everything.
-public enum APIRole: String, Sendable, Codable, CaseIterable, Comparable {
-    case score, label, admin
 
-    public static func < (lhs: APIRole, rhs: APIRole) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
-    }
-}
 
-/// A stored API key, without the key.
-public struct APIKey: Sendable, Codable, Equatable {
-    public var id: Int64
-    public var name: String
-    public var role: APIRole
-    public var createdAt: Timestamp
-    public var revokedAt: Timestamp?
-
-    enum CodingKeys: String, CodingKey {
-        case id, name, role
-        case createdAt = "created_at"
-        case revokedAt = "revoked_at"
-    }
-}
-
-extension Store {
+extension SQLiteStore {
     /// Creates an API key and returns it with its record. The key is 32 random bytes in hex; only
     /// its SHA-256 is stored, so this is the only time it can be read. The creation is written to
     /// the audit log in the same transaction.
-    public func createKey(name: String, role: APIRole, actor: String) throws(StoreError) -> (key: String, record: APIKey) {
+    public func createKey(name: String, role: APIRole, actor: String) async throws(StoreError) -> (key: String, record: APIKey) {
         var generator = SystemRandomNumberGenerator()
         let key = "rl_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
         let now = Timestamp(millisecondsSinceEpoch: Self.nowMilliseconds())
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let detail = String(decoding: (try? encoder.encode(["name": name, "role": role.rawValue])) ?? Data(), as: UTF8.self)
-        let id = try write { db in
+        let id = try await write { db in
             try db.execute(
                 sql: "INSERT INTO api_keys (name, role, key_sha256, created_at) VALUES (?, ?, ?, ?)",
                 arguments: [name, role.rawValue, Self.sha256Hex(key), now.millisecondsSinceEpoch])
@@ -52,9 +30,9 @@ extension Store {
     }
 
     /// The key that `presented` is, if it exists and is not revoked.
-    public func key(matching presented: String) throws(StoreError) -> APIKey? {
-        if let lookups { return try lookups.key(sha256: Self.sha256Hex(presented)) }
-        return try read { db in
+    public func key(matching presented: String) async throws(StoreError) -> APIKey? {
+        if let lookups { return try await lookups.key(sha256: Self.sha256Hex(presented)) }
+        return try await read { db in
             try Row.fetchOne(
                 db, sql: "SELECT * FROM api_keys WHERE key_sha256 = ? AND revoked_at IS NULL", arguments: [Self.sha256Hex(presented)]
             ).map(Self.apiKey)
@@ -62,14 +40,14 @@ extension Store {
     }
 
     /// Every key, newest first.
-    public func keys() throws(StoreError) -> [APIKey] {
-        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM api_keys ORDER BY id DESC").map(Self.apiKey) }
+    public func keys() async throws(StoreError) -> [APIKey] {
+        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM api_keys ORDER BY id DESC").map(Self.apiKey) }
     }
 
     /// Revokes a key (it stays listed), with an audit entry.
-    public func revokeKey(id: Int64, actor: String, reason: String?) throws(StoreError) {
+    public func revokeKey(id: Int64, actor: String, reason: String?) async throws(StoreError) {
         let now = Self.nowMilliseconds()
-        try write { db in
+        try await write { db in
             try db.execute(sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now, id])
             guard db.changesCount == 1 else { throw StoreError.notFound(what: "an active API key \(id)") }
             try Self.audit(db, now: now, actor: actor, action: "key.revoke", subject: "key \(id)", reason: reason, detail: nil)

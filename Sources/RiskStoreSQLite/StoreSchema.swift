@@ -1,3 +1,4 @@
+import RiskStore
 import GRDB
 
 /// The database schema as named, append-only migrations.

@@ -1,59 +1,13 @@
 import GRDB
+import RiskStore
 import RiskFeatures
 
-/// What the store holds: the counts `riskloop stats` prints.
-public struct StoreStatistics: Sendable, Codable, Equatable {
-    public struct LabelsKnown: Sendable, Codable, Equatable {
-        /// The end of the day (midnight UTC) at which the counts hold.
-        public var asOf: String
-        /// Events whose label, as known then, says fraud.
-        public var fraud: Int
-        /// Events whose label, as known then, says genuine.
-        public var genuine: Int
-    }
 
-    public var events: Int
-    public var eventsByKind: [String: Int]
-    public var customers: Int
-    public var firstEventAt: String?
-    public var lastEventAt: String?
-    /// Stored label versions, including superseded ones.
-    public var labelVersions: Int
-    /// Events with at least one label.
-    public var labelledEvents: Int
-    public var latestLabelsByOutcome: [String: Int]
-    /// Labels known at the end of each week from the first event on (and at the last label).
-    public var labelsKnownByDate: [LabelsKnown]
-    public var models: Int
-    public var decisions: Int
-    public var auditEntries: Int
-}
 
-/// A row of the model registry, without the artifact.
-public struct RegisteredModel: Sendable, Codable, Equatable {
-    public var id: String
-    public var algorithm: String
-    public var status: String
-    public var createdAt: String
-    public var parentId: String?
-    public var featureSpecSHA256: String
-    public var artifactSHA256: String
-    public var statusReason: String?
-
-    enum CodingKeys: String, CodingKey {
-        case id, algorithm, status
-        case createdAt = "created_at"
-        case parentId = "parent_id"
-        case featureSpecSHA256 = "feature_spec_sha256"
-        case artifactSHA256 = "artifact_sha256"
-        case statusReason = "status_reason"
-    }
-}
-
-extension Store {
+extension SQLiteStore {
     /// Counts of events, labels and the registry, with labels known week by week.
-    public func statistics() throws(StoreError) -> StoreStatistics {
-        try read { db in
+    public func statistics() async throws(StoreError) -> StoreStatistics {
+        try await read { db in
             let events = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0
             let byKind = try Row.fetchAll(db, sql: "SELECT kind, COUNT(*) AS n FROM events GROUP BY kind")
                 .reduce(into: [String: Int]()) { $0[$1["kind"]] = $1["n"] }
@@ -111,8 +65,8 @@ extension Store {
     }
 
     /// The model registry, newest first.
-    public func models() throws(StoreError) -> [RegisteredModel] {
-        try read { db in
+    public func models() async throws(StoreError) -> [RegisteredModel] {
+        try await read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -130,24 +84,12 @@ extension Store {
     }
 }
 
-/// How many events a label source labelled, and how many of them as fraud.
-public struct LabelSourceCount: Sendable, Equatable, Codable {
-    public var source: String
-    public var events: Int
-    public var fraud: Int
 
-    public init(source: String, events: Int, fraud: Int) {
-        self.source = source
-        self.events = events
-        self.fraud = fraud
-    }
-}
-
-extension Store {
+extension SQLiteStore {
     /// The labels of the events that occurred in [`from`, `to`), each event's latest version
     /// reported at or before `knownAt`, counted by source (most events first).
-    public func labelSourceCounts(from: Timestamp, to: Timestamp, knownAt: Timestamp) throws(StoreError) -> [LabelSourceCount] {
-        try read { db in
+    public func labelSourceCounts(from: Timestamp, to: Timestamp, knownAt: Timestamp) async throws(StoreError) -> [LabelSourceCount] {
+        try await read { db in
             try Row.fetchAll(
                 db,
                 sql: """
