@@ -23,6 +23,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "RiskStore", package: root),
+                .product(name: "RiskStoreSQLite", package: root),
                 .product(name: "RiskSimulator", package: root),
                 .product(name: "RiskFeatures", package: root),
             ],
@@ -66,8 +67,8 @@ let package = Package(
             dependencies: [
                 "BenchmarkSupport",
                 .product(name: "RiskEngine", package: root), .product(name: "RiskStore", package: root),
-                .product(name: "RiskSimulator", package: root), .product(name: "RiskModels", package: root),
-                .product(name: "RiskFeatures", package: root),
+                .product(name: "RiskStoreSQLite", package: root), .product(name: "RiskSimulator", package: root),
+                .product(name: "RiskModels", package: root), .product(name: "RiskFeatures", package: root),
             ],
             path: "Sources/CycleBenchmark"
         ),

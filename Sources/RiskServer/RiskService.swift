@@ -21,6 +21,17 @@ public final class RiskService: Sendable {
     /// The challenger scoring in shadow (status `shadow`), if any: its scores are logged beside
     /// the champion's and never decide anything.
     public var shadow: Scorer? { shadowScorer.withLock { $0 } }
+    /// Label versions from `POST /v1/labels`: stored, then observed by the champion's and the
+    /// shadow's scorers.
+    public var labels: LabelIntake {
+        LabelIntake(store: store) { [self] labels in
+            let shadow = self.shadow
+            for label in labels {
+                scorer.observe(label)
+                shadow?.observe(label)
+            }
+        }
+    }
     /// The retraining cycle that `POST /v1/retrain` and ``FeedbackLoopService`` run.
     public let loop: FeedbackLoop
     public let metrics: PrometheusCollectorRegistry
@@ -48,13 +59,13 @@ public final class RiskService: Sendable {
         let metrics = PrometheusCollectorRegistry()
         self.metrics = metrics
         decisions = DecisionLog(store: store, logger: logger)
+        let scorer = self.scorer
         self.logger = logger
         self.policy = policy
         loop = FeedbackLoop(store: store, policy: retrainPolicy, actor: "riskloop-serve")
         // Decisions name the policy by version; replay reads it back from the store.
         try await store.record(policy, actor: "riskloop-serve")
         // Velocity and fraud-rate features need the history a restart would otherwise forget.
-        let scorer = self.scorer
         try await OffThread.run { () async throws(EngineError) in
             try await scorer.warm(from: store, asOf: Self.now, historyDays: retrainPolicy.historyDays)
         }
@@ -142,10 +153,10 @@ public final class RiskService: Sendable {
         return result
     }
 
-    /// Makes `id` the champion through the one promotion path (``RiskStore/Store/promoteVerified(_:actor:reason:)``)
-    /// and swaps the scorer to it.
+    /// Makes `id` the champion through the registry (``RiskEngine/Registry/promote(_:actor:reason:)``,
+    /// the path `riskloop models promote` takes too) and swaps the scorer to it.
     public func promote(_ id: String, actor: String, reason: String?) async throws(EngineError) {
-        let model = try await store.promoteVerified(id, actor: actor, reason: reason)
+        let model = try await Registry(store: store).promote(id, actor: actor, reason: reason)
         try await swapChampion(to: model)
         try await reloadShadow()
     }

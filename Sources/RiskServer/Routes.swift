@@ -46,7 +46,7 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
         do {
             // Every decision answered is already committed, so a label can name an event scored
             // a moment before.
-            report = try await service.store.ingest(labels: labels, source: "POST /v1/labels")
+            report = try await service.labels.receive(labels, source: "POST /v1/labels")
         } catch let error as StoreError {
             if case .badLine(_, let line, let field, let message, _) = error {
                 // Valid in itself, but naming an event the store does not hold.
@@ -56,10 +56,6 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
                 throw APIError(.badRequest, code: "invalid_label", message: message, field: "labels[\(line - 1)].\(field ?? "")")
             }
             throw error
-        }
-        for label in labels {
-            service.scorer.observe(label)
-            service.shadow?.observe(label)
         }
         return try json(["stored": report.inserted, "duplicates": report.duplicates])
     }

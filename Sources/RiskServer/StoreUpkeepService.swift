@@ -11,7 +11,7 @@ struct StoreUpkeepService: Service {
 
     func run() async throws {
         let service = self.service
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await service.store.runUpkeep(logger: service.logger) }
                 group.addTask {

@@ -1,4 +1,3 @@
-import RiskStore
 import Foundation
 
 /// Reads a file line by line in large chunks, numbering lines from 1.

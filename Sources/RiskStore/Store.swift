@@ -135,6 +135,9 @@ public protocol Store: Sendable {
     @discardableResult
     func rollback(actor: String, reason: String?) async throws(StoreError) -> String
 
+    /// The model a ``rollback(actor:reason:)`` now would restore, if there is one.
+    func rollbackTarget() async throws(StoreError) -> String?
+
     /// Makes `id` the one model scoring in shadow beside the champion, or ends shadow scoring with
     /// `nil`; a previous shadow goes back to `candidate`. Atomic, with an audit entry.
     func setShadow(_ id: String?, actor: String, reason: String?) async throws(StoreError)

@@ -1,9 +1,7 @@
 import Foundation
 import GRDB
-import RiskStore
 import RiskFeatures
-
-
+import RiskStore
 
 extension SQLiteStore {
     /// Adds a model to the registry with `status` (a model already there is left as it is).
@@ -50,14 +48,9 @@ extension SQLiteStore {
             guard let current = try Self.championId(db) else {
                 throw StoreError.notFound(what: "a champion to roll back")
             }
-            guard
-                let previous = try String.fetchOne(
-                    db,
-                    sql: """
-                        SELECT id FROM models WHERE status = 'retired' AND status_reason = ?
-                        ORDER BY status_changed_at DESC, rowid DESC LIMIT 1
-                        """, arguments: [Self.replacedReason])
-            else { throw StoreError.notFound(what: "a previous champion to roll back to") }
+            guard let previous = try Self.rollbackTarget(db) else {
+                throw StoreError.notFound(what: "a previous champion to roll back to")
+            }
             try db.execute(
                 sql: "UPDATE models SET status = 'retired', status_reason = ?, status_changed_at = ? WHERE id = ?",
                 arguments: ["rolled back" + (reason.map { ": \($0)" } ?? ""), now, current])
@@ -121,8 +114,21 @@ extension SQLiteStore {
         return (Data(artifact.utf8), sha256)
     }
 
+    public func rollbackTarget() async throws(StoreError) -> String? {
+        try await read { db in try Self.rollbackTarget(db) }
+    }
+
+    static func rollbackTarget(_ db: Database) throws -> String? {
+        try String.fetchOne(
+            db,
+            sql: """
+                SELECT id FROM models WHERE status = 'retired' AND status_reason = ?
+                ORDER BY status_changed_at DESC, rowid DESC LIMIT 1
+                """, arguments: [Self.replacedReason])
+    }
+
     static func championId(_ db: Database) throws -> String? {
-        try Self.championId(db)
+        try String.fetchOne(db, sql: "SELECT id FROM models WHERE status = 'champion'")
     }
 
     static func shadowId(_ db: Database) throws -> String? {

@@ -114,7 +114,8 @@ extension RiskLoop {
             }
             let first = try CLIError.mapping { try pipeline.train(table, now: replayStart) }
             try await CLIError.mapping {
-                try await store.register(ModelRegistration(first), status: .champion, actor: "demo", reason: "first model, days 1–\(trainDays)")
+                try await Registry(store: store).register(
+                    first, status: .champion, actor: "demo", reason: "first model, days 1–\(trainDays)")
             }
             let firstAP = first.metrics.holdout?.averagePrecision.map { String(format: "%.3f", $0) } ?? "n/a"
             print("   \(first.id): \(first.training.rows.grouped) labelled events, holdout AP \(firstAP)")

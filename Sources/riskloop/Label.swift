@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RiskEngine
 import RiskStore
 
 extension RiskLoop {
@@ -26,7 +27,7 @@ extension RiskLoop {
         func run() async throws {
             try await ingest.run(files, noun: "labels", store: store, output: output) {
                 (database, file, batchSize, progress) async throws(StoreError) in
-                try await database.ingestLabels(fromFile: file, batchSize: batchSize, progress: progress)
+                try await LabelIntake(store: database).ingest(fromFile: file, batchSize: batchSize, progress: progress)
             }
         }
     }

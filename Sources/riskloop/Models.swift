@@ -141,7 +141,7 @@ extension RiskLoop.Models {
             discussion: """
                 The stored artifact is checked first, as POST /v1/models/{id}/promote checks it: it must pass \
                 its own checksum, equal the artifact the registry recorded when it was registered, and be able \
-                to score events; otherwise nothing changes.
+                to score events; otherwise nothing changes. A running server follows within about a second.
                 """)
 
         @Argument(help: "The model id to promote.") var id: String
@@ -151,7 +151,7 @@ extension RiskLoop.Models {
         func run() async throws {
             // The same checks as POST /v1/models/{id}/promote: the stored artifact must be the one
             // registered, and able to serve.
-            try await CLIError.mapping { try await store.open().promoteVerified(id, actor: RiskLoop.Keys.actor, reason: reason) }
+            try await CLIError.mapping { try await Registry(store: store.open()).promote(id, actor: RiskLoop.Keys.actor, reason: reason) }
             print("\(id) is the champion.")
         }
     }
@@ -159,14 +159,20 @@ extension RiskLoop.Models {
     struct Rollback: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Put the previous champion back and retire the current one.",
-            discussion: "The previous champion is the model most recently replaced by a promotion; its artifact is unchanged.")
+            discussion: """
+                The previous champion is the model most recently replaced by a promotion; its artifact is unchanged, \
+                and it is checked as a promotion checks a model before it is restored. A running server follows \
+                within about a second.
+                """)
 
         @Option(help: "Why, for the audit log.") var reason: String?
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let restored = try await CLIError.mapping { try await store.open().rollback(actor: RiskLoop.Keys.actor, reason: reason) }
-            print("\(restored) is the champion again.")
+            let restored = try await CLIError.mapping {
+                try await Registry(store: store.open()).rollback(actor: RiskLoop.Keys.actor, reason: reason)
+            }
+            print("\(restored.artifact.id) is the champion again.")
         }
     }
 }
@@ -178,8 +184,8 @@ extension RiskLoop.Models {
             discussion: """
                 A shadow model scores every event the server scores; its scores are logged with the \
                 decisions (decisions.shadow_model_id, shadow_score) and never decide anything. One model \
-                at a time; the previous one goes back to candidate. A running server picks it up at start \
-                and after a promotion through its API.
+                at a time; the previous one goes back to candidate. The model is checked as a promotion checks \
+                it. A running server follows within about a second.
                 """)
 
         @Argument(help: "The model id to score in shadow.") var id: String?
@@ -192,7 +198,9 @@ extension RiskLoop.Models {
         }
 
         func run() async throws {
-            try await CLIError.mapping { try await store.open().setShadow(stop ? nil : id, actor: RiskLoop.Keys.actor, reason: reason) }
+            try await CLIError.mapping {
+                try await Registry(store: store.open()).setShadow(stop ? nil : id, actor: RiskLoop.Keys.actor, reason: reason)
+            }
             print(stop ? "Shadow scoring stopped." : "\(id!) scores in shadow.")
         }
     }

@@ -82,13 +82,13 @@ extension RiskLoop {
             }
             let database = try await store.open()
             if let artifact {
-                let registration = try CLIError.mapping { try ModelRegistration(artifact) }
                 let hasChampion = try await CLIError.mapping { try await database.championId() } != nil
                 try await CLIError.mapping {
-                    try await database.register(
-                        registration, status: hasChampion ? .candidate : .champion, actor: RiskLoop.Keys.actor,
-                        reason: "riskloop serve --model")
-                    if promote { try await database.promoteVerified(artifact.id, actor: RiskLoop.Keys.actor, reason: "riskloop serve --promote") }
+                    let registry = Registry(store: database)
+                    try await registry.register(
+                        artifact, status: hasChampion ? .candidate : .champion, actor: RiskLoop.Keys.actor, reason: "riskloop serve --model"
+                    )
+                    if promote { try await registry.promote(artifact.id, actor: RiskLoop.Keys.actor, reason: "riskloop serve --promote") }
                 }
             }
             let service: RiskService

@@ -68,7 +68,7 @@ extension RiskLoop {
         }
 
         func run() async throws {
-            var progress = ProgressLine(enabled: !output.json && isatty(STDERR_FILENO) == 1)
+            let progress = ProgressLine(enabled: !output.json && isatty(STDERR_FILENO) == 1)
             progress.update("simulating \(customers.grouped) customers over \(days) days…")
             let simulation = try CLIError.mapping { try Simulation(simulationConfiguration()) }
             progress.update("writing \(simulation.events.count.grouped) events…")

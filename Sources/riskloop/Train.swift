@@ -206,7 +206,8 @@ extension RiskLoop {
                 database = opened
                 pipeline.holdout = .after(to.adding(days: -holdoutDays))
                 table = try await CLIError.mapping {
-                    try await SpecTable.fromStore(opened, spec: extractor.spec, from: from, to: to, historyDays: historyDays, pipeline: pipeline)
+                    try await SpecTable.fromStore(
+                        opened, spec: extractor.spec, from: from, to: to, historyDays: historyDays, pipeline: pipeline)
                 }
             } else if let data, let spec {
                 let extractor = try CLIError.mapping { try SpecFile.read(spec) }
@@ -227,8 +228,8 @@ extension RiskLoop {
             if let database {
                 let user = RiskLoop.Keys.actor
                 try await CLIError.mapping {
-                    try await database.register(
-                        ModelRegistration(artifact), status: promote ? .champion : .candidate, actor: user,
+                    try await Registry(store: database).register(
+                        artifact, status: promote ? .champion : .candidate, actor: user,
                         reason: promote ? "trained from the store and promoted with train --promote" : "trained from the store")
                 }
             }

@@ -24,9 +24,13 @@ import Testing
         return url
     }
 
-    static func run(_ arguments: [String]) throws {
+    static func run(_ arguments: [String]) async throws {
         var command = try RiskLoop.parseAsRoot(arguments)
-        try command.run()
+        if var command = command as? AsyncParsableCommand {
+            try await command.run()
+        } else {
+            try command.run()
+        }
     }
 
     @Test func simulateIngestLabelAndStatsWorkTogether() async throws {
@@ -34,17 +38,17 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let data = directory.appending(path: "data").path
         let db = directory.appending(path: "db.sqlite").path
-        try Self.run(["simulate", "--customers", "50", "--days", "7", "--out", data, "--json"])
-        try Self.run(["ingest", "--db", db, data + "/events.jsonl", "--json"])
-        try Self.run(["label", "--db", db, data + "/labels.csv", "--json"])
+        try await Self.run(["simulate", "--customers", "50", "--days", "7", "--out", data, "--json"])
+        try await Self.run(["ingest", "--db", db, data + "/events.jsonl", "--json"])
+        try await Self.run(["label", "--db", db, data + "/labels.csv", "--json"])
         // Ingesting again stores nothing new.
-        try Self.run(["ingest", "--db", db, data + "/events.jsonl", "--json"])
-        try Self.run(["stats", "--db", db, "--json"])
-        try Self.run(["models", "list", "--db", db])
+        try await Self.run(["ingest", "--db", db, data + "/events.jsonl", "--json"])
+        try await Self.run(["stats", "--db", db, "--json"])
+        try await Self.run(["models", "list", "--db", db])
 
         let lines = try String(contentsOfFile: data + "/events.jsonl", encoding: .utf8).split(separator: "\n").count
         let queue = try DatabaseQueue(path: db)
-        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM events") } == lines)
+        await #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM events") } == lines)
     }
 
     @Test func theDatabaseComesFromTheEnvironmentWhenNotGiven() async throws {
@@ -59,11 +63,13 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let events = directory.appending(path: "events.jsonl")
         try Data(#"{"id":"e1","occurred_at":"not a time","customer_id":"c","kind":"login"}"#.utf8).write(to: events)
-        #expect(throws: ExitCode(65)) {
-            try Self.run(["ingest", "--db", directory.appending(path: "db.sqlite").path, events.path])
+        await #expect(throws: ExitCode(65)) {
+            try await Self.run(["ingest", "--db", directory.appending(path: "db.sqlite").path, events.path])
         }
-        #expect(throws: ExitCode(66)) {
-            try Self.run(["ingest", "--db", directory.appending(path: "db.sqlite").path, directory.appending(path: "absent.jsonl").path])
+        await #expect(throws: ExitCode(66)) {
+            try await Self.run([
+                "ingest", "--db", directory.appending(path: "db.sqlite").path, directory.appending(path: "absent.jsonl").path,
+            ])
         }
     }
 
@@ -96,17 +102,17 @@ import Testing
         let data = directory.appending(path: "rows.csv")
         try Self.writeCSV(data)
         let model = directory.appending(path: "model.json").path
-        try CLITests.run([
+        try await CLITests.run([
             "train", "--data", data.path, "--label", "is_fraud", "--ignore", "id", "--calibration", "platt", "--out", model, "--json",
         ])
         let scores = directory.appending(path: "scores.csv").path
-        try CLITests.run(["score", "--model", model, data.path, "--out", scores])
+        try await CLITests.run(["score", "--model", model, data.path, "--out", scores])
         let lines = try String(contentsOfFile: scores, encoding: .utf8).split(separator: "\n")
         #expect(lines.first == "probability")
         #expect(lines.count == 301)
         #expect(lines.dropFirst().allSatisfy { Double($0).map { (0...1).contains($0) } ?? false })
-        try CLITests.run(["evaluate", "--model", model, data.path, "--label", "is_fraud", "--json"])
-        try CLITests.run([
+        try await CLITests.run(["evaluate", "--model", model, data.path, "--label", "is_fraud", "--json"])
+        try await CLITests.run([
             "train", "--data", data.path, "--label", "is_fraud", "--ignore", "id", "--algorithm", "naive-bayes", "--out", model,
         ])
     }
@@ -117,11 +123,11 @@ import Testing
         let data = directory.appending(path: "rows.csv")
         try Self.writeCSV(data)
         let model = directory.appending(path: "model.json").path
-        try CLITests.run(["train", "--data", data.path, "--label", "is_fraud", "--ignore", "id", "--out", model, "--json"])
+        try await CLITests.run(["train", "--data", data.path, "--label", "is_fraud", "--ignore", "id", "--out", model, "--json"])
         var text = try String(contentsOfFile: model, encoding: .utf8)
         text = text.replacingOccurrences(of: "\"c\" : 1,", with: "\"c\" : 2,")
         try Data(text.utf8).write(to: URL(filePath: model))
-        #expect(throws: ExitCode(65)) { try CLITests.run(["score", "--model", model, data.path]) }
+        await #expect(throws: ExitCode(65)) { try await CLITests.run(["score", "--model", model, data.path]) }
     }
 
     @Test func badTrainingInputExitsWithDataError() async throws {
@@ -130,11 +136,11 @@ import Testing
         let data = directory.appending(path: "rows.csv")
         try Self.writeCSV(data)
         // 'id' is text: without --ignore it is a non-numeric feature.
-        #expect(throws: ExitCode(65)) {
-            try CLITests.run(["train", "--data", data.path, "--label", "is_fraud", "--out", directory.appending(path: "m.json").path])
+        await #expect(throws: ExitCode(65)) {
+            try await CLITests.run(["train", "--data", data.path, "--label", "is_fraud", "--out", directory.appending(path: "m.json").path])
         }
-        #expect(throws: ExitCode(64)) {
-            try CLITests.run([
+        await #expect(throws: ExitCode(64)) {
+            try await CLITests.run([
                 "train", "--data", data.path, "--label", "fraud", "--ignore", "id", "--out", directory.appending(path: "m.json").path,
             ])
         }
@@ -153,11 +159,13 @@ import Testing
     @Test func theDefaultSpecChecksAndVectorsHaveItsColumns() async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        try CLITests.run(["spec", "check", Self.spec, "--json"])
+        try await CLITests.run(["spec", "check", Self.spec, "--json"])
         let data = directory.appending(path: "data").path
-        try CLITests.run(["simulate", "--customers", "60", "--days", "10", "--out", data, "--json"])
+        try await CLITests.run(["simulate", "--customers", "60", "--days", "10", "--out", data, "--json"])
         let vectors = directory.appending(path: "vectors.csv").path
-        try CLITests.run(["features", "--spec", Self.spec, data + "/events.jsonl", "--labels", data + "/labels.csv", "--out", vectors])
+        try await CLITests.run([
+            "features", "--spec", Self.spec, data + "/events.jsonl", "--labels", data + "/labels.csv", "--out", vectors,
+        ])
         let lines = try String(contentsOfFile: vectors, encoding: .utf8).split(separator: "\n")
         let events = try String(contentsOfFile: data + "/events.jsonl", encoding: .utf8).split(separator: "\n")
         #expect(lines.count == events.count + 1)
@@ -167,14 +175,14 @@ import Testing
 
         // Train on events through the spec, then score and evaluate the same file.
         let model = directory.appending(path: "model.json").path
-        try CLITests.run([
+        try await CLITests.run([
             "train", "--data", data + "/events.jsonl", "--spec", Self.spec, "--labels", data + "/labels.csv", "--out", model, "--json",
         ])
-        try CLITests.run([
+        try await CLITests.run([
             "score", "--model", model, data + "/events.jsonl", "--labels", data + "/labels.csv", "--out",
             directory.appending(path: "s.csv").path,
         ])
-        try CLITests.run(["evaluate", "--model", model, data + "/events.jsonl", "--labels", data + "/labels.csv", "--json"])
+        try await CLITests.run(["evaluate", "--model", model, data + "/events.jsonl", "--labels", data + "/labels.csv", "--json"])
     }
 
     @Test func inferProposesASpecThatChecks() async throws {
@@ -186,9 +194,9 @@ import Testing
                 .utf8
         ).write(to: csv)
         let spec = directory.appending(path: "spec.json").path
-        try CLITests.run(["spec", "infer", csv.path, "--out", spec])
-        try CLITests.run(["spec", "check", spec])
-        try CLITests.run(["features", "--spec", spec, csv.path, "--out", directory.appending(path: "v.csv").path])
+        try await CLITests.run(["spec", "infer", csv.path, "--out", spec])
+        try await CLITests.run(["spec", "check", spec])
+        try await CLITests.run(["features", "--spec", spec, csv.path, "--out", directory.appending(path: "v.csv").path])
         let header = try String(contentsOfFile: directory.appending(path: "v.csv").path, encoding: .utf8).split(separator: "\n")[0]
         #expect(header.contains("amount") && header.contains("is_abroad=true") && header.contains("night=true"))
     }
@@ -200,12 +208,12 @@ import Testing
         try Data(
             #"{"format":"riskloop.features/1","name":"x","version":1,"features":[{"name":"a","kind":"hashed","source":"device.os"}]}"#.utf8
         ).write(to: spec)
-        #expect(throws: ExitCode(65)) { try CLITests.run(["spec", "check", spec.path]) }
+        await #expect(throws: ExitCode(65)) { try await CLITests.run(["spec", "check", spec.path]) }
         let events = directory.appending(path: "events.jsonl")
         try Data(
             #"{"id":"e1","occurred_at":"2026-03-01T10:00:00Z","customer_id":"c","kind":"login","telco":{"roaming":{"roaming":"yes"}}}"#.utf8
         ).write(to: events)
-        #expect(throws: ExitCode(65)) { try CLITests.run(["features", "--spec", Self.spec, events.path]) }
+        await #expect(throws: ExitCode(65)) { try await CLITests.run(["features", "--spec", Self.spec, events.path]) }
     }
 }
 
@@ -214,17 +222,19 @@ import Testing
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let db = directory.appending(path: "keys.sqlite").path
-        try CLITests.run(["keys", "create", "--role", "label", "--name", "labeller", "--db", db, "--json"])
-        try CLITests.run(["keys", "list", "--db", db])
-        try CLITests.run(["keys", "revoke", "1", "--reason", "test", "--db", db])
-        #expect(throws: ExitCode(65)) { try CLITests.run(["keys", "revoke", "1", "--db", db]) }
+        try await CLITests.run(["keys", "create", "--role", "label", "--name", "labeller", "--db", db, "--json"])
+        try await CLITests.run(["keys", "list", "--db", db])
+        try await CLITests.run(["keys", "revoke", "1", "--reason", "test", "--db", db])
+        await #expect(throws: ExitCode(65)) { try await CLITests.run(["keys", "revoke", "1", "--db", db]) }
         #expect(throws: (any Error).self) { try RiskLoop.parseAsRoot(["keys", "create", "--role", "root"]) }
     }
 }
 
 @Suite struct RegistryCLITests {
     /// A registry with the shipped baselines: logistic regression as champion, naive Bayes as candidate.
-    static func registry(in directory: URL) throws -> (db: String, store: Store, champion: ModelArtifact, challenger: ModelArtifact) {
+    static func registry(in directory: URL) async throws -> (
+        db: String, store: any Store, champion: ModelArtifact, challenger: ModelArtifact
+    ) {
         let db = directory.appending(path: "registry.sqlite").path
         let baselines = ServeProcessTests.root.appending(path: "Models/ss7/baseline")
         let champion = try ModelFile.read(baselines.appending(path: "logistic-regression.json").path)
@@ -238,38 +248,58 @@ import Testing
     @Test func promoteShowAndRollBack() async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let (db, store, champion, challenger) = try Self.registry(in: directory)
+        let (db, store, champion, challenger) = try await Self.registry(in: directory)
 
-        try CLITests.run(["models", "promote", challenger.id, "--reason", "better AP", "--db", db])
+        try await CLITests.run(["models", "promote", challenger.id, "--reason", "better AP", "--db", db])
         #expect(try await store.championId() == challenger.id)
-        try CLITests.run(["models", "show", challenger.id, "--db", db])
-        try CLITests.run(["models", "show", challenger.id, "--db", db, "--json"])
-        try CLITests.run(["models", "rollback", "--reason", "too many false alarms", "--db", db])
+        try await CLITests.run(["models", "show", challenger.id, "--db", db])
+        try await CLITests.run(["models", "show", challenger.id, "--db", db, "--json"])
+        try await CLITests.run(["models", "rollback", "--reason", "too many false alarms", "--db", db])
         #expect(try await store.championId() == champion.id)
-        #expect(try ModelArtifact.decode(from: store.artifactJSON(of: champion.id)) == champion)
+        await #expect(try ModelArtifact.decode(from: store.artifactJSON(of: champion.id)) == champion)
         #expect(try await store.auditEntries().last?.reason == "too many false alarms")
 
-        #expect(throws: ExitCode(65)) { try CLITests.run(["models", "show", "nope", "--db", db]) }
-        #expect(throws: ExitCode(65)) { try CLITests.run(["models", "promote", "nope", "--db", db]) }
+        await #expect(throws: ExitCode(65)) { try await CLITests.run(["models", "show", "nope", "--db", db]) }
+        await #expect(throws: ExitCode(65)) { try await CLITests.run(["models", "promote", "nope", "--db", db]) }
         // Nothing left to roll back to: the rolled-back model is not a replaced champion.
-        #expect(throws: ExitCode(65)) { try CLITests.run(["models", "rollback", "--db", db]) }
+        await #expect(throws: ExitCode(65)) { try await CLITests.run(["models", "rollback", "--db", db]) }
         #expect(try await store.championId() == champion.id)
     }
 
     /// Round 1 promoted a tampered stored artifact from the CLI (the HTTP route refused it): one
     /// promotion path now, with the same checks.
+    /// Round 1's rollback and shadow read no artifact: a tampered former champion came back, and
+    /// a tampered model scored in shadow. Both go through the registry's checks now.
+    @Test func rollbackAndShadowCheckTheStoredArtifact() async throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (db, store, champion, challenger) = try await Self.registry(in: directory)
+        try await CLITests.run(["models", "promote", challenger.id, "--db", db])
+        var changed = champion
+        changed.logisticRegression!.weights[0] += 0.5
+        changed.sha256 = changed.computedSHA256()  // re-sealed: only the registry's record tells
+        let json = String(decoding: changed.encoded(), as: UTF8.self)
+        try await DatabaseQueue(path: db).write { db in
+            try db.execute(sql: "UPDATE models SET artifact = ? WHERE id = ?", arguments: [json, champion.id])
+        }
+        await #expect(throws: ExitCode(65)) { try await CLITests.run(["models", "rollback", "--db", db]) }
+        #expect(try await store.championId() == challenger.id)
+        await #expect(throws: ExitCode(65)) { try await CLITests.run(["models", "shadow", champion.id, "--db", db]) }
+        #expect(try await store.shadowId() == nil)
+    }
+
     @Test func promotingFromTheCommandLineChecksTheStoredArtifact() async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let (db, store, champion, challenger) = try Self.registry(in: directory)
+        let (db, store, champion, challenger) = try await Self.registry(in: directory)
         var changed = challenger
         changed.naiveBayes!.classWeights[1] *= 2
         changed.sha256 = changed.computedSHA256()  // re-sealed: only the registry's record tells
         let json = String(decoding: changed.encoded(), as: UTF8.self)
-        try DatabaseQueue(path: db).write { db in
+        try await DatabaseQueue(path: db).write { db in
             try db.execute(sql: "UPDATE models SET artifact = ? WHERE id = ?", arguments: [json, challenger.id])
         }
-        #expect(throws: ExitCode(65)) { try CLITests.run(["models", "promote", challenger.id, "--db", db]) }
+        await #expect(throws: ExitCode(65)) { try await CLITests.run(["models", "promote", challenger.id, "--db", db]) }
         #expect(try await store.championId() == champion.id)
     }
 }
@@ -282,22 +312,24 @@ import Testing
         let data = directory.appending(path: "rows.csv")
         try TrainScoreEvaluateCLITests.writeCSV(data)
         let model = directory.appending(path: "lr.json").path
-        try CLITests.run(["train", "--data", data.path, "--label", "is_fraud", "--ignore", "id", "--out", model])
+        try await CLITests.run(["train", "--data", data.path, "--label", "is_fraud", "--ignore", "id", "--out", model])
         let out = directory.appending(path: "scores.csv").path
-        try CLITests.run(["score", "--model", model, data.path, "--out", out])  // signed by the per-user key: no flags
+        try await CLITests.run(["score", "--model", model, data.path, "--out", out])  // signed by the per-user key: no flags
 
         var forged = try ModelArtifact.decode(from: Data(contentsOf: URL(filePath: model)))
         forged.logisticRegression!.weights[0] += 1
         forged.sha256 = forged.computedSHA256()
         try forged.encoded().write(to: URL(filePath: model))
-        #expect(throws: ExitCode(65)) { try CLITests.run(["score", "--model", model, data.path, "--out", out]) }
-        #expect(throws: ExitCode(65)) { try CLITests.run(["score", "--model", model, data.path, "--out", out, "--allow-unsigned"]) }
+        await #expect(throws: ExitCode(65)) { try await CLITests.run(["score", "--model", model, data.path, "--out", out]) }
+        await #expect(throws: ExitCode(65)) {
+            try await CLITests.run(["score", "--model", model, data.path, "--out", out, "--allow-unsigned"])
+        }
 
         forged.seal()
         forged.signature = nil
         try forged.encoded().write(to: URL(filePath: model))
-        #expect(throws: ExitCode(65)) { try CLITests.run(["evaluate", "--model", model, data.path, "--label", "is_fraud"]) }
-        try CLITests.run(["score", "--model", model, data.path, "--out", out, "--allow-unsigned"])
+        await #expect(throws: ExitCode(65)) { try await CLITests.run(["evaluate", "--model", model, data.path, "--label", "is_fraud"]) }
+        try await CLITests.run(["score", "--model", model, data.path, "--out", out, "--allow-unsigned"])
     }
 
     @Test func theSampleKeyInCodeIsTheCommittedOne() async throws {
@@ -322,11 +354,11 @@ import Testing
         let empty = directory.appending(path: "empty.jsonl")
         try Data().write(to: empty)
         let db = directory.appending(path: "db.sqlite").path
-        #expect(throws: ExitCode(65)) { try CLITests.run(["ingest", "--db", db, empty.path]) }
-        #expect(throws: ExitCode(65)) { try CLITests.run(["label", "--db", db, empty.path]) }
-        #expect(throws: ExitCode(65)) { try CLITests.run(["features", "--spec", SpecAndFeaturesCLITests.spec, empty.path]) }
+        await #expect(throws: ExitCode(65)) { try await CLITests.run(["ingest", "--db", db, empty.path]) }
+        await #expect(throws: ExitCode(65)) { try await CLITests.run(["label", "--db", db, empty.path]) }
+        await #expect(throws: ExitCode(65)) { try await CLITests.run(["features", "--spec", SpecAndFeaturesCLITests.spec, empty.path]) }
         let model = ServeProcessTests.root.appending(path: "Models/ss7/baseline/logistic-regression.json").path
-        #expect(throws: ExitCode(65)) { try CLITests.run(["score", "--model", model, empty.path]) }
+        await #expect(throws: ExitCode(65)) { try await CLITests.run(["score", "--model", model, empty.path]) }
     }
 
     /// Round 1 wrote the CSV header, then failed: the output now gets nothing on bad input.
@@ -339,7 +371,9 @@ import Testing
                 + #"{"id":"e2","occurred_at":"2026-03-01T10:00:00Z","customer_id":"c","kind":"wire"}"#).utf8
         ).write(to: events)
         let out = directory.appending(path: "vectors.csv").path
-        #expect(throws: ExitCode(65)) { try CLITests.run(["features", "--spec", SpecAndFeaturesCLITests.spec, events.path, "--out", out]) }
+        await #expect(throws: ExitCode(65)) {
+            try await CLITests.run(["features", "--spec", SpecAndFeaturesCLITests.spec, events.path, "--out", out])
+        }
         #expect(!FileManager.default.fileExists(atPath: out))
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() == ["events.jsonl"])
     }
@@ -357,16 +391,16 @@ import Testing
             (#"{"id":"e2","occurred_at":"2026-03-01T10:00:00Z","customer_id":"c","kind":"login"}"# + "\n"
                 + #"{"id":"e1","occurred_at":"2026-03-01T10:00:00Z","customer_id":"d","kind":"login"}"#).utf8
         ).write(to: other)
-        try CLITests.run(["ingest", "--db", db, first.path])
-        try CLITests.run(["ingest", "--db", db, again.path])
-        #expect(throws: StoreError.self) { try await StoreLocation(db).open().ingestEvents(fromFile: other.path) }
+        try await CLITests.run(["ingest", "--db", db, first.path])
+        try await CLITests.run(["ingest", "--db", db, again.path])
+        await #expect(throws: StoreError.self) { try await StoreLocation(db).open().ingestEvents(fromFile: other.path) }
         do {
             _ = try await StoreLocation(db).open().ingestEvents(fromFile: other.path)
         } catch {
             guard case .badLine(_, let line, let field, let message, _) = error else { throw error }
             #expect(line == 2 && field == "id" && message.contains("already stored with another payload"))
         }
-        #expect(
+        await #expect(
             try DatabaseQueue(path: db).read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") } == 1,
             "the batch holding the bad line rolled back")
     }
@@ -393,14 +427,14 @@ import Testing
 
 @Suite struct FeedbackLoopCLITests {
     /// A store with 36 simulated days, their labels and a champion trained on the first 15 days.
-    static func prepare(_ directory: URL) throws -> (db: String, spec: String) {
+    static func prepare(_ directory: URL) async throws -> (db: String, spec: String) {
         let data = directory.appending(path: "data").path, db = directory.appending(path: "loop.sqlite").path
         let spec = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appending(path: "Models/ss7/feature-spec.json").path
-        try CLITests.run(["simulate", "--customers", "200", "--days", "36", "--out", data, "--json"])
-        try CLITests.run(["ingest", "--db", db, data + "/events.jsonl", "--json"])
-        try CLITests.run(["label", "--db", db, data + "/labels.csv", "--json"])
-        try CLITests.run([
+        try await CLITests.run(["simulate", "--customers", "200", "--days", "36", "--out", data, "--json"])
+        try await CLITests.run(["ingest", "--db", db, data + "/events.jsonl", "--json"])
+        try await CLITests.run(["label", "--db", db, data + "/labels.csv", "--json"])
+        try await CLITests.run([
             "train", "--db", db, "--spec", spec, "--from", "2026-01-05", "--to", "2026-01-20", "--holdout-days", "4", "--promote",
             "--json",
         ])
@@ -415,32 +449,33 @@ import Testing
     @Test func trainFromTheStoreAndRetrainFromTheCommandLine() async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let (db, _) = try Self.prepare(directory)
+        let (db, _) = try await Self.prepare(directory)
         let store = try await StoreLocation(db).open()
         let first = try #require(try await store.championId())
-        try CLITests.run(["retrain", "--db", db, "--as-of", "2026-02-09", "--json"])
+        try await CLITests.run(["retrain", "--db", db, "--as-of", "2026-02-09", "--json"])
         let cycle = try #require(try await store.lastCycle())
         #expect(cycle.championId == first)
         #expect(cycle.trigger.hasSuffix("new label versions (at least 500)"))
         // Nothing new since: skipped, nothing written.
-        try CLITests.run(["retrain", "--db", db, "--as-of", "2026-02-09"])
+        try await CLITests.run(["retrain", "--db", db, "--as-of", "2026-02-09"])
         #expect(try await store.cycles().count == 1)
-        try CLITests.run(["models", "show", cycle.challengerId, "--db", db, "--json"])
+        try await CLITests.run(["models", "show", cycle.challengerId, "--db", db, "--json"])
         // Bad options and a bad policy file.
         #expect(throws: (any Error).self) { try RiskLoop.parseAsRoot(["train", "--from", "2026-01-05", "--spec", "s.json"]) }
         #expect(throws: (any Error).self) { try RiskLoop.parseAsRoot(["retrain", "--as-of", "yesterday"]) }
         let policy = directory.appending(path: "policy.json")
         try Data(#"{"window_days": 3, "holdout_days": 7}"#.utf8).write(to: policy)
-        #expect(throws: ExitCode(65)) { try CLITests.run(["retrain", "--db", db, "--policy", policy.path, "--force"]) }
+        await #expect(throws: ExitCode(65)) { try await CLITests.run(["retrain", "--db", db, "--policy", policy.path, "--force"]) }
     }
 
     @Test(arguments: ["train", "commit"])
     func aCycleKilledMidwayLeavesTheRegistryAsItWas(stage: String) async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let (db, _) = try Self.prepare(directory)
+        let (db, _) = try await Self.prepare(directory)
         let store = try await StoreLocation(db).open()
-        let championBefore = try await store.championId(), modelsBefore = try await store.models(), auditBefore = try await store.auditEntries()
+        let championBefore = try await store.championId(), modelsBefore = try await store.models(),
+            auditBefore = try await store.auditEntries()
 
         let process = Process()
         process.executableURL = Self.executable
@@ -467,7 +502,7 @@ import Testing
         #expect(try await store.auditEntries() == auditBefore)
         #expect(try await store.cycles().isEmpty)
         // The next cycle runs normally.
-        try CLITests.run(["retrain", "--db", db, "--as-of", "2026-02-09", "--force"])
+        try await CLITests.run(["retrain", "--db", db, "--as-of", "2026-02-09", "--force"])
         #expect(try await store.cycles().count == 1)
         #expect(try await store.models().filter { $0.status == "champion" }.count == 1)
     }
@@ -479,7 +514,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let models = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appending(path: "Models/ss7")
-        try CLITests.run([
+        try await CLITests.run([
             "demo", "--dir", directory.path, "--customers", "150", "--days", "35", "--drift-day", "20", "--train-days", "14",
             "--spec", models.appending(path: "feature-spec.json").path, "--policy", models.appending(path: "policy.json").path,
             "--retrain-policy", models.appending(path: "retrain.json").path,
@@ -488,31 +523,31 @@ import Testing
         #expect(html.contains("<svg") && html.contains("Retraining cycles"))
         let store = try await StoreLocation(directory.appending(path: "demo.sqlite").path).open()
         #expect(try await store.cycles().count >= 2)  // weekly interval over 21 replayed days
-        let decisions = try DatabaseQueue(path: directory.appending(path: "demo.sqlite").path).read { db in
+        let decisions = try await DatabaseQueue(path: directory.appending(path: "demo.sqlite").path).read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM decisions") ?? 0
         }
         let replayStart: Int64 = 1_768_780_800_000  // 2026-01-19: day 14 after the simulator's default start
-        let replayed = try DatabaseQueue(path: directory.appending(path: "demo.sqlite").path).read { db in
+        let replayed = try await DatabaseQueue(path: directory.appending(path: "demo.sqlite").path).read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE occurred_at >= ?", arguments: [replayStart]) ?? 0
         }
         #expect(decisions == replayed)  // every replayed event decided and logged once
         #expect(throws: (any Error).self) { try RiskLoop.parseAsRoot(["demo", "--train-days", "40", "--days", "30"]) }
-        try Self.audit(directory)
+        try await Self.audit(directory)
     }
 
     /// The auditor's path on the demo's database: replay, audit log, exports, a tampered model.
-    static func audit(_ directory: URL) throws {
+    static func audit(_ directory: URL) async throws {
         let db = directory.appending(path: "demo.sqlite").path
         // Every logged decision reproduces (the command exits 1 on any difference).
-        try CLITests.run(["replay", "--db", db, "--from", "2026-01-01", "--to", "2027-01-01"])
-        let report = try DecisionReplay(store: Store(path: db)).run(
+        try await CLITests.run(["replay", "--db", db, "--from", "2026-01-01", "--to", "2027-01-01"])
+        let report = try await DecisionReplay(store: StoreLocation(db).open()).run(
             from: Timestamp(rfc3339: "2026-01-01T00:00:00Z")!, to: Timestamp(rfc3339: "2027-01-01T00:00:00Z")!)
-        let logged = try DatabaseQueue(path: db).read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM decisions") ?? 0 }
+        let logged = try await DatabaseQueue(path: db).read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM decisions") ?? 0 }
         #expect(report.decisions == logged && report.reproduced == logged && report.differences.isEmpty)
         #expect(report.versions.count >= 3)  // the first champion and at least two promoted challengers
 
         let log = directory.appending(path: "audit.csv").path
-        try CLITests.run(["audit", "--db", db, "--format", "csv", "--out", log])
+        try await CLITests.run(["audit", "--db", db, "--format", "csv", "--out", log])
         let rows = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
         #expect(rows.first == "seq,at,actor,action,subject,reason,detail")
         let actions = Set(rows.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false)[3] })
@@ -521,10 +556,10 @@ import Testing
         // The json export of a stored model is its stored bytes; the card names its sections.
         let champion = try #require(try await StoreLocation(db).open().championId())
         let exported = directory.appending(path: "champion.json").path
-        try CLITests.run(["export", champion, "--db", db, "--format", "json", "--out", exported])
+        try await CLITests.run(["export", champion, "--db", db, "--format", "json", "--out", exported])
         #expect(try Data(contentsOf: URL(filePath: exported)) == (try await StoreLocation(db).open().artifactJSON(of: champion)))
         let card = directory.appending(path: "card.html").path
-        try CLITests.run(["export", champion, "--db", db, "--format", "card", "--out", card])
+        try await CLITests.run(["export", champion, "--db", db, "--format", "card", "--out", card])
         let html = try String(contentsOfFile: card, encoding: .utf8)
         #expect(html.contains("registry status") && html.contains("Labels of the training window by source"))
         #expect(html.contains("Population stability index"))
@@ -534,13 +569,14 @@ import Testing
         var changed = artifact
         changed.logisticRegression!.weights[0] += 0.5
         changed.sha256 = changed.computedSHA256()  // even re-sealed, it is not what the registry recorded
-        try DatabaseQueue(path: db).write { db in
+        let tampered = String(decoding: changed.encoded(), as: UTF8.self)
+        try await DatabaseQueue(path: db).write { db in
             try db.execute(
                 sql: "UPDATE models SET artifact = ? WHERE id = ?",
-                arguments: [String(decoding: changed.encoded(), as: UTF8.self), champion])
+                arguments: [tampered, champion])
         }
-        #expect {
-            try DecisionReplay(store: Store(path: db)).run(
+        await #expect {
+            try await DecisionReplay(store: StoreLocation(db).open()).run(
                 from: Timestamp(rfc3339: "2026-01-01T00:00:00Z")!, to: Timestamp(rfc3339: "2027-01-01T00:00:00Z")!)
         } throws: { error in
             guard case EngineError.model(.invalidArtifact(let reason)) = error else { return false }
@@ -575,7 +611,7 @@ import Testing
         let options = try String(contentsOf: baseline.appending(path: "\(name).args"), encoding: .utf8)
             .split(separator: "\n").map(String.init)
         let retrained = directory.appending(path: "\(name).json")
-        try CLITests.run(
+        try await CLITests.run(
             [
                 "train", "--data", events.path, "--labels", Self.root.appending(path: "Datasets/sample/labels.csv").path,
                 "--spec", Self.root.appending(path: "Models/ss7/feature-spec.json").path,
@@ -663,7 +699,13 @@ import Testing
                 }
             }
             group.addTask {
-                try await Task.sleep(for: .milliseconds(1_500))
+                // Killed once the load is well under way (on a busy machine that can take longer
+                // than the 1.5 s it takes alone), at most 20 s after the start.
+                let start = ContinuousClock.now
+                while answered.ids.withLock({ $0.count }) < 200, ContinuousClock.now - start < .seconds(20) {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                try await Task.sleep(for: .milliseconds(200))
                 kill(pid, SIGKILL)
             }
             try await group.waitForAll()

@@ -8,13 +8,13 @@ import RiskFeatures
 import RiskModels
 import RiskScoring
 import RiskSimulator
+import RiskStoreLocation
 import ServiceLifecycle
 import Testing
 
 @testable import RiskServer
 @testable import RiskStore
 @testable import RiskStoreSQLite
-import RiskStoreLocation
 
 /// A service over a fresh store with a hand-made champion: unconditional call forwarding adds 3
 /// to the log-odds, so forwarded events score σ(1) and others σ(−2).
@@ -73,8 +73,8 @@ struct Fixture {
         try await client.execute(uri: "/v1/score", method: .post, headers: headers(.score), body: ByteBuffer(string: event(id))) { _ in }
     }
 
-    func count(_ table: String) async throws -> Int {
-        try await store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") } ?? 0
+    func count(_ table: String) throws -> Int {
+        try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") } ?? 0
     }
 }
 
@@ -114,7 +114,8 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
         }
         #expect(rows.map { $0["event_id"] as String } == ["e1", "e2", "e3"])
         #expect(rows.allSatisfy { $0["model_id"] as String == fixture.champion.id && $0["policy_version"] as String == "policy-9" })
-        let payload = try await fixture.store.writer.read { db in try String.fetchOne(db, sql: "SELECT payload FROM events WHERE id = 'e1'") }
+        let payload = try await fixture.store.writer.read { db in try String.fetchOne(db, sql: "SELECT payload FROM events WHERE id = 'e1'")
+        }
         #expect(payload == event("e1"))
     }
 
@@ -124,14 +125,14 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
         let fixture = try await Fixture()
         try await fixture.test { client in
             try await fixture.score("e1", with: client)
-            #expect(try await fixture.count("decisions") == 1, "committed before the answer")
+            #expect(try fixture.count("decisions") == 1, "committed before the answer")
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<64 { group.addTask { try await fixture.score("c\(index)", with: client) } }
                 try await group.waitForAll()
             }
         }
-        #expect(try await fixture.count("decisions") == 65)
-        #expect(try await fixture.count("events") == 65)
+        #expect(try fixture.count("decisions") == 65)
+        #expect(try fixture.count("events") == 65)
     }
 
     @Test func keysAndRolesGuardEveryRoute() async throws {
@@ -161,7 +162,7 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
             }
             try await client.execute(uri: "/healthz", method: .get) { response in #expect(response.status == .ok) }
         }
-        #expect(try await fixture.count("decisions") == 0)
+        #expect(try fixture.count("decisions") == 0)
     }
 
     @Test func badInputIsA400NamingTheFieldAndWritesNothing() async throws {
@@ -220,7 +221,7 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
                 #expect(error.code == "invalid_event" && error.field == "customer_id")
             }
         }
-        #expect(try await fixture.count("decisions") == 0 && fixture.count("events") == 0 && fixture.count("labels") == 0)
+        #expect(try fixture.count("decisions") == 0 && fixture.count("events") == 0 && fixture.count("labels") == 0)
     }
 
     @Test func labelsAreStoredAndPromotionSwapsTheScorer() async throws {
@@ -265,7 +266,7 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
             }
         }
         #expect(try await fixture.store.championId() == fixture.challenger.id)
-        #expect(try await fixture.count("labels") == 1)
+        #expect(try fixture.count("labels") == 1)
         #expect(
             try await fixture.store.auditEntries().contains {
                 $0.action == "model.promote" && $0.subject == fixture.challenger.id && $0.reason == "better"
@@ -395,7 +396,49 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
             }
             #expect(answered == 160)
         }
-        #expect(try await fixture.count("decisions") == 160)
+        #expect(try fixture.count("decisions") == 160)
+    }
+
+    /// A promotion, a rollback and a shadow made by another process (here another store on the
+    /// same file, as the CLI would open it) reach the running service's scorers.
+    @Test func theServerFollowsRegistryChangesMadeElsewhere() async throws {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "riskloop-follow-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appending(path: "db.sqlite").path
+        let serving = try await StoreLocation(path).open()
+        let champion = Fixture.artifact(weight: 3), challenger = Fixture.artifact(weight: 5)
+        try await Registry(store: serving).register(champion, status: .champion, actor: "test")
+        try await Registry(store: serving).register(challenger, status: .candidate, actor: "test")
+        let service = try await RiskService(
+            store: serving, policy: DecisionPolicy(version: "p", thresholds: .init(stepUp: 0.2, review: 0.5, block: 0.9)),
+            logger: Logger(label: "test"))
+        let cli = Registry(store: try await StoreLocation(path).open())
+        func within(_ seconds: Double, _ condition: () -> Bool) async throws -> Bool {
+            let start = ContinuousClock.now
+            while !condition() {
+                guard ContinuousClock.now - start < .seconds(seconds) else { return false }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return true
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await serving.watchRegistry(every: RiskService.registryCheckInterval) { await service.follow($0) }
+            }
+            // Seconds allowed: the check runs every 250 ms; the margin is for a machine busy with
+            // the other suites (alone, each change arrives in under 0.3 s).
+            let allowed = 5.0
+            try await cli.promote(challenger.id, actor: "cli", reason: nil)
+            #expect(try await within(allowed) { service.scorer.model.artifact.id == challenger.id })
+            try await cli.rollback(actor: "cli", reason: nil)
+            #expect(try await within(allowed) { service.scorer.model.artifact.id == champion.id })
+            try await cli.setShadow(challenger.id, actor: "cli", reason: nil)
+            #expect(try await within(allowed) { service.shadow?.model.artifact.id == challenger.id })
+            try await cli.setShadow(nil, actor: "cli", reason: nil)
+            #expect(try await within(allowed) { service.shadow == nil })
+            group.cancelAll()
+        }
     }
 
     /// Round 1 cut at the machine's clock, so a store of past data always answered 409 "no record
@@ -463,7 +506,7 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
             }
         }
         #expect(try await fixture.store.championId() == fixture.champion.id)
-        #expect(try await fixture.count("retrain_cycles") == 0)
+        #expect(try fixture.count("retrain_cycles") == 0)
     }
 
     @Test func aShadowModelScoresBesideTheChampionAndIsLoggedNotActedOn() async throws {

@@ -3,6 +3,7 @@ import Foundation
 import RiskFeatures
 import RiskSimulator
 import RiskStore
+import RiskStoreSQLite
 
 /// Bulk ingest into a fresh file database (WAL), the way `riskloop ingest` does it.
 ///
@@ -16,9 +17,9 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("ingest 100,000 events into a file database") { benchmark, fixture in
         let database = fixture.directory.appending(path: "ingest-\(UUID().uuidString).sqlite").path
-        let store = try Store(path: database)
+        let store = try SQLiteStore(path: database)
         benchmark.startMeasurement()
-        let report = try store.ingestEvents(fromFile: fixture.eventsPath)
+        let report = try await store.ingestEvents(fromFile: fixture.eventsPath)
         benchmark.stopMeasurement()
         precondition(report.inserted == IngestFixture.eventCount, "ingested \(report.inserted) events")
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
@@ -28,10 +29,10 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("ingest 10,000 labels (CSV)") { benchmark, fixture in
         let database = fixture.directory.appending(path: "labels-\(UUID().uuidString).sqlite").path
-        let store = try Store(path: database)
-        _ = try store.ingestEvents(fromFile: fixture.eventsPath)
+        let store = try SQLiteStore(path: database)
+        _ = try await store.ingestEvents(fromFile: fixture.eventsPath)
         benchmark.startMeasurement()
-        let report = try store.ingestLabels(fromFile: fixture.labelsPath)
+        let report = try await store.ingestLabels(fromFile: fixture.labelsPath)
         benchmark.stopMeasurement()
         precondition(report.inserted > 0)
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }

@@ -16,6 +16,7 @@ import RiskFeatures
 import RiskModels
 import RiskSimulator
 import RiskStore
+import RiskStoreSQLite
 
 func argument(_ name: String) -> String? {
     guard let index = CommandLine.arguments.firstIndex(of: name), index + 1 < CommandLine.arguments.count else { return nil }
@@ -33,12 +34,12 @@ configuration.driftAt = configuration.midpoint
 func seconds(since start: Date) -> String { String(format: "%.2f s", Date().timeIntervalSince(start)) }
 
 // A store whose build was cut short has no champion: it is built again.
-if FileManager.default.fileExists(atPath: path), try Store(path: path).championId() == nil {
+if FileManager.default.fileExists(atPath: path), try await SQLiteStore(path: path).championId() == nil {
     for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
 }
-let store: Store
+let store: SQLiteStore
 if FileManager.default.fileExists(atPath: path) {
-    store = try Store(path: path)
+    store = try SQLiteStore(path: path)
     print("Using the store at \(path)")
 } else {
     let started = Date()
@@ -46,22 +47,22 @@ if FileManager.default.fileExists(atPath: path) {
     let simulation = try Simulation(configuration)
     let directory = URL(filePath: path + ".data")
     try simulation.write(to: directory)
-    store = try Store(path: path)
-    _ = try store.ingestEvents(fromFile: directory.appending(path: Simulation.eventsFileName).path)
+    store = try SQLiteStore(path: path)
+    _ = try await store.ingestEvents(fromFile: directory.appending(path: Simulation.eventsFileName).path)
     let labels = zip(simulation.events, simulation.truth).map { event, truth in
         Label(
             eventId: event.id, outcome: truth.scenario.isFraud ? .fraud : .genuine, reportedAt: event.occurredAt.adding(days: 1),
             source: "benchmark")
     }
     for start in stride(from: 0, to: labels.count, by: 100_000) {
-        _ = try store.ingest(labels: Array(labels[start..<min(start + 100_000, labels.count)]), source: "benchmark")
+        _ = try await store.ingest(labels: Array(labels[start..<min(start + 100_000, labels.count)]), source: "benchmark")
     }
     var pipeline = TrainingPipeline(algorithm: .logisticRegression)
     pipeline.holdout = .after(configuration.start.adding(days: 23))
-    let table = try SpecTable.fromStore(
+    let table = try await SpecTable.fromStore(
         store, spec: spec, from: configuration.start, to: configuration.start.adding(days: 30), historyDays: 0, pipeline: pipeline)
     let champion = try pipeline.train(table, now: configuration.start.adding(days: 30))
-    try store.register(ModelRegistration(champion), status: .champion, actor: "benchmark")
+    try await store.register(ModelRegistration(champion), status: .champion, actor: "benchmark")
     try? FileManager.default.removeItem(at: directory)
     print("  \(simulation.events.count) events, all labelled, champion \(champion.id): \(seconds(since: started))")
 }
@@ -69,17 +70,17 @@ if FileManager.default.fileExists(atPath: path) {
 let blas = loadedBLAS()
 // Every run starts from the first champion (the oldest model), so that earlier runs' promotions do
 // not hand the next one a converged warm start.
-if let first = try store.models().last?.id, try store.championId() != first {
-    try store.promote(first, actor: "benchmark", reason: "each benchmark run starts from the first champion")
+if let first = try await store.models().last?.id, try await store.championId() != first {
+    try await store.promote(first, actor: "benchmark", reason: "each benchmark run starts from the first champion")
 }
 var policy = RetrainPolicy()
 policy.windowDays = 91
 policy.holdoutDays = 7
 policy.historyDays = 0
-let loop = FeedbackLoop(store: try Store(path: path), policy: policy, actor: "benchmark")
+let loop = FeedbackLoop(store: try SQLiteStore(path: path), policy: policy, actor: "benchmark")
 let asOf = configuration.end.adding(days: 1)
 let started = Date()
-guard case .ran(let cycle) = try loop.runCycle(asOf: asOf, force: true) else { fatalError("a forced cycle always runs") }
+guard case .ran(let cycle) = try await loop.runCycle(asOf: asOf, force: true) else { fatalError("a forced cycle always runs") }
 let total = Date().timeIntervalSince(started)
 print("BLAS: \(blas)")
 print(

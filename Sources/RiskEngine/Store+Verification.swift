@@ -7,7 +7,7 @@ extension Store {
     /// The registered model `id`, ready to serve, refused unless its stored artifact passes
     /// ``verifiedArtifact(_:)`` (checksum, trusted signature, the registry's record: a re-sealed
     /// edit is caught too) and can score events. Every path that makes a stored model act —
-    /// promotion from the CLI or over HTTP, serving, replay — reads it through here.
+    /// promotion and rollback (``Registry``), serving, replay — reads it through here.
     public func verifiedModel(_ id: String) async throws(EngineError) -> ServingModel {
         let artifact = try await verifiedArtifact(id)
         do {
@@ -37,16 +37,5 @@ extension Store {
                         + "a changed model is refused"))
         }
         return artifact
-    }
-
-    /// Makes `id` the champion — the one promotion path of the CLI and the HTTP service — after
-    /// ``verifiedModel(_:)`` accepted it; the current champion is retired in the same transaction.
-    ///
-    /// - Returns: the new champion, ready for a scorer's swap.
-    @discardableResult
-    public func promoteVerified(_ id: String, actor: String, reason: String?) async throws(EngineError) -> ServingModel {
-        let model = try await verifiedModel(id)
-        try await storeCall { () async throws(StoreError) in try await promote(id, actor: actor, reason: reason) }
-        return model
     }
 }
