@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RiskFeatures
+import RiskStoreLocation
 import Testing
 
 @testable import RiskStore

@@ -1,5 +1,6 @@
 import Foundation
 import RiskFeatures
+import RiskStoreLocation
 import Testing
 
 @testable import RiskStore
@@ -14,8 +15,10 @@ import Testing
             featureSpecSHA256: "spec", artifactSHA256: "sha-\(id)", artifact: artifact)
     }
 
-    @Test func rollbackRestoresThePreviousChampionBitForBitAndIsAudited() async throws {
-        let store = try SQLiteStore.inMemory()
+    @Test(arguments: Backend.allCases)
+    func rollbackRestoresThePreviousChampionBitForBitAndIsAudited(backend: Backend) async throws {
+        let scratch = try TemporaryDirectory()
+        let store = try await backend.open(scratch)
         let first = Self.model("m1", at: 1), second = Self.model("m2", at: 2)
         try await store.register(first, status: .champion, actor: "alice", reason: "first model")
         try await store.register(second, status: .candidate, actor: "riskloop")
@@ -31,17 +34,23 @@ import Testing
         #expect(last.action == "model.rollback" && last.actor == "carol" && last.subject == "m1" && last.reason == "false alarms doubled")
     }
 
-    @Test func rollbackWithoutAPreviousChampionIsRefusedAndChangesNothing() async throws {
-        let store = try SQLiteStore.inMemory()
+    @Test(arguments: Backend.allCases)
+    func rollbackWithoutAPreviousChampionIsRefusedAndChangesNothing(backend: Backend) async throws {
+        let scratch = try TemporaryDirectory()
+        let store = try await backend.open(scratch)
         await #expect { try await store.rollback(actor: "a", reason: nil) } throws: { "\($0)" == "not found: a champion to roll back" }
         try await store.register(Self.model("m1", at: 1), status: .champion, actor: "a")
-        await #expect { try await store.rollback(actor: "a", reason: nil) } throws: { "\($0)" == "not found: a previous champion to roll back to" }
+        await #expect { try await store.rollback(actor: "a", reason: nil) } throws: {
+            "\($0)" == "not found: a previous champion to roll back to"
+        }
         #expect(try await store.championId() == "m1")
         #expect(try await store.auditEntries().map(\.action) == ["model.register"])
     }
 
-    @Test func promotingAnUnknownModelIsRefused() async throws {
-        let store = try SQLiteStore.inMemory()
+    @Test(arguments: Backend.allCases)
+    func promotingAnUnknownModelIsRefused(backend: Backend) async throws {
+        let scratch = try TemporaryDirectory()
+        let store = try await backend.open(scratch)
         await #expect { try await store.promote("nope", actor: "a", reason: nil) } throws: { "\($0)" == "not found: model nope" }
     }
 

@@ -1,5 +1,8 @@
 import Foundation
 import RiskFeatures
+import RiskStore
+import RiskStoreLocation
+import Testing
 
 /// A temporary directory per test, removed when the value goes away.
 final class TemporaryDirectory {
@@ -31,5 +34,23 @@ enum Lines {
 
     static func events(_ ids: [String]) -> String {
         ids.enumerated().map { event($1, minute: $0 % 60) }.joined(separator: "\n") + "\n"
+    }
+}
+
+/// The backends the store conformance tests run on: every test written against `any Store` with
+/// `@Test(arguments: Backend.allCases)` is what any backend of the protocol must pass. The
+/// PostgreSQL backend (issue 21) adds itself here.
+enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqliteMemory = "sqlite :memory:"
+    case sqliteFile = "sqlite file"
+
+    var testDescription: String { rawValue }
+
+    /// A fresh, migrated store (a file backend's lives in `directory`).
+    func open(_ directory: TemporaryDirectory) async throws -> any Store {
+        switch self {
+        case .sqliteMemory: try await StoreLocation(":memory:").open()
+        case .sqliteFile: try await StoreLocation(directory.databasePath).open()
+        }
     }
 }
