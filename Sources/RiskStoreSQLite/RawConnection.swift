@@ -1,5 +1,5 @@
-import RiskStore
 import GRDBSQLite
+import RiskStore
 
 /// Opening the raw SQLite connections that the store keeps beside GRDB's pool
 /// (``RequestLookups``, ``WALCheckpointer``): one place for the flags, the busy timeout and the

@@ -1,7 +1,6 @@
 import GRDB
-import RiskStore
 import RiskFeatures
-
+import RiskStore
 
 extension SQLiteStore {
     /// Appends an entry to the audit log, in its own transaction, stamped `at` (default: now).
@@ -22,14 +21,10 @@ extension SQLiteStore {
     /// Audit entries with `from <= at < to`, oldest first.
     public func auditEntries(from: Timestamp?, to: Timestamp?) async throws(StoreError) -> [AuditEntry] {
         try await read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT * FROM audit_log WHERE at >= ? AND at < ? ORDER BY seq",
-                arguments: [from?.millisecondsSinceEpoch ?? Int64.min, to?.millisecondsSinceEpoch ?? Int64.max]
-            ).map { row in
-                AuditEntry(
-                    seq: row["seq"], at: Timestamp(millisecondsSinceEpoch: row["at"]), actor: row["actor"],
-                    action: row["action"], subject: row["subject"], reason: row["reason"], detail: row["detail"])
-            }
+            try AuditRow.filter(Column("at") >= (from?.millisecondsSinceEpoch ?? Int64.min))
+                .filter(Column("at") < (to?.millisecondsSinceEpoch ?? Int64.max))
+                .order(Column("seq"))
+                .fetchAll(db).map(\.entry)
         }
     }
 
@@ -37,8 +32,6 @@ extension SQLiteStore {
     /// records commit or roll back together.
     static func audit(_ db: Database, now: Int64, actor: String, action: String, subject: String?, reason: String?, detail: String?) throws
     {
-        try db.execute(
-            sql: "INSERT INTO audit_log (at, actor, action, subject, reason, detail) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [now, actor, action, subject, reason, detail])
+        try AuditRow(seq: nil, at: now, actor: actor, action: action, subject: subject, reason: reason, detail: detail).insert(db)
     }
 }

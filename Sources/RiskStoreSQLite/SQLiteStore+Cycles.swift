@@ -1,9 +1,9 @@
 import Dispatch
 import Foundation
 import GRDB
-import RiskStore
 import GRDBSQLite
 import RiskFeatures
+import RiskStore
 import Synchronization
 
 extension SQLiteStore {
@@ -69,7 +69,9 @@ extension SQLiteStore {
     }
 
     /// Stored events in `[from, to)` in time order: each parsed, with its payload as received.
-    public func events(from: Timestamp, to: Timestamp, keepingJSON: Bool) async throws(StoreError) -> [(event: ParsedEvent, payload: String)] {
+    public func events(from: Timestamp, to: Timestamp, keepingJSON: Bool) async throws(StoreError) -> [(
+        event: ParsedEvent, payload: String
+    )] {
         try await read { db in
             let payloads = try String.fetchAll(
                 db, sql: "SELECT payload FROM events WHERE occurred_at >= ? AND occurred_at < ? ORDER BY occurred_at, rowid",
@@ -109,7 +111,9 @@ extension SQLiteStore {
 
     /// When the most recent stored event occurred, if there is one.
     public func latestEventTime() async throws(StoreError) -> Timestamp? {
-        try await read { db in try Int64.fetchOne(db, sql: "SELECT MAX(occurred_at) FROM events").map(Timestamp.init(millisecondsSinceEpoch:)) }
+        try await read { db in
+            try Int64.fetchOne(db, sql: "SELECT MAX(occurred_at) FROM events").map(Timestamp.init(millisecondsSinceEpoch:))
+        }
     }
 
     /// Label versions reported in `(after, through]`, in report order, each with whether its
@@ -137,21 +141,7 @@ extension SQLiteStore {
     /// Recorded cycles, most recent first.
     public func cycles(limit: Int) async throws(StoreError) -> [RetrainCycleRecord] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM retrain_cycles ORDER BY as_of DESC, id DESC LIMIT ?", arguments: [limit]).map { row in
-                guard let outcome = RetrainCycleRecord.Outcome(rawValue: row["outcome"]) else {
-                    // The CHECK constraint allows only known outcomes; a newer schema's would land here.
-                    throw StoreError.database(message: "retrain_cycles row \(row["id"] as Int64): unknown outcome '\(row["outcome"] as String)'")
-                }
-                var record = RetrainCycleRecord(
-                    startedAt: Timestamp(millisecondsSinceEpoch: row["started_at"]),
-                    finishedAt: Timestamp(millisecondsSinceEpoch: row["finished_at"]),
-                    asOf: Timestamp(millisecondsSinceEpoch: row["as_of"]), actor: row["actor"], trigger: row["trigger"],
-                    labelHighWater: row["label_high_water"], championId: row["champion_id"], challengerId: row["challenger_id"],
-                    outcome: outcome, reason: row["reason"], detail: row["detail"]
-                )
-                record.id = row["id"]
-                return record
-            }
+            try RetrainCycleRow.order(Column("as_of").desc, Column("id").desc).limit(limit).fetchAll(db).map { try $0.cycle() }
         }
     }
 
@@ -196,18 +186,10 @@ extension SQLiteStore {
                         detail: cycle.championId.map { "over \($0)" })
                 }
             }
-            try db.execute(
-                sql: """
-                    INSERT INTO retrain_cycles (started_at, finished_at, as_of, actor, trigger, label_high_water, champion_id,
-                                                challenger_id, outcome, reason, detail)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    cycle.startedAt.millisecondsSinceEpoch, now, cycle.asOf.millisecondsSinceEpoch, cycle.actor, cycle.trigger,
-                    cycle.labelHighWater, cycle.championId, challenger.id, cycle.outcome.rawValue, cycle.reason, cycle.detail,
-                ])
-            cycle.id = db.lastInsertedRowID
             cycle.finishedAt = Timestamp(millisecondsSinceEpoch: now)
+            cycle.challengerId = challenger.id
+            try RetrainCycleRow(cycle).insert(db)
+            cycle.id = db.lastInsertedRowID
             try Self.audit(
                 db, now: now, actor: cycle.actor, action: "retrain.cycle", subject: challenger.id, reason: cycle.reason,
                 detail: cycle.outcome.rawValue)

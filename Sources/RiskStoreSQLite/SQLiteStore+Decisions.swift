@@ -1,8 +1,7 @@
 import Foundation
 import GRDB
-import RiskStore
 import RiskFeatures
-
+import RiskStore
 
 extension SQLiteStore {
     /// Stores the events and their decisions, all in one transaction: either every decision of
@@ -75,8 +74,6 @@ extension SQLiteStore {
         }
     }
 }
-
-
 
 extension SQLiteStore {
     /// Records the decision policy `version` as `json`, before decisions that name it are logged,

@@ -1,8 +1,8 @@
 import Dispatch
 import Foundation
 import GRDB
-import RiskStore
 import RiskFeatures
+import RiskStore
 import Synchronization
 
 extension SQLiteStore {

@@ -1,10 +1,8 @@
 import Crypto
 import Foundation
 import GRDB
-import RiskStore
 import RiskFeatures
-
-
+import RiskStore
 
 extension SQLiteStore {
     /// Creates an API key and returns it with its record. The key is 32 random bytes in hex; only
@@ -18,9 +16,10 @@ extension SQLiteStore {
         encoder.outputFormatting = [.sortedKeys]
         let detail = String(decoding: (try? encoder.encode(["name": name, "role": role.rawValue])) ?? Data(), as: UTF8.self)
         let id = try await write { db in
-            try db.execute(
-                sql: "INSERT INTO api_keys (name, role, key_sha256, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [name, role.rawValue, Self.sha256Hex(key), now.millisecondsSinceEpoch])
+            let row = APIKeyRow(
+                id: nil, name: name, role: role.rawValue, keySha256: Self.sha256Hex(key), createdAt: now.millisecondsSinceEpoch,
+                revokedAt: nil)
+            try row.insert(db)
             let id = db.lastInsertedRowID
             try Self.audit(
                 db, now: now.millisecondsSinceEpoch, actor: actor, action: "key.create", subject: "key \(id)", reason: nil, detail: detail)
@@ -33,15 +32,14 @@ extension SQLiteStore {
     public func key(matching presented: String) async throws(StoreError) -> APIKey? {
         if let lookups { return try await lookups.key(sha256: Self.sha256Hex(presented)) }
         return try await read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT * FROM api_keys WHERE key_sha256 = ? AND revoked_at IS NULL", arguments: [Self.sha256Hex(presented)]
-            ).map(Self.apiKey)
+            try APIKeyRow.filter(Column("key_sha256") == Self.sha256Hex(presented)).filter(Column("revoked_at") == nil)
+                .fetchOne(db)?.key()
         }
     }
 
     /// Every key, newest first.
     public func keys() async throws(StoreError) -> [APIKey] {
-        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM api_keys ORDER BY id DESC").map(Self.apiKey) }
+        try await read { db in try APIKeyRow.order(Column("id").desc).fetchAll(db).map { try $0.key() } }
     }
 
     /// Revokes a key (it stays listed), with an audit entry.
@@ -52,13 +50,6 @@ extension SQLiteStore {
             guard db.changesCount == 1 else { throw StoreError.notFound(what: "an active API key \(id)") }
             try Self.audit(db, now: now, actor: actor, action: "key.revoke", subject: "key \(id)", reason: reason, detail: nil)
         }
-    }
-
-    private static func apiKey(_ row: Row) -> APIKey {
-        APIKey(
-            id: row["id"], name: row["name"], role: APIRole(rawValue: row["role"]) ?? .score,
-            createdAt: Timestamp(millisecondsSinceEpoch: row["created_at"]),
-            revokedAt: (row["revoked_at"] as Int64?).map { Timestamp(millisecondsSinceEpoch: $0) })
     }
 
     /// Lower-case hex without `String(format:)`: keys are hashed on every request.

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
-import RiskStore
 import RiskFeatures
+import RiskStore
 
 extension SQLiteStore {
     /// Ingests labels (ARCHITECTURE.md §5.2) from CSV with a header row (`.csv`) or from JSON lines
@@ -126,4 +126,3 @@ extension SQLiteStore {
             source: row[3])
     }
 }
-

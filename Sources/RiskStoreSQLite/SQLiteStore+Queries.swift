@@ -1,8 +1,6 @@
 import GRDB
-import RiskStore
 import RiskFeatures
-
-
+import RiskStore
 
 extension SQLiteStore {
     /// Counts of events, labels and the registry, with labels known week by week.
@@ -83,7 +81,6 @@ extension SQLiteStore {
         }
     }
 }
-
 
 extension SQLiteStore {
     /// The labels of the events that occurred in [`from`, `to`), each event's latest version

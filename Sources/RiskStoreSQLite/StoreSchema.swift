@@ -1,5 +1,5 @@
-import RiskStore
 import GRDB
+import RiskStore
 
 /// The database schema as named, append-only migrations.
 ///
