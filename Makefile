@@ -3,7 +3,7 @@
 SWIFT ?= swift
 DEMO_DIR ?= .riskloop
 
-.PHONY: deps build demo test check-openapi verify-exports notebooks baselines bench fixtures dataset format
+.PHONY: deps build demo test docs check-openapi verify-exports notebooks baselines bench fixtures dataset format
 
 ## deps: install the system libraries (libblas-dev, libsqlite3-dev) when missing
 deps:
@@ -20,6 +20,12 @@ demo: build
 ## test: the whole test suite (Swift Testing)
 test: deps
 	$(SWIFT) test
+
+## docs: the DocC documentation of RiskScoring (the library a service embeds) into .build/docs/RiskScoring
+docs: deps
+	mkdir -p .build/docs
+	$(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation --target RiskScoring \
+		--output-path .build/docs/RiskScoring --warnings-as-errors
 
 ## check-openapi: schemathesis (all checks) against `riskloop serve` on the debug build (the one `make test` made), for at most OPENAPI_SECONDS
 OPENAPI_SECONDS ?= 120

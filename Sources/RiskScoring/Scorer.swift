@@ -73,10 +73,10 @@ public final class Scorer: Sendable {
     }
 
     /// Replaces the model, first giving a model with another spec its history: `warm` runs on a
-    /// scorer of the new model alone (say, ``warm(from:asOf:historyDays:)`` in RiskEngine) while
+    /// scorer of the new model alone (say, `warm(from:asOf:historyDays:)` in RiskEngine) while
     /// this one goes on scoring with the old model, then the new model and that history take
     /// over together. Events this scorer scores while `warm` runs are recorded in the old
-    /// history only. With the same spec this is ``swap(to:)``.
+    /// history only. With the same spec this is ``swap(to:)-(ServingModel)``.
     public func swap<Failure: Error>(to model: ServingModel, warming warm: (Scorer) throws(Failure) -> Void) throws(Failure) {
         let (sameSpec, policy) = state.withLock { ($0.history.specSHA256 == model.specSHA256, $0.policy.policy) }
         guard !sameSpec else { return swap(to: model) }
