@@ -10,6 +10,38 @@ import Testing
 
 @testable import RiskEngine
 
+/// Simulated banks in a store, each made once per set of parameters and copied for every test
+/// that asks for it: simulating and ingesting a 40-day bank costs seconds of CPU, and most tests
+/// start from the same one (each gets a file of its own, so none sees another's writes).
+actor SimulatedBanks {
+    static let shared = SimulatedBanks()
+    private var made: [String: Task<(simulation: Simulation, path: String), any Error>] = [:]
+
+    func template(customers: Int, days: Int, labelsBefore: Timestamp?) async throws -> (simulation: Simulation, path: String) {
+        let key = "\(customers)-\(days)-\(labelsBefore?.millisecondsSinceEpoch ?? -1)"
+        if let task = made[key] { return try await task.value }
+        let task = Task { () async throws -> (simulation: Simulation, path: String) in
+            let directory = FileManager.default.temporaryDirectory.appending(path: "riskloop-bank-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            var configuration = SimulationConfiguration(customers: customers, days: days, seed: 7)
+            configuration.driftAt = configuration.start.adding(days: Double(days / 2))
+            let simulation = try Simulation(configuration)
+            try simulation.write(to: directory)
+            let path = directory.appending(path: "db.sqlite").path
+            // Closed before it is copied: the last connection to close checkpoints the WAL into the file.
+            try await {
+                let store = try await StoreLocation(path).open()
+                _ = try await store.ingestEvents(fromFile: directory.appending(path: Simulation.eventsFileName).path)
+                let labels = simulation.labels.filter { label in labelsBefore.map { label.reportedAt < $0 } ?? true }
+                _ = try await store.ingest(labels: labels, source: "simulation")
+            }()
+            return (simulation: simulation, path: path)
+        }
+        made[key] = task
+        return try await task.value
+    }
+}
+
 /// A simulated bank in a store: 40 days, tactics changing on day 20.
 struct SimulatedStore {
     let directory: URL
@@ -19,19 +51,17 @@ struct SimulatedStore {
 
     static let start = SimulationConfiguration.defaultStart
 
-    /// Events all stored; label versions stored only when reported before `labelsBefore`.
+    /// Events all stored; label versions stored only when reported before `labelsBefore`. The
+    /// store is a copy of one made once per set of parameters (``SimulatedBanks``).
     init(customers: Int = 300, days: Int = 40, labelsBefore: Timestamp? = nil) async throws {
         directory = FileManager.default.temporaryDirectory.appending(path: "riskloop-loop-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var configuration = SimulationConfiguration(customers: customers, days: days, seed: 7)
-        configuration.driftAt = configuration.start.adding(days: Double(days / 2))
-        simulation = try Simulation(configuration)
-        try simulation.write(to: directory)
+        let template = try await SimulatedBanks.shared.template(customers: customers, days: days, labelsBefore: labelsBefore)
+        simulation = template.simulation
         path = directory.appending(path: "db.sqlite").path
-        let store = try await StoreLocation(path).open()
-        _ = try await store.ingestEvents(fromFile: directory.appending(path: Simulation.eventsFileName).path)
-        let labels = simulation.labels.filter { label in labelsBefore.map { label.reportedAt < $0 } ?? true }
-        _ = try await store.ingest(labels: labels, source: "simulation")
+        for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: template.path + suffix) {
+            try FileManager.default.copyItem(atPath: template.path + suffix, toPath: path + suffix)
+        }
         let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         spec = try FeatureSpec.decode(from: Data(contentsOf: root.appending(path: "Models/ss7/feature-spec.json")))
     }
