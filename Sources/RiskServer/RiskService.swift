@@ -32,6 +32,7 @@ public final class RiskService: Sendable {
             }
         }
     }
+
     /// The retraining cycle that `POST /v1/retrain` and ``FeedbackLoopService`` run.
     public let loop: FeedbackLoop
     public let metrics: PrometheusCollectorRegistry

@@ -83,7 +83,7 @@ public protocol Store: Sendable {
     func labelVersions(eventId: String) async throws(StoreError) -> [Label]
 
     /// The label versions reported in `(after, through]`, in report order, each saying whether
-    /// its event had a label before `after`.
+    /// its event had a version reported at or before `after`.
     func labelVersions(reportedAfter after: Timestamp, through: Timestamp) async throws(StoreError) -> [(
         label: Label, eventWasLabelled: Bool
     )]

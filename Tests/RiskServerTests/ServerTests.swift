@@ -426,9 +426,10 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
             group.addTask {
                 try await serving.watchRegistry(every: RiskService.registryCheckInterval) { await service.follow($0) }
             }
-            // Seconds allowed: the check runs every 250 ms; the margin is for a machine busy with
-            // the other suites (alone, each change arrives in under 0.3 s).
-            let allowed = 5.0
+            // Seconds allowed: the check runs every 250 ms, and alone each change arrives in under
+            // 0.3 s; the margin is for a machine busy with the other suites (5 s was once too
+            // little on two cores). The latency itself is measured in docs/DESIGN.md.
+            let allowed = 30.0
             try await cli.promote(challenger.id, actor: "cli", reason: nil)
             #expect(try await within(allowed) { service.scorer.model.artifact.id == challenger.id })
             try await cli.rollback(actor: "cli", reason: nil)
