@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "RiskSimulator", targets: ["RiskSimulator"]),
         .library(name: "RiskScoring", targets: ["RiskScoring"]),
         .library(name: "RiskEngine", targets: ["RiskEngine"]),
+        .library(name: "RiskExport", targets: ["RiskExport"]),
         .executable(name: "riskloop", targets: ["riskloop"]),
     ],
     dependencies: [
@@ -67,10 +68,12 @@ let package = Package(
             dependencies: ["RiskStore", "RiskStoreSQLite", .product(name: "Logging", package: "swift-log")]),
         .target(name: "RiskSimulator", dependencies: ["RiskFeatures"]),
         .target(name: "RiskScoring", dependencies: ["RiskFeatures", "RiskModels"]),
+        .target(name: "RiskEngine", dependencies: ["RiskFeatures", "RiskModels", "RiskScoring", "RiskStore"]),
+        // JSON, CSV, PMML, ONNX and the model card: what auditors and other systems take away.
         .target(
-            name: "RiskEngine",
+            name: "RiskExport",
             dependencies: [
-                "RiskFeatures", "RiskModels", "RiskScoring", "RiskStore",
+                "RiskEngine", "RiskFeatures", "RiskModels", "RiskScoring", "RiskStore",
                 // The ONNX export's messages (generated once, committed: scripts/generate-onnx.sh).
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
@@ -78,7 +81,7 @@ let package = Package(
         .target(
             name: "RiskServer",
             dependencies: [
-                "RiskEngine", "RiskFeatures", "RiskModels", "RiskScoring", "RiskStore",
+                "RiskEngine", "RiskExport", "RiskFeatures", "RiskModels", "RiskScoring", "RiskStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -96,6 +99,7 @@ let package = Package(
                 "RiskSimulator",
                 "RiskModels",
                 "RiskEngine",
+                "RiskExport",
                 "RiskScoring",
                 "RiskServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -121,6 +125,12 @@ let package = Package(
         .testTarget(
             name: "RiskEngineTests",
             dependencies: ["RiskEngine", "RiskModels", "RiskFeatures", "RiskStore", "RiskStoreLocation", "RiskSimulator"]),
+        .testTarget(
+            name: "RiskExportTests",
+            dependencies: [
+                "RiskExport", "RiskEngine", "RiskModels", "RiskFeatures", "RiskScoring",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]),
         .testTarget(name: "RiskSimulatorTests", dependencies: ["RiskSimulator", "RiskFeatures"]),
         .testTarget(
             name: "RiskLoopCLITests",

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import RiskEngine
+import RiskExport
 import RiskFeatures
 import RiskModels
 import RiskScoring

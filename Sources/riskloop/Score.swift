@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskEngine
+import RiskExport
 import RiskModels
 
 extension RiskLoop {

@@ -1,4 +1,5 @@
 import Foundation
+import RiskEngine
 import RiskModels
 
 extension ModelExport {

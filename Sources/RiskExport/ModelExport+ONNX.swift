@@ -1,4 +1,5 @@
 import Foundation
+import RiskEngine
 import RiskModels
 import SwiftProtobuf
 

@@ -1,4 +1,5 @@
 import Foundation
+import RiskEngine
 import RiskFeatures
 import RiskModels
 import RiskScoring
@@ -399,7 +400,9 @@ extension ModelCard.Context {
         _ store: Store, artifact: ModelArtifact, policy: DecisionPolicy?, driftDays: Double = 7, asOf: Timestamp? = nil
     ) async throws(EngineError) -> Self {
         var context = Self(policy: policy)
-        context.status = try await storeCall { () async throws(StoreError) in try await store.models().first { $0.id == artifact.id }?.status }
+        context.status = try await storeCall { () async throws(StoreError) in
+            try await store.models().first { $0.id == artifact.id }?.status
+        }
         let training = artifact.training
         if let start = training.windowStart, let windowEnd = training.windowEnd {
             context.labelSources = try await storeCall { () async throws(StoreError) in

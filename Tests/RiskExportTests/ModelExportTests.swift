@@ -7,6 +7,7 @@ import SwiftProtobuf
 import Testing
 
 @testable import RiskEngine
+@testable import RiskExport
 
 @Suite struct ModelExportTests {
     static let now = Timestamp(year: 2026, month: 11, day: 23)!
