@@ -6,6 +6,7 @@ let package = Package(
     name: "RiskLoop",
     platforms: [.macOS(.v15)],
     products: [
+        .library(name: "RiskContract", targets: ["RiskContract"]),
         .library(name: "RiskFeatures", targets: ["RiskFeatures"]),
         .library(name: "RiskModels", targets: ["RiskModels"]),
         .library(name: "RiskStore", targets: ["RiskStore"]),
@@ -37,24 +38,28 @@ let package = Package(
             name: "CBLAS",
             providers: [.apt(["libblas-dev"])]
         ),
+        // The event and label contract every room shares: events, labels, JSON, timestamps, CSV (no I/O
+        // beyond reading the files it is given).
+        .target(name: "RiskContract"),
         .target(
             name: "RiskFeatures",
             dependencies: [
+                "RiskContract",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         .target(
             name: "RiskModels",
-            dependencies: ["CBLAS", "RiskFeatures", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["CBLAS", "RiskContract", "RiskFeatures", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // The store protocol, its records and its one error type: what everything outside a backend sees.
-        .target(name: "RiskStore", dependencies: ["RiskFeatures", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "RiskStore", dependencies: ["RiskContract", .product(name: "Logging", package: "swift-log")]),
         // The embedded backend: SQLite through GRDB.
         .target(
             name: "RiskStoreSQLite",
             dependencies: [
-                "RiskStore", "RiskFeatures",
+                "RiskStore", "RiskContract", "RiskFeatures",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for reading payload bytes in place (GRDB's documented raw access).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -66,14 +71,14 @@ let package = Package(
         .target(
             name: "RiskStoreLocation",
             dependencies: ["RiskStore", "RiskStoreSQLite", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "RiskSimulator", dependencies: ["RiskFeatures"]),
-        .target(name: "RiskScoring", dependencies: ["RiskFeatures", "RiskModels"]),
-        .target(name: "RiskEngine", dependencies: ["RiskFeatures", "RiskModels", "RiskScoring", "RiskStore"]),
+        .target(name: "RiskSimulator", dependencies: ["RiskContract", "RiskFeatures"]),
+        .target(name: "RiskScoring", dependencies: ["RiskContract", "RiskFeatures", "RiskModels"]),
+        .target(name: "RiskEngine", dependencies: ["RiskContract", "RiskFeatures", "RiskModels", "RiskScoring", "RiskStore"]),
         // JSON, CSV, PMML, ONNX and the model card: what auditors and other systems take away.
         .target(
             name: "RiskExport",
             dependencies: [
-                "RiskEngine", "RiskFeatures", "RiskModels", "RiskScoring", "RiskStore",
+                "RiskEngine", "RiskContract", "RiskFeatures", "RiskModels", "RiskScoring", "RiskStore",
                 // The ONNX export's messages (generated once, committed: scripts/generate-onnx.sh).
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
@@ -81,7 +86,7 @@ let package = Package(
         .target(
             name: "RiskServer",
             dependencies: [
-                "RiskEngine", "RiskExport", "RiskFeatures", "RiskModels", "RiskScoring", "RiskStore",
+                "RiskEngine", "RiskExport", "RiskContract", "RiskFeatures", "RiskModels", "RiskScoring", "RiskStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -93,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "riskloop",
             dependencies: [
-                "RiskFeatures",
+                "RiskContract", "RiskFeatures",
                 "RiskStore",
                 "RiskStoreLocation",
                 "RiskSimulator",
@@ -106,32 +111,32 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "RiskFeaturesTests", dependencies: ["RiskFeatures", "RiskSimulator"]),
-        .testTarget(name: "RiskModelsTests", dependencies: ["RiskModels", "RiskFeatures"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "RiskFeaturesTests", dependencies: ["RiskContract", "RiskFeatures", "RiskSimulator"]),
+        .testTarget(name: "RiskModelsTests", dependencies: ["RiskModels", "RiskContract", "RiskFeatures"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "RiskStoreTests",
-            dependencies: ["RiskStore", "RiskStoreSQLite", "RiskStoreLocation", "RiskFeatures", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["RiskStore", "RiskStoreSQLite", "RiskStoreLocation", "RiskContract", "RiskFeatures", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "RiskScoringEmbeddingTests", dependencies: ["RiskScoring"], resources: [.copy("Resources")]),
         .testTarget(
             name: "RiskServerTests",
             dependencies: [
-                "RiskServer", "RiskEngine", "RiskScoring", "RiskStore", "RiskStoreSQLite", "RiskStoreLocation", "RiskFeatures",
+                "RiskServer", "RiskEngine", "RiskScoring", "RiskStore", "RiskStoreSQLite", "RiskStoreLocation", "RiskContract", "RiskFeatures",
                 "RiskSimulator",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "RiskScoringTests", dependencies: ["RiskScoring", "RiskModels", "RiskFeatures", "RiskSimulator"]),
+        .testTarget(name: "RiskScoringTests", dependencies: ["RiskScoring", "RiskModels", "RiskContract", "RiskFeatures", "RiskSimulator"]),
         .testTarget(
             name: "RiskEngineTests",
-            dependencies: ["RiskEngine", "RiskModels", "RiskFeatures", "RiskStore", "RiskStoreLocation", "RiskSimulator"]),
+            dependencies: ["RiskEngine", "RiskModels", "RiskContract", "RiskFeatures", "RiskStore", "RiskStoreLocation", "RiskSimulator"]),
         .testTarget(
             name: "RiskExportTests",
             dependencies: [
-                "RiskExport", "RiskEngine", "RiskModels", "RiskFeatures", "RiskScoring",
+                "RiskExport", "RiskEngine", "RiskModels", "RiskContract", "RiskFeatures", "RiskScoring",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]),
-        .testTarget(name: "RiskSimulatorTests", dependencies: ["RiskSimulator", "RiskFeatures"]),
+        .testTarget(name: "RiskSimulatorTests", dependencies: ["RiskSimulator", "RiskContract", "RiskFeatures"]),
         .testTarget(
             name: "RiskLoopCLITests",
             dependencies: [

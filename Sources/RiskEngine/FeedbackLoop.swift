@@ -1,4 +1,5 @@
 import Foundation
+import RiskContract
 import RiskFeatures
 import RiskModels
 import RiskStore

@@ -1,3 +1,4 @@
+import RiskContract
 import RiskFeatures
 import RiskModels
 import RiskScoring

@@ -1,5 +1,6 @@
 import Foundation
 import RiskEngine
+import RiskContract
 import RiskFeatures
 import RiskModels
 import RiskScoring

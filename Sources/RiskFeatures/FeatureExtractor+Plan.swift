@@ -1,4 +1,5 @@
 import Foundation
+import RiskContract
 
 extension FeatureExtractor {
     /// One feature, compiled.
@@ -125,9 +126,7 @@ extension FeatureExtractor {
         }
 
         /// Whole numbers without a fraction, so `3` matches the vocabulary word "3".
-        static func text(_ number: Double) -> String {
-            number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
-        }
+        static func text(_ number: Double) -> String { JSONValue.wordText(number) }
     }
 
     static func compile(

@@ -1,3 +1,4 @@
+import RiskContract
 import Dispatch
 import Foundation
 import Synchronization

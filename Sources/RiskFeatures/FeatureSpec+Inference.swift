@@ -1,3 +1,5 @@
+import RiskContract
+
 /// Proposes a feature spec from sample records: a starting point for a data scientist, not a
 /// final answer (it never proposes crosses or aggregates).
 extension FeatureSpec {

@@ -1,3 +1,4 @@
+import RiskContract
 import Crypto
 import Foundation
 

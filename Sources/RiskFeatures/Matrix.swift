@@ -1,3 +1,4 @@
+import RiskContract
 import Dispatch
 
 /// A dense, row-major matrix of `Double`s.

@@ -1,4 +1,5 @@
 import CBLAS
+import RiskContract
 import RiskFeatures
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import Foundation
+import RiskContract
 import RiskFeatures
 
 /// A model artifact prepared for scoring one row at a time: raw-scale weights for logistic

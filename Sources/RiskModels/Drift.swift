@@ -1,4 +1,5 @@
 import Foundation
+import RiskContract
 import RiskFeatures
 
 /// The distributions a model saw in training, kept in its artifact, against which recent

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import RiskContract
 import RiskFeatures
 import Synchronization
 

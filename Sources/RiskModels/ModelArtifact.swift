@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import RiskContract
 import RiskFeatures
 
 /// A trained model as a self-contained, versioned JSON document (ARCHITECTURE.md §5.4).

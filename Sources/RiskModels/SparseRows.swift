@@ -1,4 +1,5 @@
 import Dispatch
+import RiskContract
 import RiskFeatures
 
 /// The nonzero entries of a ``Matrix``, row by row (compressed sparse rows), for the passes of

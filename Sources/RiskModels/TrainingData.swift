@@ -1,3 +1,4 @@
+import RiskContract
 import RiskFeatures
 
 /// Labelled rows for a trainer: a dense matrix, 0/1 labels and optional sample weights.

@@ -1,4 +1,5 @@
 import Foundation
+import RiskContract
 import RiskFeatures
 
 /// What to do about a scored event: thresholds on the probability, then explicit rules that

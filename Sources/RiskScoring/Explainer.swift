@@ -1,3 +1,4 @@
+import RiskContract
 import RiskFeatures
 
 /// Turns columns into words a fraud analyst understands, from the spec's descriptions and the

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Prometheus
 import RiskEngine
+import RiskContract
 import RiskFeatures
 import RiskModels
 import RiskScoring

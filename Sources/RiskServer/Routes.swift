@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import RiskEngine
 import RiskExport
+import RiskContract
 import RiskFeatures
 import RiskModels
 import RiskScoring

@@ -1,4 +1,5 @@
 import Foundation
+import RiskContract
 import RiskFeatures
 
 /// Builds one customer's events over the period, genuine sessions and attacks interleaved in

@@ -1,3 +1,4 @@
+import RiskContract
 import RiskFeatures
 
 /// One simulated bank customer: habits, phone and travel, drawn once from the customer's own

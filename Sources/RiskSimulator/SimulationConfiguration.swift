@@ -1,3 +1,4 @@
+import RiskContract
 import RiskFeatures
 
 /// The scenario parameters of a simulation. Same configuration, same bytes.

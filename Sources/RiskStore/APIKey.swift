@@ -1,5 +1,5 @@
 import Foundation
-import RiskFeatures
+import RiskContract
 
 /// What an API key may do. Each role includes the ones before it: `label` can also score, `admin`
 /// can do everything.

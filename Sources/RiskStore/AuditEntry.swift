@@ -1,5 +1,5 @@
 import Foundation
-import RiskFeatures
+import RiskContract
 
 /// One entry of the append-only audit log.
 public struct AuditEntry: Sendable, Codable, Equatable {

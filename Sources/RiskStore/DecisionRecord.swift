@@ -1,5 +1,5 @@
 import Foundation
-import RiskFeatures
+import RiskContract
 
 /// One decision to log: the event as received, and what was decided with which versions.
 public struct DecisionRecord: Sendable {

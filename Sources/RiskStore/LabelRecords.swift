@@ -1,5 +1,5 @@
 import Foundation
-import RiskFeatures
+import RiskContract
 
 /// Label records from a CSV or JSON-lines file, validated, with their line numbers.
 package struct LabelRecords {

@@ -1,5 +1,5 @@
 import Foundation
-import RiskFeatures
+import RiskContract
 
 /// The status of a model in the registry.
 public enum ModelStatus: String, Sendable, Codable, CaseIterable {

@@ -1,5 +1,5 @@
 import Foundation
-import RiskFeatures
+import RiskContract
 
 /// What a retraining cycle reads from the store, from one consistent snapshot.
 public struct TrainingSnapshot: Sendable {

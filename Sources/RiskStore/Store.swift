@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import RiskFeatures
+import RiskContract
 
 /// RiskLoop's store: events, label versions, decisions, policies, the model registry, the audit
 /// log, API keys and retraining cycles, behind one protocol that every backend implements.

@@ -1,5 +1,5 @@
 import Foundation
-import RiskFeatures
+import RiskContract
 
 /// What the store holds: the counts `riskloop stats` prints.
 public struct StoreStatistics: Sendable, Codable, Equatable {

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import GRDB
+import RiskContract
 import RiskFeatures
 import RiskStore
 import Synchronization

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RiskEngine
 import RiskExport
+import RiskContract
 import RiskFeatures
 import RiskStore
 

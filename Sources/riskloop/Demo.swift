@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import RiskEngine
+import RiskContract
 import RiskFeatures
 import RiskModels
 import RiskScoring

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RiskEngine
+import RiskContract
 import RiskFeatures
 import RiskModels
 import RiskStore

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RiskContract
 import RiskFeatures
 import RiskSimulator
 

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import RiskFeatures
+@testable import RiskContract
+import RiskFeatures
 
 @Suite struct CSVReaderTests {
     static func records(_ text: String) throws -> [CSVReader.Record] {

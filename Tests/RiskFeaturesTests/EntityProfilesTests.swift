@@ -2,7 +2,8 @@ import Foundation
 import RiskSimulator
 import Testing
 
-@testable import RiskFeatures
+@testable import RiskContract
+import RiskFeatures
 
 /// Entity aggregates against a brute-force reference, and proofs that no later event or label
 /// leaks into a row, on simulated data.

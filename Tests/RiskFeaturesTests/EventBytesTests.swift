@@ -1,6 +1,7 @@
 import Testing
 
-@testable import RiskFeatures
+@testable import RiskContract
+import RiskFeatures
 @testable import RiskSimulator
 
 /// The direct reader (``Event/direct(_:)``) against the JSON tree and `Event(json:)`: whenever it

@@ -1,6 +1,7 @@
 import Testing
 
-@testable import RiskFeatures
+@testable import RiskContract
+import RiskFeatures
 
 @Suite struct EventDecodingTests {
     static let minimal = #"{"id":"e1","occurred_at":"2026-03-01T02:14:07Z","customer_id":"c1","kind":"login"}"#

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import RiskFeatures
+@testable import RiskContract
+import RiskFeatures
 
 @Suite struct FeatureExtractorTests {
     static let at = Timestamp(year: 2026, month: 3, day: 1, hour: 2, minute: 30)!  // a Sunday, 02:30 UTC

@@ -1,6 +1,7 @@
 import Testing
 
-@testable import RiskFeatures
+@testable import RiskContract
+import RiskFeatures
 
 @Suite struct TimestampTests {
     // Hand-derived: 2026-03-01 is 20,513 days after 1970-01-01 (56 years incl. 14 leap days,

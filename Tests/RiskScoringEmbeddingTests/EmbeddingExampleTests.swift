@@ -1,6 +1,7 @@
 import Foundation
 // RiskFeatures (events) and RiskModels (the artifact) come with RiskScoring: this target declares
 // RiskScoring alone, as a service that only scores would.
+import RiskContract
 import RiskFeatures
 import RiskScoring
 import Testing

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import RiskEngine
+import RiskContract
 import RiskFeatures
 import RiskModels
 import RiskScoring

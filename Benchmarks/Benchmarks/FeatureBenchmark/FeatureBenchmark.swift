@@ -1,6 +1,7 @@
 import Benchmark
 import Foundation
 import RiskEngine
+import RiskContract
 import RiskFeatures
 import RiskSimulator
 

@@ -1,5 +1,6 @@
 import Benchmark
 import Foundation
+import RiskContract
 import RiskFeatures
 import RiskSimulator
 import RiskStore

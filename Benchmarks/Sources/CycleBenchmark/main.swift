@@ -12,6 +12,7 @@
 import BenchmarkSupport
 import Foundation
 import RiskEngine
+import RiskContract
 import RiskFeatures
 import RiskModels
 import RiskSimulator

@@ -1,5 +1,6 @@
 import BenchmarkSupport
 import Foundation
+import RiskContract
 import RiskFeatures
 import RiskModels
 

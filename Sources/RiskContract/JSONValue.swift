@@ -371,3 +371,11 @@ struct JSONParser {
         return value
     }
 }
+
+extension JSONValue {
+    /// A number as a word: whole numbers without a fraction, so `3` matches the vocabulary word
+    /// "3" and an id written as a number reads as its digits.
+    package static func wordText(_ number: Double) -> String {
+        number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+    }
+}

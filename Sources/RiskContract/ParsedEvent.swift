@@ -60,7 +60,7 @@ public struct ParsedEvent: Sendable {
         let id: String? =
             switch json[path: "id"] {
             case .string(let text)?: text
-            case .number(let number)?: FeatureExtractor.Discrete.text(number)
+            case .number(let number)?: JSONValue.wordText(number)
             default: nil
             }
         storage = Storage(event: nil, json: json, time: time, id: id)
@@ -68,7 +68,7 @@ public struct ParsedEvent: Sendable {
 }
 
 /// A value read from an event at a dotted path.
-enum FieldValue {
+package enum FieldValue {
     /// The field is absent: unknown.
     case missing
     /// The field is present and `null`: for a swap signal, "no swap in the monitored period".
@@ -82,8 +82,8 @@ enum FieldValue {
 
 /// A dotted path compiled once: contract fields are read from the typed event, anything else
 /// from the JSON tree.
-struct FieldReader: Sendable {
-    enum Known: String, Sendable, CaseIterable {
+package struct FieldReader: Sendable {
+    package enum Known: String, Sendable, CaseIterable {
         case id, kind, amount, currency, channel
         case occurredAt = "occurred_at"
         case customerId = "customer_id"
@@ -112,29 +112,29 @@ struct FieldReader: Sendable {
     }
 
     /// A contract field read from the typed event, or a path into the JSON tree.
-    enum Path: Sendable {
+    package enum Path: Sendable {
         case known(Known)
         case json([String])
     }
 
-    let path: Path
+    package let path: Path
 
     /// The path is outside the event contract, so reading it needs the JSON tree.
-    var needsJSON: Bool {
+    package var needsJSON: Bool {
         if case .json = path { return true }
         return false
     }
 
     /// The event kind, read by aggregates that count only some kinds.
-    static let kind = FieldReader("kind")
+    package static let kind = FieldReader("kind")
 
-    init(_ dotted: String) {
+    package init(_ dotted: String) {
         let keys = dotted.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         path = Known(rawValue: dotted).map(Path.known) ?? .json(keys)
     }
 
     @inline(__always)
-    func read(_ parsed: ParsedEvent) -> FieldValue {
+    package func read(_ parsed: ParsedEvent) -> FieldValue {
         let keys: [String]
         switch path {
         case .known(let known):
@@ -162,7 +162,7 @@ struct FieldReader: Sendable {
     /// Whether the list (or string) at this path holds `value`; `nil` when unknown. Typed lists
     /// are searched in place, without building an array of strings.
     @inline(__always)
-    func contains(_ parsed: ParsedEvent, _ value: String) -> Bool? {
+    package func contains(_ parsed: ParsedEvent, _ value: String) -> Bool? {
         if let found = typedListContains(parsed, value) { return found }
         switch read(parsed) {
         case .strings(let list): return list.contains(value)
@@ -172,7 +172,7 @@ struct FieldReader: Sendable {
     }
 
     /// Whether the list at this path holds `value`; `nil` when the path holds no list.
-    func listContains(_ parsed: ParsedEvent, _ value: String) -> Bool? {
+    package func listContains(_ parsed: ParsedEvent, _ value: String) -> Bool? {
         if let found = typedListContains(parsed, value) { return found }
         if case .strings(let list) = read(parsed) { return list.contains(value) }
         return nil
