@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "RiskStoreSQLite",
             dependencies: [
-                "RiskStore", "RiskContract", "RiskFeatures",
+                "RiskStore", "RiskContract",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for reading payload bytes in place (GRDB's documented raw access).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),

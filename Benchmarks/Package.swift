@@ -25,7 +25,7 @@ let package = Package(
                 .product(name: "RiskStore", package: root),
                 .product(name: "RiskStoreSQLite", package: root),
                 .product(name: "RiskSimulator", package: root),
-                .product(name: "RiskFeatures", package: root),
+                .product(name: "RiskContract", package: root), .product(name: "RiskFeatures", package: root),
             ],
             path: "Benchmarks/IngestBenchmark",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
@@ -43,7 +43,7 @@ let package = Package(
             name: "FeatureBenchmark",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "RiskFeatures", package: root),
+                .product(name: "RiskContract", package: root), .product(name: "RiskFeatures", package: root),
                 .product(name: "RiskEngine", package: root),
                 .product(name: "RiskSimulator", package: root),
             ],
@@ -54,7 +54,7 @@ let package = Package(
             name: "ScoringBenchmark",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "RiskFeatures", package: root),
+                .product(name: "RiskContract", package: root), .product(name: "RiskFeatures", package: root),
                 .product(name: "RiskScoring", package: root),
                 .product(name: "RiskSimulator", package: root),
             ],
@@ -68,7 +68,7 @@ let package = Package(
                 "BenchmarkSupport",
                 .product(name: "RiskEngine", package: root), .product(name: "RiskStore", package: root),
                 .product(name: "RiskStoreSQLite", package: root), .product(name: "RiskSimulator", package: root),
-                .product(name: "RiskModels", package: root), .product(name: "RiskFeatures", package: root),
+                .product(name: "RiskModels", package: root), .product(name: "RiskContract", package: root), .product(name: "RiskFeatures", package: root),
             ],
             path: "Sources/CycleBenchmark"
         ),
@@ -79,7 +79,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "TrainingComparison",
-            dependencies: ["BenchmarkSupport", .product(name: "RiskModels", package: root), .product(name: "RiskFeatures", package: root)],
+            dependencies: ["BenchmarkSupport", .product(name: "RiskModels", package: root), .product(name: "RiskContract", package: root), .product(name: "RiskFeatures", package: root)],
             path: "Sources/TrainingComparison"
         ),
     ]

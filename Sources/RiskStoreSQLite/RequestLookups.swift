@@ -1,7 +1,6 @@
 import Dispatch
 import GRDBSQLite
 import RiskContract
-import RiskFeatures
 import RiskStore
 import Synchronization
 

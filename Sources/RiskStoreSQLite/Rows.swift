@@ -1,6 +1,5 @@
 import GRDB
 import RiskContract
-import RiskFeatures
 import RiskStore
 
 // The rows of the tables the backend writes and reads whole, as GRDB records: columns named by

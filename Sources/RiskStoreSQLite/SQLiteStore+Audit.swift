@@ -1,6 +1,5 @@
 import GRDB
 import RiskContract
-import RiskFeatures
 import RiskStore
 
 extension SQLiteStore {

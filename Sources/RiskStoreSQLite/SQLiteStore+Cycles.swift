@@ -3,7 +3,6 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import RiskContract
-import RiskFeatures
 import RiskStore
 import Synchronization
 

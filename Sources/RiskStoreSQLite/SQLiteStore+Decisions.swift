@@ -1,7 +1,6 @@
 import Foundation
 import GRDB
 import RiskContract
-import RiskFeatures
 import RiskStore
 
 extension SQLiteStore {

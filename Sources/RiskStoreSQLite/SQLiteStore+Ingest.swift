@@ -2,7 +2,6 @@ import Dispatch
 import Foundation
 import GRDB
 import RiskContract
-import RiskFeatures
 import RiskStore
 import Synchronization
 

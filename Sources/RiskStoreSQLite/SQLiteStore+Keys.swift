@@ -2,7 +2,6 @@ import Crypto
 import Foundation
 import GRDB
 import RiskContract
-import RiskFeatures
 import RiskStore
 
 extension SQLiteStore {
