@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import Prometheus
-import RiskEngine
 import RiskContract
+import RiskEngine
 import RiskFeatures
 import RiskModels
 import RiskScoring
@@ -68,9 +68,7 @@ public final class RiskService: Sendable {
         // Decisions name the policy by version; replay reads it back from the store.
         try await store.record(policy, actor: "riskloop-serve")
         // Velocity and fraud-rate features need the history a restart would otherwise forget.
-        try await OffThread.run { () async throws(EngineError) in
-            try await scorer.warm(from: store, asOf: Self.now, historyDays: retrainPolicy.historyDays)
-        }
+        try await Self.warm(scorer, from: store, historyDays: retrainPolicy.historyDays)
         let scored = MetricNameDescriptor(
             namespace: "riskloop", metricName: "scored_events", unitName: "total", helpText: "Events scored, by decision")
         scoredCounters = Dictionary(
@@ -97,10 +95,7 @@ public final class RiskService: Sendable {
         var scorer: Scorer? = nil
         if let id {
             let staging = Scorer(model: try await store.verifiedModel(id), policy: policy)
-            let store = self.store, historyDays = loop.policy.historyDays
-            try await OffThread.run { () async throws(EngineError) in
-                try await staging.warm(from: store, asOf: Self.now, historyDays: historyDays)
-            }
+            try await Self.warm(staging, from: store, historyDays: loop.policy.historyDays)
             scorer = staging
         }
         shadowScorer.withLock { $0 = scorer }
@@ -161,6 +156,13 @@ public final class RiskService: Sendable {
         let model = try await Registry(store: store).promote(id, actor: actor, reason: reason)
         try await swapChampion(to: model)
         try await reloadShadow()
+    }
+
+    /// Warms `scorer` with the store's history up to now, off the cooperative threads.
+    static func warm(_ scorer: Scorer, from store: any Store, historyDays: Double) async throws(EngineError) {
+        try await OffThread.run { () async throws(EngineError) in
+            try await scorer.warm(from: store, asOf: Self.now, historyDays: historyDays)
+        }
     }
 
     /// Swaps the scorer to `model`: a model with another spec is warmed from the store first, while

@@ -47,38 +47,34 @@ extension SQLiteStore {
         throws(StoreError)
     {
         var updated = report
-        do {
-            try writer.write { db in
-                let batchId = try Self.openBatch(db, kind: "labels", file: file, firstLine: batch[0].line)
-                let eventExists = try db.cachedStatement(sql: "SELECT 1 FROM events WHERE id = ?")
-                let insert = try db.cachedStatement(
-                    sql: """
-                        INSERT INTO labels (event_id, outcome, reported_at, source, batch_id) VALUES (?, ?, ?, ?, ?)
-                        ON CONFLICT (event_id, reported_at, outcome, source) DO NOTHING
-                        """)
-                var inserted = 0, duplicates = 0
-                for (line, label) in batch {
-                    guard try Bool.fetchOne(eventExists, arguments: [label.eventId]) == true else {
-                        throw StoreError.badLine(
-                            file: file, line: line, field: "event_id",
-                            message: "no event '\(label.eventId)' in the store (ingest events before their labels)",
-                            accepted: report)
-                    }
-                    try insert.execute(arguments: [
-                        label.eventId, label.outcome.rawValue, label.reportedAt.millisecondsSinceEpoch, label.source, batchId,
-                    ])
-                    if db.changesCount == 0 {
-                        duplicates += 1
-                        updated.noteDuplicate(line: line, id: "\(label.eventId)@\(label.reportedAt.rfc3339)")
-                    } else {
-                        inserted += 1
-                    }
+        try writeBlocking { db in
+            let batchId = try Self.openBatch(db, kind: "labels", file: file, firstLine: batch[0].line)
+            let eventExists = try db.cachedStatement(sql: "SELECT 1 FROM events WHERE id = ?")
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO labels (event_id, outcome, reported_at, source, batch_id) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (event_id, reported_at, outcome, source) DO NOTHING
+                    """)
+            var inserted = 0, duplicates = 0
+            for (line, label) in batch {
+                guard try Bool.fetchOne(eventExists, arguments: [label.eventId]) == true else {
+                    throw StoreError.badLine(
+                        file: file, line: line, field: "event_id",
+                        message: "no event '\(label.eventId)' in the store (ingest events before their labels)",
+                        accepted: report)
                 }
-                try Self.closeBatch(db, id: batchId, lastLine: batch[batch.count - 1].line, inserted: inserted, duplicates: duplicates)
-                updated.inserted += inserted
+                try insert.execute(arguments: [
+                    label.eventId, label.outcome.rawValue, label.reportedAt.millisecondsSinceEpoch, label.source, batchId,
+                ])
+                if db.changesCount == 0 {
+                    duplicates += 1
+                    updated.noteDuplicate(line: line, id: "\(label.eventId)@\(label.reportedAt.rfc3339)")
+                } else {
+                    inserted += 1
+                }
             }
-        } catch {
-            throw StoreError(error)
+            try Self.closeBatch(db, id: batchId, lastLine: batch[batch.count - 1].line, inserted: inserted, duplicates: duplicates)
+            updated.inserted += inserted
         }
         updated.batches += 1
         updated.lastCommittedLine = batch[batch.count - 1].line

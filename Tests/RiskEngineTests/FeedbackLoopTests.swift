@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import RiskContract
 import RiskFeatures
@@ -6,7 +5,6 @@ import RiskModels
 import RiskSimulator
 import RiskStore
 import RiskStoreLocation
-import Synchronization
 import Testing
 
 @testable import RiskEngine
@@ -349,17 +347,6 @@ struct SimulatedStore {
         // The same distribution: no drift.
         #expect(reference.report(columnNames: ["x"], features: training, scores: [0.1, 0.9, 0.1, 0.9]).score == 0)
     }
-}
-
-/// Results collected from concurrent cycles.
-final class ResultBox: Sendable {
-    private let stored = Mutex<[Result<FeedbackLoop.CycleResult, EngineError>]>([])
-
-    func append(_ result: Result<FeedbackLoop.CycleResult, EngineError>) {
-        stored.withLock { $0.append(result) }
-    }
-
-    var values: [Result<FeedbackLoop.CycleResult, EngineError>] { stored.withLock { $0 } }
 }
 
 /// Holds each arriving task until `parties` have arrived, then lets them all go on.
