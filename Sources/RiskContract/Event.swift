@@ -52,33 +52,75 @@ public struct Event: Sendable, Hashable, Encodable {
 
     /// Reads and validates an event from its parsed JSON object.
     public init(json: JSONValue) throws(RiskFeaturesError) {
-        let fields = try JSONFields(root: json)
-        id = try fields.requiredString("id")
-        occurredAt = try fields.requiredTimestamp("occurred_at")
-        customerId = try fields.requiredString("customer_id")
-        kind = try fields.requiredVocabulary("kind")
-        amount = try fields.number("amount")
-        if let amount, amount < 0 {
-            throw .invalidValue(field: "amount", value: "\(amount)", reason: "must not be negative")
+        var source = TreeSource(value: json)
+        self = try Self.read(from: &source)
+    }
+
+    /// The event contract, written once for every source: its members in document order, each
+    /// by the rule of its type (``ContractSource``); members outside the contract are skipped.
+    static func read<Source: ContractSource>(from source: inout Source) throws(RiskFeaturesError) -> Event {
+        let root = source.kind
+        guard root == .object else { throw .malformedJSON(reason: "expected a JSON object, got \(root.typeName)") }
+        var id: String?
+        var occurredAt: Timestamp?
+        var customerId: String?
+        var kind: EventKind?
+        var event = Event(id: "", occurredAt: Timestamp(millisecondsSinceEpoch: 0), customerId: "", kind: .login)
+        try source.members { (source, name) throws(RiskFeaturesError) in
+            switch name {
+            case "id": id = try source.requiredString("id")
+            case "occurred_at": occurredAt = try source.requiredTimestamp("occurred_at")
+            case "customer_id": customerId = try source.requiredString("customer_id")
+            case "kind": kind = try source.requiredWord("kind")
+            case "amount": event.amount = try source.nonNegative("amount")
+            case "currency": event.currency = try source.currencyCode("currency")
+            case "channel": event.channel = try source.word("channel")
+            case "payee":
+                event.payee = try source.object("payee", Payee()) { (source, name, payee) throws(RiskFeaturesError) in
+                    switch name {
+                    case "id": payee.id = try source.string("payee.id")
+                    case "new": payee.new = try source.bool("payee.new")
+                    default: try source.skip()
+                    }
+                }
+            case "device":
+                event.device = try source.object("device", Device()) { (source, name, device) throws(RiskFeaturesError) in
+                    switch name {
+                    case "id": device.id = try source.string("device.id")
+                    case "new_for_customer": device.newForCustomer = try source.bool("device.new_for_customer")
+                    case "os": device.os = try source.string("device.os")
+                    case "rooted": device.rooted = try source.bool("device.rooted")
+                    default: try source.skip()
+                    }
+                }
+            case "ip":
+                event.ip = try source.object("ip", IPContext()) { (source, name, ip) throws(RiskFeaturesError) in
+                    switch name {
+                    case "country": ip.country = try source.countryCode("ip.country")
+                    case "hosting": ip.hosting = try source.bool("ip.hosting")
+                    default: try source.skip()
+                    }
+                }
+            case "otp":
+                event.otp = try source.object("otp", OTPContext()) { (source, name, otp) throws(RiskFeaturesError) in
+                    switch name {
+                    case "channel": otp.channel = try source.word("otp.channel")
+                    default: try source.skip()
+                    }
+                }
+            case "telco": event.telco = try TelcoSignals.read(from: &source)
+            default: try source.skip()
+            }
         }
-        currency = try fields.string("currency")
-        if let currency, !currency.isUpperCaseCode(length: 3) {
-            throw .invalidValue(field: "currency", value: "\"\(currency)\"", reason: "must be an ISO 4217 code of three upper-case letters")
-        }
-        channel = try fields.vocabulary("channel")
-        payee = try fields.nested("payee").map { (payee) throws(RiskFeaturesError) in
-            Payee(id: try payee.string("id"), new: try payee.bool("new"))
-        }
-        device = try fields.nested("device").map { (device) throws(RiskFeaturesError) in
-            Device(
-                id: try device.string("id"), newForCustomer: try device.bool("new_for_customer"), os: try device.string("os"),
-                rooted: try device.bool("rooted"))
-        }
-        ip = try fields.nested("ip").map { (ip) throws(RiskFeaturesError) in
-            IPContext(country: try ip.countryCode("country"), hosting: try ip.bool("hosting"))
-        }
-        otp = try fields.nested("otp").map { (otp) throws(RiskFeaturesError) in OTPContext(channel: try otp.vocabulary("channel")) }
-        telco = try fields.nested("telco").map(TelcoSignals.init(fields:))
+        guard let id else { throw .missingField(field: "id") }
+        guard let occurredAt else { throw .missingField(field: "occurred_at") }
+        guard let customerId else { throw .missingField(field: "customer_id") }
+        guard let kind else { throw .missingField(field: "kind") }
+        event.id = id
+        event.occurredAt = occurredAt
+        event.customerId = customerId
+        event.kind = kind
+        return event
     }
 }
 
@@ -151,22 +193,4 @@ public struct OTPContext: Sendable, Hashable, Encodable {
 
 public enum OTPChannel: String, ContractEnum {
     case sms, voice, app, none
-}
-
-extension JSONFields {
-    /// An ISO 3166-1 alpha-2 code.
-    func countryCode(_ key: String) throws(RiskFeaturesError) -> String? {
-        guard let code = try string(key) else { return nil }
-        guard code.isUpperCaseCode(length: 2) else {
-            throw .invalidValue(
-                field: field(key), value: "\"\(code)\"", reason: "must be an ISO 3166-1 alpha-2 code of two upper-case letters")
-        }
-        return code
-    }
-}
-
-extension String {
-    func isUpperCaseCode(length: Int) -> Bool {
-        utf8.count == length && utf8.allSatisfy { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }
-    }
 }

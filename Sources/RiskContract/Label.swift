@@ -28,36 +28,42 @@ public struct Label: Sendable, Hashable, Encodable {
 
     /// Reads and validates a label from its parsed JSON object.
     public init(json: JSONValue) throws(RiskFeaturesError) {
-        let fields = try JSONFields(root: json)
-        eventId = try fields.requiredString("event_id")
-        outcome = try fields.requiredVocabulary("outcome")
-        reportedAt = try fields.requiredTimestamp("reported_at")
-        source = try fields.requiredString("source")
+        var source = TreeSource(value: json)
+        self = try Self.read(from: &source)
     }
 
-    /// Builds a label from named text fields, as read from a CSV record.
+    /// Builds a label from named text fields, as read from a CSV record, by the same rules as
+    /// from JSON.
     ///
     /// - Parameter field: the text of a field by name, `nil` when the column is absent.
     /// - Throws: ``RiskFeaturesError`` naming the column that is missing or invalid.
     public init(fields field: (String) -> String?) throws(RiskFeaturesError) {
-        func required(_ name: String) throws(RiskFeaturesError) -> String {
-            guard let value = field(name) else { throw .missingField(field: name) }
-            guard !value.isEmpty else { throw .invalidValue(field: name, value: "\"\"", reason: "must not be empty") }
-            try ContractLimits.check(value, field: name)
-            return value
+        var source = TextFieldsSource.record(Self.fieldNames.compactMap { name in field(name).map { (name, $0) } })
+        self = try Self.read(from: &source)
+    }
+
+    /// The label contract, written once for every source.
+    static func read<Source: ContractSource>(from source: inout Source) throws(RiskFeaturesError) -> Label {
+        let root = source.kind
+        guard root == .object else { throw .malformedJSON(reason: "expected a JSON object, got \(root.typeName)") }
+        var eventId: String?
+        var outcome: Outcome?
+        var reportedAt: Timestamp?
+        var labelSource: String?
+        try source.members { (source, name) throws(RiskFeaturesError) in
+            switch name {
+            case "event_id": eventId = try source.requiredString("event_id")
+            case "outcome": outcome = try source.requiredWord("outcome")
+            case "reported_at": reportedAt = try source.requiredTimestamp("reported_at")
+            case "source": labelSource = try source.requiredString("source")
+            default: try source.skip()
+            }
         }
-        eventId = try required("event_id")
-        let outcomeText = try required("outcome")
-        guard let outcome = Outcome(rawValue: outcomeText) else {
-            throw .invalidValue(field: "outcome", value: "\"\(outcomeText)\"", reason: "must be one of fraud, genuine")
-        }
-        self.outcome = outcome
-        let reportedText = try required("reported_at")
-        guard let reportedAt = Timestamp(rfc3339: reportedText) else {
-            throw .invalidValue(field: "reported_at", value: "\"\(reportedText)\"", reason: "not an RFC 3339 date-time")
-        }
-        self.reportedAt = reportedAt
-        source = try required("source")
+        guard let eventId else { throw .missingField(field: "event_id") }
+        guard let outcome else { throw .missingField(field: "outcome") }
+        guard let reportedAt else { throw .missingField(field: "reported_at") }
+        guard let labelSource else { throw .missingField(field: "source") }
+        return Label(eventId: eventId, outcome: outcome, reportedAt: reportedAt, source: labelSource)
     }
 
     /// The label as one CSV record in ``fieldNames`` order.

@@ -33,25 +33,53 @@ public struct TelcoSignals: Sendable, Hashable, Encodable {
         self.ss7 = ss7
     }
 
-    init(fields telco: JSONFields) throws(RiskFeaturesError) {
-        simSwap = try telco.nested("sim_swap").map(SwapSignal.init(fields:))
-        deviceSwap = try telco.nested("device_swap").map(SwapSignal.init(fields:))
-        callForwarding = try telco.array("call_forwarding") { (value, field) throws(RiskFeaturesError) in
-            try CallForwardingService.read(value, field: field())
-        }
-        roaming = try telco.nested("roaming").map(RoamingStatus.init(fields:))
-        reachability = try telco.nested("reachability").map { (reachability) throws(RiskFeaturesError) in
-            ReachabilityStatus(
-                reachable: try reachability.bool("reachable"),
-                connectivity: try reachability.array("connectivity") { (value, field) throws(RiskFeaturesError) in
-                    try Connectivity.read(value, field: field())
-                })
-        }
-        locationVerification = try telco.vocabulary("location_verification")
-        ss7 = try telco.nested("ss7").map { (ss7) throws(RiskFeaturesError) in
-            SS7Signals(
-                foreignLocationUpdates24h: try ss7.count("foreign_location_updates_24h"),
-                sriForSmRequests24h: try ss7.count("sri_for_sm_requests_24h"))
+    static func read<Source: ContractSource>(from source: inout Source) throws(RiskFeaturesError) -> TelcoSignals? {
+        try source.object("telco", TelcoSignals()) { (source, name, telco) throws(RiskFeaturesError) in
+            switch name {
+            case "sim_swap": telco.simSwap = try SwapSignal.read(from: &source, path: "telco.sim_swap")
+            case "device_swap": telco.deviceSwap = try SwapSignal.read(from: &source, path: "telco.device_swap")
+            case "call_forwarding":
+                telco.callForwarding = try source.array("telco.call_forwarding") { (source, field) throws(RiskFeaturesError) in
+                    try source.element(field) { (source) throws(RiskFeaturesError) -> CallForwardingService? in try source.word(field()) }
+                }
+            case "roaming":
+                telco.roaming = try source.object("telco.roaming", RoamingStatus()) { (source, name, roaming) throws(RiskFeaturesError) in
+                    switch name {
+                    case "roaming": roaming.roaming = try source.bool("telco.roaming.roaming")
+                    case "country_codes":
+                        roaming.countryCodes = try source.array("telco.roaming.country_codes") {
+                            (source, field) throws(RiskFeaturesError) in
+                            try source.element(field) { (source) throws(RiskFeaturesError) in try source.countryCode(field()) }
+                        }
+                    case "last_status_time": roaming.lastStatusTime = try source.timestamp("telco.roaming.last_status_time")
+                    default: try source.skip()
+                    }
+                }
+            case "reachability":
+                telco.reachability = try source.object("telco.reachability", ReachabilityStatus()) {
+                    (source, name, reachability) throws(RiskFeaturesError) in
+                    switch name {
+                    case "reachable": reachability.reachable = try source.bool("telco.reachability.reachable")
+                    case "connectivity":
+                        reachability.connectivity = try source.array("telco.reachability.connectivity") {
+                            (source, field) throws(RiskFeaturesError) in
+                            try source.element(field) { (source) throws(RiskFeaturesError) -> Connectivity? in try source.word(field()) }
+                        }
+                    default: try source.skip()
+                    }
+                }
+            case "location_verification": telco.locationVerification = try source.word("telco.location_verification")
+            case "ss7":
+                telco.ss7 = try source.object("telco.ss7", SS7Signals()) { (source, name, ss7) throws(RiskFeaturesError) in
+                    switch name {
+                    case "foreign_location_updates_24h":
+                        ss7.foreignLocationUpdates24h = try source.count("telco.ss7.foreign_location_updates_24h")
+                    case "sri_for_sm_requests_24h": ss7.sriForSmRequests24h = try source.count("telco.ss7.sri_for_sm_requests_24h")
+                    default: try source.skip()
+                    }
+                }
+            default: try source.skip()
+            }
         }
     }
 
@@ -83,10 +111,20 @@ public struct SwapSignal: Sendable, Hashable, Encodable {
         case monitoredPeriodDays = "monitored_period_days"
     }
 
-    init(fields swap: JSONFields) throws(RiskFeaturesError) {
-        guard swap.contains("latest_change") else { throw .missingField(field: swap.field("latest_change")) }
-        latestChange = try swap.timestamp("latest_change")
-        monitoredPeriodDays = try swap.count("monitored_period_days")
+    /// `latest_change` must be present, `null` being the answer "no swap seen".
+    static func read<Source: ContractSource>(from source: inout Source, path: String) throws(RiskFeaturesError) -> SwapSignal? {
+        var seen = false
+        let signal = try source.object(path, SwapSignal(latestChange: nil)) { (source, name, swap) throws(RiskFeaturesError) in
+            switch name {
+            case "latest_change":
+                seen = true
+                swap.latestChange = try source.timestamp(path + ".latest_change")
+            case "monitored_period_days": swap.monitoredPeriodDays = try source.count(path + ".monitored_period_days")
+            default: try source.skip()
+            }
+        }
+        guard signal == nil || seen else { throw .missingField(field: path + ".latest_change") }
+        return signal
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -122,19 +160,6 @@ public struct RoamingStatus: Sendable, Hashable, Encodable {
         case roaming
         case countryCodes = "country_codes"
         case lastStatusTime = "last_status_time"
-    }
-
-    init(fields status: JSONFields) throws(RiskFeaturesError) {
-        roaming = try status.bool("roaming")
-        lastStatusTime = try status.timestamp("last_status_time")
-        countryCodes = try status.array("country_codes") { (value, field) throws(RiskFeaturesError) in
-            let code = try JSONFields.string(value, field: field())
-            guard code.isUpperCaseCode(length: 2) else {
-                throw .invalidValue(
-                    field: field(), value: "\"\(code)\"", reason: "must be an ISO 3166-1 alpha-2 code of two upper-case letters")
-            }
-            return code
-        }
     }
 }
 

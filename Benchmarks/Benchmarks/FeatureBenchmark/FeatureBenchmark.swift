@@ -1,16 +1,22 @@
 import Benchmark
 import Foundation
-import RiskEngine
 import RiskContract
+import RiskEngine
 import RiskFeatures
 import RiskSimulator
 
-/// Feature extraction with the default SS7 spec (Models/ss7/feature-spec.json).
+/// Feature extraction with the default SS7 spec (Models/ss7/feature-spec.json), and the two ways
+/// an event line is read.
 ///
 /// Targets (issue: features): from parsed events without aggregates, at least 1,000,000 events/s
 /// on one core; JSON lines to vectors with aggregates, at least 200,000 events/s. Each benchmark
 /// reports the rate it measured as the custom metric `events/s` (and the wall clock of its
 /// 100,000 events).
+///
+/// The event readers (issue: the house): the contract decoder reads a line straight from its
+/// bytes, or from the JSON tree when a spec or policy needs fields outside the contract. The
+/// byte reader is kept only while these show its gain: one core, line to event, and end to end,
+/// JSON lines to vectors with and without the trees.
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .peakMemoryResident, .custom("events/s", polarity: .prefersLarger, useScalingFactor: false)],
@@ -37,27 +43,67 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     Benchmark("JSON lines to vectors, 100,000 events, default spec with aggregates") { benchmark, fixture in
-        var profiles = fixture.full.makeProfiles()
-        for label in fixture.labels { profiles.observe(label) }
-        var rows = 0
-        let start = DispatchTime.now().uptimeNanoseconds
-        benchmark.startMeasurement()
-        try RecordFile.forEachBatch(fixture.path, mode: RecordFile.eventMode(for: fixture.full)) { batch in
-            rows += fixture.full.matrix(batch, profiles: &profiles).rows
-        }
-        benchmark.stopMeasurement()
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        precondition(rows == fixture.events.count)
-        benchmark.measurement(.custom("events/s", polarity: .prefersLarger, useScalingFactor: false), Int(Double(rows) / seconds))
+        try linesToVectors(benchmark, fixture, mode: RecordFile.eventMode(for: fixture.full))
     } setup: {
         try FeatureFixture.make()
     }
+
+    Benchmark("JSON lines to vectors, 100,000 events, default spec with aggregates, keeping the JSON trees") { benchmark, fixture in
+        try linesToVectors(benchmark, fixture, mode: .events)
+    } setup: {
+        try FeatureFixture.make()
+    }
+
+    Benchmark("JSON lines to events, 100,000 events, one core, straight from the bytes") { benchmark, fixture in
+        try linesToEvents(benchmark, fixture) { line throws(RiskFeaturesError) in try Event.decode(jsonLine: line) }
+    } setup: {
+        try FeatureFixture.make()
+    }
+
+    Benchmark("JSON lines to events, 100,000 events, one core, through the JSON tree") { benchmark, fixture in
+        try linesToEvents(benchmark, fixture) { line throws(RiskFeaturesError) in try Event(json: JSONValue.parse(line)) }
+    } setup: {
+        try FeatureFixture.make()
+    }
+}
+
+/// Reads the fixture's file into the full spec's matrix, parsing in `mode`.
+private func linesToVectors(_ benchmark: Benchmark, _ fixture: FeatureFixture, mode: RecordFile.Mode) throws {
+    var profiles = fixture.full.makeProfiles()
+    for label in fixture.labels { profiles.observe(label) }
+    var rows = 0
+    let start = DispatchTime.now().uptimeNanoseconds
+    benchmark.startMeasurement()
+    try RecordFile.forEachBatch(fixture.path, mode: mode) { batch in
+        rows += fixture.full.matrix(batch, profiles: &profiles).rows
+    }
+    benchmark.stopMeasurement()
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    precondition(rows == fixture.events.count)
+    benchmark.measurement(.custom("events/s", polarity: .prefersLarger, useScalingFactor: false), Int(Double(rows) / seconds))
+}
+
+/// Reads every line of the fixture into an event with `read`, on this core.
+private func linesToEvents(
+    _ benchmark: Benchmark, _ fixture: FeatureFixture, _ read: (ArraySlice<UInt8>) throws(RiskFeaturesError) -> Event
+) throws {
+    var checksum = 0
+    let start = DispatchTime.now().uptimeNanoseconds
+    benchmark.startMeasurement()
+    for line in fixture.lines { checksum &+= try read(line).id.utf8.count }
+    benchmark.stopMeasurement()
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    benchmark.measurement(
+        .custom("events/s", polarity: .prefersLarger, useScalingFactor: false), Int(Double(fixture.lines.count) / seconds))
+    blackHole(checksum)
 }
 
 struct FeatureFixture: Sendable {
     let events: [ParsedEvent]
     let labels: [Label]
     let path: String
+    /// The file's lines, without their newlines.
+    let lines: [ArraySlice<UInt8>]
     let full: FeatureExtractor
     let stateless: FeatureExtractor
 
@@ -79,8 +125,9 @@ struct FeatureFixture: Sendable {
         let path = FileManager.default.temporaryDirectory.appending(path: "riskloop-features-\(UUID().uuidString).jsonl").path
         try Data(bytes).write(to: URL(filePath: path))
         let parsed = try events.map { try ParsedEvent(jsonLine: JSONLine.encode($0)) }
+        let lines = bytes.split(separator: UInt8(ascii: "\n"))
         return FeatureFixture(
-            events: parsed, labels: simulation.labels, path: path, full: try FeatureExtractor(spec: spec),
+            events: parsed, labels: simulation.labels, path: path, lines: lines, full: try FeatureExtractor(spec: spec),
             stateless: try FeatureExtractor(spec: withoutHistory))
     }
 }
