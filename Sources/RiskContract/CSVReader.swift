@@ -29,9 +29,9 @@ public struct CSVReader: Sendable {
 
     /// The next record, or `nil` at the end; blank lines are skipped.
     ///
-    /// - Throws: ``RiskFeaturesError/malformedCSV(line:reason:)`` naming the line of a quote that is
+    /// - Throws: ``ContractError/malformedCSV(line:reason:)`` naming the line of a quote that is
     ///   never closed or of stray characters after a closing quote.
-    public mutating func next() throws(RiskFeaturesError) -> Record? {
+    public mutating func next() throws(ContractError) -> Record? {
         let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), newline = UInt8(ascii: "\n"),
             carriageReturn = UInt8(ascii: "\r")
         while position < bytes.count, bytes[position] == newline || bytes[position] == carriageReturn {

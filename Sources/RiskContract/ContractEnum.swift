@@ -1,6 +1,6 @@
 /// A closed vocabulary of the event or label contract (`kind`, `channel`, `otp.channel`, …).
 ///
-/// Reading an unknown word throws ``RiskFeaturesError/invalidValue(field:value:reason:)``
+/// Reading an unknown word throws ``ContractError/invalidValue(field:value:reason:)``
 /// naming the field and listing the words that are allowed.
 public protocol ContractEnum: RawRepresentable, CaseIterable, Encodable, Sendable, Hashable
 where RawValue == String {}

@@ -17,7 +17,7 @@ public enum ContractLimits {
     public static let maximumCount = 999_999_999_999_999
 
     /// The error for contract field `field` holding `text` beyond ``maximumFieldCharacters``, if it does.
-    static func check(_ text: String, field: @autoclosure () -> String) throws(RiskFeaturesError) {
+    static func check(_ text: String, field: @autoclosure () -> String) throws(ContractError) {
         // At most 4 bytes a character: short text needs no count.
         guard text.utf8.count > maximumFieldCharacters else { return }
         let length = text.unicodeScalars.count

@@ -7,7 +7,7 @@
 /// from the same reader over ``TreeSource``, in the order the tree finds the problems.
 struct ByteSource: ContractSource {
     /// Thrown when the bytes are left to the tree; never shown to anyone.
-    static let declined = RiskFeaturesError.malformedJSON(reason: "left to the JSON tree")
+    static let declined = ContractError.malformedJSON(reason: "left to the JSON tree")
     /// Members of the open objects this source checks for repeats; more go to the tree.
     static let maximumMembers = 64
 
@@ -25,7 +25,7 @@ struct ByteSource: ContractSource {
     }
 
     /// A record read by `read` when the bytes hold exactly it, `nil` when they are left to the tree.
-    static func decide<Record>(_ bytes: UnsafeBufferPointer<UInt8>, _ read: (inout ByteSource) throws(RiskFeaturesError) -> Record)
+    static func decide<Record>(_ bytes: UnsafeBufferPointer<UInt8>, _ read: (inout ByteSource) throws(ContractError) -> Record)
         -> Record?
     {
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * maximumMembers) { names in
@@ -36,7 +36,7 @@ struct ByteSource: ContractSource {
         }
     }
 
-    private func peek() throws(RiskFeaturesError) -> UInt8 {
+    private func peek() throws(ContractError) -> UInt8 {
         guard parser.index < parser.bytes.count else { throw Self.declined }
         return parser.bytes[parser.index]
     }
@@ -56,12 +56,12 @@ struct ByteSource: ContractSource {
         }
     }
 
-    mutating func skip() throws(RiskFeaturesError) {
+    mutating func skip() throws(ContractError) {
         // Through the tree parser, so that what is skipped is held to the tree's rules.
         _ = try parser.parseValue()
     }
 
-    mutating func bool() throws(RiskFeaturesError) -> Bool {
+    mutating func bool() throws(ContractError) -> Bool {
         if try peek() == UInt8(ascii: "t") {
             try parser.expectLiteral("true")
             return true
@@ -70,11 +70,11 @@ struct ByteSource: ContractSource {
         return false
     }
 
-    mutating func number() throws(RiskFeaturesError) -> Double {
+    mutating func number() throws(ContractError) -> Double {
         try parser.parseNumber()
     }
 
-    mutating func text() throws(RiskFeaturesError) -> ByteText {
+    mutating func text() throws(ContractError) -> ByteText {
         let start = parser.index
         if let span = try plainString() { return .plain(span) }
         parser.index = start
@@ -83,7 +83,7 @@ struct ByteSource: ContractSource {
 
     /// The bytes of a string without escapes, control characters or non-ASCII bytes, which are
     /// then exactly its text; `nil` for any other string (the source is then left inside it).
-    private mutating func plainString() throws(RiskFeaturesError) -> UnsafeBufferPointer<UInt8>? {
+    private mutating func plainString() throws(ContractError) -> UnsafeBufferPointer<UInt8>? {
         parser.index += 1
         let start = parser.index
         let bytes = parser.bytes
@@ -101,7 +101,7 @@ struct ByteSource: ContractSource {
     }
 
     @inline(__always)
-    mutating func members(_ member: (inout ByteSource, MemberName) throws(RiskFeaturesError) -> Void) throws(RiskFeaturesError) {
+    mutating func members(_ member: (inout ByteSource, MemberName) throws(ContractError) -> Void) throws(ContractError) {
         try parser.enter()
         defer { parser.depth -= 1 }
         parser.index += 1
@@ -137,7 +137,7 @@ struct ByteSource: ContractSource {
     /// the tree. `filter` has a bit set for each name's signature seen in the object, so the
     /// names are compared only when a bit is already set.
     @inline(__always)
-    private mutating func remember(_ name: UnsafeBufferPointer<UInt8>, from first: Int, filter: inout UInt64) throws(RiskFeaturesError) {
+    private mutating func remember(_ name: UnsafeBufferPointer<UInt8>, from first: Int, filter: inout UInt64) throws(ContractError) {
         guard namesRead < Self.maximumMembers else { throw Self.declined }
         var signature = name.count
         for byte in name.prefix(7) { signature = signature << 8 | Int(byte) }
@@ -154,7 +154,7 @@ struct ByteSource: ContractSource {
         namesRead += 1
     }
 
-    mutating func elements(_ element: (inout ByteSource, Int) throws(RiskFeaturesError) -> Void) throws(RiskFeaturesError) {
+    mutating func elements(_ element: (inout ByteSource, Int) throws(ContractError) -> Void) throws(ContractError) {
         try parser.enter()
         defer { parser.depth -= 1 }
         parser.index += 1

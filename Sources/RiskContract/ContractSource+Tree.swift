@@ -31,7 +31,7 @@ struct TreeSource: ContractSource {
         return text
     }
 
-    func members(_ member: (inout TreeSource, String) throws(RiskFeaturesError) -> Void) throws(RiskFeaturesError) {
+    func members(_ member: (inout TreeSource, String) throws(ContractError) -> Void) throws(ContractError) {
         guard case .object(let object) = value else { preconditionFailure("read as an object: \(value.typeName)") }
         for field in object.members {
             var source = TreeSource(value: field.value)
@@ -39,7 +39,7 @@ struct TreeSource: ContractSource {
         }
     }
 
-    func elements(_ element: (inout TreeSource, Int) throws(RiskFeaturesError) -> Void) throws(RiskFeaturesError) {
+    func elements(_ element: (inout TreeSource, Int) throws(ContractError) -> Void) throws(ContractError) {
         guard case .array(let values) = value else { preconditionFailure("read as an array: \(value.typeName)") }
         for (position, value) in values.enumerated() {
             var source = TreeSource(value: value)
@@ -73,7 +73,7 @@ enum TextFieldsSource: ContractSource {
         return text
     }
 
-    func members(_ member: (inout TextFieldsSource, String) throws(RiskFeaturesError) -> Void) throws(RiskFeaturesError) {
+    func members(_ member: (inout TextFieldsSource, String) throws(ContractError) -> Void) throws(ContractError) {
         guard case .record(let cells) = self else { preconditionFailure("a text cell read as a record") }
         for cell in cells {
             var source = TextFieldsSource.cell(cell.text)
@@ -81,7 +81,7 @@ enum TextFieldsSource: ContractSource {
         }
     }
 
-    func elements(_ element: (inout TextFieldsSource, Int) throws(RiskFeaturesError) -> Void) throws(RiskFeaturesError) {
+    func elements(_ element: (inout TextFieldsSource, Int) throws(ContractError) -> Void) throws(ContractError) {
         preconditionFailure("a text cell read as an array")
     }
 }

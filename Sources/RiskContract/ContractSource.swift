@@ -15,17 +15,17 @@ protocol ContractSource {
     /// The kind of the value here.
     var kind: JSONKind { mutating get }
     /// Consumes the value, whatever its kind.
-    mutating func skip() throws(RiskFeaturesError)
+    mutating func skip() throws(ContractError)
     /// The value, a boolean.
-    mutating func bool() throws(RiskFeaturesError) -> Bool
+    mutating func bool() throws(ContractError) -> Bool
     /// The value, a number.
-    mutating func number() throws(RiskFeaturesError) -> Double
+    mutating func number() throws(ContractError) -> Double
     /// The value, a string.
-    mutating func text() throws(RiskFeaturesError) -> Text
+    mutating func text() throws(ContractError) -> Text
     /// The value, an object: calls `member` with the source on each member's value, in order.
-    mutating func members(_ member: (inout Self, Name) throws(RiskFeaturesError) -> Void) throws(RiskFeaturesError)
+    mutating func members(_ member: (inout Self, Name) throws(ContractError) -> Void) throws(ContractError)
     /// The value, an array: calls `element` with the source on each element and its position.
-    mutating func elements(_ element: (inout Self, Int) throws(RiskFeaturesError) -> Void) throws(RiskFeaturesError)
+    mutating func elements(_ element: (inout Self, Int) throws(ContractError) -> Void) throws(ContractError)
 }
 
 /// The kind of a JSON value.
@@ -85,22 +85,22 @@ extension ContractSource {
     /// A required member's value: present (the caller knows) and not `null`.
     @inline(__always)
     mutating func required<Value>(
-        _ field: @autoclosure () -> String, _ read: (inout Self) throws(RiskFeaturesError) -> Value?
-    ) throws(RiskFeaturesError) -> Value {
+        _ field: @autoclosure () -> String, _ read: (inout Self) throws(ContractError) -> Value?
+    ) throws(ContractError) -> Value {
         guard kind != .null, let value = try read(&self) else { throw .wrongType(field: field(), expected: "a value, not null") }
         return value
     }
 
     @inline(__always)
-    private mutating func expect(_ kind: JSONKind, _ field: () -> String, _ expected: String) throws(RiskFeaturesError) {
+    private mutating func expect(_ kind: JSONKind, _ field: () -> String, _ expected: String) throws(ContractError) {
         guard self.kind == kind else { throw .wrongType(field: field(), expected: expected) }
     }
 
     /// The value when it is of `kind`: `nil` for `null`, the wrong type named otherwise.
     @inline(__always)
     private mutating func optional<Value>(
-        _ kind: JSONKind, _ field: () -> String, _ expected: String, _ read: (inout Self) throws(RiskFeaturesError) -> Value
-    ) throws(RiskFeaturesError) -> Value? {
+        _ kind: JSONKind, _ field: () -> String, _ expected: String, _ read: (inout Self) throws(ContractError) -> Value
+    ) throws(ContractError) -> Value? {
         switch self.kind {
         case kind: return try read(&self)
         case .null:
@@ -112,8 +112,8 @@ extension ContractSource {
 
     /// The text of a string within ``ContractLimits/maximumFieldCharacters``.
     @inline(__always)
-    private mutating func limitedText(_ field: () -> String) throws(RiskFeaturesError) -> Text? {
-        try optional(.string, field, "a string") { (source) throws(RiskFeaturesError) in
+    private mutating func limitedText(_ field: () -> String) throws(ContractError) -> Text? {
+        try optional(.string, field, "a string") { (source) throws(ContractError) in
             let text = try source.text()
             // At most 4 bytes a character: short text needs no count.
             if text.utf8Count > ContractLimits.maximumFieldCharacters { try ContractLimits.check(text.string, field: field()) }
@@ -122,31 +122,31 @@ extension ContractSource {
     }
 
     @inline(__always)
-    mutating func string(_ field: @autoclosure () -> String) throws(RiskFeaturesError) -> String? {
+    mutating func string(_ field: @autoclosure () -> String) throws(ContractError) -> String? {
         try limitedText(field)?.string
     }
 
     /// A required string, which must not be empty.
     @inline(__always)
-    mutating func requiredString(_ field: @autoclosure () -> String) throws(RiskFeaturesError) -> String {
-        let text = try required(field(), { (source) throws(RiskFeaturesError) in try source.string(field()) })
+    mutating func requiredString(_ field: @autoclosure () -> String) throws(ContractError) -> String {
+        let text = try required(field(), { (source) throws(ContractError) in try source.string(field()) })
         guard !text.isEmpty else { throw .invalidValue(field: field(), value: "\"\"", reason: "must not be empty") }
         return text
     }
 
     @inline(__always)
-    mutating func bool(_ field: @autoclosure () -> String) throws(RiskFeaturesError) -> Bool? {
-        try optional(.bool, field, "true or false") { (source) throws(RiskFeaturesError) in try source.bool() }
+    mutating func bool(_ field: @autoclosure () -> String) throws(ContractError) -> Bool? {
+        try optional(.bool, field, "true or false") { (source) throws(ContractError) in try source.bool() }
     }
 
     @inline(__always)
-    mutating func number(_ field: @autoclosure () -> String) throws(RiskFeaturesError) -> Double? {
-        try optional(.number, field, "a number") { (source) throws(RiskFeaturesError) in try source.number() }
+    mutating func number(_ field: @autoclosure () -> String) throws(ContractError) -> Double? {
+        try optional(.number, field, "a number") { (source) throws(ContractError) in try source.number() }
     }
 
     /// A number that must not be negative (an amount).
     @inline(__always)
-    mutating func nonNegative(_ field: @autoclosure () -> String) throws(RiskFeaturesError) -> Double? {
+    mutating func nonNegative(_ field: @autoclosure () -> String) throws(ContractError) -> Double? {
         guard let number = try number(field()) else { return nil }
         guard number >= 0 else { throw .invalidValue(field: field(), value: "\(number)", reason: "must not be negative") }
         return number
@@ -154,7 +154,7 @@ extension ContractSource {
 
     /// A whole, non-negative number up to ``ContractLimits/maximumCount``.
     @inline(__always)
-    mutating func count(_ field: @autoclosure () -> String) throws(RiskFeaturesError) -> Int? {
+    mutating func count(_ field: @autoclosure () -> String) throws(ContractError) -> Int? {
         guard let number = try number(field()) else { return nil }
         guard number == number.rounded() else { throw .wrongType(field: field(), expected: "an integer") }
         let limit = Double(ContractLimits.maximumCount)
@@ -167,7 +167,7 @@ extension ContractSource {
     }
 
     @inline(__always)
-    mutating func timestamp(_ field: @autoclosure () -> String) throws(RiskFeaturesError) -> Timestamp? {
+    mutating func timestamp(_ field: @autoclosure () -> String) throws(ContractError) -> Timestamp? {
         guard let text = try limitedText(field) else { return nil }
         guard let timestamp = text.timestamp else {
             throw .invalidValue(field: field(), value: "\"\(text.string)\"", reason: "not an RFC 3339 date-time")
@@ -176,13 +176,13 @@ extension ContractSource {
     }
 
     @inline(__always)
-    mutating func requiredTimestamp(_ field: @autoclosure () -> String) throws(RiskFeaturesError) -> Timestamp {
-        try required(field(), { (source) throws(RiskFeaturesError) in try source.timestamp(field()) })
+    mutating func requiredTimestamp(_ field: @autoclosure () -> String) throws(ContractError) -> Timestamp {
+        try required(field(), { (source) throws(ContractError) in try source.timestamp(field()) })
     }
 
     /// A word of the vocabulary `Word`; the error lists the allowed words.
     @inline(__always)
-    mutating func word<Word: ContractEnum>(_ field: @autoclosure () -> String) throws(RiskFeaturesError) -> Word? {
+    mutating func word<Word: ContractEnum>(_ field: @autoclosure () -> String) throws(ContractError) -> Word? {
         guard let text = try limitedText(field)?.string else { return nil }
         guard let word = Word(rawValue: text) else {
             let allowed = Word.allCases.map(\.rawValue).joined(separator: ", ")
@@ -192,24 +192,24 @@ extension ContractSource {
     }
 
     @inline(__always)
-    mutating func requiredWord<Word: ContractEnum>(_ field: @autoclosure () -> String) throws(RiskFeaturesError) -> Word {
-        try required(field(), { (source) throws(RiskFeaturesError) -> Word? in try source.word(field()) })
+    mutating func requiredWord<Word: ContractEnum>(_ field: @autoclosure () -> String) throws(ContractError) -> Word {
+        try required(field(), { (source) throws(ContractError) -> Word? in try source.word(field()) })
     }
 
     /// An ISO 4217 currency code: three upper-case letters.
     @inline(__always)
-    mutating func currencyCode(_ field: @autoclosure () -> String) throws(RiskFeaturesError) -> String? {
+    mutating func currencyCode(_ field: @autoclosure () -> String) throws(ContractError) -> String? {
         try code(field(), length: 3, reason: "must be an ISO 4217 code of three upper-case letters")
     }
 
     /// An ISO 3166-1 alpha-2 country code: two upper-case letters.
     @inline(__always)
-    mutating func countryCode(_ field: @autoclosure () -> String) throws(RiskFeaturesError) -> String? {
+    mutating func countryCode(_ field: @autoclosure () -> String) throws(ContractError) -> String? {
         try code(field(), length: 2, reason: "must be an ISO 3166-1 alpha-2 code of two upper-case letters")
     }
 
     @inline(__always)
-    private mutating func code(_ field: @autoclosure () -> String, length: Int, reason: String) throws(RiskFeaturesError) -> String? {
+    private mutating func code(_ field: @autoclosure () -> String, length: Int, reason: String) throws(ContractError) -> String? {
         guard let code = try string(field()) else { return nil }
         guard code.isUpperCaseCode(length: length) else { throw .invalidValue(field: field(), value: "\"\(code)\"", reason: reason) }
         return code
@@ -218,11 +218,11 @@ extension ContractSource {
     /// An object read into `value`, starting from `empty`, one member at a time; `nil` for `null`.
     @inline(__always)
     mutating func object<Value>(
-        _ field: @autoclosure () -> String, _ empty: Value, _ member: (inout Self, Name, inout Value) throws(RiskFeaturesError) -> Void
-    ) throws(RiskFeaturesError) -> Value? {
-        try optional(.object, field, "an object") { (source) throws(RiskFeaturesError) in
+        _ field: @autoclosure () -> String, _ empty: Value, _ member: (inout Self, Name, inout Value) throws(ContractError) -> Void
+    ) throws(ContractError) -> Value? {
+        try optional(.object, field, "an object") { (source) throws(ContractError) in
             var value = empty
-            try source.members { (source, name) throws(RiskFeaturesError) in try member(&source, name, &value) }
+            try source.members { (source, name) throws(ContractError) in try member(&source, name, &value) }
             return value
         }
     }
@@ -231,12 +231,12 @@ extension ContractSource {
     /// to name in its errors; `nil` for `null`.
     @inline(__always)
     mutating func array<Element>(
-        _ field: @autoclosure () -> String, _ read: (inout Self, _ field: () -> String) throws(RiskFeaturesError) -> Element
-    ) throws(RiskFeaturesError) -> [Element]? {
-        try optional(.array, field, "an array") { (source) throws(RiskFeaturesError) in
+        _ field: @autoclosure () -> String, _ read: (inout Self, _ field: () -> String) throws(ContractError) -> Element
+    ) throws(ContractError) -> [Element]? {
+        try optional(.array, field, "an array") { (source) throws(ContractError) in
             var elements: [Element] = []
             let path = field()
-            try source.elements { (source, position) throws(RiskFeaturesError) in
+            try source.elements { (source, position) throws(ContractError) in
                 elements.append(try read(&source) { "\(path)[\(position)]" })
             }
             return elements
@@ -246,8 +246,8 @@ extension ContractSource {
     /// An array element that must be a string: `null` is the wrong type here, not unknown.
     @inline(__always)
     mutating func element<Value>(
-        _ field: () -> String, _ read: (inout Self) throws(RiskFeaturesError) -> Value?
-    ) throws(RiskFeaturesError) -> Value {
+        _ field: () -> String, _ read: (inout Self) throws(ContractError) -> Value?
+    ) throws(ContractError) -> Value {
         try expect(.string, field, "a string")
         guard let value = try read(&self) else { throw .wrongType(field: field(), expected: "a string") }
         return value

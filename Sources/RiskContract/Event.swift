@@ -3,7 +3,7 @@
 /// `id`, `occurred_at`, `customer_id` and `kind` are required; every other field is optional,
 /// and a missing (or `null`) field means *unknown*, never *safe*. Reading validates types,
 /// vocabularies, timestamps and ranges, and names the offending field in a
-/// ``RiskFeaturesError``. Fields the contract does not name are ignored here; the parsed
+/// ``ContractError``. Fields the contract does not name are ignored here; the parsed
 /// ``JSONValue`` and the stored raw line keep them, so feature specs can name them by dotted path.
 ///
 /// ```swift
@@ -51,14 +51,14 @@ public struct Event: Sendable, Hashable, Encodable {
     }
 
     /// Reads and validates an event from its parsed JSON object.
-    public init(json: JSONValue) throws(RiskFeaturesError) {
+    public init(json: JSONValue) throws(ContractError) {
         var source = TreeSource(value: json)
         self = try Self.read(from: &source)
     }
 
     /// The event contract, written once for every source: its members in document order, each
     /// by the rule of its type (``ContractSource``); members outside the contract are skipped.
-    static func read<Source: ContractSource>(from source: inout Source) throws(RiskFeaturesError) -> Event {
+    static func read<Source: ContractSource>(from source: inout Source) throws(ContractError) -> Event {
         let root = source.kind
         guard root == .object else { throw .malformedJSON(reason: "expected a JSON object, got \(root.typeName)") }
         var id: String?
@@ -66,7 +66,7 @@ public struct Event: Sendable, Hashable, Encodable {
         var customerId: String?
         var kind: EventKind?
         var event = Event(id: "", occurredAt: Timestamp(millisecondsSinceEpoch: 0), customerId: "", kind: .login)
-        try source.members { (source, name) throws(RiskFeaturesError) in
+        try source.members { (source, name) throws(ContractError) in
             switch name {
             case "id": id = try source.requiredString("id")
             case "occurred_at": occurredAt = try source.requiredTimestamp("occurred_at")
@@ -76,7 +76,7 @@ public struct Event: Sendable, Hashable, Encodable {
             case "currency": event.currency = try source.currencyCode("currency")
             case "channel": event.channel = try source.word("channel")
             case "payee":
-                event.payee = try source.object("payee", Payee()) { (source, name, payee) throws(RiskFeaturesError) in
+                event.payee = try source.object("payee", Payee()) { (source, name, payee) throws(ContractError) in
                     switch name {
                     case "id": payee.id = try source.string("payee.id")
                     case "new": payee.new = try source.bool("payee.new")
@@ -84,7 +84,7 @@ public struct Event: Sendable, Hashable, Encodable {
                     }
                 }
             case "device":
-                event.device = try source.object("device", Device()) { (source, name, device) throws(RiskFeaturesError) in
+                event.device = try source.object("device", Device()) { (source, name, device) throws(ContractError) in
                     switch name {
                     case "id": device.id = try source.string("device.id")
                     case "new_for_customer": device.newForCustomer = try source.bool("device.new_for_customer")
@@ -94,7 +94,7 @@ public struct Event: Sendable, Hashable, Encodable {
                     }
                 }
             case "ip":
-                event.ip = try source.object("ip", IPContext()) { (source, name, ip) throws(RiskFeaturesError) in
+                event.ip = try source.object("ip", IPContext()) { (source, name, ip) throws(ContractError) in
                     switch name {
                     case "country": ip.country = try source.countryCode("ip.country")
                     case "hosting": ip.hosting = try source.bool("ip.hosting")
@@ -102,7 +102,7 @@ public struct Event: Sendable, Hashable, Encodable {
                     }
                 }
             case "otp":
-                event.otp = try source.object("otp", OTPContext()) { (source, name, otp) throws(RiskFeaturesError) in
+                event.otp = try source.object("otp", OTPContext()) { (source, name, otp) throws(ContractError) in
                     switch name {
                     case "channel": otp.channel = try source.word("otp.channel")
                     default: try source.skip()

@@ -23,23 +23,23 @@ extension Event {
     /// Read straight from the bytes when ``ByteSource`` decides the line, through the JSON tree
     /// otherwise; both by the same reader, so the event and any error are the same either way.
     ///
-    /// - Throws: ``RiskFeaturesError`` naming the field that breaks the contract.
-    public static func decode(jsonLine bytes: some Collection<UInt8>) throws(RiskFeaturesError) -> Event {
+    /// - Throws: ``ContractError`` naming the field that breaks the contract.
+    public static func decode(jsonLine bytes: some Collection<UInt8>) throws(ContractError) -> Event {
         if let event = bytes.withContiguousStorageIfAvailable(direct) ?? nil { return event }
         return try Event(json: try JSONValue.parse(bytes))
     }
 
     /// The event in `bytes` read with no tree; `nil` when the bytes are left to the tree.
     static func direct(_ bytes: UnsafeBufferPointer<UInt8>) -> Event? {
-        ByteSource.decide(bytes) { (source) throws(RiskFeaturesError) in try read(from: &source) }
+        ByteSource.decide(bytes) { (source) throws(ContractError) in try read(from: &source) }
     }
 }
 
 extension Label {
     /// Parses and validates one label JSON object, straight from the bytes when it can.
-    public static func decode(jsonLine bytes: some Collection<UInt8>) throws(RiskFeaturesError) -> Label {
+    public static func decode(jsonLine bytes: some Collection<UInt8>) throws(ContractError) -> Label {
         let direct = bytes.withContiguousStorageIfAvailable { (bytes) in
-            ByteSource.decide(bytes) { (source) throws(RiskFeaturesError) in try read(from: &source) }
+            ByteSource.decide(bytes) { (source) throws(ContractError) in try read(from: &source) }
         }
         if let label = direct ?? nil { return label }
         return try Label(json: try JSONValue.parse(bytes))

@@ -15,11 +15,11 @@ public enum JSONValue: Sendable, Hashable {
 
     /// Parses exactly one JSON value from `bytes` (surrounding whitespace allowed).
     ///
-    /// - Throws: ``RiskFeaturesError/malformedJSON(reason:)`` with the byte offset of the problem.
-    public static func parse(_ bytes: some Collection<UInt8>) throws(RiskFeaturesError) -> JSONValue {
-        let result: Result<JSONValue, RiskFeaturesError>? = bytes.withContiguousStorageIfAvailable { buffer in
+    /// - Throws: ``ContractError/malformedJSON(reason:)`` with the byte offset of the problem.
+    public static func parse(_ bytes: some Collection<UInt8>) throws(ContractError) -> JSONValue {
+        let result: Result<JSONValue, ContractError>? = bytes.withContiguousStorageIfAvailable { buffer in
             var parser = JSONParser(buffer)
-            return Result { () throws(RiskFeaturesError) in try parser.parseDocument() }
+            return Result { () throws(ContractError) in try parser.parseDocument() }
         }
         if let result { return try result.get() }
         return try parse(Array(bytes))
@@ -118,7 +118,7 @@ struct JSONParser {
         self.bytes = bytes
     }
 
-    mutating func parseDocument() throws(RiskFeaturesError) -> JSONValue {
+    mutating func parseDocument() throws(ContractError) -> JSONValue {
         skipWhitespace()
         let value = try parseValue()
         skipWhitespace()
@@ -126,7 +126,7 @@ struct JSONParser {
         return value
     }
 
-    func fail(_ reason: String) -> RiskFeaturesError {
+    func fail(_ reason: String) -> ContractError {
         index >= bytes.count
             ? .malformedJSON(reason: "\(reason) (at the end of the text)") : .malformedJSON(reason: "\(reason) at byte \(index + 1)")
     }
@@ -140,7 +140,7 @@ struct JSONParser {
         }
     }
 
-    mutating func parseValue() throws(RiskFeaturesError) -> JSONValue {
+    mutating func parseValue() throws(ContractError) -> JSONValue {
         guard index < bytes.count else { throw fail("expected a value") }
         switch bytes[index] {
         case UInt8(ascii: "{"): return .object(try parseObject())
@@ -154,7 +154,7 @@ struct JSONParser {
         }
     }
 
-    mutating func expectLiteral(_ literal: StaticString) throws(RiskFeaturesError) {
+    mutating func expectLiteral(_ literal: StaticString) throws(ContractError) {
         let count = literal.utf8CodeUnitCount
         guard index + count <= bytes.count else { throw fail("expected a value") }
         for offset in 0..<count where bytes[index + offset] != literal.utf8Start[offset] {
@@ -163,12 +163,12 @@ struct JSONParser {
         index += count
     }
 
-    mutating func enter() throws(RiskFeaturesError) {
+    mutating func enter() throws(ContractError) {
         depth += 1
         guard depth <= Self.maximumDepth else { throw fail("nesting deeper than \(Self.maximumDepth) levels") }
     }
 
-    private mutating func parseObject() throws(RiskFeaturesError) -> JSONObject {
+    private mutating func parseObject() throws(ContractError) -> JSONObject {
         try enter()
         defer { depth -= 1 }
         index += 1
@@ -215,7 +215,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseArray() throws(RiskFeaturesError) -> [JSONValue] {
+    private mutating func parseArray() throws(ContractError) -> [JSONValue] {
         try enter()
         defer { depth -= 1 }
         index += 1
@@ -241,11 +241,11 @@ struct JSONParser {
         }
     }
 
-    private func longString(at start: Int) -> RiskFeaturesError {
+    private func longString(at start: Int) -> ContractError {
         .malformedJSON(reason: "the string at byte \(start) is longer than \(ContractLimits.maximumStringBytes) bytes")
     }
 
-    mutating func parseString() throws(RiskFeaturesError) -> String {
+    mutating func parseString() throws(ContractError) -> String {
         index += 1  // the opening quote
         let start = index
         // Fast path: no escapes, so the bytes are the string once they are valid UTF-8; pure ASCII,
@@ -314,7 +314,7 @@ struct JSONParser {
         throw fail("unterminated string")
     }
 
-    private mutating func parseHex4() throws(RiskFeaturesError) -> UInt32 {
+    private mutating func parseHex4() throws(ContractError) -> UInt32 {
         guard index + 4 <= bytes.count else { throw fail("invalid \\u escape") }
         var value: UInt32 = 0
         for _ in 0..<4 {
@@ -332,7 +332,7 @@ struct JSONParser {
         return value
     }
 
-    mutating func parseNumber() throws(RiskFeaturesError) -> Double {
+    mutating func parseNumber() throws(ContractError) -> Double {
         let start = index
         func digits() -> Int {
             let first = index

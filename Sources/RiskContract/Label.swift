@@ -27,7 +27,7 @@ public struct Label: Sendable, Hashable, Encodable {
     }
 
     /// Reads and validates a label from its parsed JSON object.
-    public init(json: JSONValue) throws(RiskFeaturesError) {
+    public init(json: JSONValue) throws(ContractError) {
         var source = TreeSource(value: json)
         self = try Self.read(from: &source)
     }
@@ -36,21 +36,21 @@ public struct Label: Sendable, Hashable, Encodable {
     /// from JSON.
     ///
     /// - Parameter field: the text of a field by name, `nil` when the column is absent.
-    /// - Throws: ``RiskFeaturesError`` naming the column that is missing or invalid.
-    public init(fields field: (String) -> String?) throws(RiskFeaturesError) {
+    /// - Throws: ``ContractError`` naming the column that is missing or invalid.
+    public init(fields field: (String) -> String?) throws(ContractError) {
         var source = TextFieldsSource.record(Self.fieldNames.compactMap { name in field(name).map { (name, $0) } })
         self = try Self.read(from: &source)
     }
 
     /// The label contract, written once for every source.
-    static func read<Source: ContractSource>(from source: inout Source) throws(RiskFeaturesError) -> Label {
+    static func read<Source: ContractSource>(from source: inout Source) throws(ContractError) -> Label {
         let root = source.kind
         guard root == .object else { throw .malformedJSON(reason: "expected a JSON object, got \(root.typeName)") }
         var eventId: String?
         var outcome: Outcome?
         var reportedAt: Timestamp?
         var labelSource: String?
-        try source.members { (source, name) throws(RiskFeaturesError) in
+        try source.members { (source, name) throws(ContractError) in
             switch name {
             case "event_id": eventId = try source.requiredString("event_id")
             case "outcome": outcome = try source.requiredWord("outcome")

@@ -44,7 +44,7 @@ public struct ParsedEvent: Sendable {
     ///   (``FeatureExtractor/needsJSON`` false, and the decision policy's `needsJSON` false when
     ///   one decides on the event) the event is read straight from the bytes, with no tree at
     ///   all, and a field outside the contract reads as absent.
-    public init(jsonLine bytes: some Collection<UInt8>, keepingJSON: Bool = true) throws(RiskFeaturesError) {
+    public init(jsonLine bytes: some Collection<UInt8>, keepingJSON: Bool = true) throws(ContractError) {
         guard keepingJSON else {
             self.init(event: try Event.decode(jsonLine: bytes))
             return

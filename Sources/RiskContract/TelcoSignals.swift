@@ -33,23 +33,23 @@ public struct TelcoSignals: Sendable, Hashable, Encodable {
         self.ss7 = ss7
     }
 
-    static func read<Source: ContractSource>(from source: inout Source) throws(RiskFeaturesError) -> TelcoSignals? {
-        try source.object("telco", TelcoSignals()) { (source, name, telco) throws(RiskFeaturesError) in
+    static func read<Source: ContractSource>(from source: inout Source) throws(ContractError) -> TelcoSignals? {
+        try source.object("telco", TelcoSignals()) { (source, name, telco) throws(ContractError) in
             switch name {
             case "sim_swap": telco.simSwap = try SwapSignal.read(from: &source, path: "telco.sim_swap")
             case "device_swap": telco.deviceSwap = try SwapSignal.read(from: &source, path: "telco.device_swap")
             case "call_forwarding":
-                telco.callForwarding = try source.array("telco.call_forwarding") { (source, field) throws(RiskFeaturesError) in
-                    try source.element(field) { (source) throws(RiskFeaturesError) -> CallForwardingService? in try source.word(field()) }
+                telco.callForwarding = try source.array("telco.call_forwarding") { (source, field) throws(ContractError) in
+                    try source.element(field) { (source) throws(ContractError) -> CallForwardingService? in try source.word(field()) }
                 }
             case "roaming":
-                telco.roaming = try source.object("telco.roaming", RoamingStatus()) { (source, name, roaming) throws(RiskFeaturesError) in
+                telco.roaming = try source.object("telco.roaming", RoamingStatus()) { (source, name, roaming) throws(ContractError) in
                     switch name {
                     case "roaming": roaming.roaming = try source.bool("telco.roaming.roaming")
                     case "country_codes":
                         roaming.countryCodes = try source.array("telco.roaming.country_codes") {
-                            (source, field) throws(RiskFeaturesError) in
-                            try source.element(field) { (source) throws(RiskFeaturesError) in try source.countryCode(field()) }
+                            (source, field) throws(ContractError) in
+                            try source.element(field) { (source) throws(ContractError) in try source.countryCode(field()) }
                         }
                     case "last_status_time": roaming.lastStatusTime = try source.timestamp("telco.roaming.last_status_time")
                     default: try source.skip()
@@ -57,20 +57,20 @@ public struct TelcoSignals: Sendable, Hashable, Encodable {
                 }
             case "reachability":
                 telco.reachability = try source.object("telco.reachability", ReachabilityStatus()) {
-                    (source, name, reachability) throws(RiskFeaturesError) in
+                    (source, name, reachability) throws(ContractError) in
                     switch name {
                     case "reachable": reachability.reachable = try source.bool("telco.reachability.reachable")
                     case "connectivity":
                         reachability.connectivity = try source.array("telco.reachability.connectivity") {
-                            (source, field) throws(RiskFeaturesError) in
-                            try source.element(field) { (source) throws(RiskFeaturesError) -> Connectivity? in try source.word(field()) }
+                            (source, field) throws(ContractError) in
+                            try source.element(field) { (source) throws(ContractError) -> Connectivity? in try source.word(field()) }
                         }
                     default: try source.skip()
                     }
                 }
             case "location_verification": telco.locationVerification = try source.word("telco.location_verification")
             case "ss7":
-                telco.ss7 = try source.object("telco.ss7", SS7Signals()) { (source, name, ss7) throws(RiskFeaturesError) in
+                telco.ss7 = try source.object("telco.ss7", SS7Signals()) { (source, name, ss7) throws(ContractError) in
                     switch name {
                     case "foreign_location_updates_24h":
                         ss7.foreignLocationUpdates24h = try source.count("telco.ss7.foreign_location_updates_24h")
@@ -112,9 +112,9 @@ public struct SwapSignal: Sendable, Hashable, Encodable {
     }
 
     /// `latest_change` must be present, `null` being the answer "no swap seen".
-    static func read<Source: ContractSource>(from source: inout Source, path: String) throws(RiskFeaturesError) -> SwapSignal? {
+    static func read<Source: ContractSource>(from source: inout Source, path: String) throws(ContractError) -> SwapSignal? {
         var seen = false
-        let signal = try source.object(path, SwapSignal(latestChange: nil)) { (source, name, swap) throws(RiskFeaturesError) in
+        let signal = try source.object(path, SwapSignal(latestChange: nil)) { (source, name, swap) throws(ContractError) in
             switch name {
             case "latest_change":
                 seen = true

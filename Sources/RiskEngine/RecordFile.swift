@@ -107,7 +107,7 @@ public enum RecordFile {
             parsed.reserveCapacity(range.count)
             var failure: EngineError? = nil
             for line in batch[range] {
-                do throws(RiskFeaturesError) {
+                do throws(ContractError) {
                     switch mode {
                     case .events: parsed.append(try ParsedEvent(jsonLine: line.bytes))
                     case .typedEvents: parsed.append(try ParsedEvent(jsonLine: line.bytes, keepingJSON: false))
@@ -160,7 +160,7 @@ public enum RecordFile {
             }
         } catch let error as EngineError {
             throw error
-        } catch let error as RiskFeaturesError {
+        } catch let error as ContractError {
             let line: Int? = if case .malformedCSV(let line, _) = error { line } else { nil }
             throw .badInput(file: path, line: line, column: nil, reason: error.description)
         } catch {

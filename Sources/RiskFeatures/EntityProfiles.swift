@@ -1,6 +1,6 @@
-import RiskContract
 import DequeModule
 import Dispatch
+import RiskContract
 
 /// The history that entity aggregates read: per key, the recent events and what labels said
 /// about them.
@@ -169,7 +169,7 @@ struct AggregatePlan: Sendable {
     var window: Int64
     var kinds: [String]?
 
-    init(_ feature: Feature, at: String) throws(RiskFeaturesError) {
+    init(_ feature: Feature, at: String) throws(ContractError) {
         guard let key = feature.key else { throw .missingField(field: "\(at).key") }
         keyPath = key
         guard let hours = feature.windowHours else { throw .missingField(field: "\(at).window_hours") }

@@ -131,8 +131,8 @@ extension FeatureExtractor {
 
     static func compile(
         _ feature: Feature, at: String, offset: Int, discreteByName: [String: (index: Int, discrete: Discrete)], aggregateSlot: Int
-    ) throws(RiskFeaturesError) -> Plan {
-        func source() throws(RiskFeaturesError) -> FieldReader {
+    ) throws(ContractError) -> Plan {
+        func source() throws(ContractError) -> FieldReader {
             guard let source = feature.source else { throw .missingField(field: "\(at).source") }
             guard !source.isEmpty, !source.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) else {
                 throw .invalidValue(
@@ -140,7 +140,7 @@ extension FeatureExtractor {
             }
             return FieldReader(source)
         }
-        func notUsed(_ members: [(String, Bool)]) throws(RiskFeaturesError) {
+        func notUsed(_ members: [(String, Bool)]) throws(ContractError) {
             for (name, present) in members where present {
                 throw .invalidValue(field: "\(at).\(name)", value: "", reason: "does not apply to a \(feature.kind.rawValue) feature")
             }
@@ -228,7 +228,7 @@ extension FeatureExtractor {
         }
     }
 
-    static func numericTransform(_ feature: Feature, at: String) throws(RiskFeaturesError) -> NumericTransform {
+    static func numericTransform(_ feature: Feature, at: String) throws(ContractError) -> NumericTransform {
         var transform = NumericTransform()
         if let clip = feature.clip {
             guard clip.count == 2, clip[0] <= clip[1] else {

@@ -1,6 +1,6 @@
-import RiskContract
 import Dispatch
 import Foundation
+import RiskContract
 import Synchronization
 
 /// A feature spec compiled for speed: turns events into dense `Double` vectors with stable,
@@ -31,9 +31,9 @@ public struct FeatureExtractor: Sendable {
 
     /// Compiles `spec`.
     ///
-    /// - Throws: ``RiskFeaturesError`` naming the member of the spec that is wrong, for example
+    /// - Throws: ``ContractError`` naming the member of the spec that is wrong, for example
     ///   `features[4].buckets_hours`.
-    public init(spec: FeatureSpec) throws(RiskFeaturesError) {
+    public init(spec: FeatureSpec) throws(ContractError) {
         guard spec.format == FeatureSpec.currentFormat else {
             throw .invalidValue(field: "format", value: "\"\(spec.format)\"", reason: "must be \(FeatureSpec.currentFormat)")
         }

@@ -105,8 +105,8 @@ extension FeatureSpec {
     /// `events` (the training rows): mean and population standard deviation of the clipped value,
     /// missing values left out. Features that already carry statistics keep them.
     ///
-    /// - Throws: ``RiskFeaturesError`` when a feature has no values, or a constant one, to learn from.
-    public func fittingStatistics(on events: [ParsedEvent]) throws(RiskFeaturesError) -> FeatureSpec {
+    /// - Throws: ``ContractError`` when a feature has no values, or a constant one, to learn from.
+    public func fittingStatistics(on events: [ParsedEvent]) throws(ContractError) -> FeatureSpec {
         var fitted = self
         for (index, feature) in features.enumerated() where feature.transform == .standardize && feature.statistics == nil {
             guard feature.kind == .numeric, let source = feature.source else { continue }

@@ -1,6 +1,6 @@
-import RiskContract
 import Crypto
 import Foundation
+import RiskContract
 
 /// A versioned list of features: what the extractor turns an event into (ARCHITECTURE.md §5.3).
 ///
@@ -50,8 +50,8 @@ public struct FeatureSpec: Sendable, Codable, Equatable {
 
     /// Reads a spec from JSON.
     ///
-    /// - Throws: ``RiskFeaturesError`` naming the member that is wrong (`features[3].kind`).
-    public static func decode(from data: Data) throws(RiskFeaturesError) -> FeatureSpec {
+    /// - Throws: ``ContractError`` naming the member that is wrong (`features[3].kind`).
+    public static func decode(from data: Data) throws(ContractError) -> FeatureSpec {
         do {
             return try JSONDecoder().decode(FeatureSpec.self, from: data)
         } catch let error as DecodingError {

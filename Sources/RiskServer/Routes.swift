@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
+import RiskContract
 import RiskEngine
 import RiskExport
-import RiskContract
 import RiskFeatures
 import RiskModels
 import RiskScoring
@@ -268,7 +268,7 @@ private func parseEvents(_ body: ByteBuffer) throws -> (events: [ReceivedEvent],
                 let event = try Event(json: item)
                 let payload = single ? String(buffer: body) : String(decoding: try encoder.encode(item), as: UTF8.self)
                 return ReceivedEvent(parsed: ParsedEvent(event: event, json: item), payload: payload)
-            } catch let error as RiskFeaturesError {
+            } catch let error as ContractError {
                 let position = single ? "" : "\(prefix)[\(index)]"
                 let field = [position, error.field ?? ""].filter { !$0.isEmpty }.joined(separator: position.isEmpty ? "" : ".")
                 throw APIError(.badRequest, code: "invalid_event", message: error.reason, field: field.isEmpty ? nil : field)
@@ -289,7 +289,7 @@ private func parseLabels(_ body: ByteBuffer) throws -> [Label] {
     return try items.enumerated().map { index, item in
         do {
             return try Label(json: item)
-        } catch let error as RiskFeaturesError {
+        } catch let error as ContractError {
             throw APIError(
                 .badRequest, code: "invalid_label", message: error.reason, field: "labels[\(index)]" + (error.field.map { ".\($0)" } ?? ""))
         }

@@ -100,3 +100,82 @@ struct RetrainCycleRow: Codable, FetchableRecord, PersistableRecord {
         return record
     }
 }
+
+/// A row of `models`, as registration inserts it (status changes are updates of two columns).
+struct ModelRow: Codable, PersistableRecord {
+    static let databaseTableName = "models"
+    static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    var id: String
+    var algorithm: String
+    var status: String
+    var createdAt: Int64
+    var parentId: String?
+    var featureSpecSha256: String
+    /// The signed artifact's JSON text.
+    var artifact: String
+    var artifactSha256: String
+    var statusReason: String?
+    var statusChangedAt: Int64
+
+    init(_ model: ModelRegistration, status: ModelStatus, reason: String?, now: Int64) {
+        id = model.id
+        algorithm = model.algorithm
+        self.status = status.rawValue
+        createdAt = model.createdAt.millisecondsSinceEpoch
+        parentId = model.parentId
+        featureSpecSha256 = model.featureSpecSHA256
+        artifact = String(decoding: model.artifact, as: UTF8.self)
+        artifactSha256 = model.artifactSHA256
+        statusReason = reason
+        statusChangedAt = now
+    }
+}
+
+/// A row of `models` without its artifact: what the registry listing reads.
+struct ModelSummaryRow: Codable, FetchableRecord, TableRecord {
+    static let databaseTableName = "models"
+    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    static var databaseSelection: [any SQLSelectable] {
+        [
+            Column("id"), Column("algorithm"), Column("status"), Column("created_at"), Column("parent_id"),
+            Column("feature_spec_sha256"), Column("artifact_sha256"), Column("status_reason"),
+        ]
+    }
+
+    var id: String
+    var algorithm: String
+    var status: String
+    var createdAt: Int64
+    var parentId: String?
+    var featureSpecSha256: String
+    var artifactSha256: String
+    var statusReason: String?
+
+    var model: RegisteredModel {
+        RegisteredModel(
+            id: id, algorithm: algorithm, status: status, createdAt: Timestamp(millisecondsSinceEpoch: createdAt).rfc3339,
+            parentId: parentId, featureSpecSHA256: featureSpecSha256, artifactSHA256: artifactSha256, statusReason: statusReason)
+    }
+}
+
+/// A row of `decisions` with its event's time, as replay and backtests read the log.
+struct LoggedDecisionRow: Codable, FetchableRecord {
+    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+
+    var id: Int64
+    var eventId: String
+    var occurredAt: Int64
+    var decidedAt: Int64
+    var modelId: String
+    var policyVersion: String
+    var score: Double
+    var decision: String
+
+    var decisionRecord: LoggedDecision {
+        LoggedDecision(
+            id: id, eventId: eventId, occurredAt: Timestamp(millisecondsSinceEpoch: occurredAt),
+            decidedAt: Timestamp(millisecondsSinceEpoch: decidedAt), modelId: modelId, policyVersion: policyVersion, score: score,
+            decision: decision)
+    }
+}

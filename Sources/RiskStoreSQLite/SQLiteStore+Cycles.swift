@@ -55,7 +55,7 @@ extension SQLiteStore {
                 db, sql: "SELECT event_id, outcome, reported_at, source FROM labels WHERE reported_at <= ? ORDER BY reported_at, seq",
                 arguments: [cutoff.millisecondsSinceEpoch])
             var labels: [Label] = []
-            while let row = try versions.next() { labels.append(Self.label(row)) }
+            while let row = try versions.next() { labels.append(try Self.label(row)) }
             let highWater = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM labels") ?? 0
             // Each event's label, found here while the other cores still parse (found after the
             // snapshot, it was a serial second for a million events).
@@ -129,7 +129,7 @@ extension SQLiteStore {
                            EXISTS (SELECT 1 FROM labels p WHERE p.event_id = l.event_id AND p.reported_at <= ?) AS was_labelled
                     FROM labels l WHERE l.reported_at > ? AND l.reported_at <= ? ORDER BY l.reported_at, l.seq
                     """, arguments: [after.millisecondsSinceEpoch, after.millisecondsSinceEpoch, through.millisecondsSinceEpoch]
-            ).map { (Self.label($0), $0["was_labelled"] as Bool) }
+            ).map { (try Self.label($0), $0["was_labelled"] as Bool) }
         }
     }
 
@@ -264,7 +264,7 @@ final class BackgroundParser: Sendable {
             var events: [ParsedEvent] = []
             events.reserveCapacity(payloads.count)
             do {
-                try payloads.forEach { (payload) throws(RiskFeaturesError) in
+                try payloads.forEach { (payload) throws(ContractError) in
                     events.append(try ParsedEvent(jsonLine: payload, keepingJSON: keepingJSON))
                 }
             } catch {

@@ -108,19 +108,14 @@ extension SQLiteStore {
     /// The decisions made in [`from`, `to`) (by decision time), in the order they were logged.
     public func decisions(from: Timestamp, to: Timestamp) async throws(StoreError) -> [LoggedDecision] {
         try await read { db in
-            try Row.fetchAll(
+            try LoggedDecisionRow.fetchAll(
                 db,
                 sql: """
                     SELECT d.id, d.event_id, e.occurred_at, d.decided_at, d.model_id, d.policy_version, d.score, d.decision
                     FROM decisions d JOIN events e ON e.id = d.event_id
                     WHERE d.decided_at >= ? AND d.decided_at < ? ORDER BY d.id
                     """, arguments: [from.millisecondsSinceEpoch, to.millisecondsSinceEpoch]
-            ).map { row in
-                LoggedDecision(
-                    id: row["id"], eventId: row["event_id"], occurredAt: Timestamp(millisecondsSinceEpoch: row["occurred_at"]),
-                    decidedAt: Timestamp(millisecondsSinceEpoch: row["decided_at"]), modelId: row["model_id"],
-                    policyVersion: row["policy_version"], score: row["score"], decision: row["decision"])
-            }
+            ).map(\.decisionRecord)
         }
     }
 }

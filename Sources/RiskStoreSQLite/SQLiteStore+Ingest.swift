@@ -102,7 +102,7 @@ extension SQLiteStore {
                         events.append(nil)  // blank lines are allowed and skipped
                         continue
                     }
-                    do throws(RiskFeaturesError) {
+                    do throws(ContractError) {
                         // The payload string is made here, on all cores, rather than on the writer.
                         events.append(
                             ParsedLine(event: try Event.decode(jsonLine: line.bytes), payload: String(decoding: line.bytes, as: UTF8.self)))
@@ -135,7 +135,7 @@ extension SQLiteStore {
 
     private struct BadLine: Error {
         var line: Int
-        var error: RiskFeaturesError
+        var error: ContractError
     }
 
     private func insertEvents(_ events: [ParsedLine?], batch: [LineReader.Line], file: String, report: inout IngestReport)

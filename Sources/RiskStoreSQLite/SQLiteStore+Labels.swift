@@ -96,7 +96,7 @@ extension SQLiteStore {
                 arguments: [cutoff.millisecondsSinceEpoch])
             var labels: [String: Label] = [:]
             while let row = try rows.next() {
-                let label = Self.label(row)
+                let label = try Self.label(row)
                 labels[label.eventId] = label
             }
             return labels
@@ -116,9 +116,14 @@ extension SQLiteStore {
     /// The label of a row whose first four columns are `event_id, outcome, reported_at, source`.
     /// Columns are read by position: a lookup by name per column and row was a measurable part
     /// of reading a million label versions.
-    static func label(_ row: Row) -> Label {
-        Label(
-            eventId: row[0], outcome: Outcome(rawValue: row[1]) ?? .genuine, reportedAt: Timestamp(millisecondsSinceEpoch: row[2]),
-            source: row[3])
+    ///
+    /// - Throws: ``RiskStore/StoreError/database(message:)`` for an outcome the code does not
+    ///   know (the CHECK constraint allows only known ones), rather than reading it as another.
+    static func label(_ row: Row) throws -> Label {
+        let outcomeText: String = row[1]
+        guard let outcome = Outcome(rawValue: outcomeText) else {
+            throw StoreError.database(message: "labels row of event '\(row[0] as String)': unknown outcome '\(outcomeText)'")
+        }
+        return Label(eventId: row[0], outcome: outcome, reportedAt: Timestamp(millisecondsSinceEpoch: row[2]), source: row[3])
     }
 }

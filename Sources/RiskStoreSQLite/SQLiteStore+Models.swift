@@ -139,16 +139,7 @@ extension SQLiteStore {
     private static let replacedReason = "replaced by a new champion"
 
     static func insertModel(_ db: Database, _ model: ModelRegistration, status: ModelStatus, reason: String?, now: Int64) throws {
-        try db.execute(
-            sql: """
-                INSERT INTO models (id, algorithm, status, created_at, parent_id, feature_spec_sha256, artifact, artifact_sha256,
-                                    status_reason, status_changed_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                model.id, model.algorithm, status.rawValue, model.createdAt.millisecondsSinceEpoch, model.parentId, model.featureSpecSHA256,
-                String(decoding: model.artifact, as: UTF8.self), model.artifactSHA256, reason, now,
-            ])
+        try ModelRow(model, status: status, reason: reason, now: now).insert(db)
     }
 
     static func retireChampion(_ db: Database, now: Int64) throws {

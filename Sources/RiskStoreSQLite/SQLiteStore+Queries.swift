@@ -65,19 +65,7 @@ extension SQLiteStore {
     /// The model registry, newest first.
     public func models() async throws(StoreError) -> [RegisteredModel] {
         try await read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT id, algorithm, status, created_at, parent_id, feature_spec_sha256, artifact_sha256, status_reason
-                    FROM models ORDER BY created_at DESC, id
-                    """
-            ).map { row in
-                RegisteredModel(
-                    id: row["id"], algorithm: row["algorithm"], status: row["status"],
-                    createdAt: Timestamp(millisecondsSinceEpoch: row["created_at"]).rfc3339, parentId: row["parent_id"],
-                    featureSpecSHA256: row["feature_spec_sha256"], artifactSHA256: row["artifact_sha256"],
-                    statusReason: row["status_reason"])
-            }
+            try ModelSummaryRow.order(Column("created_at").desc, Column("id")).fetchAll(db).map(\.model)
         }
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
+import RiskFeatures
 import Testing
 
 @testable import RiskContract
-import RiskFeatures
 
 @Suite struct CSVReaderTests {
     static func records(_ text: String) throws -> [CSVReader.Record] {
@@ -29,10 +29,10 @@ import RiskFeatures
     }
 
     @Test func namesTheLineOfAnUnclosedQuote() {
-        #expect(throws: RiskFeaturesError.malformedCSV(line: 3, reason: "a quoted field is never closed")) {
+        #expect(throws: ContractError.malformedCSV(line: 3, reason: "a quoted field is never closed")) {
             try Self.records("a,b\n1,2\n3,\"open\n4,5\n")
         }
-        #expect(throws: RiskFeaturesError.malformedCSV(line: 2, reason: "characters after a closing quote")) {
+        #expect(throws: ContractError.malformedCSV(line: 2, reason: "characters after a closing quote")) {
             try Self.records("a,b\n\"x\"y,2\n")
         }
     }
@@ -45,7 +45,7 @@ import RiskFeatures
 }
 
 @Suite struct LabelParsingTests {
-    static func label(_ fields: [String: String]) throws(RiskFeaturesError) -> Label {
+    static func label(_ fields: [String: String]) throws(ContractError) -> Label {
         try Label { fields[$0] }
     }
 
@@ -62,21 +62,20 @@ import RiskFeatures
         let good = ["event_id": "e1", "outcome": "fraud", "reported_at": "2026-03-04T10:00:00Z", "source": "analyst"]
         var missing = good
         missing.removeValue(forKey: "source")
-        #expect(throws: RiskFeaturesError.missingField(field: "source")) { try Self.label(missing) }
+        #expect(throws: ContractError.missingField(field: "source")) { try Self.label(missing) }
         var badOutcome = good
         badOutcome["outcome"] = "maybe"
-        #expect(throws: RiskFeaturesError.invalidValue(field: "outcome", value: "\"maybe\"", reason: "must be one of fraud, genuine")) {
+        #expect(throws: ContractError.invalidValue(field: "outcome", value: "\"maybe\"", reason: "must be one of fraud, genuine")) {
             try Self.label(badOutcome)
         }
         var badTime = good
         badTime["reported_at"] = "04/03/2026"
-        #expect(throws: RiskFeaturesError.invalidValue(field: "reported_at", value: "\"04/03/2026\"", reason: "not an RFC 3339 date-time"))
-        {
+        #expect(throws: ContractError.invalidValue(field: "reported_at", value: "\"04/03/2026\"", reason: "not an RFC 3339 date-time")) {
             try Self.label(badTime)
         }
         var empty = good
         empty["event_id"] = ""
-        #expect(throws: RiskFeaturesError.invalidValue(field: "event_id", value: "\"\"", reason: "must not be empty")) {
+        #expect(throws: ContractError.invalidValue(field: "event_id", value: "\"\"", reason: "must not be empty")) {
             try Self.label(empty)
         }
     }

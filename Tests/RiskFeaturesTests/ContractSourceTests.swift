@@ -10,12 +10,12 @@ import Testing
 
     static func directLabel(_ text: String) -> Label? {
         Array(text.utf8).withUnsafeBufferPointer { bytes in
-            ByteSource.decide(bytes) { (source) throws(RiskFeaturesError) in try Label.read(from: &source) }
+            ByteSource.decide(bytes) { (source) throws(ContractError) in try Label.read(from: &source) }
         }
     }
 
-    static func treeLabel(_ text: String) -> Result<Label, RiskFeaturesError> {
-        Result { () throws(RiskFeaturesError) in try Label(json: try JSONValue.parse(Array(text.utf8))) }
+    static func treeLabel(_ text: String) -> Result<Label, ContractError> {
+        Result { () throws(ContractError) in try Label(json: try JSONValue.parse(Array(text.utf8))) }
     }
 
     @Test func aLabelLineIsReadFromItsBytesAsTheTreeReadsIt() throws {
@@ -32,23 +32,23 @@ import Testing
     @Test(arguments: [
         (
             #"{"event_id":"e1","outcome":"maybe","reported_at":"2026-03-04T10:00:00Z","source":"x"}"#,
-            RiskFeaturesError.invalidValue(field: "outcome", value: "\"maybe\"", reason: "must be one of fraud, genuine")
+            ContractError.invalidValue(field: "outcome", value: "\"maybe\"", reason: "must be one of fraud, genuine")
         ),
         (
             #"{"event_id":"","outcome":"fraud","reported_at":"2026-03-04T10:00:00Z","source":"x"}"#,
-            RiskFeaturesError.invalidValue(field: "event_id", value: "\"\"", reason: "must not be empty")
+            ContractError.invalidValue(field: "event_id", value: "\"\"", reason: "must not be empty")
         ),
         (
             #"{"event_id":"e1","outcome":"fraud","reported_at":"04/03/2026","source":"x"}"#,
-            RiskFeaturesError.invalidValue(field: "reported_at", value: "\"04/03/2026\"", reason: "not an RFC 3339 date-time")
+            ContractError.invalidValue(field: "reported_at", value: "\"04/03/2026\"", reason: "not an RFC 3339 date-time")
         ),
-        (#"{"event_id":"e1","outcome":"fraud","reported_at":"2026-03-04T10:00:00Z"}"#, RiskFeaturesError.missingField(field: "source")),
+        (#"{"event_id":"e1","outcome":"fraud","reported_at":"2026-03-04T10:00:00Z"}"#, ContractError.missingField(field: "source")),
         (
             #"{"event_id":"e1","outcome":"fraud","reported_at":"2026-03-04T10:00:00Z","source":null}"#,
-            RiskFeaturesError.wrongType(field: "source", expected: "a value, not null")
+            ContractError.wrongType(field: "source", expected: "a value, not null")
         ),
     ])
-    func aBadLabelLineIsLeftToTheTreeWhichNamesTheField(text: String, error: RiskFeaturesError) {
+    func aBadLabelLineIsLeftToTheTreeWhichNamesTheField(text: String, error: ContractError) {
         #expect(Self.directLabel(text) == nil)
         #expect(throws: error) { try Label.decode(jsonLine: Array(text.utf8)) }
     }
@@ -57,13 +57,13 @@ import Testing
     @Test func aLabelFromCSVCellsFailsAsTheSameLabelInJSON() throws {
         let cells = ["event_id": "e1", "outcome": "maybe", "reported_at": "2026-03-04T10:00:00Z", "source": "x"]
         let json = #"{"event_id":"e1","outcome":"maybe","reported_at":"2026-03-04T10:00:00Z","source":"x"}"#
-        let fromCSV = Result { () throws(RiskFeaturesError) in try Label { cells[$0] } }
+        let fromCSV = Result { () throws(ContractError) in try Label { cells[$0] } }
         #expect(throws: try #require(fromCSV.failure)) { try Label.decode(jsonLine: Array(json.utf8)) }
         var long = cells
         long["outcome"] = "fraud"
         long["source"] = String(repeating: "é", count: ContractLimits.maximumFieldCharacters + 1)
         #expect(
-            throws: RiskFeaturesError.invalidValue(field: "source", value: "257 characters", reason: "must be at most 256 characters long")
+            throws: ContractError.invalidValue(field: "source", value: "257 characters", reason: "must be at most 256 characters long")
         ) {
             try Label { long[$0] }
         }
@@ -73,14 +73,14 @@ import Testing
     @Test func theFirstBadMemberInTheDocumentIsTheOneNamed() {
         let text = #"{"kind":"bogus","id":"","occurred_at":"2026-03-01T02:14:07Z","customer_id":"c1"}"#
         #expect(
-            throws: RiskFeaturesError.invalidValue(
+            throws: ContractError.invalidValue(
                 field: "kind", value: "\"bogus\"", reason: "must be one of payment, login, payee_added, otp_request, profile_change")
         ) {
             try Event.decode(jsonLine: Array(text.utf8))
         }
         // A missing required member is named once every written member is read.
         let missing = #"{"occurred_at":"2026-03-01T02:14:07Z","customer_id":"c1","kind":"login","amount":-1}"#
-        #expect(throws: RiskFeaturesError.invalidValue(field: "amount", value: "-1.0", reason: "must not be negative")) {
+        #expect(throws: ContractError.invalidValue(field: "amount", value: "-1.0", reason: "must not be negative")) {
             try Event.decode(jsonLine: Array(missing.utf8))
         }
     }

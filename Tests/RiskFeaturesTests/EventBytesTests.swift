@@ -1,7 +1,7 @@
+import RiskFeatures
 import Testing
 
 @testable import RiskContract
-import RiskFeatures
 @testable import RiskSimulator
 
 /// The direct reader (``Event/direct(_:)``) against the JSON tree and `Event(json:)`: whenever it
@@ -18,8 +18,8 @@ import RiskFeatures
         Array(text).withUnsafeBufferPointer { Event.direct($0) }
     }
 
-    static func tree(_ bytes: some Collection<UInt8>) -> Result<Event, RiskFeaturesError> {
-        Result { () throws(RiskFeaturesError) in try Event(json: try JSONValue.parse(bytes)) }
+    static func tree(_ bytes: some Collection<UInt8>) -> Result<Event, ContractError> {
+        Result { () throws(ContractError) in try Event(json: try JSONValue.parse(bytes)) }
     }
 
     /// The reader's contract on one document: it decides only what the tree accepts, and then
@@ -91,8 +91,8 @@ import RiskFeatures
     func refusesRepeatedNamesByName(tail: String) throws {
         let repeated = Array((Self.minimal + tail).utf8)
         #expect(Self.direct(repeated) == nil)
-        #expect(throws: RiskFeaturesError.self) { try Event.decode(jsonLine: repeated) }
-        #expect(throws: RiskFeaturesError.self) { try JSONValue.parse(repeated) }
+        #expect(throws: ContractError.self) { try Event.decode(jsonLine: repeated) }
+        #expect(throws: ContractError.self) { try JSONValue.parse(repeated) }
         do {
             _ = try Event.decode(jsonLine: repeated)
         } catch {
@@ -108,16 +108,16 @@ import RiskFeatures
         let id = Array(#"{"id":"\#(accented)é","occurred_at":"2026-03-01T10:00:00Z","customer_id":"c","kind":"login"}"#.utf8)
         #expect(Self.direct(id) == nil)
         #expect(
-            throws: RiskFeaturesError.invalidValue(field: "id", value: "257 characters", reason: "must be at most 256 characters long")
+            throws: ContractError.invalidValue(field: "id", value: "257 characters", reason: "must be at most 256 characters long")
         ) {
             try Event.decode(jsonLine: id)
         }
         let exactly = String(repeating: "x", count: ContractLimits.maximumFieldCharacters)
         #expect(try Event.decode(jsonLine: Array((Self.minimal + #","device":{"id":"\#(exactly)"}}"#).utf8)).device?.id == exactly)
         let outside = Array((Self.minimal + #","note":"\#(String(repeating: "y", count: ContractLimits.maximumStringBytes + 1))"}"#).utf8)
-        #expect(throws: RiskFeaturesError.self) { try Event.decode(jsonLine: outside) }
+        #expect(throws: ContractError.self) { try Event.decode(jsonLine: outside) }
         let label = Array(#"{"event_id":"e","outcome":"fraud","reported_at":"2026-03-01T10:00:00Z","source":"\#(exactly)x"}"#.utf8)
-        #expect(throws: RiskFeaturesError.self) { try Label.decode(jsonLine: label) }
+        #expect(throws: ContractError.self) { try Label.decode(jsonLine: label) }
     }
 
     @Test func leavesEscapedNamesToTheTree() throws {

@@ -1,7 +1,7 @@
+import RiskFeatures
 import Testing
 
 @testable import RiskContract
-import RiskFeatures
 
 @Suite struct EventDecodingTests {
     static let minimal = #"{"id":"e1","occurred_at":"2026-03-01T02:14:07Z","customer_id":"c1","kind":"login"}"#
@@ -19,7 +19,7 @@ import RiskFeatures
         "merchant":{"mcc":"6012"}}
         """
 
-    static func decode(_ text: String) throws(RiskFeaturesError) -> Event {
+    static func decode(_ text: String) throws(ContractError) -> Event {
         try Event.decode(jsonLine: Array(text.utf8))
     }
 
@@ -58,7 +58,7 @@ import RiskFeatures
     func namesAMissingRequiredField(field: String) throws {
         var object = try #require(try JSONLineTestHelper.object(Self.minimal))
         object.removeValue(forKey: field)
-        #expect(throws: RiskFeaturesError.missingField(field: field)) {
+        #expect(throws: ContractError.missingField(field: field)) {
             try Self.decode(JSONLineTestHelper.text(object))
         }
     }
@@ -74,7 +74,7 @@ import RiskFeatures
         #expect {
             try Self.decode(try JSONLineTestHelper.merging(Self.minimal, fragment))
         } throws: { error in
-            guard case .wrongType(let named, _) = error as? RiskFeaturesError else { return false }
+            guard case .wrongType(let named, _) = error as? ContractError else { return false }
             return named == field
         }
     }
@@ -98,7 +98,7 @@ import RiskFeatures
         #expect {
             try Self.decode(try JSONLineTestHelper.merging(Self.minimal, fragment))
         } throws: { error in
-            guard case .invalidValue(let named, _, _) = error as? RiskFeaturesError else { return false }
+            guard case .invalidValue(let named, _, _) = error as? ContractError else { return false }
             return named == field
         }
     }
@@ -110,7 +110,7 @@ import RiskFeatures
 
     @Test func swapSignalWithoutItsDateIsAnError() {
         let text = Self.minimal.dropLast() + #","telco":{"sim_swap":{"monitored_period_days":90}}}"#
-        #expect(throws: RiskFeaturesError.missingField(field: "telco.sim_swap.latest_change")) {
+        #expect(throws: ContractError.missingField(field: "telco.sim_swap.latest_change")) {
             try Self.decode(String(text))
         }
     }
@@ -120,7 +120,7 @@ import RiskFeatures
         #expect {
             try Self.decode(text)
         } throws: { error in
-            guard case .malformedJSON = error as? RiskFeaturesError else { return false }
+            guard case .malformedJSON = error as? ContractError else { return false }
             return true
         }
     }

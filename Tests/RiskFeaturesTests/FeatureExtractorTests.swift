@@ -1,8 +1,8 @@
 import Foundation
+import RiskFeatures
 import Testing
 
 @testable import RiskContract
-import RiskFeatures
 
 @Suite struct FeatureExtractorTests {
     static let at = Timestamp(year: 2026, month: 3, day: 1, hour: 2, minute: 30)!  // a Sunday, 02:30 UTC
@@ -202,7 +202,7 @@ import RiskFeatures
             let spec = try FeatureSpec.decode(from: Data(json.utf8))
             _ = try FeatureExtractor(spec: spec)
         } throws: { error in
-            (error as? RiskFeaturesError)?.field == field
+            (error as? ContractError)?.field == field
         }
     }
 
@@ -225,7 +225,7 @@ import RiskFeatures
         amount.transform = .standardize
         amount.clip = [0, 100]
         let spec = FeatureSpec(name: "z", features: [amount])
-        #expect(throws: RiskFeaturesError.missingField(field: "features[0].statistics")) { try FeatureExtractor(spec: spec) }
+        #expect(throws: ContractError.missingField(field: "features[0].statistics")) { try FeatureExtractor(spec: spec) }
         // Amounts 10, 30, 500 (clipped to 100) and one missing: mean 140/3, population deviation by hand.
         let events = try ["\"amount\":10", "\"amount\":30", "\"amount\":500", ""].map {
             try FeatureExtractorTests.event(FeatureExtractorTests.base($0))
@@ -237,7 +237,7 @@ import RiskFeatures
         #expect(abs(statistics.mean - mean) < 1e-12 && abs(statistics.standardDeviation - deviation) < 1e-12)
         let extractor = try FeatureExtractor(spec: fitted)
         #expect(abs(extractor.vector(events[1])[0] - (30 - mean) / deviation) < 1e-12)
-        #expect(throws: RiskFeaturesError.self) { try spec.fittingStatistics(on: [events[3]]) }
+        #expect(throws: ContractError.self) { try spec.fittingStatistics(on: [events[3]]) }
     }
 
     @Test func recordsThatAreNotEventsAreReadByPath() throws {

@@ -55,13 +55,13 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     Benchmark("JSON lines to events, 100,000 events, one core, straight from the bytes") { benchmark, fixture in
-        try linesToEvents(benchmark, fixture) { line throws(RiskFeaturesError) in try Event.decode(jsonLine: line) }
+        try linesToEvents(benchmark, fixture) { line throws(ContractError) in try Event.decode(jsonLine: line) }
     } setup: {
         try FeatureFixture.make()
     }
 
     Benchmark("JSON lines to events, 100,000 events, one core, through the JSON tree") { benchmark, fixture in
-        try linesToEvents(benchmark, fixture) { line throws(RiskFeaturesError) in try Event(json: JSONValue.parse(line)) }
+        try linesToEvents(benchmark, fixture) { line throws(ContractError) in try Event(json: JSONValue.parse(line)) }
     } setup: {
         try FeatureFixture.make()
     }
@@ -85,7 +85,7 @@ private func linesToVectors(_ benchmark: Benchmark, _ fixture: FeatureFixture, m
 
 /// Reads every line of the fixture into an event with `read`, on this core.
 private func linesToEvents(
-    _ benchmark: Benchmark, _ fixture: FeatureFixture, _ read: (ArraySlice<UInt8>) throws(RiskFeaturesError) -> Event
+    _ benchmark: Benchmark, _ fixture: FeatureFixture, _ read: (ArraySlice<UInt8>) throws(ContractError) -> Event
 ) throws {
     var checksum = 0
     let start = DispatchTime.now().uptimeNanoseconds

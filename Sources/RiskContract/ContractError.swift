@@ -1,10 +1,10 @@
-/// The one error type of `RiskFeatures`: input that does not meet the event, label or file
+/// The one error type of the contract: input that does not meet the event, label or file
 /// contracts of ARCHITECTURE.md §5.
 ///
 /// Every case names the offending field as a dotted path (`telco.sim_swap.latest_change`,
 /// `telco.call_forwarding[1]`) or CSV column, so that callers can point a user at it. Callers
 /// that read files add the file name and line number around it.
-public enum RiskFeaturesError: Error, Sendable, Equatable {
+public enum ContractError: Error, Sendable, Equatable {
     /// The text is not valid JSON (or not a JSON object where one is required).
     case malformedJSON(reason: String)
     /// A required field is absent.
@@ -25,7 +25,7 @@ public enum RiskFeaturesError: Error, Sendable, Equatable {
     }
 }
 
-extension RiskFeaturesError: CustomStringConvertible {
+extension ContractError: CustomStringConvertible {
     public var description: String {
         field.map { "field '\($0)': \(reason)" } ?? reason
     }
@@ -41,3 +41,7 @@ extension RiskFeaturesError: CustomStringConvertible {
         }
     }
 }
+
+/// The contract's error type under the name it had when the contract lived in `RiskFeatures`.
+@available(*, deprecated, renamed: "ContractError")
+public typealias RiskFeaturesError = ContractError
