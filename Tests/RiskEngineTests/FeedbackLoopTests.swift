@@ -9,6 +9,24 @@ import Testing
 
 @testable import RiskEngine
 
+/// Where this test process keeps its files: one directory, removed when the process exits (a
+/// simulated bank is tens of megabytes, and every run of the suite makes several).
+enum ProcessScratch {
+    static let root: URL = {
+        let root = FileManager.default.temporaryDirectory.appending(path: "riskloop-engine-tests-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(at: ProcessScratch.root) }
+        return root
+    }()
+
+    /// A new directory under ``root``, named `prefix` and a UUID.
+    static func directory(_ prefix: String) throws -> URL {
+        let directory = root.appending(path: "\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+}
+
 /// Simulated banks in a store, each made once per set of parameters and copied for every test
 /// that asks for it: simulating and ingesting a 40-day bank costs seconds of CPU, and most tests
 /// start from the same one (each gets a file of its own, so none sees another's writes).
@@ -20,8 +38,7 @@ actor SimulatedBanks {
         let key = "\(customers)-\(days)-\(labelsBefore?.millisecondsSinceEpoch ?? -1)"
         if let task = made[key] { return try await task.value }
         let task = Task { () async throws -> (simulation: Simulation, path: String) in
-            let directory = FileManager.default.temporaryDirectory.appending(path: "riskloop-bank-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let directory = try ProcessScratch.directory("bank")
             var configuration = SimulationConfiguration(customers: customers, days: days, seed: 7)
             configuration.driftAt = configuration.start.adding(days: Double(days / 2))
             let simulation = try Simulation(configuration)
@@ -53,8 +70,7 @@ struct SimulatedStore {
     /// Events all stored; label versions stored only when reported before `labelsBefore`. The
     /// store is a copy of one made once per set of parameters (``SimulatedBanks``).
     init(customers: Int = 300, days: Int = 40, labelsBefore: Timestamp? = nil) async throws {
-        directory = FileManager.default.temporaryDirectory.appending(path: "riskloop-loop-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        directory = try ProcessScratch.directory("loop")
         let template = try await SimulatedBanks.shared.template(customers: customers, days: days, labelsBefore: labelsBefore)
         simulation = template.simulation
         path = directory.appending(path: "db.sqlite").path

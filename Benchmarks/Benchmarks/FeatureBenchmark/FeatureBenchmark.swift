@@ -122,7 +122,7 @@ struct FeatureFixture: Sendable {
             bytes += JSONLine.encode(event)
             bytes.append(UInt8(ascii: "\n"))
         }
-        let path = FileManager.default.temporaryDirectory.appending(path: "riskloop-features-\(UUID().uuidString).jsonl").path
+        let path = FileManager.default.temporaryDirectory.appending(path: "riskloop-feature-benchmark.jsonl").path
         try Data(bytes).write(to: URL(filePath: path))
         let parsed = try events.map { try ParsedEvent(jsonLine: JSONLine.encode($0)) }
         let lines = bytes.split(separator: UInt8(ascii: "\n"))
