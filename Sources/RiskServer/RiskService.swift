@@ -45,6 +45,8 @@ public final class RiskService: Sendable {
     private let scoredCounters: [Decision: Counter]
     private let errorCounter: Counter
     private let shadowScorer = Mutex<Scorer?>(nil)
+    /// `riskloop_serving_model` and `riskloop_serving_policy`: what ``serving`` says, as metrics.
+    private let servingGauges = Mutex<[Gauge]>([])
     private let cycleRunning = Mutex(false)
     private let policy: DecisionPolicy
 
@@ -78,10 +80,55 @@ public final class RiskService: Sendable {
         errorCounter = metrics.makeCounter(
             descriptor: MetricNameDescriptor(
                 namespace: "riskloop", metricName: "request_errors", unitName: "total", helpText: "Requests that ended in an error"))
+        publishServing()
         try await reloadShadow()
     }
 
     static var now: Timestamp { Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)) }
+
+    /// What this server scores with now, read from its scorers in memory (never from the store):
+    /// what `GET /healthz` answers, so a replica that has not yet followed a change says so.
+    public struct Serving: Sendable, Encodable, Equatable {
+        public var status = "ok"
+        public var champion: String
+        /// `null` in JSON when no model scores in shadow.
+        public var shadow: String?
+        /// The decision policy's version.
+        public var policy: String
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(status, forKey: .status)
+            try container.encode(champion, forKey: .champion)
+            try container.encode(shadow, forKey: .shadow)
+            try container.encode(policy, forKey: .policy)
+        }
+
+        enum CodingKeys: String, CodingKey { case status, champion, shadow, policy }
+    }
+
+    public var serving: Serving {
+        Serving(champion: scorer.model.artifact.id, shadow: shadow?.model.artifact.id, policy: policy.version)
+    }
+
+    /// Sets the serving metrics to ``serving``: one series per model (`role` champion or shadow)
+    /// and one for the policy, each 1; the series of models no longer served are removed.
+    private func publishServing() {
+        let serving = self.serving, metrics = self.metrics
+        servingGauges.withLock { gauges in
+            for gauge in gauges { metrics.unregisterGauge(gauge) }
+            let model = MetricNameDescriptor(
+                namespace: "riskloop", metricName: "serving", unitName: "model", helpText: "The models this server scores with, by role")
+            let policy = MetricNameDescriptor(
+                namespace: "riskloop", metricName: "serving", unitName: "policy", helpText: "The decision policy this server applies")
+            gauges = [metrics.makeGauge(descriptor: model, labels: [("role", "champion"), ("model", serving.champion)])]
+            if let shadow = serving.shadow {
+                gauges.append(metrics.makeGauge(descriptor: model, labels: [("role", "shadow"), ("model", shadow)]))
+            }
+            gauges.append(metrics.makeGauge(descriptor: policy, labels: [("version", serving.policy)]))
+            for gauge in gauges { gauge.set(to: 1.0) }
+        }
+    }
 
     /// Loads the registry's shadow model into a scorer of its own (or drops it when there is none).
     public func reloadShadow() async throws(EngineError) {
@@ -99,6 +146,7 @@ public final class RiskService: Sendable {
             scorer = staging
         }
         shadowScorer.withLock { $0 = scorer }
+        publishServing()
     }
 
     /// Follows the registry's champion and shadow as any process changes them (the CLI, another
@@ -172,6 +220,7 @@ public final class RiskService: Sendable {
         try await OffThread.run { () async throws(EngineError) in
             try await scorer.swap(to: model, warmingFrom: store, asOf: Self.now, historyDays: historyDays)
         }
+        publishServing()
     }
 
     /// Sets `riskloop_drift_psi{model, variable}` for the champion: its score and every input

@@ -17,7 +17,7 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
     router.add(middleware: ErrorBodyMiddleware(routes: routes))
     router.add(middleware: ErrorCountingMiddleware(service: service))
     router.get("/healthz") { _, _ in
-        try json(["status": "ok", "champion": service.scorer.model.artifact.id])
+        try json(service.serving)
     }
     router.get("/metrics") { _, _ in
         Response(

@@ -19,7 +19,8 @@ extension RiskLoop {
                 POST /v1/retrain, GET /healthz, GET /metrics and GET /openapi.yaml (the full \
                 reference). /v1 routes need an API key (riskloop keys create); a revoked key is \
                 refused at the next request. A promotion, rollback or shadow change made by another \
-                process (riskloop models …) is served within about a second. Each decision is committed before its answer is sent \
+                process (riskloop models …) is served within about a second; GET /healthz says which \
+                champion, shadow and policy this server holds in memory. Each decision is committed before its answer is sent \
                 (group commit), so a crash loses no answered decision; an event id seen before is a \
                 retry (the first answer again) with the same JSON, a 409 with other JSON. SIGTERM or \
                 SIGINT stops it after the requests in flight and ends the feedback loop at once.

@@ -3,8 +3,8 @@ import GRDB
 import Hummingbird
 import HummingbirdTesting
 import Logging
-import RiskEngine
 import RiskContract
+import RiskEngine
 import RiskFeatures
 import RiskModels
 import RiskScoring
@@ -161,7 +161,15 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
                 response in
                 #expect(response.status == .forbidden)
             }
-            try await client.execute(uri: "/healthz", method: .get) { response in #expect(response.status == .ok) }
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                #expect(response.status == .ok)
+                let health = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                #expect(health?["status"] as? String == "ok")
+                #expect(health?["champion"] as? String == fixture.champion.id)
+                #expect(health?["policy"] as? String == "policy-9")
+                // Written as null, not left out: no model scores in shadow.
+                #expect(health?.keys.contains("shadow") == true && health?["shadow"] is NSNull)
+            }
         }
         #expect(try fixture.count("decisions") == 0)
     }
@@ -437,8 +445,16 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
             #expect(try await within(allowed) { service.scorer.model.artifact.id == champion.id })
             try await cli.setShadow(challenger.id, actor: "cli", reason: nil)
             #expect(try await within(allowed) { service.shadow?.model.artifact.id == challenger.id })
+            // What /healthz and /metrics say is what the scorers hold.
+            #expect(service.serving == RiskService.Serving(champion: champion.id, shadow: challenger.id, policy: "p"))
+            let metrics = { String(decoding: service.metrics.emitToBuffer(), as: UTF8.self) }
+            #expect(metrics().contains(#"riskloop_serving_model{role="champion",model="\#(champion.id)"} 1"#))
+            #expect(metrics().contains(#"riskloop_serving_model{role="shadow",model="\#(challenger.id)"} 1"#))
+            #expect(metrics().contains(#"riskloop_serving_policy{version="p"} 1"#))
             try await cli.setShadow(nil, actor: "cli", reason: nil)
             #expect(try await within(allowed) { service.shadow == nil })
+            #expect(service.serving == RiskService.Serving(champion: champion.id, shadow: nil, policy: "p"))
+            #expect(!metrics().contains(#"role="shadow""#))
             group.cancelAll()
         }
     }
