@@ -3,8 +3,9 @@
 ///
 /// It decides only the documents it is sure of and leaves everything else to the tree: any
 /// error, a repeated member name (the tree refuses it by name), a member name with escapes or
-/// non-ASCII bytes, an object of more than ``maximumMembers`` members. Every message then comes
-/// from the same reader over ``TreeSource``, in the order the tree finds the problems.
+/// non-ASCII bytes, more than ``maximumMembers`` member names in the objects open at once. Every
+/// message then comes from the same reader over ``TreeSource``, in the order the tree finds the
+/// problems.
 struct ByteSource: ContractSource {
     /// Thrown when the bytes are left to the tree; never shown to anyone.
     static let declined = ContractError.malformedJSON(reason: "left to the JSON tree")
