@@ -3,16 +3,7 @@
 struct TreeSource: ContractSource {
     var value: JSONValue
 
-    var kind: JSONKind {
-        switch value {
-        case .null: .null
-        case .bool: .bool
-        case .number: .number
-        case .string: .string
-        case .array: .array
-        case .object: .object
-        }
-    }
+    var kind: JSONKind { value.kind }
 
     func skip() {}
 

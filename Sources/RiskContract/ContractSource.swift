@@ -82,6 +82,13 @@ extension String: ContractText {
 /// Fields are named by their dotted path (`telco.sim_swap.latest_change`), built only when an
 /// error needs it. An optional field that is `null` reads as `nil`: unknown.
 extension ContractSource {
+    /// The document's members, one at a time: the document must be an object.
+    mutating func rootMembers(_ member: (inout Self, Name) throws(ContractError) -> Void) throws(ContractError) {
+        let root = kind
+        guard root == .object else { throw .malformedJSON(reason: "expected a JSON object, got \(root.typeName)") }
+        try members(member)
+    }
+
     /// A required member's value: present (the caller knows) and not `null`.
     @inline(__always)
     mutating func required<Value>(

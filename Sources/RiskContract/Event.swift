@@ -59,14 +59,12 @@ public struct Event: Sendable, Hashable, Encodable {
     /// The event contract, written once for every source: its members in document order, each
     /// by the rule of its type (``ContractSource``); members outside the contract are skipped.
     static func read<Source: ContractSource>(from source: inout Source) throws(ContractError) -> Event {
-        let root = source.kind
-        guard root == .object else { throw .malformedJSON(reason: "expected a JSON object, got \(root.typeName)") }
         var id: String?
         var occurredAt: Timestamp?
         var customerId: String?
         var kind: EventKind?
         var event = Event(id: "", occurredAt: Timestamp(millisecondsSinceEpoch: 0), customerId: "", kind: .login)
-        try source.members { (source, name) throws(ContractError) in
+        try source.rootMembers { (source, name) throws(ContractError) in
             switch name {
             case "id": id = try source.requiredString("id")
             case "occurred_at": occurredAt = try source.requiredTimestamp("occurred_at")

@@ -35,7 +35,6 @@ public enum JSONValue: Sendable, Hashable {
         return current
     }
 
-    /// The JSON type's name, for error messages.
     /// Whether two JSON texts hold the same document: equal bytes, or equal values once parsed
     /// (members in any order, `1` equal to `1.0`). Text that does not parse equals only itself.
     /// This is how a retried event is told from another event under the same id.
@@ -45,14 +44,18 @@ public enum JSONValue: Sendable, Hashable {
         return left == right
     }
 
-    public var typeName: String {
+    /// The JSON type's name, for error messages.
+    public var typeName: String { kind.typeName }
+
+    /// The JSON type, as a ``ContractSource`` reports it.
+    var kind: JSONKind {
         switch self {
-        case .null: "null"
-        case .bool: "a boolean"
-        case .number: "a number"
-        case .string: "a string"
-        case .array: "an array"
-        case .object: "an object"
+        case .null: .null
+        case .bool: .bool
+        case .number: .number
+        case .string: .string
+        case .array: .array
+        case .object: .object
         }
     }
 }

@@ -44,13 +44,11 @@ public struct Label: Sendable, Hashable, Encodable {
 
     /// The label contract, written once for every source.
     static func read<Source: ContractSource>(from source: inout Source) throws(ContractError) -> Label {
-        let root = source.kind
-        guard root == .object else { throw .malformedJSON(reason: "expected a JSON object, got \(root.typeName)") }
         var eventId: String?
         var outcome: Outcome?
         var reportedAt: Timestamp?
         var labelSource: String?
-        try source.members { (source, name) throws(ContractError) in
+        try source.rootMembers { (source, name) throws(ContractError) in
             switch name {
             case "event_id": eventId = try source.requiredString("event_id")
             case "outcome": outcome = try source.requiredWord("outcome")

@@ -102,7 +102,7 @@ struct RetrainCycleRow: Codable, FetchableRecord, PersistableRecord {
 }
 
 /// A row of `models`, as registration inserts it (status changes are updates of two columns).
-struct ModelRow: Codable, PersistableRecord {
+struct ModelRow: Encodable, PersistableRecord {
     static let databaseTableName = "models"
     static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
@@ -133,7 +133,7 @@ struct ModelRow: Codable, PersistableRecord {
 }
 
 /// A row of `models` without its artifact: what the registry listing reads.
-struct ModelSummaryRow: Codable, FetchableRecord, TableRecord {
+struct ModelSummaryRow: Decodable, FetchableRecord, TableRecord {
     static let databaseTableName = "models"
     static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
     static var databaseSelection: [any SQLSelectable] {
@@ -160,7 +160,7 @@ struct ModelSummaryRow: Codable, FetchableRecord, TableRecord {
 }
 
 /// A row of `decisions` with its event's time, as replay and backtests read the log.
-struct LoggedDecisionRow: Codable, FetchableRecord {
+struct LoggedDecisionRow: Decodable, FetchableRecord {
     static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
 
     var id: Int64
