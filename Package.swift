@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "RiskModels", targets: ["RiskModels"]),
         .library(name: "RiskStore", targets: ["RiskStore"]),
         .library(name: "RiskStoreSQLite", targets: ["RiskStoreSQLite"]),
+        .library(name: "RiskStorePostgres", targets: ["RiskStorePostgres"]),
         .library(name: "RiskStoreLocation", targets: ["RiskStoreLocation"]),
         .library(name: "RiskSimulator", targets: ["RiskSimulator"]),
         .library(name: "RiskScoring", targets: ["RiskScoring"]),
@@ -29,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         // `make docs` only: the DocC catalogs (swift package generate-documentation).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -54,7 +56,11 @@ let package = Package(
             dependencies: ["CBLAS", "RiskContract", "RiskFeatures", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // The store protocol, its records and its one error type: what everything outside a backend sees.
-        .target(name: "RiskStore", dependencies: ["RiskContract", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "RiskStore",
+            dependencies: [
+                "RiskContract", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         // The embedded backend: SQLite through GRDB.
         .target(
             name: "RiskStoreSQLite",
@@ -67,10 +73,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The shared backend: PostgreSQL through postgres-nio (several replicas on one database).
+        .target(
+            name: "RiskStorePostgres",
+            dependencies: [
+                "RiskStore", "RiskContract",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Opens a store from a path or URL: the one place that names the backends.
         .target(
             name: "RiskStoreLocation",
-            dependencies: ["RiskStore", "RiskStoreSQLite", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["RiskStore", "RiskStoreSQLite", "RiskStorePostgres", .product(name: "Logging", package: "swift-log")]),
         .target(name: "RiskSimulator", dependencies: ["RiskContract", "RiskFeatures"]),
         .target(name: "RiskScoring", dependencies: ["RiskContract", "RiskFeatures", "RiskModels"]),
         .target(name: "RiskEngine", dependencies: ["RiskContract", "RiskFeatures", "RiskModels", "RiskScoring", "RiskStore"]),
@@ -115,7 +130,7 @@ let package = Package(
         .testTarget(name: "RiskModelsTests", dependencies: ["RiskModels", "RiskContract", "RiskFeatures"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "RiskStoreTests",
-            dependencies: ["RiskStore", "RiskStoreSQLite", "RiskStoreLocation", "RiskContract", "RiskFeatures", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: ["RiskStore", "RiskStoreSQLite", "RiskStorePostgres", "RiskStoreLocation", "RiskContract", "RiskFeatures", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "RiskScoringEmbeddingTests", dependencies: ["RiskScoring"], resources: [.copy("Resources")]),
         .testTarget(
             name: "RiskServerTests",

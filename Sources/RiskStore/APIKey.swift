@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import RiskContract
 
@@ -31,5 +32,33 @@ public struct APIKey: Sendable, Codable, Equatable {
         self.role = role
         self.createdAt = createdAt
         self.revokedAt = revokedAt
+    }
+}
+
+extension APIKey {
+    /// A new key: `rl_` and 32 random bytes in hex. Only its ``sha256Hex(_:)`` is stored.
+    package static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "rl_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    /// The audit detail of a key's creation: its name and role as JSON.
+    package static func creationDetail(name: String, role: APIRole) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(["name": name, "role": role.rawValue])) ?? Data(), as: UTF8.self)
+    }
+
+    /// The SHA-256 of `text` in lower-case hex, without `String(format:)`: keys are hashed on
+    /// every request.
+    package static func sha256Hex(_ text: String) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in SHA256.hash(data: Data(text.utf8)) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 }

@@ -61,7 +61,10 @@ public struct LoggedDecision: Sendable {
     public var score: Double
     public var decision: String
 
-    public init(id: Int64, eventId: String, occurredAt: Timestamp, decidedAt: Timestamp, modelId: String, policyVersion: String, score: Double, decision: String) {
+    public init(
+        id: Int64, eventId: String, occurredAt: Timestamp, decidedAt: Timestamp, modelId: String, policyVersion: String, score: Double,
+        decision: String
+    ) {
         self.id = id
         self.eventId = eventId
         self.occurredAt = occurredAt

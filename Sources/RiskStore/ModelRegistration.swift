@@ -31,3 +31,13 @@ public struct ModelRegistration: Sendable {
         self.artifact = artifact
     }
 }
+
+/// The registry's status reasons that the backends write and rollback looks for, written once.
+package enum RegistryReason {
+    /// The status reason of a champion retired by a promotion: what rollback looks for.
+    package static let replaced = "replaced by a new champion"
+    package static let restored = "restored by rollback"
+    package static let shadowEnded = "shadow scoring ended"
+
+    package static func rolledBack(_ reason: String?) -> String { "rolled back" + (reason.map { ": \($0)" } ?? "") }
+}

@@ -70,3 +70,31 @@ public struct RetrainCycleRecord: Sendable, Codable, Equatable {
         self.detail = detail
     }
 }
+
+extension RetrainCycleRecord {
+    /// Settles how a finishing cycle ends, inside the backend's transaction: `unchanged` when the
+    /// registry already holds the challenger (with `existingStatus`); otherwise the status its
+    /// challenger is registered with — `champion` only when `promote` is asked and the champion
+    /// is still the one the cycle compared it with, `rejected` else, with the reason set when
+    /// the champion changed meanwhile. Every backend's `finishCycle` goes through this.
+    ///
+    /// - Returns: the challenger's status, or `nil` when it is already registered.
+    package mutating func settle(existingStatus: String?, currentChampion: String?, promote: Bool) -> ModelStatus? {
+        if let existingStatus {
+            outcome = .unchanged
+            reason = "the registry already holds this model (\(existingStatus)): same data and settings"
+            return nil
+        }
+        if promote, currentChampion == championId {
+            outcome = .promoted
+            return .champion
+        }
+        if promote {
+            reason =
+                "the champion changed during the cycle (from \(championId ?? "none") to \(currentChampion ?? "none")); "
+                + "not promoted over a model it was not compared with"
+        }
+        outcome = .rejected
+        return .rejected
+    }
+}

@@ -39,3 +39,21 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         "event id '\(id)' is already stored with another payload; an id names one event for good (a retry must send the same JSON)"
     }
 }
+
+// The messages every backend gives for the same refusal, written once.
+extension StoreError {
+    package static func policyVersionTaken(_ version: String) -> StoreError {
+        .conflict(
+            reason: "decision policy version '\(version)' is already recorded with other content; give the changed policy a new version")
+    }
+
+    package static func noModel(_ id: String) -> StoreError { .notFound(what: "model \(id)") }
+    package static let noChampionToRollBack = StoreError.notFound(what: "a champion to roll back")
+    package static let noPreviousChampion = StoreError.notFound(what: "a previous champion to roll back to")
+
+    package static func shadowIsChampion(_ id: String) -> StoreError {
+        .notFound(what: "a challenger \(id): it is the champion, which cannot also score in shadow")
+    }
+
+    package static func noActiveKey(_ id: Int64) -> StoreError { .notFound(what: "an active API key \(id)") }
+}

@@ -34,7 +34,11 @@ public struct StoreStatistics: Sendable, Codable, Equatable {
     public var decisions: Int
     public var auditEntries: Int
 
-    public init(events: Int, eventsByKind: [String: Int], customers: Int, firstEventAt: String?, lastEventAt: String?, labelVersions: Int, labelledEvents: Int, latestLabelsByOutcome: [String: Int], labelsKnownByDate: [LabelsKnown], models: Int, decisions: Int, auditEntries: Int) {
+    public init(
+        events: Int, eventsByKind: [String: Int], customers: Int, firstEventAt: String?, lastEventAt: String?, labelVersions: Int,
+        labelledEvents: Int, latestLabelsByOutcome: [String: Int], labelsKnownByDate: [LabelsKnown], models: Int, decisions: Int,
+        auditEntries: Int
+    ) {
         self.events = events
         self.eventsByKind = eventsByKind
         self.customers = customers
@@ -95,5 +99,48 @@ public struct LabelSourceCount: Sendable, Equatable, Codable {
         self.source = source
         self.events = events
         self.fraud = fraud
+    }
+}
+
+extension StoreStatistics {
+    /// Replays label versions in report order and takes the state at each week's end: what a
+    /// retraining job running that night would have known. Every backend feeds its versions,
+    /// `(event_id, is fraud, reported_at)` ordered by `reported_at` then `seq`, through one of these.
+    package struct WeeklyLabels {
+        private let week = 7 * Timestamp.millisecondsPerDay
+        private var boundary: Int64
+        private var current: [String: Bool] = [:]  // event → is fraud
+        private var fraud = 0, genuine = 0
+        private var snapshots: [LabelsKnown] = []
+        private var lastReported: Int64
+
+        /// Weeks counted from the midnight (UTC) before the first event.
+        package init(firstEventAt firstEvent: Int64) {
+            boundary = Timestamp(millisecondsSinceEpoch: firstEvent).startOfDayUTC.millisecondsSinceEpoch + week
+            lastReported = boundary
+        }
+
+        package mutating func add(eventId: String, isFraud: Bool, reportedAt: Int64) {
+            while reportedAt >= boundary {
+                snapshot(at: boundary)
+                boundary += week
+            }
+            if let previous = current[eventId] {
+                if previous { fraud -= 1 } else { genuine -= 1 }
+            }
+            current[eventId] = isFraud
+            if isFraud { fraud += 1 } else { genuine += 1 }
+            lastReported = reportedAt
+        }
+
+        /// The weekly counts, the last one at the end of the last week (or at the last report).
+        package mutating func finish() -> [LabelsKnown] {
+            snapshot(at: max(boundary, lastReported))
+            return snapshots
+        }
+
+        private mutating func snapshot(at end: Int64) {
+            snapshots.append(.init(asOf: Timestamp(millisecondsSinceEpoch: end).rfc3339, fraud: fraud, genuine: genuine))
+        }
     }
 }

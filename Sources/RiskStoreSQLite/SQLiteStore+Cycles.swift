@@ -1,10 +1,8 @@
-import Dispatch
 import Foundation
 import GRDB
 import GRDBSQLite
 import RiskContract
 import RiskStore
-import Synchronization
 
 extension SQLiteStore {
     /// Reads what a cycle trains on, in one snapshot: events in `[from, to)` (and those in
@@ -76,7 +74,7 @@ extension SQLiteStore {
             let payloads = try String.fetchAll(
                 db, sql: "SELECT payload FROM events WHERE occurred_at >= ? AND occurred_at < ? ORDER BY occurred_at, rowid",
                 arguments: [from.millisecondsSinceEpoch, to.millisecondsSinceEpoch])
-            return Array(zip(try Self.parse(payloads, keepingJSON: keepingJSON), payloads))
+            return Array(zip(try BackgroundParser.parse(payloads, keepingJSON: keepingJSON), payloads))
         }
     }
 
@@ -159,22 +157,7 @@ extension SQLiteStore {
             var cycle = cycle
             let currentChampion = try Self.championId(db)
             let existing = try String.fetchOne(db, sql: "SELECT status FROM models WHERE id = ?", arguments: [challenger.id])
-            if let existing {
-                cycle.outcome = .unchanged
-                cycle.reason = "the registry already holds this model (\(existing)): same data and settings"
-            } else {
-                var status = ModelStatus.rejected
-                if promote, currentChampion == cycle.championId {
-                    status = .champion
-                    cycle.outcome = .promoted
-                } else {
-                    if promote {
-                        cycle.reason =
-                            "the champion changed during the cycle (from \(cycle.championId ?? "none") to \(currentChampion ?? "none")); "
-                            + "not promoted over a model it was not compared with"
-                    }
-                    cycle.outcome = .rejected
-                }
+            if let status = cycle.settle(existingStatus: existing, currentChampion: currentChampion, promote: promote) {
                 if status == .champion { try Self.retireChampion(db, now: now) }
                 try Self.insertModel(db, challenger, status: status, reason: cycle.reason, now: now)
                 try Self.audit(
@@ -194,97 +177,6 @@ extension SQLiteStore {
                 db, now: now, actor: cycle.actor, action: "retrain.cycle", subject: challenger.id, reason: cycle.reason,
                 detail: cycle.outcome.rawValue)
             return cycle
-        }
-    }
-
-    /// Parses stored payloads on all cores. They were validated when ingested, so a failure
-    /// means the file was changed behind the store's back.
-    static func parse(_ payloads: [String], keepingJSON: Bool) throws(StoreError) -> [ParsedEvent] {
-        let parser = BackgroundParser(keepingJSON: keepingJSON)
-        for start in stride(from: 0, to: payloads.count, by: parser.batchSize) {
-            var batch = PayloadBatch()
-            for payload in payloads[start..<min(start + parser.batchSize, payloads.count)] { batch.append(payload.utf8) }
-            parser.submit(batch)
-        }
-        return try parser.finish()
-    }
-}
-
-/// Stored payloads, end to end in one buffer: a batch of rows is copied into a few buffers
-/// rather than into a string each (a million allocations and UTF-8 checks on the reading
-/// thread, a million frees on the parsing ones; the parser checks UTF-8 itself).
-struct PayloadBatch: Sendable {
-    private(set) var bytes: [UInt8] = []
-    /// Where each payload ends in `bytes`.
-    private(set) var ends: [Int] = []
-
-    var count: Int { ends.count }
-
-    mutating func append(_ payload: some Collection<UInt8>) {
-        bytes.append(contentsOf: payload)
-        ends.append(bytes.count)
-    }
-
-    /// Calls `body` with each payload's bytes in turn, stopping at the first error.
-    func forEach<E: Error>(_ body: (UnsafeBufferPointer<UInt8>) throws(E) -> Void) throws(E) {
-        try bytes.withUnsafeBufferPointer { (all) throws(E) in
-            var start = 0
-            for end in ends {
-                try body(UnsafeBufferPointer(rebasing: all[start..<end]))
-                start = end
-            }
-        }
-    }
-}
-
-/// Parses batches of stored payloads on the global queue while the submitting thread goes on
-/// (reading the next rows); ``finish()`` waits and returns the events in submission order.
-final class BackgroundParser: Sendable {
-    static let batchSize = 8_192
-
-    let batchSize: Int
-    private let keepingJSON: Bool
-    private let group = DispatchGroup()
-    private let batches = Mutex<[[ParsedEvent]]>([])
-    private let failure = Mutex<String?>(nil)
-
-    init(keepingJSON: Bool, batchSize: Int = BackgroundParser.batchSize) {
-        self.keepingJSON = keepingJSON
-        self.batchSize = batchSize
-    }
-
-    /// Queues `payloads` for parsing, after every batch submitted before.
-    func submit(_ payloads: PayloadBatch) {
-        guard payloads.count > 0 else { return }
-        let index = batches.withLock { batches in
-            batches.append([])
-            return batches.count - 1
-        }
-        DispatchQueue.global().async(group: group) { [self] in
-            var events: [ParsedEvent] = []
-            events.reserveCapacity(payloads.count)
-            do {
-                try payloads.forEach { (payload) throws(ContractError) in
-                    events.append(try ParsedEvent(jsonLine: payload, keepingJSON: keepingJSON))
-                }
-            } catch {
-                failure.withLock { $0 = $0 ?? "a stored event no longer parses (\(error)); the database was changed outside RiskLoop" }
-                return
-            }
-            batches.withLock { $0[index] = events }
-        }
-    }
-
-    /// Waits for every batch; the events in the order their payloads were submitted.
-    func finish() throws(StoreError) -> [ParsedEvent] {
-        group.wait()
-        if let message = failure.withLock({ $0 }) { throw .database(message: message) }
-        return batches.withLock { batches in
-            var events: [ParsedEvent] = []
-            events.reserveCapacity(batches.reduce(0) { $0 + $1.count })
-            for batch in batches { events.append(contentsOf: batch) }
-            batches.removeAll()
-            return events
         }
     }
 }

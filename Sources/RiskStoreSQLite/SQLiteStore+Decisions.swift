@@ -67,11 +67,11 @@ extension SQLiteStore {
     /// must name a stored event; the first that does not fails the whole call with its position.
     public func ingest(labels: [Label], source: String) async throws(StoreError) -> IngestReport {
         guard !labels.isEmpty else { return IngestReport(file: source) }
-        return try await BlockingWork.run(on: Self.ingestQueue) { () throws(StoreError) in
-            var report = IngestReport(file: source)
-            try self.insertLabels(labels.enumerated().map { ($0.offset + 1, $0.element) }, file: source, report: &report)
-            return report
-        }
+        var report = try await insertLabels(
+            labels.enumerated().map { ($0.offset + 1, $0.element) }, file: source, report: IngestReport(file: source))
+        report.batches = 1
+        report.lastCommittedLine = labels.count
+        return report
     }
 }
 
@@ -84,12 +84,7 @@ extension SQLiteStore {
     public func recordPolicy(version: String, json: String, actor: String) async throws(StoreError) {
         try await write { db in
             if let recorded = try String.fetchOne(db, sql: "SELECT policy FROM policies WHERE version = ?", arguments: [version]) {
-                guard recorded == json else {
-                    throw StoreError.conflict(
-                        reason:
-                            "decision policy version '\(version)' is already recorded with other content; give the changed policy a new version"
-                    )
-                }
+                guard recorded == json else { throw StoreError.policyVersionTaken(version) }
                 return
             }
             let now = Self.nowMilliseconds()

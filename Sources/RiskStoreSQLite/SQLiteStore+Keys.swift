@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import GRDB
 import RiskContract
@@ -9,15 +8,12 @@ extension SQLiteStore {
     /// its SHA-256 is stored, so this is the only time it can be read. The creation is written to
     /// the audit log in the same transaction.
     public func createKey(name: String, role: APIRole, actor: String) async throws(StoreError) -> (key: String, record: APIKey) {
-        var generator = SystemRandomNumberGenerator()
-        let key = "rl_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let key = APIKey.generate()
         let now = Timestamp(millisecondsSinceEpoch: Self.nowMilliseconds())
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let detail = String(decoding: (try? encoder.encode(["name": name, "role": role.rawValue])) ?? Data(), as: UTF8.self)
+        let detail = APIKey.creationDetail(name: name, role: role)
         let id = try await write { db in
             let row = APIKeyRow(
-                id: nil, name: name, role: role.rawValue, keySha256: Self.sha256Hex(key), createdAt: now.millisecondsSinceEpoch,
+                id: nil, name: name, role: role.rawValue, keySha256: APIKey.sha256Hex(key), createdAt: now.millisecondsSinceEpoch,
                 revokedAt: nil)
             try row.insert(db)
             let id = db.lastInsertedRowID
@@ -30,9 +26,9 @@ extension SQLiteStore {
 
     /// The key that `presented` is, if it exists and is not revoked.
     public func key(matching presented: String) async throws(StoreError) -> APIKey? {
-        if let lookups { return try await lookups.key(sha256: Self.sha256Hex(presented)) }
+        if let lookups { return try await lookups.key(sha256: APIKey.sha256Hex(presented)) }
         return try await read { db in
-            try APIKeyRow.filter(Column("key_sha256") == Self.sha256Hex(presented)).filter(Column("revoked_at") == nil)
+            try APIKeyRow.filter(Column("key_sha256") == APIKey.sha256Hex(presented)).filter(Column("revoked_at") == nil)
                 .fetchOne(db)?.key()
         }
     }
@@ -47,20 +43,8 @@ extension SQLiteStore {
         let now = Self.nowMilliseconds()
         try await write { db in
             try db.execute(sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now, id])
-            guard db.changesCount == 1 else { throw StoreError.notFound(what: "an active API key \(id)") }
+            guard db.changesCount == 1 else { throw StoreError.noActiveKey(id) }
             try Self.audit(db, now: now, actor: actor, action: "key.revoke", subject: "key \(id)", reason: reason, detail: nil)
         }
-    }
-
-    /// Lower-case hex without `String(format:)`: keys are hashed on every request.
-    static func sha256Hex(_ text: String) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var hex: [UInt8] = []
-        hex.reserveCapacity(64)
-        for byte in SHA256.hash(data: Data(text.utf8)) {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: hex, as: UTF8.self)
     }
 }

@@ -14,40 +14,16 @@ extension SQLiteStore {
     public func ingestLabels(
         fromFile path: String, batchSize: Int, progress: (@Sendable (IngestProgress) -> Void)?
     ) async throws(StoreError) -> IngestReport {
-        try await BlockingWork.run(on: Self.ingestQueue) { () throws(StoreError) in
-            try self.ingestLabelsBlocking(fromFile: path, batchSize: batchSize, progress: progress)
+        try await FileIngest.labels(fromFile: path, batchSize: batchSize, progress: progress, logger: logger) {
+            (batch, report) throws(StoreError) in
+            try await self.insertLabels(batch, file: path, report: report)
         }
     }
 
-    private func ingestLabelsBlocking(
-        fromFile path: String, batchSize: Int, progress: (@Sendable (IngestProgress) -> Void)?
-    ) throws(StoreError) -> IngestReport {
-        precondition(batchSize > 0, "batch size must be positive")
-        var report = IngestReport(file: path)
-        var records = try LabelRecords(path: path)
-        var bytesDone = 0
-        while true {
-            var batch: [(line: Int, label: Label)] = []
-            while batch.count < batchSize, let record = try records.next(accepted: report) {
-                batch.append(record)
-            }
-            guard !batch.isEmpty else { break }
-            bytesDone = records.bytesRead
-            try insertLabels(batch, file: path, report: &report)
-            progress?(
-                IngestProgress(
-                    linesDone: report.lastCommittedLine, inserted: report.inserted, duplicates: report.duplicates, bytesDone: bytesDone))
-        }
-        logger.info(
-            "ingested labels", metadata: ["file": "\(path)", "inserted": "\(report.inserted)", "duplicates": "\(report.duplicates)"])
-        return report
-    }
-
-    func insertLabels(_ batch: [(line: Int, label: Label)], file: String, report: inout IngestReport)
-        throws(StoreError)
-    {
-        var updated = report
-        try writeBlocking { db in
+    /// Writes one batch of labels in one transaction; a label naming no stored event fails it.
+    func insertLabels(_ batch: [(line: Int, label: Label)], file: String, report: IngestReport) async throws(StoreError) -> IngestReport {
+        try await write { db in
+            var updated = report
             let batchId = try Self.openBatch(db, kind: "labels", file: file, firstLine: batch[0].line)
             let eventExists = try db.cachedStatement(sql: "SELECT 1 FROM events WHERE id = ?")
             let insert = try db.cachedStatement(
@@ -58,10 +34,7 @@ extension SQLiteStore {
             var inserted = 0, duplicates = 0
             for (line, label) in batch {
                 guard try Bool.fetchOne(eventExists, arguments: [label.eventId]) == true else {
-                    throw StoreError.badLine(
-                        file: file, line: line, field: "event_id",
-                        message: "no event '\(label.eventId)' in the store (ingest events before their labels)",
-                        accepted: report)
+                    throw FileIngest.labelWithoutEvent(file: file, line: line, eventId: label.eventId, accepted: report)
                 }
                 try insert.execute(arguments: [
                     label.eventId, label.outcome.rawValue, label.reportedAt.millisecondsSinceEpoch, label.source, batchId,
@@ -75,10 +48,8 @@ extension SQLiteStore {
             }
             try Self.closeBatch(db, id: batchId, lastLine: batch[batch.count - 1].line, inserted: inserted, duplicates: duplicates)
             updated.inserted += inserted
+            return updated
         }
-        updated.batches += 1
-        updated.lastCommittedLine = batch[batch.count - 1].line
-        report = updated
     }
 
     /// The label of each event as it was known at `cutoff`: per event, the latest version reported

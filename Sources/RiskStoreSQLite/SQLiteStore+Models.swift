@@ -25,7 +25,7 @@ extension SQLiteStore {
         let now = Self.nowMilliseconds()
         try await write { db in
             guard let status = try String.fetchOne(db, sql: "SELECT status FROM models WHERE id = ?", arguments: [id]) else {
-                throw StoreError.notFound(what: "model \(id)")
+                throw StoreError.noModel(id)
             }
             guard status != ModelStatus.champion.rawValue else { return }
             try Self.retireChampion(db, now: now)
@@ -46,17 +46,17 @@ extension SQLiteStore {
         let now = Self.nowMilliseconds()
         return try await write { db in
             guard let current = try Self.championId(db) else {
-                throw StoreError.notFound(what: "a champion to roll back")
+                throw StoreError.noChampionToRollBack
             }
             guard let previous = try Self.rollbackTarget(db) else {
-                throw StoreError.notFound(what: "a previous champion to roll back to")
+                throw StoreError.noPreviousChampion
             }
             try db.execute(
                 sql: "UPDATE models SET status = 'retired', status_reason = ?, status_changed_at = ? WHERE id = ?",
-                arguments: ["rolled back" + (reason.map { ": \($0)" } ?? ""), now, current])
+                arguments: [RegistryReason.rolledBack(reason), now, current])
             try db.execute(
                 sql: "UPDATE models SET status = 'champion', status_reason = ?, status_changed_at = ? WHERE id = ?",
-                arguments: ["restored by rollback", now, previous])
+                arguments: [RegistryReason.restored, now, previous])
             try Self.audit(
                 db, now: now, actor: actor, action: "model.rollback", subject: previous, reason: reason, detail: "from \(current)")
             return previous
@@ -71,16 +71,16 @@ extension SQLiteStore {
         try await write { db in
             if let id {
                 guard let status = try String.fetchOne(db, sql: "SELECT status FROM models WHERE id = ?", arguments: [id]) else {
-                    throw StoreError.notFound(what: "model \(id)")
+                    throw StoreError.noModel(id)
                 }
                 guard status != ModelStatus.champion.rawValue else {
-                    throw StoreError.notFound(what: "a challenger \(id): it is the champion, which cannot also score in shadow")
+                    throw StoreError.shadowIsChampion(id)
                 }
             }
             try db.execute(
                 sql:
-                    "UPDATE models SET status = 'candidate', status_reason = 'shadow scoring ended', status_changed_at = ? WHERE status = 'shadow'",
-                arguments: [now])
+                    "UPDATE models SET status = 'candidate', status_reason = ?, status_changed_at = ? WHERE status = 'shadow'",
+                arguments: [RegistryReason.shadowEnded, now])
             if let id {
                 try db.execute(
                     sql: "UPDATE models SET status = 'shadow', status_reason = ?, status_changed_at = ? WHERE id = ?",
@@ -110,7 +110,7 @@ extension SQLiteStore {
                 ($0["artifact"], $0["artifact_sha256"])
             }
         }
-        guard let (artifact, sha256) = found else { throw .notFound(what: "model \(id)") }
+        guard let (artifact, sha256) = found else { throw .noModel(id) }
         return (Data(artifact.utf8), sha256)
     }
 
@@ -124,7 +124,7 @@ extension SQLiteStore {
             sql: """
                 SELECT id FROM models WHERE status = 'retired' AND status_reason = ?
                 ORDER BY status_changed_at DESC, rowid DESC LIMIT 1
-                """, arguments: [Self.replacedReason])
+                """, arguments: [RegistryReason.replaced])
     }
 
     static func championId(_ db: Database) throws -> String? {
@@ -135,9 +135,6 @@ extension SQLiteStore {
         try String.fetchOne(db, sql: "SELECT id FROM models WHERE status = 'shadow' ORDER BY status_changed_at DESC LIMIT 1")
     }
 
-    /// The status reason of a champion retired by a promotion: what rollback looks for.
-    private static let replacedReason = "replaced by a new champion"
-
     static func insertModel(_ db: Database, _ model: ModelRegistration, status: ModelStatus, reason: String?, now: Int64) throws {
         try ModelRow(model, status: status, reason: reason, now: now).insert(db)
     }
@@ -145,6 +142,6 @@ extension SQLiteStore {
     static func retireChampion(_ db: Database, now: Int64) throws {
         try db.execute(
             sql: "UPDATE models SET status = 'retired', status_reason = ?, status_changed_at = ? WHERE status = 'champion'",
-            arguments: [replacedReason, now])
+            arguments: [RegistryReason.replaced, now])
     }
 }

@@ -29,37 +29,15 @@ extension SQLiteStore {
         }
     }
 
-    /// Replays label versions in report order and takes the state at each week's end: what a
-    /// retraining job running that night would have known.
+    /// The labels known at each week's end (``StoreStatistics/WeeklyLabels``).
     private static func labelsKnownWeekly(_ db: Database, from firstEvent: Int64?) throws -> [StoreStatistics.LabelsKnown] {
         guard let firstEvent else { return [] }
         let versions = try Row.fetchCursor(db, sql: "SELECT event_id, outcome, reported_at FROM labels ORDER BY reported_at, seq")
-        let week = 7 * Timestamp.millisecondsPerDay
-        var boundary = Timestamp(millisecondsSinceEpoch: firstEvent).startOfDayUTC.millisecondsSinceEpoch + week
-        var current: [String: Bool] = [:]  // event → is fraud
-        var fraud = 0, genuine = 0
-        var snapshots: [StoreStatistics.LabelsKnown] = []
-        func snapshot(at end: Int64) {
-            snapshots.append(.init(asOf: Timestamp(millisecondsSinceEpoch: end).rfc3339, fraud: fraud, genuine: genuine))
-        }
-        var lastReported: Int64 = boundary
+        var weekly = StoreStatistics.WeeklyLabels(firstEventAt: firstEvent)
         while let row = try versions.next() {
-            let reportedAt: Int64 = row["reported_at"]
-            while reportedAt >= boundary {
-                snapshot(at: boundary)
-                boundary += week
-            }
-            let eventId: String = row["event_id"]
-            let isFraud = (row["outcome"] as String) == Outcome.fraud.rawValue
-            if let previous = current[eventId] {
-                if previous { fraud -= 1 } else { genuine -= 1 }
-            }
-            current[eventId] = isFraud
-            if isFraud { fraud += 1 } else { genuine += 1 }
-            lastReported = reportedAt
+            weekly.add(eventId: row[0], isFraud: (row[1] as String) == Outcome.fraud.rawValue, reportedAt: row[2])
         }
-        snapshot(at: max(boundary, lastReported))
-        return snapshots
+        return weekly.finish()
     }
 
     /// The model registry, newest first.

@@ -41,7 +41,7 @@ public final class SQLiteStore: Store {
 
     /// ``init(path:logger:)`` off the caller's thread: opening migrates the file, which blocks.
     public static func open(path: String, logger: Logger = Logger(label: "riskloop.store")) async throws(StoreError) -> SQLiteStore {
-        try await BlockingWork.run(on: ingestQueue) { () throws(StoreError) in try SQLiteStore(path: path, logger: logger) }
+        try await BlockingWork.run(on: BlockingWork.ingestQueue) { () throws(StoreError) in try SQLiteStore(path: path, logger: logger) }
     }
 
     /// A private in-memory database, migrated: for tests and one-off experiments.

@@ -38,7 +38,9 @@ import Testing
         #expect(onThe6th["e1"]?.outcome == .genuine && onThe6th["e1"]?.source == "confirmed_genuine")
         #expect(onThe6th["e3"] == nil)
         #expect(try await store.labelVersions(eventId: "e1").map(\.outcome) == [.fraud, .genuine])
-        let latest = try store.writer.read { db in try Row.fetchAll(db, sql: "SELECT event_id, outcome FROM latest_labels ORDER BY event_id") }
+        let latest = try store.writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT event_id, outcome FROM latest_labels ORDER BY event_id")
+        }
         #expect(latest.map { "\($0["event_id"] as String)=\($0["outcome"] as String)" } == ["e1=genuine", "e2=fraud"])
     }
 

@@ -3,6 +3,7 @@ import RiskContract
 import RiskFeatures
 import RiskStore
 import RiskStoreLocation
+import RiskStorePostgres
 import Testing
 
 /// A temporary directory per test, removed when the value goes away.
@@ -39,11 +40,15 @@ enum Lines {
 }
 
 /// The backends the store conformance tests run on: every test written against `any Store` with
-/// `@Test(arguments: Backend.allCases)` is what any backend of the protocol must pass. The
-/// PostgreSQL backend (issue 21) adds itself here.
+/// `@Test(arguments: Backend.allCases)` is what any backend of the protocol must pass.
+/// PostgreSQL is among them when `RISKLOOP_TEST_POSTGRES_URL` names a server
+/// (``PostgresTesting``); each test then gets a database of its own.
 enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqliteMemory = "sqlite :memory:"
     case sqliteFile = "sqlite file"
+    case postgres = "postgres"
+
+    static var allCases: [Backend] { PostgresTesting.url == nil ? [.sqliteMemory, .sqliteFile] : [.sqliteMemory, .sqliteFile, .postgres] }
 
     var testDescription: String { rawValue }
 
@@ -52,6 +57,7 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
         switch self {
         case .sqliteMemory: try await StoreLocation(":memory:").open()
         case .sqliteFile: try await StoreLocation(directory.databasePath).open()
+        case .postgres: try await PostgresTesting.freshStore()
         }
     }
 }

@@ -1,0 +1,234 @@
+import Foundation
+import Logging
+import PostgresNIO
+import RiskStore
+
+/// The PostgreSQL schema as named, append-only migrations: the same names, tables and columns as
+/// the SQLite backend's (`StoreSchema`), in PostgreSQL's types.
+///
+/// Times are BIGINT milliseconds since the Unix epoch (UTC), as in SQLite. What differs, and why:
+/// - `events.seq`: the order events reached the store (SQLite's `rowid`): time order breaks ties
+///   by it, and it is the position in the shared log that replicas read up to;
+/// - the audit log's append-only rule is a trigger function that raises, for UPDATE, DELETE and
+///   TRUNCATE;
+/// - every registry write also notifies the channel ``registryChannel``, so replicas learn of a
+///   promotion, rollback or shadow change at once (``PostgresStore/watchRegistry(every:_:)``).
+///
+/// Applied migrations are listed in `riskloop_migrations`; migrating takes an advisory lock, so
+/// replicas starting together migrate once.
+public enum PostgresSchema {
+    /// The names of the migrations, in order.
+    public static var migrationNames: [String] { migrations.map(\.name) }
+
+    /// The channel every change of `models` notifies.
+    static let registryChannel = "riskloop_registry"
+
+    /// The advisory lock keys (the first argument of `pg_advisory_xact_lock(int, int)`, in
+    /// RiskLoop's own namespace).
+    enum Lock: Int32 {
+        case migrations = 1
+        case registry = 2
+    }
+
+    /// RiskLoop's namespace in PostgreSQL's advisory locks.
+    static let lockNamespace: Int32 = 0x5249_534B  // "RISK"
+
+    static let migrations: [(name: String, sql: String)] = [
+        (
+            "v1: events, labels, decisions, models, audit log",
+            """
+            CREATE TABLE ingest_batches (
+                id BIGSERIAL PRIMARY KEY,
+                kind TEXT NOT NULL CHECK (kind IN ('events', 'labels')),
+                source TEXT NOT NULL,
+                first_line BIGINT NOT NULL,
+                last_line BIGINT NOT NULL,
+                inserted BIGINT NOT NULL,
+                duplicates BIGINT NOT NULL,
+                committed_at BIGINT NOT NULL
+            );
+
+            -- The event exactly as received (payload), plus the fields every query needs.
+            CREATE TABLE events (
+                id TEXT NOT NULL PRIMARY KEY,
+                occurred_at BIGINT NOT NULL,
+                customer_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                batch_id BIGINT REFERENCES ingest_batches(id),
+                seq BIGSERIAL NOT NULL UNIQUE
+            );
+            CREATE INDEX events_by_time ON events(occurred_at, seq);
+            CREATE INDEX events_by_customer ON events(customer_id, occurred_at);
+
+            -- Every label version is kept; per event, the latest reported_at wins (then the later seq).
+            CREATE TABLE labels (
+                seq BIGSERIAL PRIMARY KEY,
+                event_id TEXT NOT NULL REFERENCES events(id),
+                outcome TEXT NOT NULL CHECK (outcome IN ('fraud', 'genuine')),
+                reported_at BIGINT NOT NULL,
+                source TEXT NOT NULL,
+                batch_id BIGINT REFERENCES ingest_batches(id),
+                UNIQUE (event_id, reported_at, outcome, source)
+            );
+            CREATE INDEX labels_by_event ON labels(event_id, reported_at);
+            CREATE INDEX labels_by_time ON labels(reported_at);
+            CREATE VIEW latest_labels AS
+                SELECT DISTINCT ON (event_id) event_id, outcome, reported_at, source
+                FROM labels ORDER BY event_id, reported_at DESC, seq DESC;
+
+            -- The model registry: at most one champion, enforced by the index below.
+            CREATE TABLE models (
+                id TEXT NOT NULL PRIMARY KEY,
+                algorithm TEXT NOT NULL CHECK (algorithm IN ('logistic_regression', 'naive_bayes')),
+                status TEXT NOT NULL CHECK (status IN ('candidate', 'champion', 'shadow', 'rejected', 'retired')),
+                created_at BIGINT NOT NULL,
+                parent_id TEXT REFERENCES models(id),
+                feature_spec_sha256 TEXT NOT NULL,
+                artifact TEXT NOT NULL,
+                artifact_sha256 TEXT NOT NULL,
+                status_reason TEXT,
+                status_changed_at BIGINT NOT NULL
+            );
+            CREATE UNIQUE INDEX one_champion ON models(status) WHERE status = 'champion';
+
+            -- Every decision, with the exact model and policy versions that made it.
+            CREATE TABLE decisions (
+                id BIGSERIAL PRIMARY KEY,
+                event_id TEXT NOT NULL REFERENCES events(id),
+                decided_at BIGINT NOT NULL,
+                model_id TEXT NOT NULL REFERENCES models(id),
+                policy_version TEXT NOT NULL,
+                score DOUBLE PRECISION NOT NULL,
+                decision TEXT NOT NULL CHECK (decision IN ('allow', 'step_up', 'review', 'block')),
+                reasons TEXT NOT NULL,
+                shadow_model_id TEXT REFERENCES models(id),
+                shadow_score DOUBLE PRECISION
+            );
+            CREATE INDEX decisions_by_event ON decisions(event_id);
+            CREATE INDEX decisions_by_time ON decisions(decided_at);
+
+            -- Append-only: the trigger refuses any change to a written entry.
+            CREATE TABLE audit_log (
+                seq BIGSERIAL PRIMARY KEY,
+                at BIGINT NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                subject TEXT,
+                reason TEXT,
+                detail TEXT
+            );
+            CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $$;
+            CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR DELETE ON audit_log
+                FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+            CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+                FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
+
+            -- Replicas LISTEN on this channel: every registry change reaches them at its commit.
+            CREATE FUNCTION models_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN PERFORM pg_notify('\(registryChannel)', ''); RETURN NULL; END $$;
+            CREATE TRIGGER models_changed AFTER INSERT OR UPDATE OR DELETE ON models
+                FOR EACH STATEMENT EXECUTE FUNCTION models_notify();
+            """
+        ),
+        (
+            "v2: API keys",
+            """
+            -- Only the SHA-256 of a key is stored; the key itself is shown once, when created.
+            CREATE TABLE api_keys (
+                id BIGSERIAL PRIMARY KEY,
+                name TEXT NOT NULL,
+                role TEXT NOT NULL CHECK (role IN ('score', 'label', 'admin')),
+                key_sha256 TEXT NOT NULL UNIQUE,
+                created_at BIGINT NOT NULL,
+                revoked_at BIGINT
+            );
+            """
+        ),
+        (
+            "v3: retraining cycles",
+            """
+            -- One row per retraining cycle that ran to the end, written in the same transaction
+            -- as its challenger's registration (and promotion). label_high_water is the highest
+            -- labels.seq the cycle could see.
+            CREATE TABLE retrain_cycles (
+                id BIGSERIAL PRIMARY KEY,
+                started_at BIGINT NOT NULL,
+                finished_at BIGINT NOT NULL,
+                as_of BIGINT NOT NULL,
+                actor TEXT NOT NULL,
+                trigger TEXT NOT NULL,
+                label_high_water BIGINT NOT NULL,
+                champion_id TEXT REFERENCES models(id),
+                challenger_id TEXT NOT NULL REFERENCES models(id),
+                outcome TEXT NOT NULL CHECK (outcome IN ('promoted', 'rejected', 'unchanged')),
+                reason TEXT NOT NULL,
+                detail TEXT NOT NULL
+            );
+            CREATE INDEX retrain_cycles_by_time ON retrain_cycles(as_of);
+            """
+        ),
+        (
+            "v4: decision policies",
+            """
+            -- Every decision policy a logged decision names, as JSON. A version names one policy for good.
+            CREATE TABLE policies (
+                version TEXT NOT NULL PRIMARY KEY,
+                policy TEXT NOT NULL,
+                recorded_at BIGINT NOT NULL
+            );
+            """
+        ),
+        (
+            "v5: decision answers",
+            """
+            -- The score as the service answered it (JSON), so that a retried request gets the same answer.
+            ALTER TABLE decisions ADD COLUMN answer TEXT;
+            """
+        ),
+    ]
+
+    /// The statements of a migration, one at a time (a prepared statement holds only one): split
+    /// after each line that ends in `;` outside a `$$` function body.
+    static func statements(of sql: String) -> [String] {
+        var statements: [String] = []
+        var current: [Substring] = []
+        var insideBody = false
+        for line in sql.split(separator: "\n", omittingEmptySubsequences: false) {
+            current.append(line)
+            if line.components(separatedBy: "$$").count % 2 == 0 { insideBody.toggle() }
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if !insideBody, trimmed.hasSuffix(";"), !trimmed.hasPrefix("--") {
+                statements.append(current.joined(separator: "\n"))
+                current = []
+            }
+        }
+        return statements
+    }
+
+    /// Applies the migrations the database lacks, in order, in one transaction under the
+    /// migration lock.
+    static func migrate(_ client: PostgresClient, logger: Logger) async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query(
+                "SELECT pg_advisory_xact_lock(\(lockNamespace), \(Lock.migrations.rawValue))", logger: logger)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS riskloop_migrations (name TEXT NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL)",
+                logger: logger)
+            var applied: Set<String> = []
+            for try await name in try await connection.query("SELECT name FROM riskloop_migrations", logger: logger).decode(String.self) {
+                applied.insert(name)
+            }
+            for migration in migrations where !applied.contains(migration.name) {
+                for statement in statements(of: migration.sql) {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO riskloop_migrations (name, applied_at) VALUES (\(migration.name), \(PostgresStore.nowMilliseconds()))",
+                    logger: logger)
+                logger.info("migrated", metadata: ["migration": "\(migration.name)"])
+            }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import PostgresNIO
+import RiskContract
+import RiskStore
+
+extension PostgresStore {
+    /// Logs the decisions and their events in one transaction, as multi-row inserts: a group
+    /// commit of the server's decision log is three statements, however many requests it holds.
+    public func log(_ decisions: [DecisionRecord]) async throws(StoreError) {
+        guard !decisions.isEmpty else { return }
+        try await transaction { connection in
+            let inserted = try await self.insertEvents(connection, decisions.map { ($0.event, $0.payload, nil) })
+            var claimed: Set<String> = []
+            let repeats = decisions.filter { !(inserted.contains($0.event.id) && claimed.insert($0.event.id).inserted) }
+            let stored = try await self.payloads(connection, ids: repeats.map(\.event.id))
+            for record in repeats where !JSONValue.sameDocument(stored[record.event.id] ?? "", record.payload) {
+                throw StoreError.duplicateEvent(id: record.event.id)
+            }
+            let chunk = RowsInsert.chunkSize(columns: 10)
+            for start in stride(from: 0, to: decisions.count, by: chunk) {
+                var insert = RowsInsert()
+                for record in decisions[start..<min(start + chunk, decisions.count)] {
+                    try insert.add(record.event.id)
+                    try insert.add(record.decidedAt.millisecondsSinceEpoch)
+                    try insert.add(record.modelId)
+                    try insert.add(record.policyVersion)
+                    try insert.add(record.score)
+                    try insert.add(record.decision)
+                    try insert.add(record.reasons)
+                    try insert.add(record.shadowModelId)
+                    try insert.add(record.shadowScore)
+                    try insert.add(record.answer)
+                    insert.endRow()
+                }
+                try await connection.query(
+                    insert.query(
+                        """
+                        INSERT INTO decisions (event_id, decided_at, model_id, policy_version, score, decision, reasons,
+                                               shadow_model_id, shadow_score, answer)
+                        """), logger: self.logger)
+            }
+        }
+    }
+
+    public func decisions(from: Timestamp, to: Timestamp) async throws(StoreError) -> [LoggedDecision] {
+        let rows = try await rows(
+            """
+            SELECT d.id, d.event_id, e.occurred_at, d.decided_at, d.model_id, d.policy_version, d.score, d.decision
+            FROM decisions d JOIN events e ON e.id = d.event_id
+            WHERE d.decided_at >= \(from.millisecondsSinceEpoch) AND d.decided_at < \(to.millisecondsSinceEpoch) ORDER BY d.id
+            """)
+        return try decodeAll(rows, as: (Int64, String, Int64, Int64, String, String, Double, String).self).map {
+            LoggedDecision(
+                id: $0.0, eventId: $0.1, occurredAt: Timestamp(millisecondsSinceEpoch: $0.2),
+                decidedAt: Timestamp(millisecondsSinceEpoch: $0.3), modelId: $0.4, policyVersion: $0.5, score: $0.6, decision: $0.7)
+        }
+    }
+
+    public func decisionScores(modelId: String, from: Timestamp, to: Timestamp) async throws(StoreError) -> [Double] {
+        try decodeAll(
+            try await rows(
+                """
+                SELECT d.score FROM decisions d JOIN events e ON e.id = d.event_id
+                WHERE d.model_id = \(modelId) AND e.occurred_at >= \(from.millisecondsSinceEpoch) AND e.occurred_at < \(to.millisecondsSinceEpoch)
+                """), as: Double.self)
+    }
+
+    public func recordPolicy(version: String, json: String, actor: String) async throws(StoreError) {
+        try await transaction { connection in
+            let now = Self.nowMilliseconds()
+            let inserted = try await connection.query(
+                """
+                INSERT INTO policies (version, policy, recorded_at) VALUES (\(version), \(json), \(now))
+                ON CONFLICT (version) DO NOTHING RETURNING version
+                """, logger: self.logger
+            ).collect()
+            if inserted.isEmpty {
+                for try await recorded in try await connection.query(
+                    "SELECT policy FROM policies WHERE version = \(version)", logger: self.logger
+                ).decode(String.self) where recorded != json {
+                    throw StoreError.policyVersionTaken(version)
+                }
+                return
+            }
+            try await self.audit(
+                connection, now: now, actor: actor, action: "policy.record", subject: version, reason: "first decision with this policy",
+                detail: json)
+        }
+    }
+
+    public func policyJSON(version: String) async throws(StoreError) -> String? {
+        try decodeAll(try await rows("SELECT policy FROM policies WHERE version = \(version)"), as: String.self).first
+    }
+}
