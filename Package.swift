@@ -130,12 +130,25 @@ let package = Package(
         .testTarget(name: "RiskModelsTests", dependencies: ["RiskModels", "RiskContract", "RiskFeatures"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "RiskStoreTests",
-            dependencies: ["RiskStore", "RiskStoreSQLite", "RiskStorePostgres", "RiskStoreLocation", "RiskContract", "RiskFeatures", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: [
+                "RiskStore", "RiskStoreSQLite", "RiskStorePostgres", "RiskStoreLocation", "RiskStoreTesting", "RiskContract", "RiskFeatures",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]),
+        // What the store and server tests share: the backends they run on (SQLite, and PostgreSQL
+        // when RISKLOOP_TEST_POSTGRES_URL is set) and plain SQL against either.
+        .target(
+            name: "RiskStoreTesting",
+            dependencies: [
+                "RiskStore", "RiskStoreSQLite", "RiskStorePostgres", "RiskStoreLocation",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/RiskStoreTesting"),
         .testTarget(name: "RiskScoringEmbeddingTests", dependencies: ["RiskScoring"], resources: [.copy("Resources")]),
         .testTarget(
             name: "RiskServerTests",
             dependencies: [
-                "RiskServer", "RiskEngine", "RiskScoring", "RiskStore", "RiskStoreSQLite", "RiskStoreLocation", "RiskContract", "RiskFeatures",
+                "RiskServer", "RiskEngine", "RiskScoring", "RiskStore", "RiskStoreSQLite", "RiskStoreLocation", "RiskStoreTesting", "RiskContract",
+                "RiskFeatures",
                 "RiskSimulator",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -14,13 +14,14 @@ import ServiceLifecycle
 import Testing
 
 @testable import RiskServer
+import RiskStoreTesting
 @testable import RiskStore
 @testable import RiskStoreSQLite
 
 /// A service over a fresh store with a hand-made champion: unconditional call forwarding adds 3
 /// to the log-odds, so forwarded events score σ(1) and others σ(−2).
 struct Fixture {
-    let store: SQLiteStore
+    let store: any Store
     let service: RiskService
     let keys: [APIRole: String]
     let champion: ModelArtifact
@@ -45,8 +46,12 @@ struct Fixture {
             metrics: .init(holdout: nil))
     }
 
-    init(retrainPolicy: RetrainPolicy = RetrainPolicy()) async throws {
-        store = try SQLiteStore.inMemory()
+    /// Keeps a file backend's directory until the fixture goes.
+    private let directory: TemporaryDirectory
+
+    init(_ backend: Backend, retrainPolicy: RetrainPolicy = RetrainPolicy()) async throws {
+        directory = try TemporaryDirectory()
+        store = try await backend.open(directory)
         champion = Self.artifact(weight: 3)
         challenger = Self.artifact(weight: 5)
         try await store.register(ModelRegistration(champion), status: .champion, actor: "test")
@@ -74,8 +79,8 @@ struct Fixture {
         try await client.execute(uri: "/v1/score", method: .post, headers: headers(.score), body: ByteBuffer(string: event(id))) { _ in }
     }
 
-    func count(_ table: String) throws -> Int {
-        try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") } ?? 0
+    func count(_ table: String) async throws -> Int {
+        try await SQL.integer(store, "SELECT COUNT(*) FROM \(table)")
     }
 }
 
@@ -90,8 +95,9 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
 }
 
 @Suite struct ServerTests {
-    @Test func scoringLogsEachDecisionWithItsVersions() async throws {
-        let fixture = try await Fixture()
+    @Test(arguments: Backend.allCases)
+    func scoringLogsEachDecisionWithItsVersions(backend: Backend) async throws {
+        let fixture = try await Fixture(backend)
         try await fixture.test { client in
             try await client.execute(
                 uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: event("e1"))
@@ -110,34 +116,34 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
                 #expect((body["scores"] as! [[String: Any]]).map { $0["decision"] as! String } == ["review", "allow"])
             }
         }
-        let rows = try fixture.store.writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT event_id, model_id, policy_version, decision FROM decisions ORDER BY id")
-        }
-        #expect(rows.map { $0["event_id"] as String } == ["e1", "e2", "e3"])
-        #expect(rows.allSatisfy { $0["model_id"] as String == fixture.champion.id && $0["policy_version"] as String == "policy-9" })
-        let payload = try await fixture.store.writer.read { db in try String.fetchOne(db, sql: "SELECT payload FROM events WHERE id = 'e1'")
-        }
-        #expect(payload == event("e1"))
+        #expect(try await SQL.strings(fixture.store, "SELECT event_id FROM decisions ORDER BY id") == ["e1", "e2", "e3"])
+        #expect(
+            try await SQL.strings(fixture.store, "SELECT DISTINCT model_id || ' ' || policy_version FROM decisions") == [
+                "\(fixture.champion.id) policy-9"
+            ])
+        #expect(try await SQL.strings(fixture.store, "SELECT payload FROM events WHERE id = 'e1'") == [event("e1")])
     }
 
     /// Group commit: an answered decision is already committed, and concurrent requests share
     /// transactions rather than queueing one each.
-    @Test func everyAnsweredDecisionIsCommittedBeforeTheAnswer() async throws {
-        let fixture = try await Fixture()
+    @Test(arguments: Backend.allCases)
+    func everyAnsweredDecisionIsCommittedBeforeTheAnswer(backend: Backend) async throws {
+        let fixture = try await Fixture(backend)
         try await fixture.test { client in
             try await fixture.score("e1", with: client)
-            #expect(try fixture.count("decisions") == 1, "committed before the answer")
+            #expect(try await fixture.count("decisions") == 1, "committed before the answer")
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in 0..<64 { group.addTask { try await fixture.score("c\(index)", with: client) } }
                 try await group.waitForAll()
             }
         }
-        #expect(try fixture.count("decisions") == 65)
-        #expect(try fixture.count("events") == 65)
+        #expect(try await fixture.count("decisions") == 65)
+        #expect(try await fixture.count("events") == 65)
     }
 
-    @Test func keysAndRolesGuardEveryRoute() async throws {
-        let fixture = try await Fixture()
+    @Test(arguments: Backend.allCases)
+    func keysAndRolesGuardEveryRoute(backend: Backend) async throws {
+        let fixture = try await Fixture(backend)
         try await fixture.test { client in
             try await client.execute(uri: "/v1/score", method: .post, headers: fixture.headers(nil), body: ByteBuffer(string: event("e1")))
             { response in
@@ -171,11 +177,12 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
                 #expect(health?.keys.contains("shadow") == true && health?["shadow"] is NSNull)
             }
         }
-        #expect(try fixture.count("decisions") == 0)
+        #expect(try await fixture.count("decisions") == 0)
     }
 
-    @Test func badInputIsA400NamingTheFieldAndWritesNothing() async throws {
-        let fixture = try await Fixture()
+    @Test(arguments: Backend.allCases)
+    func badInputIsA400NamingTheFieldAndWritesNothing(backend: Backend) async throws {
+        let fixture = try await Fixture(backend)
         try await fixture.test { client in
             let batch =
                 #"{"events":["# + event("ok") + #",{"id":"bad","occurred_at":"2026-03-01T10:00:00Z","customer_id":"c1","kind":"wire"}]}"#
@@ -230,11 +237,14 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
                 #expect(error.code == "invalid_event" && error.field == "customer_id")
             }
         }
-        #expect(try fixture.count("decisions") == 0 && fixture.count("events") == 0 && fixture.count("labels") == 0)
+        #expect(try await fixture.count("decisions") == 0)
+        #expect(try await fixture.count("events") == 0)
+        #expect(try await fixture.count("labels") == 0)
     }
 
-    @Test func labelsAreStoredAndPromotionSwapsTheScorer() async throws {
-        let fixture = try await Fixture()
+    @Test(arguments: Backend.allCases)
+    func labelsAreStoredAndPromotionSwapsTheScorer(backend: Backend) async throws {
+        let fixture = try await Fixture(backend)
         try await fixture.test { client in
             try await fixture.score("e1", with: client)
             let label = #"{"event_id":"e1","outcome":"fraud","reported_at":"2026-03-02T00:00:00Z","source":"analyst"}"#
@@ -275,15 +285,16 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
             }
         }
         #expect(try await fixture.store.championId() == fixture.challenger.id)
-        #expect(try fixture.count("labels") == 1)
+        #expect(try await fixture.count("labels") == 1)
         #expect(
             try await fixture.store.auditEntries().contains {
                 $0.action == "model.promote" && $0.subject == fixture.challenger.id && $0.reason == "better"
             })
     }
 
-    @Test func everyErrorAnswersTheJSONBody() async throws {
-        let fixture = try await Fixture()
+    @Test(arguments: Backend.allCases)
+    func everyErrorAnswersTheJSONBody(backend: Backend) async throws {
+        let fixture = try await Fixture(backend)
         try await fixture.test { client in
             try await client.execute(uri: "/v2/nothing", method: .get) { response in
                 #expect(response.status == .notFound)
@@ -305,8 +316,9 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
 
     /// The same id with the same JSON is a retry (the first answer, nothing new logged); with other
     /// JSON it is refused with 409, also when the two arrive at once.
-    @Test func aReusedEventIdIsARetryOrAConflict() async throws {
-        let fixture = try await Fixture()
+    @Test(arguments: Backend.allCases)
+    func aReusedEventIdIsARetryOrAConflict(backend: Backend) async throws {
+        let fixture = try await Fixture(backend)
         try await fixture.test { client in
             var first = ""
             try await client.execute(
@@ -350,16 +362,16 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
             }
             #expect(statuses.allSatisfy { $0 == .ok || $0 == .conflict })
         }
-        let decided = try fixture.store.writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT event_id, COUNT(*) AS n FROM decisions GROUP BY event_id ORDER BY event_id")
-        }
-        #expect(decided.map { $0["event_id"] as String } == ["dup-1", "race-1"])
-        #expect(decided.allSatisfy { $0["n"] as Int == 1 })
+        #expect(
+            try await SQL.strings(fixture.store, "SELECT event_id || ' ' || COUNT(*) FROM decisions GROUP BY event_id ORDER BY event_id") == [
+                "dup-1 1", "race-1 1",
+            ])
     }
 
     /// Revoked from another connection (the CLI) while the server runs: refused at the next request.
-    @Test func aRevokedKeyIsRefusedAtTheNextRequest() async throws {
-        let fixture = try await Fixture()
+    @Test(arguments: Backend.allCases)
+    func aRevokedKeyIsRefusedAtTheNextRequest(backend: Backend) async throws {
+        let fixture = try await Fixture(backend)
         try await fixture.test { client in
             try await client.execute(uri: "/v1/models", method: .get, headers: fixture.headers(.score)) { response in
                 #expect(response.status == .ok)
@@ -376,8 +388,9 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
 
     /// A promotion while requests are scored: every request answered 200 has its decision logged,
     /// and each decision names the model that made it.
-    @Test func promotingUnderLoadLosesNoAnsweredDecision() async throws {
-        let fixture = try await Fixture()
+    @Test(arguments: Backend.allCases)
+    func promotingUnderLoadLosesNoAnsweredDecision(backend: Backend) async throws {
+        let fixture = try await Fixture(backend)
         try await fixture.test { client in
             let answered = try await withThrowingTaskGroup(of: Int.self) { group in
                 for worker in 0..<4 {
@@ -405,24 +418,22 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
             }
             #expect(answered == 160)
         }
-        #expect(try fixture.count("decisions") == 160)
+        #expect(try await fixture.count("decisions") == 160)
     }
 
     /// A promotion, a rollback and a shadow made by another process (here another store on the
-    /// same file, as the CLI would open it) reach the running service's scorers.
-    @Test func theServerFollowsRegistryChangesMadeElsewhere() async throws {
-        let directory = FileManager.default.temporaryDirectory.appending(path: "riskloop-follow-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appending(path: "db.sqlite").path
-        let serving = try await StoreLocation(path).open()
+    /// same file or database, as the CLI would open it) reach the running service's scorers.
+    @Test(arguments: Backend.shared)
+    func theServerFollowsRegistryChangesMadeElsewhere(backend: Backend) async throws {
+        let directory = try TemporaryDirectory()
+        let serving = try await backend.open(directory)
         let champion = Fixture.artifact(weight: 3), challenger = Fixture.artifact(weight: 5)
         try await Registry(store: serving).register(champion, status: .champion, actor: "test")
         try await Registry(store: serving).register(challenger, status: .candidate, actor: "test")
         let service = try await RiskService(
             store: serving, policy: DecisionPolicy(version: "p", thresholds: .init(stepUp: 0.2, review: 0.5, block: 0.9)),
             logger: Logger(label: "test"))
-        let cli = Registry(store: try await StoreLocation(path).open())
+        let cli = Registry(store: try await backend.openAgain(serving))
         func within(_ seconds: Double, _ condition: () -> Bool) async throws -> Bool {
             let start = ContinuousClock.now
             while !condition() {
@@ -500,12 +511,13 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
         #expect(cycle.asOf == (try await store.latestEventTime()))
     }
 
-    @Test func retrainIsForAdminsAndAnswersWithTheCycleOutcome() async throws {
+    @Test(arguments: Backend.allCases)
+    func retrainIsForAdminsAndAnswersWithTheCycleOutcome(backend: Backend) async throws {
         var quiet = RetrainPolicy()
         quiet.minNewLabels = nil
         quiet.intervalHours = nil
         quiet.psiThreshold = nil
-        let fixture = try await Fixture(retrainPolicy: quiet)
+        let fixture = try await Fixture(backend, retrainPolicy: quiet)
         try await fixture.test { client in
             try await client.execute(uri: "/v1/retrain", method: .post, headers: fixture.headers(.score)) { response in
                 #expect(response.status == .forbidden)
@@ -524,11 +536,12 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
             }
         }
         #expect(try await fixture.store.championId() == fixture.champion.id)
-        #expect(try fixture.count("retrain_cycles") == 0)
+        #expect(try await fixture.count("retrain_cycles") == 0)
     }
 
-    @Test func aShadowModelScoresBesideTheChampionAndIsLoggedNotActedOn() async throws {
-        let fixture = try await Fixture()
+    @Test(arguments: Backend.allCases)
+    func aShadowModelScoresBesideTheChampionAndIsLoggedNotActedOn(backend: Backend) async throws {
+        let fixture = try await Fixture(backend)
         try await fixture.store.setShadow(fixture.challenger.id, actor: "test", reason: "try it")
         try await fixture.service.reloadShadow()
         try await fixture.test { client in
@@ -539,10 +552,13 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
                 #expect(score.modelId == fixture.champion.id && score.decision == .review)  // σ(1): the champion decides
             }
         }
-        let row = try #require(try fixture.store.writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM decisions") })
-        #expect(row["model_id"] as String == fixture.champion.id)
-        #expect(row["shadow_model_id"] as String? == fixture.challenger.id)
-        #expect(abs((row["shadow_score"] as Double) - 1 / (1 + exp(-3.0))) < 1e-12)
+        #expect(
+            try await SQL.strings(fixture.store, "SELECT model_id || ' ' || shadow_model_id FROM decisions") == [
+                "\(fixture.champion.id) \(fixture.challenger.id)"
+            ])
+        // The shadow's score to 12 places (σ(3)), read as text so both backends print it alike.
+        let shadowScore = try await SQL.strings(fixture.store, "SELECT CAST(ROUND(CAST(shadow_score AS NUMERIC), 12) AS TEXT) FROM decisions")
+        #expect(shadowScore.count == 1 && abs(Double(shadowScore[0])! - 1 / (1 + exp(-3.0))) < 1e-11)
         // The champion cannot also be the shadow; stopping puts the challenger back.
         await #expect(throws: StoreError.self) { try await fixture.store.setShadow(fixture.champion.id, actor: "test", reason: nil) }
         try await fixture.store.setShadow(nil, actor: "test", reason: "done")
@@ -551,8 +567,9 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
         #expect(try await fixture.store.models().first { $0.id == fixture.challenger.id }?.status == "candidate")
     }
 
-    @Test func modelsExportInEachFormatAndBadFormatsAreRefusedByName() async throws {
-        let fixture = try await Fixture()
+    @Test(arguments: Backend.allCases)
+    func modelsExportInEachFormatAndBadFormatsAreRefusedByName(backend: Backend) async throws {
+        let fixture = try await Fixture(backend)
         let stored = try await fixture.store.artifactJSON(of: fixture.champion.id)
         try await fixture.test { client in
             let base = "/v1/models/\(fixture.champion.id)/export"
@@ -639,8 +656,9 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
         }
     }
 
-    @Test func theCommittedOpenAPIDocumentListsExactlyTheRoutes() async throws {
-        let fixture = try await Fixture()
+    @Test(arguments: Backend.allCases)
+    func theCommittedOpenAPIDocumentListsExactlyTheRoutes(backend: Backend) async throws {
+        let fixture = try await Fixture(backend)
         let router = buildRouter(fixture.service)
         let routes = Set(router.routes.map { "\($0.method.rawValue.lowercased()) \($0.path.description)" })
         let yaml = String(decoding: openAPIDocument, as: UTF8.self)
@@ -658,4 +676,8 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
         #expect(!documented.isEmpty)
         #expect(routes == documented, "routes \(routes.sorted()) vs documented \(documented.sorted())")
     }
+}
+
+extension Backend: CustomTestStringConvertible {
+    public var testDescription: String { rawValue }
 }

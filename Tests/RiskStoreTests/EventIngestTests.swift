@@ -3,32 +3,40 @@ import GRDB
 import RiskContract
 import RiskFeatures
 import RiskStoreLocation
+import RiskStoreTesting
 import Testing
 
 @testable import RiskStore
 @testable import RiskStoreSQLite
 
 @Suite struct EventIngestTests {
-    @Test func storesEveryEventWithItsPayloadVerbatim() async throws {
+    @Test(arguments: Backend.allCases)
+    func storesEveryEventWithItsPayloadVerbatim(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
         let lines = (1...25).map { Lines.event("e\($0)", minute: $0, customer: "c\($0 % 4)") }
         let path = try directory.file("events.jsonl", lines.joined(separator: "\r\n"))  // CRLF, no final newline
-        let store = try SQLiteStore(path: directory.databasePath)
+        let store = try await backend.open(directory)
         let report = try await store.ingestEvents(fromFile: path, batchSize: 7)
         #expect(report.inserted == 25 && report.duplicates == 0 && report.batches == 4 && report.lastCommittedLine == 25)
-        let rows = try store.writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, occurred_at, customer_id, kind, payload FROM events ORDER BY rowid")
-        }
-        #expect(rows.map { $0["payload"] as String } == lines)
-        #expect(rows[2]["occurred_at"] as Int64 == Timestamp(year: 2026, month: 3, day: 1, hour: 10, minute: 3)!.millisecondsSinceEpoch)
-        #expect(rows[2]["customer_id"] as String == "c3")
+        #expect(try await SQL.strings(store, "SELECT payload FROM events ORDER BY occurred_at") == lines)
+        #expect(
+            try await SQL.integer(store, "SELECT occurred_at FROM events WHERE id = 'e3'")
+                == Int(Timestamp(year: 2026, month: 3, day: 1, hour: 10, minute: 3)!.millisecondsSinceEpoch))
+        #expect(try await SQL.strings(store, "SELECT customer_id FROM events WHERE id = 'e3'") == ["c3"])
+        #expect(try await SQL.integer(store, "SELECT COUNT(*) FROM ingest_batches WHERE kind = 'events' AND source = '\(path)'") == 4)
+    }
+
+    @Test func anSQLiteFileRunsInWALMode() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try SQLiteStore(path: directory.databasePath)
         let mode = try await store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
     }
 
-    @Test func reportsAndSkipsDuplicateIds() async throws {
+    @Test(arguments: Backend.allCases)
+    func reportsAndSkipsDuplicateIds(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let store = try SQLiteStore.inMemory()
+        let store = try await backend.open(directory)
         let first = try directory.file("a.jsonl", Lines.events(["e1", "e2", "e3"]))
         #expect(try await store.ingestEvents(fromFile: first).inserted == 3)
         // e2 again (already stored, the same JSON) and e4 twice in the same file.
@@ -38,23 +46,22 @@ import Testing
         #expect(report.inserted == 2)
         #expect(report.duplicates == 2)
         #expect(report.firstDuplicates == [.init(line: 1, id: "e2"), .init(line: 4, id: "e4")])
-        let count = try await store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") }
-        #expect(count == 5)
+        #expect(try await SQL.integer(store, "SELECT COUNT(*) FROM events") == 5)
         // e2 with other JSON: refused by line, its batch rolled back, the stored e2 kept.
         let third = try directory.file("c.jsonl", [Lines.event("e6"), Lines.event("e2", minute: 7)].joined(separator: "\n"))
         await #expect(throws: StoreError.self) { try await store.ingestEvents(fromFile: third) }
-        let payload = try await store.writer.read { db in try String.fetchOne(db, sql: "SELECT payload FROM events WHERE id = 'e2'") }
-        #expect(payload == Lines.event("e2", minute: 1))
-        await #expect(try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE id = 'e6'") } == 0)
+        #expect(try await SQL.strings(store, "SELECT payload FROM events WHERE id = 'e2'") == [Lines.event("e2", minute: 1)])
+        #expect(try await SQL.integer(store, "SELECT COUNT(*) FROM events WHERE id = 'e6'") == 0)
     }
 
-    @Test func aMalformedLineRollsBackItsBatchAndKeepsEarlierOnes() async throws {
+    @Test(arguments: Backend.allCases)
+    func aMalformedLineRollsBackItsBatchAndKeepsEarlierOnes(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
         var lines = (1...10).map { Lines.event("e\($0)", minute: $0) }
         lines[4] =
             #"{"id":"e5","occurred_at":"2026-03-01T10:05:00Z","customer_id":"c1","kind":"login","telco":{"call_forwarding":["sometimes"]}}"#
         let path = try directory.file("events.jsonl", lines.joined(separator: "\n"))
-        let store = try SQLiteStore(path: directory.databasePath)
+        let store = try await backend.open(directory)
         await #expect {
             try await store.ingestEvents(fromFile: path, batchSize: 3)
         } throws: { error in
@@ -62,10 +69,8 @@ import Testing
             return file == path && line == 5 && field == "telco.call_forwarding[0]" && message.contains("sometimes")
                 && accepted.inserted == 3 && accepted.lastCommittedLine == 3
         }
-        let ids = try await store.writer.read { db in try String.fetchAll(db, sql: "SELECT id FROM events ORDER BY id") }
-        #expect(ids == ["e1", "e2", "e3"])
-        let batches = try await store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ingest_batches") }
-        #expect(batches == 1)
+        #expect(try await SQL.strings(store, "SELECT id FROM events ORDER BY id") == ["e1", "e2", "e3"])
+        #expect(try await SQL.integer(store, "SELECT COUNT(*) FROM ingest_batches") == 1)
 
         // Fixed and run again: the stored lines come back as duplicates, the rest goes in.
         lines[4] = Lines.event("e5", minute: 5)
@@ -74,11 +79,13 @@ import Testing
         #expect(report.inserted == 7 && report.duplicates == 3)
     }
 
-    @Test func aFailedBatchLeavesTheDatabaseExactlyAsBefore() async throws {
+    @Test(arguments: Backend.allCases)
+    func aFailedBatchLeavesTheDatabaseExactlyAsBefore(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let store = try SQLiteStore(path: directory.databasePath)
+        let store = try await backend.open(directory)
         _ = try await store.ingestEvents(fromFile: try directory.file("good.jsonl", Lines.events(["a", "b"])))
-        let before = try Self.dump(store)
+        let before = try await SQL.dump(store)
+        #expect(before.count == 3)
         // The bad line is last in the batch, after new and duplicate events that were accepted.
         let bad = try directory.file(
             "bad.jsonl", Lines.events(["c", "a", "d"]) + #"{"id":"x","occurred_at":"2026-03-01T10:00:00Z","kind":"login"}"# + "\n")
@@ -88,12 +95,13 @@ import Testing
             guard case .badLine(_, 4, "customer_id", _, let accepted) = error as? StoreError else { return false }
             return accepted.inserted == 0
         }
-        #expect(try Self.dump(store) == before)
+        #expect(try await SQL.dump(store) == before)
     }
 
-    @Test func namesTheLineOfInvalidJSONAndOfAMissingFile() async throws {
+    @Test(arguments: Backend.allCases)
+    func namesTheLineOfInvalidJSONAndOfAMissingFile(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let store = try SQLiteStore.inMemory()
+        let store = try await backend.open(directory)
         let path = try directory.file("events.jsonl", Lines.events(["a"]) + "\n{\"id\": \"b\",\n")
         await #expect {
             try await store.ingestEvents(fromFile: path)
@@ -106,16 +114,6 @@ import Testing
         } throws: { error in
             guard case .cannotRead(_, "no such file") = error as? StoreError else { return false }
             return true
-        }
-    }
-
-    /// Every row of every table, as text: equal dumps mean an unchanged database.
-    static func dump(_ store: SQLiteStore) throws -> [String] {
-        try store.writer.read { db in
-            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-            return try tables.flatMap { table in
-                try Row.fetchAll(db, sql: "SELECT * FROM \"\(table)\" ORDER BY rowid").map { "\(table): \($0)" }
-            }
         }
     }
 }
@@ -137,9 +135,10 @@ import Testing
         }
     }
 
-    @Test func eachEventsOutcomeIsItsLatestVersionKnownAtTheCutoff() async throws {
+    @Test(arguments: Backend.allCases)
+    func eachEventsOutcomeIsItsLatestVersionKnownAtTheCutoff(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let store = try SQLiteStore(path: directory.databasePath)
+        let store = try await backend.open(directory)
         let minutes = [0, 1, 2, 3, 4, 5]
         _ = try await store.ingestEvents(
             fromFile: try directory.file(

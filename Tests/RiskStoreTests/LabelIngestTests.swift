@@ -3,23 +3,25 @@ import GRDB
 import RiskContract
 import RiskFeatures
 import RiskStoreLocation
+import RiskStoreTesting
 import Testing
 
 @testable import RiskStore
 @testable import RiskStoreSQLite
 
 @Suite struct LabelIngestTests {
-    static func storeWithEvents(_ directory: TemporaryDirectory) async throws -> SQLiteStore {
-        let store = try SQLiteStore.inMemory()
+    static func storeWithEvents(_ directory: TemporaryDirectory, _ backend: Backend) async throws -> any Store {
+        let store = try await backend.open(directory)
         _ = try await store.ingestEvents(fromFile: try directory.file("events.jsonl", Lines.events(["e1", "e2", "e3"])))
         return store
     }
 
     static func at(_ day: Int, _ hour: Int = 0) -> Timestamp { Timestamp(year: 2026, month: 3, day: day, hour: hour)! }
 
-    @Test func aLaterLabelSupersedesAnEarlierOneAndEveryVersionIsKept() async throws {
+    @Test(arguments: Backend.allCases)
+    func aLaterLabelSupersedesAnEarlierOneAndEveryVersionIsKept(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let store = try await Self.storeWithEvents(directory)
+        let store = try await Self.storeWithEvents(directory, backend)
         // The later version is ingested first: report time, not arrival order, decides.
         let later = try directory.file(
             "later.csv", "event_id,outcome,reported_at,source\ne1,genuine,2026-03-05T00:00:00Z,confirmed_genuine\n")
@@ -38,15 +40,16 @@ import Testing
         #expect(onThe6th["e1"]?.outcome == .genuine && onThe6th["e1"]?.source == "confirmed_genuine")
         #expect(onThe6th["e3"] == nil)
         #expect(try await store.labelVersions(eventId: "e1").map(\.outcome) == [.fraud, .genuine])
-        let latest = try store.writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT event_id, outcome FROM latest_labels ORDER BY event_id")
-        }
-        #expect(latest.map { "\($0["event_id"] as String)=\($0["outcome"] as String)" } == ["e1=genuine", "e2=fraud"])
+        #expect(
+            try await SQL.strings(store, "SELECT event_id || '=' || outcome FROM latest_labels ORDER BY event_id") == [
+                "e1=genuine", "e2=fraud",
+            ])
     }
 
-    @Test func reIngestingTheSameLabelsChangesNothing() async throws {
+    @Test(arguments: Backend.allCases)
+    func reIngestingTheSameLabelsChangesNothing(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let store = try await Self.storeWithEvents(directory)
+        let store = try await Self.storeWithEvents(directory, backend)
         let path = try directory.file(
             "labels.csv",
             "source,event_id,reported_at,outcome\nanalyst,e1,2026-03-02T00:00:00Z,fraud\n\"customer_report\",e2,2026-03-03T00:00:00Z,fraud\n"
@@ -71,21 +74,23 @@ import Testing
     ])
     func aBadLabelNamesItsLineAndFieldAndStoresNothingOfItsBatch(text: String, line: Int, field: String) async throws {
         let directory = try TemporaryDirectory()
-        let store = try await Self.storeWithEvents(directory)
-        let path = try directory.file("labels.csv", text)
-        await #expect {
-            try await store.ingestLabels(fromFile: path)
-        } throws: { error in
-            guard case .badLine(path, line, field, _, _) = error as? StoreError else { return false }
-            return true
+        for backend in Backend.allCases {
+            let store = try await Self.storeWithEvents(directory, backend)
+            let path = try directory.file("labels.csv", text)
+            await #expect {
+                try await store.ingestLabels(fromFile: path)
+            } throws: { error in
+                guard case .badLine(path, line, field, _, _) = error as? StoreError else { return false }
+                return true
+            }
+            #expect(try await SQL.integer(store, "SELECT COUNT(*) FROM labels") == 0)
         }
-        let count = try await store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM labels") }
-        #expect(count == 0)
     }
 
-    @Test func aCSVRecordWithTheWrongNumberOfFieldsIsAnError() async throws {
+    @Test(arguments: Backend.allCases)
+    func aCSVRecordWithTheWrongNumberOfFieldsIsAnError(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let store = try await Self.storeWithEvents(directory)
+        let store = try await Self.storeWithEvents(directory, backend)
         let path = try directory.file("labels.csv", "event_id,outcome,reported_at,source\ne1,fraud,2026-03-02T00:00:00Z\n")
         await #expect {
             try await store.ingestLabels(fromFile: path)
@@ -95,9 +100,10 @@ import Testing
         }
     }
 
-    @Test func statisticsReplayLabelsWeekByWeek() async throws {
+    @Test(arguments: Backend.allCases)
+    func statisticsReplayLabelsWeekByWeek(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let store = try await Self.storeWithEvents(directory)  // events on 2026-03-01
+        let store = try await Self.storeWithEvents(directory, backend)  // events on 2026-03-01
         let path = try directory.file(
             "labels.csv",
             """

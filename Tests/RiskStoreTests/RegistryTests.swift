@@ -2,6 +2,7 @@ import Foundation
 import RiskContract
 import RiskFeatures
 import RiskStoreLocation
+import RiskStoreTesting
 import Testing
 
 @testable import RiskStore
@@ -55,15 +56,15 @@ import Testing
         await #expect { try await store.promote("nope", actor: "a", reason: nil) } throws: { "\($0)" == "not found: model nope" }
     }
 
-    @Test func concurrentPromotionsLeaveExactlyOneChampion() async throws {
+    @Test(arguments: Backend.shared)
+    func concurrentPromotionsLeaveExactlyOneChampion(backend: Backend) async throws {
         let directory = try TemporaryDirectory()
-        let path = directory.url.appending(path: "registry.sqlite").path
-        let store = try SQLiteStore(path: path)
+        let store = try await backend.open(directory)
         for index in 0..<8 { try await store.register(Self.model("m\(index)", at: Int64(index)), status: .candidate, actor: "a") }
         await withTaskGroup(of: Void.self) { group in
             for index in 0..<8 {
                 group.addTask {
-                    let own = try? SQLiteStore(path: path)
+                    let own = try? await backend.openAgain(store)
                     try? await own?.promote("m\(index)", actor: "worker\(index)", reason: nil)
                 }
             }

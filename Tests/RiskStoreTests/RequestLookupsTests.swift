@@ -1,6 +1,7 @@
 import Foundation
 import RiskContract
 import RiskFeatures
+import RiskStoreTesting
 import Testing
 
 @testable import RiskStore

@@ -1,4 +1,5 @@
 import GRDB
+import RiskStoreTesting
 import Testing
 
 @testable import RiskStore

@@ -2,6 +2,7 @@ import Foundation
 import RiskContract
 import RiskFeatures
 import RiskStore
+import RiskStoreTesting
 import Testing
 
 /// What every backend of the store protocol must do, written against `any Store` alone (no SQL,

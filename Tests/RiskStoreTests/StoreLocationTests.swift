@@ -2,6 +2,7 @@ import Foundation
 import RiskStore
 import RiskStoreLocation
 import RiskStorePostgres
+import RiskStoreTesting
 import Testing
 
 /// `--db` and `RISKLOOP_DB`: a path or `:memory:` opens SQLite; a URL is never taken for a file.
