@@ -3,7 +3,7 @@
 SWIFT ?= swift
 DEMO_DIR ?= .riskloop
 
-.PHONY: deps build demo test docs check-openapi verify-exports notebooks baselines bench fixtures dataset format
+.PHONY: deps build demo test test-postgres docs check-openapi verify-exports notebooks baselines bench fixtures dataset format
 
 ## deps: install the system libraries (libblas-dev, libsqlite3-dev) when missing
 deps:
@@ -20,6 +20,14 @@ demo: build
 ## test: the whole test suite (Swift Testing)
 test: deps
 	$(SWIFT) test
+
+## test-postgres: the whole test suite with its PostgreSQL half, on a throwaway cluster (installed when missing) on port PG_TEST_PORT
+PG_TEST_PORT ?= 55434
+test-postgres: deps
+	@dir=$$(mktemp -d /tmp/riskloop-pg.XXXXXX); \
+	url=$$(scripts/postgres-cluster.sh start "$$dir" $(PG_TEST_PORT)) || exit 1; \
+	RISKLOOP_TEST_POSTGRES_URL="$$url" $(SWIFT) test; status=$$?; \
+	scripts/postgres-cluster.sh stop "$$dir"; rm -rf "$$dir"; exit $$status
 
 ## docs: the DocC documentation of RiskScoring (the library a service embeds) into .build/docs/RiskScoring
 docs: deps

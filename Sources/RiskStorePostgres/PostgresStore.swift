@@ -27,7 +27,11 @@ public final class PostgresStore: Store {
     private init(url: PostgresURL, logger: Logger) {
         self.url = url
         self.logger = logger
-        client = PostgresClient(configuration: url.clientConfiguration, backgroundLogger: logger)
+        // The pool's own log says what each query's error says again, and warns of queries
+        // leased before `run()` has started (they wait for it): only its errors are kept.
+        var background = logger
+        background.logLevel = max(logger.logLevel, .error)
+        client = PostgresClient(configuration: url.clientConfiguration, backgroundLogger: background)
         running = Task { [client] in await client.run() }
     }
 
