@@ -102,6 +102,14 @@ public final class Scorer: Sendable {
         history.profiles.withLock { $0.observe(label) }
     }
 
+    /// An event scored elsewhere (another replica of a deployment) recorded in the history
+    /// without being scored here: later events of its entities count it.
+    public func observe(_ event: ParsedEvent) {
+        let current = state.withLock { $0 }
+        guard current.model.extractor.hasAggregates else { return }
+        current.history.profiles.withLock { $0.observe(event) }
+    }
+
     /// Scores one event and records it in the history. Its history, row and contributions live
     /// on the stack: the heap sees only the score itself.
     public func score(_ event: ParsedEvent) -> RiskScore {

@@ -49,12 +49,23 @@ public final class RiskService: Sendable {
     private let servingGauges = Mutex<[Gauge]>([])
     private let cycleRunning = Mutex(false)
     private let policy: DecisionPolicy
+    /// This server's name among the replicas sharing the store, logged with each decision.
+    public let replica: String
+    /// How far this server's entity history has read the shared log (``followLog()``).
+    private let logPosition: Mutex<LogPosition>
+    /// `riskloop_history_lag_seconds`: from another replica's decision to this one's history.
+    private let historyLag: DurationHistogram
 
     /// Serves the store's champion with `policy` (and the shadow model, if there is one);
     /// retraining cycles follow `retrainPolicy`.
     ///
     /// - Throws: when the store has no champion or it cannot serve events.
-    public init(store: any Store, policy: DecisionPolicy, retrainPolicy: RetrainPolicy = RetrainPolicy(), logger: Logger) async throws {
+    ///
+    /// - Parameter replica: this server's name among the processes sharing the store (default:
+    ///   the host name and process id).
+    public init(
+        store: any Store, policy: DecisionPolicy, retrainPolicy: RetrainPolicy = RetrainPolicy(), replica: String? = nil, logger: Logger
+    ) async throws {
         guard let champion = try await store.championId() else {
             throw APIError(.serviceUnavailable, code: "no_champion", message: "the registry has no champion model; promote one first")
         }
@@ -71,6 +82,17 @@ public final class RiskService: Sendable {
         try await store.record(policy, actor: "riskloop-serve")
         // Velocity and fraud-rate features need the history a restart would otherwise forget.
         try await Self.warm(scorer, from: store, historyDays: retrainPolicy.historyDays)
+        // What the others decide from here on reaches this history through the shared log.
+        self.replica = replica ?? "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
+        logPosition = Mutex(try await store.logPosition())
+        historyLag = metrics.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(
+                namespace: "riskloop", metricName: "history_lag", unitName: "seconds",
+                helpText: "Time from another replica's decision to its event in this server's entity history"),
+            buckets: [
+                .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+                .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
+            ])
         let scored = MetricNameDescriptor(
             namespace: "riskloop", metricName: "scored_events", unitName: "total", helpText: "Events scored, by decision")
         scoredCounters = Dictionary(
@@ -166,6 +188,44 @@ public final class RiskService: Sendable {
 
     /// How often the server checks the registry for changes made elsewhere.
     public static let registryCheckInterval = Duration.milliseconds(250)
+
+    /// How often the server reads the shared log for what other replicas decided and were told.
+    public static let logFollowInterval = Duration.milliseconds(10)
+
+    /// Applies what was appended to the shared log since the last call: the events other
+    /// replicas decided (this server's own are in its history already) and every label version
+    /// (applying one twice changes nothing), to the champion's and the shadow's histories. So the
+    /// velocity and fraud-rate features of an event scored here count what the others scored, a
+    /// bounded lag later (``logFollowInterval`` plus a read; `riskloop_history_lag_seconds`).
+    ///
+    /// - Returns: how many of the others' decisions were applied.
+    @discardableResult
+    public func followLog() async throws(EngineError) -> Int {
+        var applied = 0
+        while true {
+            let position = logPosition.withLock { $0 }
+            let tail = try await storeCall { () async throws(StoreError) in try await store.logTail(after: position, limit: 1_000) }
+            let shadow = self.shadow, needsJSON = scorer.model.extractor.needsJSON || (shadow?.model.extractor.needsJSON ?? false)
+            let now = Self.now
+            for decided in tail.decisions where decided.replica != replica {
+                guard let event = try? ParsedEvent(jsonLine: Array(decided.payload.utf8), keepingJSON: needsJSON) else {
+                    logger.error(
+                        "a logged event no longer parses; not in this replica's history", metadata: ["position": "\(decided.position)"])
+                    continue
+                }
+                scorer.observe(event)
+                shadow?.observe(event)
+                historyLag.record(.milliseconds(max(0, now.millisecondsSinceEpoch - decided.decidedAt.millisecondsSinceEpoch)))
+                applied += 1
+            }
+            for label in tail.labels {
+                scorer.observe(label)
+                shadow?.observe(label)
+            }
+            logPosition.withLock { $0 = max($0, tail.position) }
+            if tail.decisions.count < 1_000, tail.labels.count < 1_000 { return applied }
+        }
+    }
 
     /// Runs one retraining cycle as of `asOf` (default: the latest stored event's time) off the
     /// request threads, hot-swaps the scorer to a promoted challenger, and refreshes the drift
@@ -277,6 +337,7 @@ public final class RiskService: Sendable {
         }
         guard !fresh.isEmpty else { return answers.map { $0! } }
         let events = fresh.map { received[$0].parsed }
+        let historyPosition = logPosition.withLock { $0.decision }
         let scores = events.count == 1 ? [scorer.score(events[0])] : scorer.score(events)
         let shadowScores = shadow.map { shadow in events.count == 1 ? [shadow.score(events[0])] : shadow.score(events) }
         let decidedAt = Self.now
@@ -293,7 +354,7 @@ public final class RiskService: Sendable {
                     event: received[index].parsed.event!, payload: received[index].payload, decidedAt: decidedAt,
                     modelId: score.modelId, policyVersion: score.policyVersion, score: score.probability,
                     decision: score.decision.rawValue, reasons: reasons, shadowModelId: shadowScore?.modelId,
-                    shadowScore: shadowScore?.probability, answer: answer))
+                    shadowScore: shadowScore?.probability, answer: answer, replica: replica, historyPosition: historyPosition))
         }
         do {
             try await decisions.log(records)

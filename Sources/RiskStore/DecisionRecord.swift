@@ -18,12 +18,21 @@ public struct DecisionRecord: Sendable {
     public var shadowScore: Double?
     /// The score as answered (JSON), returned again to a retry of the same event.
     public var answer: String?
+    /// The replica (server process) that decided, when several share the store.
+    public var replica: String?
+    /// How far in the shared decision log (``LogPosition/decision``) the deciding replica's
+    /// entity history had read when it scored the event: the others' decisions up to there were
+    /// in its history, later ones were not.
+    public var historyPosition: Int64?
 
     public init(
         event: Event, payload: String, decidedAt: Timestamp, modelId: String, policyVersion: String, score: Double, decision: String,
-        reasons: String, shadowModelId: String? = nil, shadowScore: Double? = nil, answer: String? = nil
+        reasons: String, shadowModelId: String? = nil, shadowScore: Double? = nil, answer: String? = nil, replica: String? = nil,
+        historyPosition: Int64? = nil
     ) {
         self.answer = answer
+        self.replica = replica
+        self.historyPosition = historyPosition
         self.event = event
         self.payload = payload
         self.decidedAt = decidedAt
@@ -73,5 +82,52 @@ public struct LoggedDecision: Sendable {
         self.policyVersion = policyVersion
         self.score = score
         self.decision = decision
+    }
+}
+
+/// A position in the shared log that replicas follow: the last decision (`decisions.id`) and
+/// the last label version (`labels.seq`) read.
+public struct LogPosition: Sendable, Equatable, Comparable {
+    public var decision: Int64
+    public var label: Int64
+
+    public init(decision: Int64, label: Int64) {
+        self.decision = decision
+        self.label = label
+    }
+
+    public static func < (lhs: LogPosition, rhs: LogPosition) -> Bool {
+        (lhs.decision, lhs.label) < (rhs.decision, rhs.label)
+    }
+}
+
+/// What was appended to the shared log after a position: decisions with their events, in log
+/// order, and label versions, in storage order.
+public struct LogTail: Sendable {
+    public struct Decided: Sendable {
+        /// `decisions.id`.
+        public var position: Int64
+        public var replica: String?
+        public var decidedAt: Timestamp
+        /// The event's JSON as stored.
+        public var payload: String
+
+        public init(position: Int64, replica: String?, decidedAt: Timestamp, payload: String) {
+            self.position = position
+            self.replica = replica
+            self.decidedAt = decidedAt
+            self.payload = payload
+        }
+    }
+
+    public var decisions: [Decided]
+    public var labels: [Label]
+    /// The position after what this tail holds: where the next read starts.
+    public var position: LogPosition
+
+    public init(decisions: [Decided], labels: [Label], position: LogPosition) {
+        self.decisions = decisions
+        self.labels = labels
+        self.position = position
     }
 }

@@ -101,6 +101,15 @@ public protocol Store: Sendable {
     /// - Throws: ``StoreError/duplicateEvent(id:)`` when an event id is stored with another payload.
     func log(_ decisions: [DecisionRecord]) async throws(StoreError)
 
+    /// The end of the shared log now: the last decision and the last label version stored.
+    func logPosition() async throws(StoreError) -> LogPosition
+
+    /// The decisions (with their events) and label versions appended after `position`, at most
+    /// `limit` of each, in log order: what a replica applies to its entity history to see what
+    /// the others decided and were told. A position once returned never has an earlier entry
+    /// appear behind it (appends become visible in log order).
+    func logTail(after position: LogPosition, limit: Int) async throws(StoreError) -> LogTail
+
     /// The decisions logged for events that occurred in `[from, to)`, in time order.
     func decisions(from: Timestamp, to: Timestamp) async throws(StoreError) -> [LoggedDecision]
 

@@ -28,6 +28,10 @@ public enum PostgresSchema {
     enum Lock: Int32 {
         case migrations = 1
         case registry = 2
+        /// Held by every transaction that appends decisions or label versions, from before its
+        /// first id is drawn until it commits: ids then become visible in order, so a replica
+        /// reading the log after a position never misses one committed late.
+        case logAppend = 3
     }
 
     /// RiskLoop's namespace in PostgreSQL's advisory locks.
@@ -185,6 +189,15 @@ public enum PostgresSchema {
             """
             -- The score as the service answered it (JSON), so that a retried request gets the same answer.
             ALTER TABLE decisions ADD COLUMN answer TEXT;
+            """
+        ),
+        (
+            "v6: decision replicas",
+            """
+            -- Which replica decided, and how far in the shared decision log (decisions.id) its
+            -- entity history had read then. NULL for decisions logged before this migration.
+            ALTER TABLE decisions ADD COLUMN replica TEXT;
+            ALTER TABLE decisions ADD COLUMN history_position BIGINT;
             """
         ),
     ]

@@ -9,6 +9,7 @@ extension PostgresStore {
     public func log(_ decisions: [DecisionRecord]) async throws(StoreError) {
         guard !decisions.isEmpty else { return }
         try await transaction { connection in
+            try await self.lockLogAppend(connection)
             let inserted = try await self.insertEvents(connection, decisions.map { ($0.event, $0.payload, nil) })
             var claimed: Set<String> = []
             let repeats = decisions.filter { !(inserted.contains($0.event.id) && claimed.insert($0.event.id).inserted) }
@@ -16,7 +17,7 @@ extension PostgresStore {
             for record in repeats where !JSONValue.sameDocument(stored[record.event.id] ?? "", record.payload) {
                 throw StoreError.duplicateEvent(id: record.event.id)
             }
-            let chunk = RowsInsert.chunkSize(columns: 10)
+            let chunk = RowsInsert.chunkSize(columns: 12)
             for start in stride(from: 0, to: decisions.count, by: chunk) {
                 var insert = RowsInsert()
                 for record in decisions[start..<min(start + chunk, decisions.count)] {
@@ -30,16 +31,41 @@ extension PostgresStore {
                     try insert.add(record.shadowModelId)
                     try insert.add(record.shadowScore)
                     try insert.add(record.answer)
+                    try insert.add(record.replica)
+                    try insert.add(record.historyPosition)
                     insert.endRow()
                 }
                 try await connection.query(
                     insert.query(
                         """
                         INSERT INTO decisions (event_id, decided_at, model_id, policy_version, score, decision, reasons,
-                                               shadow_model_id, shadow_score, answer)
+                                               shadow_model_id, shadow_score, answer, replica, history_position)
                         """), logger: self.logger)
             }
         }
+    }
+
+    public func logPosition() async throws(StoreError) -> LogPosition {
+        let rows = try await rows("SELECT (SELECT COALESCE(MAX(id), 0) FROM decisions), (SELECT COALESCE(MAX(seq), 0) FROM labels)")
+        let (decision, label) = try decodeAll(rows, as: (Int64, Int64).self).first ?? (Int64(0), Int64(0))
+        return LogPosition(decision: decision, label: label)
+    }
+
+    public func logTail(after position: LogPosition, limit: Int) async throws(StoreError) -> LogTail {
+        let decided = try decodeAll(
+            try await rows(
+                """
+                SELECT d.id, d.replica, d.decided_at, e.payload FROM decisions d JOIN events e ON e.id = d.event_id
+                WHERE d.id > \(position.decision) ORDER BY d.id LIMIT \(limit)
+                """), as: (Int64, String?, Int64, String).self
+        ).map { LogTail.Decided(position: $0.0, replica: $0.1, decidedAt: Timestamp(millisecondsSinceEpoch: $0.2), payload: $0.3) }
+        let versions = try decodeAll(
+            try await rows(
+                "SELECT event_id, outcome, reported_at, source, seq FROM labels WHERE seq > \(position.label) ORDER BY seq LIMIT \(limit)"),
+            as: (String, String, Int64, String, Int64).self)
+        return LogTail(
+            decisions: decided, labels: try versions.map { (row) throws(StoreError) in try Self.label((row.0, row.1, row.2, row.3)) },
+            position: LogPosition(decision: decided.last?.position ?? position.decision, label: versions.last?.4 ?? position.label))
     }
 
     public func decisions(from: Timestamp, to: Timestamp) async throws(StoreError) -> [LoggedDecision] {

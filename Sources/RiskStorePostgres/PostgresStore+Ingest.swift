@@ -99,6 +99,7 @@ extension PostgresStore {
         -> IngestReport
     {
         try await transaction { connection in
+            try await self.lockLogAppend(connection)
             var updated = report
             let batchId = try await self.openBatch(connection, kind: "labels", file: file, firstLine: batch[0].line)
             var known: Set<String> = []

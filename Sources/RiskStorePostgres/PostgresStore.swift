@@ -86,6 +86,13 @@ public final class PostgresStore: Store {
             "SELECT pg_advisory_xact_lock(\(PostgresSchema.lockNamespace), \(PostgresSchema.Lock.registry.rawValue))", logger: logger)
     }
 
+    /// Serializes the appends to the shared log (decisions, label versions) until the caller's
+    /// transaction ends (``PostgresSchema/Lock/logAppend``).
+    func lockLogAppend(_ connection: PostgresConnection) async throws {
+        try await connection.query(
+            "SELECT pg_advisory_xact_lock(\(PostgresSchema.lockNamespace), \(PostgresSchema.Lock.logAppend.rawValue))", logger: logger)
+    }
+
     static func nowMilliseconds() -> Int64 {
         Int64((Date().timeIntervalSince1970 * 1000).rounded())
     }

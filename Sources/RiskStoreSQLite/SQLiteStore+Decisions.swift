@@ -21,8 +21,8 @@ extension SQLiteStore {
             let insertDecision = try db.cachedStatement(
                 sql: """
                     INSERT INTO decisions (event_id, decided_at, model_id, policy_version, score, decision, reasons,
-                                           shadow_model_id, shadow_score, answer)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                           shadow_model_id, shadow_score, answer, replica, history_position)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for record in decisions {
                 let event = record.event
@@ -32,9 +32,38 @@ extension SQLiteStore {
                 if db.changesCount == 0 { try Self.requireSamePayload(db, id: event.id, payload: record.payload) }
                 try insertDecision.execute(arguments: [
                     event.id, record.decidedAt.millisecondsSinceEpoch, record.modelId, record.policyVersion, record.score, record.decision,
-                    record.reasons, record.shadowModelId, record.shadowScore, record.answer,
+                    record.reasons, record.shadowModelId, record.shadowScore, record.answer, record.replica, record.historyPosition,
                 ])
             }
+        }
+    }
+
+    /// The last decision and label version stored. SQLite has one writer at a time, so ids are
+    /// assigned in commit order and a tail never misses one.
+    public func logPosition() async throws(StoreError) -> LogPosition {
+        try await read { db in
+            LogPosition(
+                decision: try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) FROM decisions") ?? 0,
+                label: try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM labels") ?? 0)
+        }
+    }
+
+    public func logTail(after position: LogPosition, limit: Int) async throws(StoreError) -> LogTail {
+        try await read { db in
+            let decided = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.id, d.replica, d.decided_at, e.payload FROM decisions d JOIN events e ON e.id = d.event_id
+                    WHERE d.id > ? ORDER BY d.id LIMIT ?
+                    """, arguments: [position.decision, limit]
+            ).map { LogTail.Decided(position: $0[0], replica: $0[1], decidedAt: Timestamp(millisecondsSinceEpoch: $0[2]), payload: $0[3]) }
+            let labels = try Row.fetchAll(
+                db, sql: "SELECT event_id, outcome, reported_at, source, seq FROM labels WHERE seq > ? ORDER BY seq LIMIT ?",
+                arguments: [position.label, limit])
+            return LogTail(
+                decisions: decided, labels: try labels.map(Self.label),
+                position: LogPosition(
+                    decision: decided.last?.position ?? position.decision, label: labels.last.map { $0[4] as Int64 } ?? position.label))
         }
     }
 

@@ -162,6 +162,15 @@ public enum StoreSchema {
                     ALTER TABLE decisions ADD COLUMN answer TEXT;
                     """)
         }
+        migrator.registerMigration("v6: decision replicas") { db in
+            try db.execute(
+                sql: """
+                    -- Which replica decided, and how far in the shared decision log (decisions.id) its
+                    -- entity history had read then. NULL for decisions logged before this migration.
+                    ALTER TABLE decisions ADD COLUMN replica TEXT;
+                    ALTER TABLE decisions ADD COLUMN history_position INTEGER;
+                    """)
+        }
         return migrator
     }
 }

@@ -8,8 +8,9 @@ struct RiskLoop: AsyncParsableCommand {
         discussion: """
             RiskLoop turns telco signals (SIM swap, call forwarding, roaming, reachability, SS7 \
             monitoring) and transaction context into risk scores, and learns from confirmed \
-            outcomes. Data lives in one SQLite file, chosen by --db, else the RISKLOOP_DB \
-            environment variable, else ./riskloop.sqlite.
+            outcomes. Data lives in one SQLite file or in a PostgreSQL database that several \
+            processes share, chosen by --db, else the RISKLOOP_DB environment variable, else \
+            ./riskloop.sqlite.
 
             A first session:
               riskloop simulate --customers 1000 --days 30 --out data

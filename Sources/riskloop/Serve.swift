@@ -20,7 +20,12 @@ extension RiskLoop {
                 reference). /v1 routes need an API key (riskloop keys create); a revoked key is \
                 refused at the next request. A promotion, rollback or shadow change made by another \
                 process (riskloop models …) is served within about a second; GET /healthz says which \
-                champion, shadow and policy this server holds in memory. Each decision is committed before its answer is sent \
+                champion, shadow and policy this server holds in memory. Several servers (replicas) \
+                may share one store, a PostgreSQL database or an SQLite file: each applies the \
+                events the others decide and the labels they are given to its own entity history \
+                within milliseconds (riskloop_history_lag_seconds), so velocity and fraud-rate \
+                features count every replica's traffic; each decision records its --replica and \
+                how far its history had read the shared log. Each decision is committed before its answer is sent \
                 (group commit), so a crash loses no answered decision; an event id seen before is a \
                 retry (the first answer again) with the same JSON, a 409 with other JSON. SIGTERM or \
                 SIGINT stops it after the requests in flight and ends the feedback loop at once.
@@ -65,10 +70,17 @@ extension RiskLoop {
         @Option(help: ArgumentHelp("Check the retraining trigger every N seconds (default: only on POST /v1/retrain).", valueName: "N"))
         var retrainEvery: Double?
 
+        @Option(
+            help: ArgumentHelp(
+                "This server's name among the replicas sharing the store, logged with its decisions (default: host name and process id).",
+                valueName: "name"))
+        var replica: String?
+
         @OptionGroup var store: StoreOptions
         @OptionGroup var trust: TrustOptions
 
         func validate() throws {
+            if let replica, replica.isEmpty || replica.count > 256 { throw ValidationError("--replica must be 1 to 256 characters") }
             if let retrainEvery, !(retrainEvery >= 1) { throw ValidationError("--retrain-every must be at least 1 second") }
         }
 
@@ -95,7 +107,8 @@ extension RiskLoop {
             }
             let service: RiskService
             do {
-                service = try await RiskService(store: database, policy: decisionPolicy, retrainPolicy: loopPolicy, logger: logger)
+                service = try await RiskService(
+                    store: database, policy: decisionPolicy, retrainPolicy: loopPolicy, replica: replica, logger: logger)
             } catch {
                 throw CLIError.fail("\(error)", status: CLIError.internalFailure)
             }

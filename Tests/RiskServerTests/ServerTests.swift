@@ -10,11 +10,11 @@ import RiskModels
 import RiskScoring
 import RiskSimulator
 import RiskStoreLocation
+import RiskStoreTesting
 import ServiceLifecycle
 import Testing
 
 @testable import RiskServer
-import RiskStoreTesting
 @testable import RiskStore
 @testable import RiskStoreSQLite
 
@@ -363,9 +363,10 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
             #expect(statuses.allSatisfy { $0 == .ok || $0 == .conflict })
         }
         #expect(
-            try await SQL.strings(fixture.store, "SELECT event_id || ' ' || COUNT(*) FROM decisions GROUP BY event_id ORDER BY event_id") == [
-                "dup-1 1", "race-1 1",
-            ])
+            try await SQL.strings(fixture.store, "SELECT event_id || ' ' || COUNT(*) FROM decisions GROUP BY event_id ORDER BY event_id")
+                == [
+                    "dup-1 1", "race-1 1",
+                ])
     }
 
     /// Revoked from another connection (the CLI) while the server runs: refused at the next request.
@@ -557,7 +558,8 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
                 "\(fixture.champion.id) \(fixture.challenger.id)"
             ])
         // The shadow's score to 12 places (σ(3)), read as text so both backends print it alike.
-        let shadowScore = try await SQL.strings(fixture.store, "SELECT CAST(ROUND(CAST(shadow_score AS NUMERIC), 12) AS TEXT) FROM decisions")
+        let shadowScore = try await SQL.strings(
+            fixture.store, "SELECT CAST(ROUND(CAST(shadow_score AS NUMERIC), 12) AS TEXT) FROM decisions")
         #expect(shadowScore.count == 1 && abs(Double(shadowScore[0])! - 1 / (1 + exp(-3.0))) < 1e-11)
         // The champion cannot also be the shadow; stopping puts the challenger back.
         await #expect(throws: StoreError.self) { try await fixture.store.setShadow(fixture.champion.id, actor: "test", reason: nil) }

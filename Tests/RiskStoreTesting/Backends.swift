@@ -41,8 +41,9 @@ public enum Backend: String, CaseIterable, Sendable {
     case sqliteFile = "sqlite file"
     case postgres = "postgres"
 
-    public static var allCases: [Backend] { PostgresTesting.url == nil ? [.sqliteMemory, .sqliteFile] : [.sqliteMemory, .sqliteFile, .postgres] }
-
+    public static var allCases: [Backend] {
+        PostgresTesting.url == nil ? [.sqliteMemory, .sqliteFile] : [.sqliteMemory, .sqliteFile, .postgres]
+    }
 
     /// The backends where several stores (processes) share one database.
     public static var shared: [Backend] { allCases.filter { $0 != .sqliteMemory } }
@@ -72,7 +73,8 @@ public enum SQL {
     public static func integer(_ store: any Store, _ sql: String) async throws -> Int {
         switch store {
         case let store as SQLiteStore: return try await store.writer.read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
-        case let store as PostgresStore: return Int(try store.decodeAll(try await store.rows(PostgresQuery(unsafeSQL: sql)), as: Int64.self).first ?? 0)
+        case let store as PostgresStore:
+            return Int(try store.decodeAll(try await store.rows(PostgresQuery(unsafeSQL: sql)), as: Int64.self).first ?? 0)
         default: throw StoreError.database(message: "no SQL helper for \(type(of: store))")
         }
     }
@@ -105,7 +107,9 @@ public enum SQL {
                     try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY rowid").map { "\(table): \($0)" }
                 }
             default:
-                dump += try await strings(store, "SELECT CAST(t AS TEXT) FROM \(table) t ORDER BY CAST(t AS TEXT)").map { "\(table): \($0)" }
+                dump += try await strings(store, "SELECT CAST(t AS TEXT) FROM \(table) t ORDER BY CAST(t AS TEXT)").map {
+                    "\(table): \($0)"
+                }
             }
         }
         return dump

@@ -20,4 +20,3 @@ public enum PostgresTesting {
         return try await PostgresStore.open(url: try await PostgresStore.createDatabase(name, on: base))
     }
 }
-

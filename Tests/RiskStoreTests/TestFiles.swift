@@ -1,4 +1,6 @@
 import Foundation
+import RiskStoreTesting
+import Testing
 
 /// Event lines written by hand, so the tests do not depend on the encoder under test.
 enum Lines {
@@ -11,9 +13,6 @@ enum Lines {
         ids.enumerated().map { event($1, minute: $0 % 60) }.joined(separator: "\n") + "\n"
     }
 }
-
-import RiskStoreTesting
-import Testing
 
 extension Backend: CustomTestStringConvertible {
     public var testDescription: String { rawValue }
