@@ -53,7 +53,7 @@ def rss_kib(pid):
         return int(re.search(r"VmRSS:\s+(\d+)", status.read()).group(1))
 
 
-def wrk(port, key, seconds, directory):
+def wrk(port, key, seconds, directory, connections=32):
     script = os.path.join(directory, f"score-{port}.lua")
     with open(script, "w") as file:
         # Each wrk thread has its own Lua state: give each its own id range so events never repeat.
@@ -64,7 +64,7 @@ def wrk(port, key, seconds, directory):
         file.write(f'wrk.headers["Authorization"] = "Bearer {key}"\nwrk.headers["Content-Type"] = "application/json"\n')
         file.write(f"request = function()\n  counter = counter + 1\n  local body = '{EVENT}'\n")
         file.write('  return wrk.format(nil, "/v1/score", nil, body)\nend\n')
-    output = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-s", script, f"http://127.0.0.1:{port}"],
+    output = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script, f"http://127.0.0.1:{port}"],
                             check=True, capture_output=True, text=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     latencies = dict(re.findall(r"\s+(50|90|99)%\s+([\d.]+\w+)", output))

@@ -80,10 +80,18 @@ public struct DecisionReplay: Sendable {
         /// The largest |replayed − logged| score over the decisions that could be replayed.
         public var maxScoreDifference: Double
         public var differences: [Difference]
+        /// When retention removed events that this period's history reads: the latest cutoff.
+        public var prunedBefore: String?
+        /// Decisions that did not reproduce because the events their history counted were
+        /// pruned (they occurred within the history window after ``prunedBefore``): not
+        /// differences.
+        public var prunedHistory: Int = 0
 
         enum CodingKeys: String, CodingKey {
             case from, to, decisions, reproduced, versions, differences
             case maxScoreDifference = "max_score_difference"
+            case prunedBefore = "pruned_before"
+            case prunedHistory = "pruned_history"
         }
     }
 
@@ -118,6 +126,16 @@ public struct DecisionReplay: Sendable {
             keepingJSON: models.values.contains { $0.extractor.needsJSON } || resolved.values.contains { $0.needsJSON })
         var index: [String: Int] = [:]
         for (position, event) in snapshot.events.enumerated() { if let id = event.id { index[id] = position } }
+        // Retention may have removed events that this period's history reads: a decision within a
+        // history window after the cutoff cannot be rebuilt, and is counted as such, not as a
+        // difference.
+        let prunedBefore = try await storeCall { () async throws(StoreError) in try await store.auditEntries() }
+            .filter { $0.action == PruneReport.auditAction }.compactMap { $0.subject.flatMap(Timestamp.init(rfc3339:)) }.max()
+        var historyHorizon: Timestamp? = nil
+        if let prunedBefore, prunedBefore > first.adding(days: -historyDays) {
+            report.prunedBefore = prunedBefore.rfc3339
+            historyHorizon = prunedBefore.adding(days: historyDays)
+        }
         for (modelId, policyVersion) in order {
             let decisions = groups[modelId + "\u{1F}" + policyVersion]!
             report.versions.append(Versions(modelId: modelId, policyVersion: policyVersion, decisions: decisions.count))
@@ -141,6 +159,11 @@ public struct DecisionReplay: Sendable {
                 }
                 let replayed = scores[position]
                 let gap = abs(replayed.probability - decision.score)
+                let differs = replayed.decision.rawValue != decision.decision || !(gap <= Self.scoreTolerance)
+                if differs, let historyHorizon, decision.occurredAt < historyHorizon {
+                    report.prunedHistory += 1
+                    continue
+                }
                 report.maxScoreDifference = max(report.maxScoreDifference, gap)
                 if replayed.decision.rawValue != decision.decision {
                     report.differences.append(Self.difference(decision, replayed: replayed, reason: "the decision differs"))
@@ -181,6 +204,8 @@ public struct DecisionReplay: Sendable {
 extension Store {
     /// Records `policy` (its canonical JSON) under its version; see ``recordPolicy(version:json:actor:)``.
     public func record(_ policy: DecisionPolicy, actor: String) async throws(EngineError) {
-        try await storeCall { () async throws(StoreError) in try await recordPolicy(version: policy.version, json: policy.canonicalJSON, actor: actor) }
+        try await storeCall { () async throws(StoreError) in
+            try await recordPolicy(version: policy.version, json: policy.canonicalJSON, actor: actor)
+        }
     }
 }

@@ -106,7 +106,7 @@ public final class RiskService: Sendable {
         try await reloadShadow()
     }
 
-    static var now: Timestamp { Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)) }
+    public static var now: Timestamp { Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)) }
 
     /// What this server scores with now, read from its scorers in memory (never from the store):
     /// what `GET /healthz` answers, so a replica that has not yet followed a change says so.

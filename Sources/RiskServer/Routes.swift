@@ -164,9 +164,14 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
 ///
 /// - Parameter retrainEvery: how often the feedback loop checks its trigger (`nil`: only on
 ///   `POST /v1/retrain`).
-public func buildApplication(_ service: RiskService, host: String, port: Int, retrainEvery: Duration? = nil) -> some ApplicationProtocol {
+public func buildApplication(
+    _ service: RiskService, host: String, port: Int, retrainEvery: Duration? = nil, retentionDays: Double? = nil
+) -> some ApplicationProtocol {
     var services: [any Service] = [StoreUpkeepService(service: service)]
     if let retrainEvery { services.append(FeedbackLoopService(service: service, interval: retrainEvery)) }
+    if let retentionDays {
+        services.append(RetentionService(service: service, retention: Retention(store: service.store, keepDays: retentionDays)))
+    }
     return Application(
         router: buildRouter(service), configuration: .init(address: .hostname(host, port: port), serverName: "riskloop"),
         services: services, logger: service.logger)

@@ -208,6 +208,18 @@ public protocol Store: Sendable {
     /// Revokes a key (it stays listed), with an audit entry.
     func revokeKey(id: Int64, actor: String, reason: String?) async throws(StoreError)
 
+    // MARK: Retention
+
+    /// Removes the events that occurred before `cutoff`, except those inside `keeping`, with
+    /// their decisions and label versions: oldest first, `batchSize` events per transaction, so
+    /// a long run never holds the database and an interrupted one keeps what it removed. A run
+    /// that removed something is audited (``PruneReport/auditAction``, the report as detail).
+    /// The registry, the audit log, API keys, policies and cycles are never touched.
+    ///
+    /// - Parameter dryRun: count only; nothing is removed or audited.
+    func prune(before cutoff: Timestamp, keeping: [PruneReport.KeptWindow], batchSize: Int, dryRun: Bool, actor: String)
+        async throws(StoreError) -> PruneReport
+
     // MARK: Upkeep
 
     /// What the store holds, in counts.

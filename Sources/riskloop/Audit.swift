@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
+import RiskContract
 import RiskEngine
 import RiskExport
-import RiskContract
 import RiskFeatures
 import RiskStore
 
@@ -56,7 +56,8 @@ extension RiskLoop {
         func run() async throws {
             let database = try await store.open()
             let entries = try await CLIError.mapping {
-                try await database.auditEntries(from: from.flatMap(RiskLoop.Train.parseInstant), to: to.flatMap(RiskLoop.Train.parseInstant))
+                try await database.auditEntries(
+                    from: from.flatMap(RiskLoop.Train.parseInstant), to: to.flatMap(RiskLoop.Train.parseInstant))
             }
             let data: Data
             switch format {

@@ -9,7 +9,8 @@ struct StoreOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "The store: an SQLite file path, :memory:, or postgres://USER@HOST:PORT/DATABASE (default: $RISKLOOP_DB, else ./riskloop.sqlite).", valueName: "location"))
+            "The store: an SQLite file path, :memory:, or postgres://USER@HOST:PORT/DATABASE (default: $RISKLOOP_DB, else ./riskloop.sqlite).",
+            valueName: "location"))
     var db: String?
 
     var path: String {

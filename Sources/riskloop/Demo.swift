@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
-import RiskEngine
 import RiskContract
+import RiskEngine
 import RiskFeatures
 import RiskModels
 import RiskScoring

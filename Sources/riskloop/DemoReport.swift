@@ -1,6 +1,6 @@
 import Foundation
-import RiskEngine
 import RiskContract
+import RiskEngine
 import RiskFeatures
 import RiskStore
 

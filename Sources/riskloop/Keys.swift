@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import RiskEngine
 import RiskContract
+import RiskEngine
 import RiskFeatures
 import RiskModels
 import RiskStore
@@ -36,7 +36,9 @@ extension RiskLoop.Keys {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let (key, record) = try await CLIError.mapping { try await store.open().createKey(name: name, role: role, actor: RiskLoop.Keys.actor) }
+            let (key, record) = try await CLIError.mapping {
+                try await store.open().createKey(name: name, role: role, actor: RiskLoop.Keys.actor)
+            }
             if output.json {
                 try output.printJSON(
                     CreatedKey(id: record.id, key: key, name: record.name, role: record.role, createdAt: record.createdAt))

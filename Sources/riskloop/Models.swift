@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import RiskEngine
 import RiskContract
+import RiskEngine
 import RiskFeatures
 import RiskModels
 import RiskStore

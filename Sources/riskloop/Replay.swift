@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import RiskEngine
 import RiskContract
+import RiskEngine
 import RiskFeatures
 import RiskScoring
 
@@ -65,6 +65,11 @@ extension RiskLoop {
                 }
                 print("reproduced \(report.reproduced); largest score difference \(report.maxScoreDifference)")
                 print("differ     \(report.differences.count)")
+                if let prunedBefore = report.prunedBefore {
+                    print(
+                        "pruned     retention removed the events before \(prunedBefore) that this period's history reads: "
+                            + "\(report.prunedHistory) decisions could not be rebuilt, which is not a difference")
+                }
                 for difference in report.differences.prefix(show) {
                     let replayed =
                         difference.replayedScore.map { "\($0) \(difference.replayedDecision ?? "")" } ?? "not replayed"

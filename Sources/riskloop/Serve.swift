@@ -72,6 +72,12 @@ extension RiskLoop {
 
         @Option(
             help: ArgumentHelp(
+                "Remove events older than N days (with their decisions and labels) every hour, as `riskloop prune` does (default: keep everything).",
+                valueName: "N"))
+        var retentionDays: Double?
+
+        @Option(
+            help: ArgumentHelp(
                 "This server's name among the replicas sharing the store, logged with its decisions (default: host name and process id).",
                 valueName: "name"))
         var replica: String?
@@ -80,6 +86,9 @@ extension RiskLoop {
         @OptionGroup var trust: TrustOptions
 
         func validate() throws {
+            if let retentionDays, !(retentionDays > 0) || !retentionDays.isFinite {
+                throw ValidationError("--retention-days must be a positive number of days")
+            }
             if let replica, replica.isEmpty || replica.count > 256 { throw ValidationError("--replica must be 1 to 256 characters") }
             if let retrainEvery, !(retrainEvery >= 1) { throw ValidationError("--retrain-every must be at least 1 second") }
         }
@@ -118,8 +127,18 @@ extension RiskLoop {
                 )
             }
             logger.info("serving", metadata: ["model": "\(service.scorer.model.artifact.id)", "policy": "\(decisionPolicy.version)"])
-            try await buildApplication(service, host: host, port: port, retrainEvery: retrainEvery.map { .milliseconds(Int64($0 * 1000)) })
-                .runService()
+            if let retentionDays {
+                // Refused at start, not an hour later, when shorter than what the live model reads.
+                _ = try await CLIError.mapping {
+                    try await Retention(store: database, keepDays: retentionDays).run(
+                        asOf: RiskService.now, dryRun: true, actor: "riskloop-serve")
+                }
+            }
+            try await buildApplication(
+                service, host: host, port: port, retrainEvery: retrainEvery.map { .milliseconds(Int64($0 * 1000)) },
+                retentionDays: retentionDays
+            )
+            .runService()
         }
     }
 }

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import GRDB
-import RiskEngine
 import RiskContract
+import RiskEngine
 import RiskFeatures
 import RiskModels
 import RiskServer
@@ -50,6 +50,30 @@ import Testing
         let lines = try String(contentsOfFile: data + "/events.jsonl", encoding: .utf8).split(separator: "\n").count
         let queue = try DatabaseQueue(path: db)
         await #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM events") } == lines)
+    }
+
+    @Test func pruneCountsWithDryRunThenRemovesAndRefusesABadPeriod() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let data = directory.appending(path: "data").path
+        let db = directory.appending(path: "db.sqlite").path
+        try await Self.run(["simulate", "--customers", "50", "--days", "10", "--start", "2026-01-01", "--out", data, "--json"])
+        try await Self.run(["ingest", "--db", db, data + "/events.jsonl"])
+        let queue = try DatabaseQueue(path: db)
+        @Sendable func count(_ queue: DatabaseQueue, _ before: Int64) async throws -> Int {
+            try await queue.read {
+                try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM events WHERE occurred_at < ?", arguments: [before]) ?? 0
+            }
+        }
+        let cutoff = Timestamp(year: 2026, month: 1, day: 6)!.millisecondsSinceEpoch
+        let before = try await count(queue, cutoff)
+        #expect(before > 0)
+        try await Self.run(["prune", "--db", db, "--keep-days", "5", "--as-of", "2026-01-11", "--dry-run", "--json"])
+        #expect(try await count(queue, cutoff) == before)
+        try await Self.run(["prune", "--db", db, "--keep-days", "5", "--as-of", "2026-01-11"])
+        #expect(try await count(queue, cutoff) == 0)
+        #expect(try await count(queue, Timestamp(year: 2026, month: 1, day: 12)!.millisecondsSinceEpoch) > 0)
+        await #expect(throws: (any Error).self) { try await Self.run(["prune", "--db", db, "--keep-days", "0"]) }
     }
 
     @Test func theDatabaseComesFromTheEnvironmentWhenNotGiven() async throws {

@@ -200,3 +200,56 @@ actor SeenStates {
         }
     }
 }
+
+/// Retention on every backend: what goes, what stays, and that a dry run only counts.
+@Suite struct PruneConformanceTests {
+    static func day(_ day: Int) -> Timestamp { Timestamp(year: 2026, month: 3, day: day, hour: 12)! }
+
+    /// Events on March 1…10 at noon, each labelled, the even days decided.
+    static func store(_ backend: Backend, _ scratch: TemporaryDirectory) async throws -> any Store {
+        let store = try await backend.open(scratch)
+        let lines = (1...10).map { day in
+            #"{"id":"p\#(day)","occurred_at":"\#(Self.day(day).rfc3339)","customer_id":"c1","kind":"login"}"#
+        }
+        _ = try await store.ingestEvents(fromFile: try scratch.file("events.jsonl", lines.joined(separator: "\n")))
+        _ = try await store.ingest(
+            labels: (1...10).map { Label(eventId: "p\($0)", outcome: .genuine, reportedAt: Self.day(20), source: "analyst") }, source: "api"
+        )
+        try await store.register(StoreConformanceTests.model("m1", at: 1), status: .champion, actor: "a")
+        try await store.log(
+            try stride(from: 2, through: 10, by: 2).map { day in
+                DecisionRecord(
+                    event: try Event.decode(jsonLine: Array(lines[day - 1].utf8)), payload: lines[day - 1], decidedAt: Self.day(day),
+                    modelId: "m1", policyVersion: "p1", score: 0.1, decision: "allow", reasons: "[]")
+            })
+        return store
+    }
+
+    @Test(arguments: Backend.allCases)
+    func eventsBeforeTheCutoffGoWithTheirDecisionsAndLabelsExceptInsideKeptWindows(backend: Backend) async throws {
+        let scratch = try TemporaryDirectory()
+        let store = try await Self.store(backend, scratch)
+        // Before March 7 at midnight, keeping March 2 to 4 (noon to noon: the 2nd and 3rd).
+        let kept = [PruneReport.KeptWindow(from: Self.day(2), to: Self.day(4), reason: "training window of m0")]
+        let cutoff = Timestamp(year: 2026, month: 3, day: 7)!
+        let dry = try await store.prune(before: cutoff, keeping: kept, batchSize: 2, dryRun: true, actor: "ops")
+        // Removed: days 1, 4, 5, 6 (events), their decisions (4, 6), their labels (4).
+        #expect(dry.events == 4 && dry.decisions == 2 && dry.labelVersions == 4 && dry.batches == 0 && dry.dryRun)
+        #expect(try await store.statistics().events == 10, "a dry run removes nothing")
+        #expect(try await store.auditEntries().filter { $0.action == PruneReport.auditAction }.isEmpty)
+
+        let report = try await store.prune(before: cutoff, keeping: kept, batchSize: 2, dryRun: false, actor: "ops")
+        #expect(report.events == 4 && report.decisions == 2 && report.labelVersions == 4 && report.batches == 2 && !report.dryRun)
+        #expect(try await SQL.strings(store, "SELECT id FROM events ORDER BY occurred_at") == ["p2", "p3", "p7", "p8", "p9", "p10"])
+        #expect(try await store.decisions(from: Self.day(1), to: Self.day(11)).map(\.eventId) == ["p2", "p8", "p10"])
+        #expect(try await store.labels(knownAt: Self.day(21)).keys.sorted() == ["p10", "p2", "p3", "p7", "p8", "p9"])
+        let audit = try #require(try await store.auditEntries().last)
+        #expect(audit.action == PruneReport.auditAction && audit.actor == "ops" && audit.subject == cutoff.rfc3339)
+        #expect(audit.detail == report.jsonText)
+        // The registry stays, and a second run finds nothing (and writes no audit entry).
+        #expect(try await store.championId() == "m1")
+        let again = try await store.prune(before: cutoff, keeping: kept, batchSize: 2, dryRun: false, actor: "ops")
+        #expect(again.events == 0 && again.batches == 0)
+        #expect(try await store.auditEntries().filter { $0.action == PruneReport.auditAction }.count == 1)
+    }
+}

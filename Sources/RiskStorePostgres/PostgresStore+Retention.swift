@@ -1,0 +1,68 @@
+import PostgresNIO
+import RiskContract
+import RiskStore
+
+extension PostgresStore {
+    public func prune(before cutoff: Timestamp, keeping: [PruneReport.KeptWindow], batchSize: Int, dryRun: Bool, actor: String)
+        async throws(StoreError) -> PruneReport
+    {
+        precondition(batchSize > 0, "batch size must be positive")
+        // The events to remove: before the cutoff and outside every kept window ($1, then pairs).
+        var condition = "occurred_at < $1"
+        var bindings = PostgresBindings()
+        bindings.append(cutoff.millisecondsSinceEpoch)
+        for window in keeping {
+            condition += " AND NOT (occurred_at >= $\(bindings.count + 1) AND occurred_at < $\(bindings.count + 2))"
+            bindings.append(window.from.millisecondsSinceEpoch)
+            bindings.append(window.to.millisecondsSinceEpoch)
+        }
+        var report = PruneReport(cutoff: cutoff, kept: keeping, events: 0, decisions: 0, labelVersions: 0, batches: 0, dryRun: dryRun)
+        let selected = "SELECT id FROM events WHERE \(condition)"
+        if dryRun {
+            let rows = try await rows(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT (SELECT COUNT(*) FROM events WHERE \(condition)),
+                               (SELECT COUNT(*) FROM decisions WHERE event_id IN (\(selected))),
+                               (SELECT COUNT(*) FROM labels WHERE event_id IN (\(selected)))
+                        """, binds: bindings))
+            if let (events, decisions, labels) = try decodeAll(rows, as: (Int64, Int64, Int64).self).first {
+                report.events = Int(events)
+                report.decisions = Int(decisions)
+                report.labelVersions = Int(labels)
+            }
+            return report
+        }
+        let batch = "\(selected) ORDER BY occurred_at, seq LIMIT \(batchSize)"
+        while true {
+            let removed = try await transaction { connection in
+                // The batch's ids once, then its decisions, labels and events by them.
+                let ids = try await connection.query(PostgresQuery(unsafeSQL: batch, binds: bindings), logger: self.logger)
+                    .decode(String.self).reduce(into: [String]()) { $0.append($1) }
+                guard !ids.isEmpty else { return (events: 0, decisions: 0, labels: 0) }
+                let decisions = try await connection.query(
+                    "DELETE FROM decisions WHERE event_id = ANY(\(ids)) RETURNING id", logger: self.logger
+                )
+                .collect().count
+                let labels = try await connection.query(
+                    "DELETE FROM labels WHERE event_id = ANY(\(ids)) RETURNING seq", logger: self.logger
+                )
+                .collect().count
+                let events = try await connection.query("DELETE FROM events WHERE id = ANY(\(ids)) RETURNING id", logger: self.logger)
+                    .collect().count
+                return (events: events, decisions: decisions, labels: labels)
+            }
+            guard removed.events > 0 else { break }
+            report.events += removed.events
+            report.decisions += removed.decisions
+            report.labelVersions += removed.labels
+            report.batches += 1
+        }
+        if report.events > 0 {
+            try await appendAudit(
+                actor: actor, action: PruneReport.auditAction, subject: cutoff.rfc3339, reason: "retention", detail: report.jsonText,
+                at: nil)
+        }
+        return report
+    }
+}
