@@ -13,6 +13,9 @@ For the two replicas, each one's `riskloop_history_lag_seconds` histogram (from 
 replica's decision to its event in this one's history) is read after the load: the share of
 events applied within each bound, and the bound the 99th percentile falls under.
 
+The PostgreSQL cluster it starts keeps fsync on with synchronous_commit off: as durable as
+RiskLoop's SQLite (WAL, synchronous=NORMAL), so the two are compared at the same promise.
+
 On two cores, two replicas share the cores with each other, wrk and PostgreSQL: the figure
 measures the overhead of a second replica, not scale.
 
@@ -107,8 +110,9 @@ def main():
         base = arguments.postgres
         if not base:
             cluster = tempfile.mkdtemp(prefix="riskloop-stores-pg-", dir="/tmp")
+            # fsync on, synchronous_commit off: as durable as RiskLoop's SQLite (WAL, synchronous=NORMAL).
             base = subprocess.run([os.path.join(SCRIPTS, "postgres-cluster.sh"), "start", cluster, "55436"],
-                                  check=True, capture_output=True, text=True).stdout.strip()
+                                  check=True, capture_output=True, text=True, env=dict(os.environ, RISKLOOP_PG_DURABLE="1")).stdout.strip()
         try:
             floor_server = subprocess.Popen([arguments.floor, "18193"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:

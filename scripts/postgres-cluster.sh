@@ -6,7 +6,10 @@
 #                                                   (default 55432), creates the database `riskloop`
 #                                                   and prints its URL on stdout
 #   scripts/postgres-cluster.sh stop DIR            stops it (DIR can then be removed)
-# The cluster trusts local connections and runs with fsync off: it holds test data only.
+# The cluster trusts local connections and runs with fsync off: it holds test data only. With
+# RISKLOOP_PG_DURABLE=1 (the benchmarks) it keeps fsync on and synchronous_commit off, which is
+# as durable as RiskLoop's SQLite (WAL, synchronous=NORMAL): nothing committed is lost when a
+# process dies, the last commits may be lost when the machine does.
 set -euo pipefail
 
 command=${1:-}
@@ -45,8 +48,10 @@ start)
             exit 1
         }
     fi
+    durability="-c fsync=off -c synchronous_commit=off"
+    if [ "${RISKLOOP_PG_DURABLE:-}" = 1 ]; then durability="-c fsync=on -c synchronous_commit=off"; fi
     "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off" >&2 || {
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 $durability" >&2 || {
         cat "$dir/server.log" >&2
         exit 1
     }
