@@ -14,7 +14,9 @@ import RiskStore
 /// had: the stored events of `historyDays` before, and every label version from its report time
 /// on. It then scores every stored event of the period in time order, and its score and decision
 /// for each logged event are compared with the log. Exact when the serving scorer saw the events
-/// in time order and the labels by their report time (the demo, and a server fed in order).
+/// in time order and the labels by their report time (the demo, and a server fed in order). When
+/// several replicas made the period's decisions, each replica's history is rebuilt to the
+/// position in the shared log that each of its decisions recorded (``replayReplicas(model:policy:snapshot:index:logged:)``).
 ///
 /// ```swift
 /// let report = try DecisionReplay(store: store).run(from: start, to: end)
@@ -136,6 +138,8 @@ public struct DecisionReplay: Sendable {
             report.prunedBefore = prunedBefore.rfc3339
             historyHorizon = prunedBefore.adding(days: historyDays)
         }
+        // Decisions of several replicas: each replica's history is rebuilt as it was.
+        let replicas = Set(logged.map { $0.replica ?? "" })
         for (modelId, policyVersion) in order {
             let decisions = groups[modelId + "\u{1F}" + policyVersion]!
             report.versions.append(Versions(modelId: modelId, policyVersion: policyVersion, decisions: decisions.count))
@@ -148,16 +152,22 @@ public struct DecisionReplay: Sendable {
                 continue
             }
             let model = models[modelId]!
-            let scorer = Scorer(model: model, policy: policy)
-            for label in snapshot.labelVersions { scorer.observe(label) }
-            _ = scorer.score(snapshot.warmup)
-            let scores = scorer.score(snapshot.events)
+            let scores: (LoggedDecision) -> RiskScore?
+            if replicas.count > 1 {
+                let replayed = Self.replayReplicas(model: model, policy: policy, snapshot: snapshot, index: index, logged: logged)
+                scores = { replayed[$0.id] }
+            } else {
+                let scorer = Scorer(model: model, policy: policy)
+                for label in snapshot.labelVersions { scorer.observe(label) }
+                _ = scorer.score(snapshot.warmup)
+                let all = scorer.score(snapshot.events)
+                scores = { decision in index[decision.eventId].map { all[$0] } }
+            }
             for decision in decisions {
-                guard let position = index[decision.eventId] else {
+                guard let replayed = scores(decision) else {
                     report.differences.append(Self.difference(decision, replayed: nil, reason: "the event is no longer in the store"))
                     continue
                 }
-                let replayed = scores[position]
                 let gap = abs(replayed.probability - decision.score)
                 let differs = replayed.decision.rawValue != decision.decision || !(gap <= Self.scoreTolerance)
                 if differs, let historyHorizon, decision.occurredAt < historyHorizon {
@@ -175,6 +185,38 @@ public struct DecisionReplay: Sendable {
             }
         }
         return report
+    }
+
+    /// The scores `model` and `policy` give the period's decisions when several replicas made
+    /// them, by decision id: each replica's history is rebuilt in the order it had it — the
+    /// warm-up, the period's events no logged decision names, then its own decisions in log
+    /// order, each preceded by the other replicas' decisions up to that decision's
+    /// `history_position` (what its log follower had read). A decision without a recorded
+    /// position (logged before migration v6) counts every decision logged before it.
+    static func replayReplicas(
+        model: ServingModel, policy: DecisionPolicy, snapshot: TrainingSnapshot, index: [String: Int], logged: [LoggedDecision]
+    ) -> [Int64: RiskScore] {
+        let inLog = logged.sorted { $0.id < $1.id }
+        let decided = Set(inLog.map(\.eventId))
+        var scores: [Int64: RiskScore] = [:]
+        for replica in Set(inLog.map { $0.replica ?? "" }).sorted() {
+            let scorer = Scorer(model: model, policy: policy)
+            for label in snapshot.labelVersions { scorer.observe(label) }
+            _ = scorer.score(snapshot.warmup)
+            for event in snapshot.events where !decided.contains(event.id ?? "") { scorer.observe(event) }
+            let others = inLog.filter { ($0.replica ?? "") != replica }
+            var next = 0
+            for decision in inLog where (decision.replica ?? "") == replica {
+                let reached = decision.historyPosition ?? (decision.id - 1)
+                while next < others.count, others[next].id <= reached {
+                    if let position = index[others[next].eventId] { scorer.observe(snapshot.events[position]) }
+                    next += 1
+                }
+                guard let position = index[decision.eventId] else { continue }
+                scores[decision.id] = scorer.score(snapshot.events[position])
+            }
+        }
+        return scores
     }
 
     /// The model, refused unless it is the artifact the registry recorded (``RiskStore/Store/verifiedModel(_:)``).

@@ -69,11 +69,16 @@ public struct LoggedDecision: Sendable {
     public var policyVersion: String
     public var score: Double
     public var decision: String
+    /// The replica that decided, and how far its history had read the shared log (``DecisionRecord``).
+    public var replica: String?
+    public var historyPosition: Int64?
 
     public init(
         id: Int64, eventId: String, occurredAt: Timestamp, decidedAt: Timestamp, modelId: String, policyVersion: String, score: Double,
-        decision: String
+        decision: String, replica: String? = nil, historyPosition: Int64? = nil
     ) {
+        self.replica = replica
+        self.historyPosition = historyPosition
         self.id = id
         self.eventId = eventId
         self.occurredAt = occurredAt

@@ -71,14 +71,16 @@ extension PostgresStore {
     public func decisions(from: Timestamp, to: Timestamp) async throws(StoreError) -> [LoggedDecision] {
         let rows = try await rows(
             """
-            SELECT d.id, d.event_id, e.occurred_at, d.decided_at, d.model_id, d.policy_version, d.score, d.decision
+            SELECT d.id, d.event_id, e.occurred_at, d.decided_at, d.model_id, d.policy_version, d.score, d.decision,
+                   d.replica, d.history_position
             FROM decisions d JOIN events e ON e.id = d.event_id
             WHERE d.decided_at >= \(from.millisecondsSinceEpoch) AND d.decided_at < \(to.millisecondsSinceEpoch) ORDER BY d.id
             """)
-        return try decodeAll(rows, as: (Int64, String, Int64, Int64, String, String, Double, String).self).map {
+        return try decodeAll(rows, as: (Int64, String, Int64, Int64, String, String, Double, String, String?, Int64?).self).map {
             LoggedDecision(
                 id: $0.0, eventId: $0.1, occurredAt: Timestamp(millisecondsSinceEpoch: $0.2),
-                decidedAt: Timestamp(millisecondsSinceEpoch: $0.3), modelId: $0.4, policyVersion: $0.5, score: $0.6, decision: $0.7)
+                decidedAt: Timestamp(millisecondsSinceEpoch: $0.3), modelId: $0.4, policyVersion: $0.5, score: $0.6, decision: $0.7,
+                replica: $0.8, historyPosition: $0.9)
         }
     }
 

@@ -171,11 +171,13 @@ struct LoggedDecisionRow: Decodable, FetchableRecord {
     var policyVersion: String
     var score: Double
     var decision: String
+    var replica: String?
+    var historyPosition: Int64?
 
     var decisionRecord: LoggedDecision {
         LoggedDecision(
             id: id, eventId: eventId, occurredAt: Timestamp(millisecondsSinceEpoch: occurredAt),
             decidedAt: Timestamp(millisecondsSinceEpoch: decidedAt), modelId: modelId, policyVersion: policyVersion, score: score,
-            decision: decision)
+            decision: decision, replica: replica, historyPosition: historyPosition)
     }
 }

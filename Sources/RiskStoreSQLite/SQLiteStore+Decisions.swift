@@ -135,7 +135,8 @@ extension SQLiteStore {
             try LoggedDecisionRow.fetchAll(
                 db,
                 sql: """
-                    SELECT d.id, d.event_id, e.occurred_at, d.decided_at, d.model_id, d.policy_version, d.score, d.decision
+                    SELECT d.id, d.event_id, e.occurred_at, d.decided_at, d.model_id, d.policy_version, d.score, d.decision,
+                           d.replica, d.history_position
                     FROM decisions d JOIN events e ON e.id = d.event_id
                     WHERE d.decided_at >= ? AND d.decided_at < ? ORDER BY d.id
                     """, arguments: [from.millisecondsSinceEpoch, to.millisecondsSinceEpoch]

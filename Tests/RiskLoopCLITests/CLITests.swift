@@ -754,7 +754,10 @@ import Testing
         while process.isRunning, ContinuousClock.now - start < .seconds(10) { try await Task.sleep(for: .milliseconds(20)) }
         let took = ContinuousClock.now - start
         if process.isRunning { process.interrupt() }
-        #expect(took < .seconds(2), "exited \(took) after SIGTERM")
+        // Alone it exits in about 0.3 s; the bound leaves room for a machine busy with the other
+        // suites (2.6 s was seen with the PostgreSQL half running beside it) and still catches
+        // the regression, which slept out the whole interval.
+        #expect(took < .seconds(6), "exited \(took) after SIGTERM")
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
     }

@@ -128,4 +128,34 @@ import Testing
         #expect(try Self.probability(try await a.score([Self.events[2]], single: true)[0]) != expected, "a counts r0 and r1")
         #expect(try await storeA.logPosition() == LogPosition(decision: 3, label: 1))
     }
+
+    /// Replay of decisions made by two replicas, some before the other's decisions reached them:
+    /// each replica's history is rebuilt to the position its decision recorded, and every
+    /// decision reproduces — including those a single history in time order would not.
+    @Test(arguments: Backend.shared)
+    func replayRebuildsEachReplicasHistoryToTheRecordedPosition(backend: Backend) async throws {
+        let directory = try TemporaryDirectory()
+        let storeA = try await backend.open(directory)
+        let a = try await Self.service(storeA, replica: "a")
+        let b = try await Self.service(try await backend.openAgain(storeA), replica: "b")
+        // (replica, follows the log first): b scores r1 before a's r0 reached it, and so on.
+        let plan: [(RiskService, Bool)] = [(a, false), (b, false), (b, true), (a, true), (a, false), (b, false), (a, true), (b, true)]
+        var lagged: [Double] = []
+        for (index, (service, follows)) in plan.enumerated() {
+            if follows { try await service.followLog() }
+            lagged.append(try Self.probability(try await service.score([Self.events[index]], single: true)[0]))
+        }
+        let alone = try await Self.service(try await Backend.sqliteMemory.open(try TemporaryDirectory()), replica: "alone")
+        var inOrder: [Double] = []
+        for event in Self.events.prefix(plan.count) {
+            inOrder.append(try Self.probability(try await alone.score([event], single: true)[0]))
+        }
+        #expect(lagged != inOrder, "the lag changed some decisions' features")
+
+        let now = RiskService.now
+        let replay = try await DecisionReplay(store: storeA).run(from: now.adding(days: -1), to: now.adding(days: 1))
+        #expect(replay.decisions == plan.count)
+        #expect(replay.differences.isEmpty)
+        #expect(replay.reproduced == plan.count)
+    }
 }

@@ -55,7 +55,9 @@ import Testing
     }
 
     /// A replica learns of a promotion made by another process through NOTIFY, long before its
-    /// periodic check (one minute here) would see it.
+    /// periodic check (one minute here) would see it. Alone it arrives in milliseconds; the bound
+    /// leaves room for a machine busy with the other suites (1.03 s was seen) and is still far
+    /// below the periodic check, so only the notification can meet it.
     @Test(.enabled(if: PostgresTesting.url != nil, Comment(rawValue: PostgresTesting.skipReason)))
     func anotherProcesssPromotionReachesAWatchWithinASecond() async throws {
         let writer = try await PostgresTesting.freshStore()
@@ -71,7 +73,7 @@ import Testing
             let promoted = ContinuousClock.now
             try await writer.promote("m2", actor: "a", reason: nil)
             try await seen.wait { $0.count == 2 }
-            #expect(ContinuousClock.now - promoted < .seconds(1))
+            #expect(ContinuousClock.now - promoted < .seconds(10))
             try await writer.setShadow("m1", actor: "a", reason: nil)
             try await seen.wait { $0.count == 3 }
             group.cancelAll()
