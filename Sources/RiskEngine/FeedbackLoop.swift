@@ -111,7 +111,9 @@ public struct FeedbackLoop: Sendable {
         guard let champion else { return "no champion yet" }
         let last = try await storeCall { () async throws(StoreError) in try await store.lastCycle() }
         if let minimum = policy.minNewLabels {
-            let fresh = try await storeCall { () async throws(StoreError) in try await store.labelVersionCount(after: last?.labelHighWater ?? 0) }
+            let fresh = try await storeCall { () async throws(StoreError) in
+                try await store.labelVersionCount(after: last?.labelHighWater ?? 0)
+            }
             if fresh >= minimum { return "\(fresh) new label versions (at least \(minimum))" }
         }
         if let hours = policy.intervalHours {
@@ -165,7 +167,31 @@ public struct FeedbackLoop: Sendable {
     /// but does not compute the score PSI for it.
     ///
     /// - Parameter progress: told when each stage starts.
-    public func runCycle(asOf: Timestamp, force: Bool = false, progress: (Stage) async -> Void = { _ in }) async throws(EngineError) -> CycleResult {
+    ///
+    /// One cycle at a time runs on a store, whichever process asks (``RiskStore/StoreLock/retraining``):
+    /// while another holds the lock, this one is skipped and says so, and picks up that cycle's
+    /// champion through the registry.
+    public func runCycle(asOf: Timestamp, force: Bool = false, progress: (Stage) async -> Void = { _ in }) async throws(EngineError)
+        -> CycleResult
+    {
+        let outcome = try await storeCall { () async throws(StoreError) in
+            try await store.exclusively(.retraining) { () async -> Result<CycleResult, EngineError> in
+                do throws(EngineError) {
+                    return .success(try await cycle(asOf: asOf, force: force, progress: progress))
+                } catch {
+                    return .failure(error)
+                }
+            }
+        }
+        guard let outcome else { return .skipped(reason: Self.anotherCycleRuns) }
+        return try outcome.get()
+    }
+
+    /// Why a cycle is skipped while another process runs one on the same store.
+    public static let anotherCycleRuns = "another process is running a retraining cycle on this store"
+
+    /// ``runCycle(asOf:force:progress:)`` with the retraining lock held.
+    private func cycle(asOf: Timestamp, force: Bool, progress: (Stage) async -> Void) async throws(EngineError) -> CycleResult {
         let started = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
         let champion = try await champion()
         let reason = try await dueReason(asOf: asOf, champion: champion, drift: !force)
@@ -298,7 +324,9 @@ public struct FeedbackLoop: Sendable {
         guard var model = champion.naiveBayes, let spec = SpecTable.spec(of: champion) else { return nil }
         guard let knownAt = champion.training.labelsKnownAt, knownAt < asOf else { return nil }
         let clock = Date()
-        let versions = try await storeCall { () async throws(StoreError) in try await store.labelVersions(reportedAfter: knownAt, through: asOf) }
+        let versions = try await storeCall { () async throws(StoreError) in
+            try await store.labelVersions(reportedAfter: knownAt, through: asOf)
+        }
         var outcome: [String: Double] = [:]
         for (label, wasLabelled) in versions where !wasLabelled { outcome[label.eventId] = label.outcome == .fraud ? 1 : 0 }
         guard !outcome.isEmpty else { return nil }

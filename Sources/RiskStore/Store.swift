@@ -220,6 +220,14 @@ public protocol Store: Sendable {
     func prune(before cutoff: Timestamp, keeping: [PruneReport.KeptWindow], batchSize: Int, dryRun: Bool, actor: String)
         async throws(StoreError) -> PruneReport
 
+    // MARK: Locks
+
+    /// Runs `body` while holding `lock`, which one holder at a time has among every process on
+    /// the store (PostgreSQL: a session advisory lock, released if the process dies; SQLite: a
+    /// `flock` on a file beside the database, likewise). Returns `nil` at once, without running
+    /// `body`, when another holder has it.
+    func exclusively<T: Sendable>(_ lock: StoreLock, _ body: () async -> T) async throws(StoreError) -> T?
+
     // MARK: Upkeep
 
     /// What the store holds, in counts.
@@ -228,6 +236,12 @@ public protocol Store: Sendable {
     /// The backend's background work for a long-running server, until the task is cancelled
     /// (SQLite: WAL checkpoints off the commit path). Errors are logged and retried, never thrown.
     func runUpkeep(logger: Logger) async
+}
+
+/// A lock that one holder at a time has among every process on a store.
+public enum StoreLock: String, Sendable, CaseIterable {
+    /// Held while a retraining cycle runs: two replicas with `--retrain-every` never train at once.
+    case retraining
 }
 
 /// The registry's serving state: what every scorer of a deployment follows.

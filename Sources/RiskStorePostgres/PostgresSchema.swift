@@ -32,6 +32,8 @@ public enum PostgresSchema {
         /// first id is drawn until it commits: ids then become visible in order, so a replica
         /// reading the log after a position never misses one committed late.
         case logAppend = 3
+        /// ``RiskStore/StoreLock/retraining``: a session lock, held for a whole cycle.
+        case retraining = 4
     }
 
     /// RiskLoop's namespace in PostgreSQL's advisory locks.

@@ -146,6 +146,34 @@ extension PostgresStore {
         }
     }
 
+    // MARK: Locks
+
+    /// A session advisory lock on a connection leased for `body`'s length: released when `body`
+    /// ends, or by the server when the connection drops (a process that dies holds nothing).
+    public func exclusively<T: Sendable>(_ lock: StoreLock, _ body: () async -> T) async throws(StoreError) -> T? {
+        let key: PostgresSchema.Lock =
+            switch lock {
+            case .retraining: .retraining
+            }
+        do {
+            return try await client.withConnection { connection -> T? in
+                var taken = false
+                for try await value in try await connection.query(
+                    "SELECT pg_try_advisory_lock(\(PostgresSchema.lockNamespace), \(key.rawValue))", logger: logger
+                ).decode(Bool.self) {
+                    taken = value
+                }
+                guard taken else { return nil }
+                let result = await body()
+                try await connection.query(
+                    "SELECT pg_advisory_unlock(\(PostgresSchema.lockNamespace), \(key.rawValue))", logger: logger)
+                return result
+            }
+        } catch {
+            throw StoreError(postgres: error, at: url)
+        }
+    }
+
     // MARK: Following the registry
 
     /// Calls `changed` with the champion and shadow at the start, then at every change made by

@@ -42,7 +42,9 @@ extension RiskLoop {
                 features carry over a restart and `riskloop replay` reproduces the decisions.
 
                 The feedback loop: with --retrain-every, the server checks the retraining policy's \
-                trigger that often and runs a cycle when it holds (as `riskloop retrain` does), \
+                trigger that often (one cycle at a time runs on a store: while another replica or \
+                process runs one, this server's is skipped and it takes the new champion from the \
+                registry) and runs a cycle when the trigger holds (as `riskloop retrain` does), \
                 hot-swapping the scorer to a promoted challenger; POST /v1/retrain (admin) runs one \
                 on demand, as of its as_of (default: the latest stored event). A model with status shadow (riskloop models shadow ID) scores every \
                 event beside the champion; its scores are logged with the decisions, never acted on. \

@@ -158,4 +158,22 @@ import Testing
         #expect(replay.differences.isEmpty)
         #expect(replay.reproduced == plan.count)
     }
+
+    /// With `--retrain-every` on every replica, one cycle runs at a time: while another process
+    /// holds the retraining lock, a cycle asked of this one is skipped and says why.
+    @Test(arguments: Backend.shared)
+    func aCycleIsSkippedWhileAnotherReplicaRunsOne(backend: Backend) async throws {
+        let directory = try TemporaryDirectory()
+        let storeA = try await backend.open(directory)
+        let a = try await Self.service(storeA, replica: "a")
+        let storeB = try await backend.openAgain(storeA)
+        let result = try await storeB.exclusively(.retraining) { () async -> FeedbackLoop.CycleResult? in
+            try? await a.retrain(force: true, actor: "test")
+        }
+        guard case .skipped(let reason)?? = result else {
+            Issue.record("expected a skipped cycle, got \(String(describing: result))")
+            return
+        }
+        #expect(reason == FeedbackLoop.anotherCycleRuns)
+    }
 }

@@ -85,3 +85,18 @@ import Testing
             ])
     }
 }
+
+/// The store-wide locks: one holder among every store (process) on the database.
+@Suite struct StoreLockTests {
+    @Test(arguments: Backend.allCases)
+    func aLockHeldByOneStoreIsRefusedToAnotherUntilReleased(backend: Backend) async throws {
+        let directory = try TemporaryDirectory()
+        let first = try await backend.open(directory)
+        let second = backend == .sqliteMemory ? first : try await backend.openAgain(first)
+        let inner = try await first.exclusively(.retraining) { () async -> String? in
+            try? await second.exclusively(.retraining) { "ran while held" } ?? "refused"
+        }
+        #expect(inner == "refused")
+        #expect(try await second.exclusively(.retraining) { "ran" } == "ran", "released when the holder's body ended")
+    }
+}
