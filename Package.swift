@@ -133,6 +133,7 @@ let package = Package(
             dependencies: [
                 "RiskStore", "RiskStoreSQLite", "RiskStorePostgres", "RiskStoreLocation", "RiskStoreTesting", "RiskContract", "RiskFeatures",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         // What the store and server tests share: the backends they run on (SQLite, and PostgreSQL
         // when RISKLOOP_TEST_POSTGRES_URL is set) and plain SQL against either.

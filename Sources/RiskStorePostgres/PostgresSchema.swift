@@ -22,6 +22,8 @@ public enum PostgresSchema {
 
     /// The channel every change of `models` notifies.
     static let registryChannel = "riskloop_registry"
+    /// The channel every change of `api_keys` notifies.
+    static let keysChannel = "riskloop_keys"
 
     /// The advisory lock keys (the first argument of `pg_advisory_xact_lock(int, int)`, in
     /// RiskLoop's own namespace).
@@ -200,6 +202,17 @@ public enum PostgresSchema {
             -- entity history had read then. NULL for decisions logged before this migration.
             ALTER TABLE decisions ADD COLUMN replica TEXT;
             ALTER TABLE decisions ADD COLUMN history_position BIGINT;
+            """
+        ),
+        (
+            "v7: key notifications",
+            """
+            -- Servers keep the API keys they have checked in memory while they LISTEN here: every
+            -- write to api_keys (a creation, a revocation) notifies them at its commit.
+            CREATE FUNCTION riskloop_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN PERFORM pg_notify(TG_ARGV[0], ''); RETURN NULL; END $$;
+            CREATE TRIGGER api_keys_changed AFTER INSERT OR UPDATE OR DELETE ON api_keys
+                FOR EACH STATEMENT EXECUTE FUNCTION riskloop_notify('\(keysChannel)');
             """
         ),
     ]

@@ -68,10 +68,17 @@ extension PostgresStore {
         return (key, APIKey(id: id, name: name, role: role, createdAt: Timestamp(millisecondsSinceEpoch: now), revokedAt: nil))
     }
 
+    /// The key that `presented` is, if it exists and is not revoked: from memory while this
+    /// process listens for key changes (``KeyCache``), else one indexed read.
     public func key(matching presented: String) async throws(StoreError) -> APIKey? {
-        try await keys(
-            "SELECT id, name, role, created_at, revoked_at FROM api_keys WHERE key_sha256 = \(APIKey.sha256Hex(presented)) AND revoked_at IS NULL"
+        let sha256 = APIKey.sha256Hex(presented)
+        let (cached, generation) = keyCache.lookup(sha256)
+        if let cached { return cached }
+        let found = try await keys(
+            "SELECT id, name, role, created_at, revoked_at FROM api_keys WHERE key_sha256 = \(sha256) AND revoked_at IS NULL"
         ).first
+        if let found, let generation { keyCache.store(found, for: sha256, generation: generation) }
+        return found
     }
 
     public func keys() async throws(StoreError) -> [APIKey] {
@@ -238,11 +245,37 @@ extension PostgresStore {
         }
     }
 
-    /// Nothing yet runs in the background for PostgreSQL (retention will); waits until cancelled,
-    /// as the protocol asks.
+    /// Listens for API key changes until cancelled, so that the keys checked on every request
+    /// are kept in memory (``KeyCache``) while, and only while, a change would be heard:
+    /// reconnecting after a lost connection, nothing is cached.
     public func runUpkeep(logger: Logger) async {
+        var attempt = 0
         while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(3600))
+            attempt += 1
+            do {
+                let connection = try await PostgresConnection.connect(
+                    configuration: url.connectionConfiguration, id: attempt, logger: self.logger)
+                do {
+                    try await connection.listen(on: PostgresSchema.keysChannel) { notifications in
+                        keyCache.invalidate(listening: true)
+                        for try await _ in notifications { keyCache.invalidate(listening: true) }
+                    }
+                } catch {
+                    keyCache.invalidate(listening: false)
+                    try? await connection.close()
+                    throw error
+                }
+                keyCache.invalidate(listening: false)
+                try? await connection.close()
+            } catch {
+                keyCache.invalidate(listening: false)
+                if Task.isCancelled { return }
+                logger.warning(
+                    "API key notifications lost; reading keys at every request until reconnected",
+                    metadata: ["error": "\(StoreError(postgres: error, at: url))"])
+            }
+            try? await Task.sleep(for: .seconds(1))
         }
+        keyCache.invalidate(listening: false)
     }
 }

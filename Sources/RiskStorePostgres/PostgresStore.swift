@@ -3,6 +3,7 @@ import Logging
 import PostgresNIO
 import RiskContract
 import RiskStore
+import Synchronization
 
 /// The shared backend of ``RiskStore/Store``: one PostgreSQL database that any number of
 /// `riskloop serve` replicas and CLI commands use at once, through postgres-nio's connection pool.
@@ -23,6 +24,8 @@ public final class PostgresStore: Store {
     let logger: Logger
     /// Runs the pool until the store goes away.
     private let running: Task<Void, Never>
+    /// The API keys found valid, while ``runUpkeep(logger:)`` listens for key changes.
+    let keyCache = KeyCache()
 
     private init(url: PostgresURL, logger: Logger) {
         self.url = url
@@ -172,5 +175,48 @@ extension PostgresStore {
             throw StoreError(postgres: error, at: url)
         }
         return url.with(database: name)
+    }
+}
+
+/// The API keys a server has found valid, kept while a connection `LISTEN`s on the keys' channel
+/// (``PostgresStore/runUpkeep(logger:)``): every write to `api_keys` notifies it at commit and
+/// empties the cache, so a revocation counts from the next request on every replica, as when
+/// each request read the table. Without the listener (the CLI, or while it reconnects) nothing
+/// is cached. A lookup that raced a notification does not store what it read.
+final class KeyCache: Sendable {
+    private struct State {
+        var listening = false
+        var generation: UInt64 = 0
+        var keys: [String: APIKey] = [:]
+    }
+
+    private let state = Mutex(State())
+    /// Past this many keys the cache starts again (keys are few; this bounds a flood).
+    static let capacity = 10_000
+
+    /// The cached key for a hash, and the generation to store a fresh lookup under (`nil`: do not cache).
+    func lookup(_ sha256: String) -> (key: APIKey?, generation: UInt64?) {
+        state.withLock { state in
+            guard state.listening else { return (nil, nil) }
+            return (state.keys[sha256], state.generation)
+        }
+    }
+
+    /// Keeps `key` unless the keys changed since `generation` was read.
+    func store(_ key: APIKey, for sha256: String, generation: UInt64) {
+        state.withLock { state in
+            guard state.listening, state.generation == generation else { return }
+            if state.keys.count >= Self.capacity { state.keys.removeAll() }
+            state.keys[sha256] = key
+        }
+    }
+
+    /// The keys changed, or the listener (re)connected or stopped: forget everything.
+    func invalidate(listening: Bool) {
+        state.withLock { state in
+            state.generation &+= 1
+            state.keys.removeAll()
+            state.listening = listening
+        }
     }
 }

@@ -171,6 +171,11 @@ public enum StoreSchema {
                     ALTER TABLE decisions ADD COLUMN history_position INTEGER;
                     """)
         }
+        migrator.registerMigration("v7: key notifications") { _ in
+            // PostgreSQL notifies servers of API key changes (a trigger); SQLite servers read the
+            // key at every request through their own connection, so there is nothing to add. The
+            // step keeps both backends' migrations named alike.
+        }
         return migrator
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import RiskContract
 import RiskStoreTesting
 import Testing
@@ -98,5 +99,38 @@ import Testing
         }
         #expect(inner == "refused")
         #expect(try await second.exclusively(.retraining) { "ran" } == "ran", "released when the holder's body ended")
+    }
+}
+
+/// PostgreSQL servers keep the keys they checked in memory while they listen for key changes.
+@Suite struct PostgresKeyCacheTests {
+    @Test(.enabled(if: PostgresTesting.url != nil, Comment(rawValue: PostgresTesting.skipReason)))
+    func aKeyRevokedByAnotherProcessIsRefusedOnceTheNotificationArrives() async throws {
+        let server = try await PostgresTesting.freshStore()
+        let cli = try await PostgresStore.open(url: server.url)
+        let (key, record) = try await server.createKey(name: "svc", role: .score, actor: "a")
+        let sha256 = APIKey.sha256Hex(key)
+        // Not listening: nothing is cached, every lookup reads the table.
+        #expect(try await server.key(matching: key)?.id == record.id)
+        #expect(server.keyCache.lookup(sha256).generation == nil)
+        let upkeep = Task { await server.runUpkeep(logger: Logger(label: "test")) }
+        defer { upkeep.cancel() }
+        try await Self.within(.seconds(10)) { server.keyCache.lookup(sha256).generation != nil }
+        #expect(try await server.key(matching: key)?.id == record.id)
+        #expect(server.keyCache.lookup(sha256).key?.id == record.id, "kept in memory while listening")
+        try await cli.revokeKey(id: record.id, actor: "cli", reason: "leaked")
+        try await Self.within(.seconds(10)) { server.keyCache.lookup(sha256).key == nil }
+        #expect(try await server.key(matching: key) == nil)
+    }
+
+    static func within(_ limit: Duration, _ condition: () -> Bool) async throws {
+        let start = ContinuousClock.now
+        while !condition() {
+            guard ContinuousClock.now - start < limit else {
+                Issue.record("not within \(limit)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
     }
 }
