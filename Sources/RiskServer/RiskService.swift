@@ -207,22 +207,30 @@ public final class RiskService: Sendable {
             let tail = try await storeCall { () async throws(StoreError) in try await store.logTail(after: position, limit: 1_000) }
             let shadow = self.shadow, needsJSON = scorer.model.extractor.needsJSON || (shadow?.model.extractor.needsJSON ?? false)
             let now = Self.now
+            var events: [ParsedEvent] = []
             for decided in tail.decisions where decided.replica != replica {
                 guard let event = try? ParsedEvent(jsonLine: Array(decided.payload.utf8), keepingJSON: needsJSON) else {
                     logger.error(
                         "a logged event no longer parses; not in this replica's history", metadata: ["position": "\(decided.position)"])
                     continue
                 }
-                scorer.observe(event)
-                shadow?.observe(event)
+                events.append(event)
                 historyLag.record(.milliseconds(max(0, now.millisecondsSinceEpoch - decided.decidedAt.millisecondsSinceEpoch)))
-                applied += 1
             }
-            for label in tail.labels {
-                scorer.observe(label)
-                shadow?.observe(label)
+            // Applied and the position moved under the position's lock, which scoring holds too:
+            // a decision's recorded position says exactly which of them its history had.
+            logPosition.withLock { position in
+                for event in events {
+                    scorer.observe(event)
+                    shadow?.observe(event)
+                }
+                for label in tail.labels {
+                    scorer.observe(label)
+                    shadow?.observe(label)
+                }
+                position = max(position, tail.position)
             }
-            logPosition.withLock { $0 = max($0, tail.position) }
+            applied += events.count
             if tail.decisions.count < 1_000, tail.labels.count < 1_000 { return applied }
         }
     }
@@ -337,9 +345,15 @@ public final class RiskService: Sendable {
         }
         guard !fresh.isEmpty else { return answers.map { $0! } }
         let events = fresh.map { received[$0].parsed }
-        let historyPosition = logPosition.withLock { $0.decision }
-        let scores = events.count == 1 ? [scorer.score(events[0])] : scorer.score(events)
-        let shadowScores = shadow.map { shadow in events.count == 1 ? [shadow.score(events[0])] : shadow.score(events) }
+        // Scored under the log position's lock, so that no other replica's event enters the
+        // history between reading the position recorded with the decisions and scoring.
+        let (historyPosition, scores, shadowScores) = logPosition.withLock { position in
+            let shadow = self.shadow
+            return (
+                position.decision, events.count == 1 ? [scorer.score(events[0])] : scorer.score(events),
+                shadow.map { shadow in events.count == 1 ? [shadow.score(events[0])] : shadow.score(events) }
+            )
+        }
         let decidedAt = Self.now
         var records: [DecisionRecord] = []
         records.reserveCapacity(fresh.count)

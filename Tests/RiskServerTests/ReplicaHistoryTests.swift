@@ -7,6 +7,7 @@ import RiskModels
 import RiskScoring
 import RiskStoreLocation
 import RiskStoreTesting
+import Synchronization
 import Testing
 
 @testable import RiskServer
@@ -176,4 +177,52 @@ import Testing
         }
         #expect(reason == FeedbackLoop.anotherCycleRuns)
     }
+
+    /// Two replicas scoring at once while their followers read the log: whatever interleaving
+    /// happens, each decision's recorded position says exactly what its history held, so replay
+    /// reproduces every decision.
+    @Test(arguments: Backend.shared)
+    func replayReproducesReplicasScoringWhileTheyFollow(backend: Backend) async throws {
+        let directory = try TemporaryDirectory()
+        let storeA = try await backend.open(directory)
+        let a = try await Self.service(storeA, replica: "a")
+        let b = try await Self.service(try await backend.openAgain(storeA), replica: "b")
+        let events: [ReceivedEvent] = (0..<60).map { index in
+            let payload =
+                #"{"id":"s\#(index)","occurred_at":"2026-03-01T11:\#(String(format: "%02d", index)):00Z","customer_id":"c1","kind":"login","device":{"id":"d\#(index % 4)"}}"#
+            return ReceivedEvent(parsed: try! ParsedEvent(jsonLine: Array(payload.utf8)), payload: payload)
+        }
+        let done = Flag()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in [a, b] {
+                group.addTask {
+                    while !done.value.withLock({ $0 }) {
+                        try await service.followLog()
+                        try await Task.sleep(for: .milliseconds(1))
+                    }
+                }
+            }
+            try await withThrowingTaskGroup(of: Void.self) { senders in
+                for (offset, service) in [a, b].enumerated() {
+                    senders.addTask {
+                        for event in events.enumerated().filter({ $0.offset % 2 == offset }).map(\.element) {
+                            _ = try await service.score([event], single: true)
+                        }
+                    }
+                }
+                try await senders.waitForAll()
+            }
+            done.value.withLock { $0 = true }
+            try await group.waitForAll()
+        }
+        let now = RiskService.now
+        let replay = try await DecisionReplay(store: storeA).run(from: now.adding(days: -1), to: now.adding(days: 1))
+        #expect(replay.decisions == events.count)
+        #expect(replay.differences.isEmpty, "\(replay.differences.prefix(3))")
+    }
+}
+
+/// A flag tasks share.
+final class Flag: Sendable {
+    let value = Mutex(false)
 }
