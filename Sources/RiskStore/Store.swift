@@ -16,7 +16,8 @@ import RiskContract
 /// contract (notebooks and operators query them with SQL): `events`, `labels`, `decisions`,
 /// `policies`, `models`, `audit_log`, `api_keys`, `retrain_cycles`, `ingest_batches`.
 ///
-/// Backends: `RiskStoreSQLite` (the embedded default). Code outside a backend depends on this
+/// Backends: `RiskStoreSQLite` (the embedded default) and `RiskStorePostgres` (one database that
+/// several processes share). Code outside a backend depends on this
 /// protocol only and opens a store through `RiskStoreLocation`.
 public protocol Store: Sendable {
     /// Where the store lives, as it was opened (a file path, `:memory:`, or a URL).
@@ -234,7 +235,8 @@ public protocol Store: Sendable {
     func statistics() async throws(StoreError) -> StoreStatistics
 
     /// The backend's background work for a long-running server, until the task is cancelled
-    /// (SQLite: WAL checkpoints off the commit path). Errors are logged and retried, never thrown.
+    /// (SQLite: WAL checkpoints off the commit path; PostgreSQL: listening for API key changes,
+    /// so that keys can be kept in memory). Errors are logged and retried, never thrown.
     func runUpkeep(logger: Logger) async
 }
 
