@@ -60,7 +60,7 @@ import Testing
     /// leaves room for a machine busy with the other suites (1.03 s was seen) and is still far
     /// below the periodic check, so only the notification can meet it.
     @Test(.enabled(if: PostgresTesting.url != nil, Comment(rawValue: PostgresTesting.skipReason)))
-    func anotherProcesssPromotionReachesAWatchWithinASecond() async throws {
+    func anotherProcesssPromotionReachesAWatchByNotification() async throws {
         let writer = try await PostgresTesting.freshStore()
         let replica = try await PostgresStore.open(url: writer.url)
         try await writer.register(StoreConformanceTests.model("m1", at: 1), status: .champion, actor: "a")
