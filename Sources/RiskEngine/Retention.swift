@@ -29,13 +29,19 @@ public struct Retention: Sendable {
         self.batchSize = batchSize
     }
 
-    /// Removes (or with `dryRun` counts) what is older than ``keepDays`` before `asOf`.
+    /// The longest period accepted: a hundred years (a cutoff further back is the same as none).
+    public static let maximumKeepDays = 36_525.0
+
+    /// Refuses a period that is not a number of days from above 0 to ``maximumKeepDays``, or that
+    /// is shorter than what the live champion or shadow reads (its longest feature window plus
+    /// label delay), naming the feature. Reads the registry only: what `serve --retention-days`
+    /// checks at start.
     ///
-    /// - Throws: ``EngineError/invalidOptions(option:reason:)`` when ``keepDays`` is shorter
-    ///   than a live model's longest window plus label delay, naming the feature.
-    public func run(asOf: Timestamp, dryRun: Bool, actor: String) async throws(EngineError) -> PruneReport {
-        guard keepDays > 0, keepDays.isFinite else {
-            throw .invalidOptions(option: "keep days", reason: "must be a positive number of days (got \(keepDays))")
+    /// - Throws: ``EngineError/invalidOptions(option:reason:)``.
+    public func check() async throws(EngineError) {
+        guard keepDays > 0, keepDays <= Self.maximumKeepDays else {
+            throw .invalidOptions(
+                option: "keep days", reason: "must be a number of days above 0 and at most \(Int(Self.maximumKeepDays)) (got \(keepDays))")
         }
         let state = try await storeCall { () async throws(StoreError) in try await store.registryState() }
         for id in [state.champion, state.shadow].compactMap({ $0 }) {
@@ -48,6 +54,14 @@ public struct Retention: Sendable {
                         + "\(Self.days(days)) days (window plus label delay); keep at least that")
             }
         }
+    }
+
+    /// Removes (or with `dryRun` counts) what is older than ``keepDays`` before `asOf`, once
+    /// ``check()`` accepts the period.
+    ///
+    /// - Throws: ``EngineError/invalidOptions(option:reason:)`` from ``check()``.
+    public func run(asOf: Timestamp, dryRun: Bool, actor: String) async throws(EngineError) -> PruneReport {
+        try await check()
         let cutoff = asOf.adding(days: -keepDays)
         let kept = try await keptWindows()
         return try await storeCall { () async throws(StoreError) in

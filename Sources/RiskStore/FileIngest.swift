@@ -78,6 +78,18 @@ package enum FileIngest {
         return report
     }
 
+    /// Stores label versions received in memory (an API call) as one batch, numbered from 1 in
+    /// the order given: ``RiskStore/Store/ingest(labels:source:)`` on every backend.
+    package static func labels(
+        _ labels: [Label], source: String, insert: ([(line: Int, label: Label)], IngestReport) async throws(StoreError) -> IngestReport
+    ) async throws(StoreError) -> IngestReport {
+        guard !labels.isEmpty else { return IngestReport(file: source) }
+        var report = try await insert(labels.enumerated().map { ($0.offset + 1, $0.element) }, IngestReport(file: source))
+        report.batches = 1
+        report.lastCommittedLine = labels.count
+        return report
+    }
+
     /// The error of a label naming an event the store does not hold: the events come first.
     package static func labelWithoutEvent(file: String, line: Int, eventId: String, accepted: IngestReport) -> StoreError {
         .badLine(

@@ -55,3 +55,51 @@ extension PruneReport {
         return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
     }
 }
+
+extension PruneReport {
+    /// What one batch removed (or a dry run counted).
+    package struct Removed: Sendable {
+        package var events: Int
+        package var decisions: Int
+        package var labelVersions: Int
+
+        package init(events: Int, decisions: Int, labelVersions: Int) {
+            self.events = events
+            self.decisions = decisions
+            self.labelVersions = labelVersions
+        }
+    }
+}
+
+extension Store {
+    /// What every backend's ``prune(before:keeping:batchSize:dryRun:actor:)`` shares: in a dry
+    /// run, the backend's count; otherwise its batches, one transaction each, until one removes
+    /// nothing, then one audit entry for the run when it removed anything.
+    package func prune(
+        before cutoff: Timestamp, keeping: [PruneReport.KeptWindow], dryRun: Bool, actor: String,
+        count: () async throws(StoreError) -> PruneReport.Removed, removeBatch: () async throws(StoreError) -> PruneReport.Removed
+    ) async throws(StoreError) -> PruneReport {
+        var report = PruneReport(cutoff: cutoff, kept: keeping, events: 0, decisions: 0, labelVersions: 0, batches: 0, dryRun: dryRun)
+        if dryRun {
+            let counted = try await count()
+            report.events = counted.events
+            report.decisions = counted.decisions
+            report.labelVersions = counted.labelVersions
+            return report
+        }
+        while true {
+            let removed = try await removeBatch()
+            guard removed.events > 0 else { break }
+            report.events += removed.events
+            report.decisions += removed.decisions
+            report.labelVersions += removed.labelVersions
+            report.batches += 1
+        }
+        if report.events > 0 {
+            try await appendAudit(
+                actor: actor, action: PruneReport.auditAction, subject: cutoff.rfc3339, reason: "retention", detail: report.jsonText,
+                at: nil)
+        }
+        return report
+    }
+}

@@ -86,12 +86,9 @@ extension PostgresStore {
 
     /// Stores label versions received in memory, in one transaction.
     public func ingest(labels: [Label], source: String) async throws(StoreError) -> IngestReport {
-        guard !labels.isEmpty else { return IngestReport(file: source) }
-        var report = try await insertLabels(
-            labels.enumerated().map { ($0.offset + 1, $0.element) }, file: source, report: IngestReport(file: source))
-        report.batches = 1
-        report.lastCommittedLine = labels.count
-        return report
+        try await FileIngest.labels(labels, source: source) { (batch, report) throws(StoreError) in
+            try await insertLabels(batch, file: source, report: report)
+        }
     }
 
     /// Writes one batch of labels in one transaction; a label naming no stored event fails it.

@@ -16,53 +16,39 @@ extension PostgresStore {
             bindings.append(window.from.millisecondsSinceEpoch)
             bindings.append(window.to.millisecondsSinceEpoch)
         }
-        var report = PruneReport(cutoff: cutoff, kept: keeping, events: 0, decisions: 0, labelVersions: 0, batches: 0, dryRun: dryRun)
         let selected = "SELECT id FROM events WHERE \(condition)"
-        if dryRun {
-            let rows = try await rows(
-                PostgresQuery(
-                    unsafeSQL: """
-                        SELECT (SELECT COUNT(*) FROM events WHERE \(condition)),
-                               (SELECT COUNT(*) FROM decisions WHERE event_id IN (\(selected))),
-                               (SELECT COUNT(*) FROM labels WHERE event_id IN (\(selected)))
-                        """, binds: bindings))
-            if let (events, decisions, labels) = try decodeAll(rows, as: (Int64, Int64, Int64).self).first {
-                report.events = Int(events)
-                report.decisions = Int(decisions)
-                report.labelVersions = Int(labels)
-            }
-            return report
-        }
         let batch = "\(selected) ORDER BY occurred_at, seq LIMIT \(batchSize)"
-        while true {
-            let removed = try await transaction { connection in
-                // The batch's ids once, then its decisions, labels and events by them.
-                let ids = try await connection.query(PostgresQuery(unsafeSQL: batch, binds: bindings), logger: self.logger)
-                    .decode(String.self).reduce(into: [String]()) { $0.append($1) }
-                guard !ids.isEmpty else { return (events: 0, decisions: 0, labels: 0) }
-                let decisions = try await connection.query(
-                    "DELETE FROM decisions WHERE event_id = ANY(\(ids)) RETURNING id", logger: self.logger
-                )
-                .collect().count
-                let labels = try await connection.query(
-                    "DELETE FROM labels WHERE event_id = ANY(\(ids)) RETURNING seq", logger: self.logger
-                )
-                .collect().count
-                let events = try await connection.query("DELETE FROM events WHERE id = ANY(\(ids)) RETURNING id", logger: self.logger)
-                    .collect().count
-                return (events: events, decisions: decisions, labels: labels)
-            }
-            guard removed.events > 0 else { break }
-            report.events += removed.events
-            report.decisions += removed.decisions
-            report.labelVersions += removed.labels
-            report.batches += 1
-        }
-        if report.events > 0 {
-            try await appendAudit(
-                actor: actor, action: PruneReport.auditAction, subject: cutoff.rfc3339, reason: "retention", detail: report.jsonText,
-                at: nil)
-        }
-        return report
+        return try await prune(
+            before: cutoff, keeping: keeping, dryRun: dryRun, actor: actor,
+            count: { () throws(StoreError) in
+                let rows = try await rows(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            SELECT (SELECT COUNT(*) FROM events WHERE \(condition)),
+                                   (SELECT COUNT(*) FROM decisions WHERE event_id IN (\(selected))),
+                                   (SELECT COUNT(*) FROM labels WHERE event_id IN (\(selected)))
+                            """, binds: bindings))
+                let (events, decisions, labels) =
+                    try decodeAll(rows, as: (Int64, Int64, Int64).self).first ?? (Int64(0), Int64(0), Int64(0))
+                return PruneReport.Removed(events: Int(events), decisions: Int(decisions), labelVersions: Int(labels))
+            },
+            removeBatch: { () throws(StoreError) in
+                try await transaction { connection in
+                    // The batch's ids once, then its decisions, labels and events by them.
+                    let ids = try await connection.query(PostgresQuery(unsafeSQL: batch, binds: bindings), logger: self.logger)
+                        .decode(String.self).reduce(into: [String]()) { $0.append($1) }
+                    guard !ids.isEmpty else { return PruneReport.Removed(events: 0, decisions: 0, labelVersions: 0) }
+                    let decisions = try await connection.query(
+                        "DELETE FROM decisions WHERE event_id = ANY(\(ids)) RETURNING id", logger: self.logger
+                    ).collect().count
+                    let labels = try await connection.query(
+                        "DELETE FROM labels WHERE event_id = ANY(\(ids)) RETURNING seq", logger: self.logger
+                    ).collect().count
+                    let events = try await connection.query(
+                        "DELETE FROM events WHERE id = ANY(\(ids)) RETURNING id", logger: self.logger
+                    ).collect().count
+                    return PruneReport.Removed(events: events, decisions: decisions, labelVersions: labels)
+                }
+            })
     }
 }

@@ -95,12 +95,9 @@ extension SQLiteStore {
     /// Stores label versions received in memory (an API call), in one transaction. Every label
     /// must name a stored event; the first that does not fails the whole call with its position.
     public func ingest(labels: [Label], source: String) async throws(StoreError) -> IngestReport {
-        guard !labels.isEmpty else { return IngestReport(file: source) }
-        var report = try await insertLabels(
-            labels.enumerated().map { ($0.offset + 1, $0.element) }, file: source, report: IngestReport(file: source))
-        report.batches = 1
-        report.lastCommittedLine = labels.count
-        return report
+        try await FileIngest.labels(labels, source: source) { (batch, report) throws(StoreError) in
+            try await insertLabels(batch, file: source, report: report)
+        }
     }
 }
 

@@ -35,7 +35,9 @@ extension RiskLoop {
 
         func validate() throws {
             if let asOf, Train.parseInstant(asOf) == nil { throw ValidationError("--as-of: '\(asOf)' is not RFC 3339 or YYYY-MM-DD") }
-            guard keepDays > 0, keepDays.isFinite else { throw ValidationError("--keep-days must be a positive number of days") }
+            guard keepDays > 0, keepDays <= Retention.maximumKeepDays else {
+                throw ValidationError("--keep-days must be a number of days above 0 and at most \(Int(Retention.maximumKeepDays))")
+            }
         }
 
         func run() async throws {

@@ -88,8 +88,8 @@ extension RiskLoop {
         @OptionGroup var trust: TrustOptions
 
         func validate() throws {
-            if let retentionDays, !(retentionDays > 0) || !retentionDays.isFinite {
-                throw ValidationError("--retention-days must be a positive number of days")
+            if let retentionDays, !(retentionDays > 0 && retentionDays <= Retention.maximumKeepDays) {
+                throw ValidationError("--retention-days must be a number of days above 0 and at most \(Int(Retention.maximumKeepDays))")
             }
             if let replica, replica.isEmpty || replica.count > 256 { throw ValidationError("--replica must be 1 to 256 characters") }
             if let retrainEvery, !(retrainEvery >= 1) { throw ValidationError("--retrain-every must be at least 1 second") }
@@ -131,10 +131,7 @@ extension RiskLoop {
             logger.info("serving", metadata: ["model": "\(service.scorer.model.artifact.id)", "policy": "\(decisionPolicy.version)"])
             if let retentionDays {
                 // Refused at start, not an hour later, when shorter than what the live model reads.
-                _ = try await CLIError.mapping {
-                    try await Retention(store: database, keepDays: retentionDays).run(
-                        asOf: RiskService.now, dryRun: true, actor: "riskloop-serve")
-                }
+                try await CLIError.mapping { try await Retention(store: database, keepDays: retentionDays).check() }
             }
             try await buildApplication(
                 service, host: host, port: port, retrainEvery: retrainEvery.map { .milliseconds(Int64($0 * 1000)) },

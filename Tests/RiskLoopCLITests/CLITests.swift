@@ -74,6 +74,8 @@ import Testing
         #expect(try await count(queue, cutoff) == 0)
         #expect(try await count(queue, Timestamp(year: 2026, month: 1, day: 12)!.millisecondsSinceEpoch) > 0)
         await #expect(throws: (any Error).self) { try await Self.run(["prune", "--db", db, "--keep-days", "0"]) }
+        // A period too long to subtract from a date is refused, not a crash.
+        await #expect(throws: (any Error).self) { try await Self.run(["prune", "--db", db, "--keep-days", "1e300"]) }
     }
 
     @Test func theDatabaseComesFromTheEnvironmentWhenNotGiven() async throws {
