@@ -3,7 +3,7 @@
 SWIFT ?= swift
 DEMO_DIR ?= .riskloop
 
-.PHONY: deps build demo test test-postgres docs check-openapi verify-exports notebooks baselines bench fixtures dataset format
+.PHONY: deps build demo demo-cluster test test-postgres docs check-openapi verify-exports notebooks baselines bench fixtures dataset format
 
 ## deps: install the system libraries (libblas-dev, libsqlite3-dev) when missing
 deps:
@@ -16,6 +16,12 @@ build: deps
 ## demo: 90 simulated days: first champion, replay with the feedback loop, weekly table, .riskloop/report.html
 demo: build
 	.build/release/riskloop demo --dir $(DEMO_DIR)
+
+## demo-cluster: the demo's replay through two `riskloop serve` replicas on a throwaway PostgreSQL (installed when missing): the same weekly table, each replica's share of the traffic and its history lag
+DEMO_PG_PORT ?= 55440
+DEMO_REPLICA_PORT ?= 8181
+demo-cluster: build
+	scripts/demo-cluster.sh .build/release/riskloop $(DEMO_DIR)/cluster $(DEMO_PG_PORT) $(DEMO_REPLICA_PORT)
 
 ## test: the whole test suite (Swift Testing)
 test: deps

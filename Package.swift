@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         // `make docs` only: the DocC catalogs (swift package generate-documentation).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -124,6 +125,8 @@ let package = Package(
                 "RiskServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                // `riskloop demo --replicas`: the replay sent to servers over HTTP.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .testTarget(name: "RiskFeaturesTests", dependencies: ["RiskContract", "RiskFeatures", "RiskSimulator"]),
@@ -131,7 +134,8 @@ let package = Package(
         .testTarget(
             name: "RiskStoreTests",
             dependencies: [
-                "RiskStore", "RiskStoreSQLite", "RiskStorePostgres", "RiskStoreLocation", "RiskStoreTesting", "RiskContract", "RiskFeatures",
+                "RiskStore", "RiskStoreSQLite", "RiskStorePostgres", "RiskStoreLocation", "RiskStoreTesting", "RiskContract",
+                "RiskFeatures",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -148,14 +152,16 @@ let package = Package(
         .testTarget(
             name: "RiskServerTests",
             dependencies: [
-                "RiskServer", "RiskEngine", "RiskScoring", "RiskStore", "RiskStoreSQLite", "RiskStoreLocation", "RiskStoreTesting", "RiskContract",
+                "RiskServer", "RiskEngine", "RiskScoring", "RiskStore", "RiskStoreSQLite", "RiskStoreLocation", "RiskStoreTesting",
+                "RiskContract",
                 "RiskFeatures",
                 "RiskSimulator",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "RiskScoringTests", dependencies: ["RiskScoring", "RiskModels", "RiskContract", "RiskFeatures", "RiskSimulator"]),
+        .testTarget(
+            name: "RiskScoringTests", dependencies: ["RiskScoring", "RiskModels", "RiskContract", "RiskFeatures", "RiskSimulator"]),
         .testTarget(
             name: "RiskEngineTests",
             dependencies: ["RiskEngine", "RiskModels", "RiskContract", "RiskFeatures", "RiskStore", "RiskStoreLocation", "RiskSimulator"]),
@@ -169,7 +175,7 @@ let package = Package(
         .testTarget(
             name: "RiskLoopCLITests",
             dependencies: [
-                "riskloop", "RiskEngine", "RiskStore", "RiskStoreLocation",
+                "riskloop", "RiskEngine", "RiskStore", "RiskStoreLocation", "RiskStorePostgres", "RiskStoreTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),

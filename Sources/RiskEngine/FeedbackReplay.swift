@@ -74,20 +74,29 @@ public struct FeedbackReplay: Sendable {
     ///
     /// - Parameters:
     ///   - isFraud: ground truth by event id, for grading only.
+    ///   - decider: who makes the adapting decisions (default: a scorer in this process, warmed as
+    ///     of `from`, and `loop`'s cycles); `riskloop demo --replicas` passes servers.
     ///   - progress: told the end of each replayed day.
     public func run(
-        from: Timestamp, to: Timestamp, labels: [Label], isFraud: [String: Bool], progress: (Timestamp) -> Void = { _ in }
+        from: Timestamp, to: Timestamp, labels: [Label], isFraud: [String: Bool], decider: (any ReplayDecider)? = nil,
+        progress: (Timestamp) -> Void = { _ in }
     ) async throws(EngineError) -> Report {
         let store = loop.store
         guard let champion = try await loop.champion() else {
             throw .invalidOptions(option: "--from", reason: "the replay starts from a champion and the store has none")
         }
-        let adapting = Scorer(model: try serving(champion), policy: policy)
-        let frozen = Scorer(model: try serving(champion), policy: policy)
-        try await store.record(policy, actor: loop.actor)
+        let frozen = Scorer(model: try Self.serving(champion), policy: policy)
         // History before the replay: events of the history window and the labels known at its start.
-        try await adapting.warm(from: store, asOf: from, historyDays: loop.policy.historyDays)
         try await frozen.warm(from: store, asOf: from, historyDays: loop.policy.historyDays)
+        let adapting: any ReplayDecider
+        if let decider {
+            adapting = decider
+        } else {
+            let scorer = Scorer(model: try Self.serving(champion), policy: policy)
+            try await store.record(policy, actor: loop.actor)
+            try await scorer.warm(from: store, asOf: from, historyDays: loop.policy.historyDays)
+            adapting = LocalDecider(loop: loop, scorer: scorer)
+        }
 
         let pending = labels.filter { $0.reportedAt >= from && $0.reportedAt < to }.sorted { $0.reportedAt < $1.reportedAt }
         var nextLabel = 0
@@ -95,11 +104,11 @@ public struct FeedbackReplay: Sendable {
         var weekScores: (adapting: [Double], frozen: [Double], truth: [Double]) = ([], [], [])
         var cycles: [RetrainCycleRecord] = []
         var logged = 0
-        func closeWeek() {
+        func closeWeek() async {
             guard var week = weeks.last else { return }
             week.adaptingAP = Metrics.averagePrecision(labels: weekScores.truth, scores: weekScores.adapting)
             week.frozenAP = Metrics.averagePrecision(labels: weekScores.truth, scores: weekScores.frozen)
-            week.champion = adapting.model.artifact.id
+            week.champion = await adapting.championId()
             weeks[weeks.count - 1] = week
             weekScores = ([], [], [])
         }
@@ -108,7 +117,7 @@ public struct FeedbackReplay: Sendable {
         while day < to {
             let next = min(day.adding(days: 1), to)
             if weeks.isEmpty || day >= weeks[weeks.count - 1].start.adding(days: 7) {
-                closeWeek()
+                await closeWeek()
                 weeks.append(
                     Week(
                         start: day, events: 0, fraud: 0, caught: 0, missed: 0, falseAlarms: 0, frozenMissed: 0, champion: "",
@@ -128,17 +137,16 @@ public struct FeedbackReplay: Sendable {
                 arrived.append(pending[nextLabel])
                 nextLabel += 1
             }
-            for label in arrived {
-                adapting.observe(label)
-                frozen.observe(label)
+            for label in arrived { frozen.observe(label) }
+            let frozenScores = frozen.score(events)
+            let decided = try await adapting.decide(stored, labels: arrived, day: day)
+            guard decided.count == events.count else {
+                throw .invalidOptions(
+                    option: "--replicas", reason: "\(decided.count) decisions came back for \(events.count) events of \(day.rfc3339)")
             }
-            let scores = adapting.score(events), frozenScores = frozen.score(events)
-            var decisions: [DecisionRecord] = []
-            decisions.reserveCapacity(events.count)
             var week = weeks[weeks.count - 1]
-            for (index, score) in scores.enumerated() {
-                let event = events[index]
-                let fraud = event.id.flatMap { isFraud[$0] } ?? false
+            for (index, score) in decided.enumerated() {
+                let fraud = events[index].id.flatMap { isFraud[$0] } ?? false
                 week.events += 1
                 if fraud {
                     week.fraud += 1
@@ -150,42 +158,97 @@ public struct FeedbackReplay: Sendable {
                 weekScores.adapting.append(score.probability)
                 weekScores.frozen.append(frozenScores[index].probability)
                 weekScores.truth.append(fraud ? 1 : 0)
-                if let typed = event.event {
-                    decisions.append(
-                        DecisionRecord(
-                            event: typed, payload: stored[index].payload, decidedAt: typed.occurredAt, modelId: score.modelId,
-                            policyVersion: score.policyVersion, score: score.probability, decision: score.decision.rawValue,
-                            reasons: score.reasonsJSON))
-                }
             }
-            do {
-                try await store.log(decisions)
-                logged += decisions.count
-                // ...and the store, for the next retraining cycle.
-                _ = try await store.ingest(labels: arrived, source: "replay \(day.rfc3339)")
-            } catch {
-                throw .store(error)
-            }
-            if case .ran(let cycle) = try await loop.runCycle(asOf: next) {
-                cycles.append(cycle.record)
-                if cycle.record.outcome == .promoted {
-                    adapting.swap(to: try serving(cycle.challenger))
-                    week.promotions += 1
-                }
+            logged += decided.count
+            if let cycle = try await adapting.midnight(next) {
+                cycles.append(cycle)
+                if cycle.outcome == .promoted { week.promotions += 1 }
             }
             weeks[weeks.count - 1] = week
             progress(next)
             day = next
         }
-        closeWeek()
+        await closeWeek()
         return Report(frozenId: champion.id, weeks: weeks, cycles: cycles, decisionsLogged: logged)
     }
 
-    private func serving(_ artifact: ModelArtifact) throws(EngineError) -> ServingModel {
+    static func serving(_ artifact: ModelArtifact) throws(EngineError) -> ServingModel {
         do {
             return try ServingModel(artifact)
         } catch {
             throw .invalidOptions(option: "--model", reason: "\(artifact.id) cannot serve: \(error)")
         }
+    }
+}
+
+/// One adapting decision of a replay: what grading needs.
+public struct ReplayDecision: Sendable, Equatable {
+    public var probability: Double
+    public var decision: Decision
+
+    public init(probability: Double, decision: Decision) {
+        self.probability = probability
+        self.decision = decision
+    }
+}
+
+/// The adapting side of a ``FeedbackReplay``: it decides each day's events and logs the decisions,
+/// hears and stores the day's label versions, and runs the retraining cycle each midnight.
+public protocol ReplayDecider: Sendable {
+    /// The champion deciding now.
+    func championId() async -> String
+
+    /// Decides one day's `events` (in time order) with history that holds `labels` (the label
+    /// versions reported that day, each counting from its own report time); logs the decisions and
+    /// stores the labels.
+    ///
+    /// - Returns: one decision per event, in order.
+    func decide(_ events: [(event: ParsedEvent, payload: String)], labels: [Label], day: Timestamp) async throws(EngineError)
+        -> [ReplayDecision]
+
+    /// Runs a retraining cycle at `asOf` when its trigger holds; a promoted challenger decides from
+    /// then on.
+    ///
+    /// - Returns: the cycle's record, or `nil` when none ran.
+    func midnight(_ asOf: Timestamp) async throws(EngineError) -> RetrainCycleRecord?
+}
+
+/// The replay's decisions made in this process: one scorer, its decisions logged with the event's
+/// time as their decision time.
+struct LocalDecider: ReplayDecider {
+    var loop: FeedbackLoop
+    var scorer: Scorer
+
+    func championId() async -> String { scorer.model.artifact.id }
+
+    func decide(_ events: [(event: ParsedEvent, payload: String)], labels: [Label], day: Timestamp) async throws(EngineError)
+        -> [ReplayDecision]
+    {
+        for label in labels { scorer.observe(label) }
+        let scores = scorer.score(events.map(\.event))
+        var decisions: [DecisionRecord] = []
+        decisions.reserveCapacity(events.count)
+        for (index, score) in scores.enumerated() {
+            guard let typed = events[index].event.event else { continue }
+            decisions.append(
+                DecisionRecord(
+                    event: typed, payload: events[index].payload, decidedAt: typed.occurredAt, modelId: score.modelId,
+                    policyVersion: score.policyVersion, score: score.probability, decision: score.decision.rawValue,
+                    reasons: score.reasonsJSON))
+        }
+        do {
+            try await loop.store.log(decisions)
+            // ...and the store, for the next retraining cycle.
+            _ = try await loop.store.ingest(labels: labels, source: "replay \(day.rfc3339)")
+        } catch {
+            throw .store(error)
+        }
+        return scores.map { ReplayDecision(probability: $0.probability, decision: $0.decision) }
+    }
+
+    func midnight(_ asOf: Timestamp) async throws(EngineError) -> RetrainCycleRecord? {
+        guard case .ran(let cycle) = try await loop.runCycle(asOf: asOf) else { return nil }
+        if cycle.record.outcome == .promoted { scorer.swap(to: try FeedbackReplay.serving(cycle.challenger)) }
+        return cycle.record
     }
 }

@@ -55,16 +55,22 @@ public final class RiskService: Sendable {
     private let logPosition: Mutex<LogPosition>
     /// `riskloop_history_lag_seconds`: from another replica's decision to this one's history.
     private let historyLag: DurationHistogram
+    /// `riskloop_history_position{log}`: how far this server's history has read the shared log.
+    private let historyPositionGauges: (decisions: Gauge, labels: Gauge)
 
     /// Serves the store's champion with `policy` (and the shadow model, if there is one);
     /// retraining cycles follow `retrainPolicy`.
     ///
     /// - Throws: when the store has no champion or it cannot serve events.
     ///
-    /// - Parameter replica: this server's name among the processes sharing the store (default:
-    ///   the host name and process id).
+    /// - Parameters:
+    ///   - replica: this server's name among the processes sharing the store (default: the host
+    ///     name and process id).
+    ///   - historyAsOf: the time the entity history is warmed as of (default: now); a past time
+    ///     replays a past period, as `riskloop demo --replicas` does.
     public init(
-        store: any Store, policy: DecisionPolicy, retrainPolicy: RetrainPolicy = RetrainPolicy(), replica: String? = nil, logger: Logger
+        store: any Store, policy: DecisionPolicy, retrainPolicy: RetrainPolicy = RetrainPolicy(), replica: String? = nil,
+        historyAsOf: Timestamp? = nil, logger: Logger
     ) async throws {
         guard let champion = try await store.championId() else {
             throw APIError(.serviceUnavailable, code: "no_champion", message: "the registry has no champion model; promote one first")
@@ -81,7 +87,7 @@ public final class RiskService: Sendable {
         // Decisions name the policy by version; replay reads it back from the store.
         try await store.record(policy, actor: "riskloop-serve")
         // Velocity and fraud-rate features need the history a restart would otherwise forget.
-        try await Self.warm(scorer, from: store, historyDays: retrainPolicy.historyDays)
+        try await Self.warm(scorer, from: store, asOf: historyAsOf ?? Self.now, historyDays: retrainPolicy.historyDays)
         // What the others decide from here on reaches this history through the shared log.
         self.replica = replica ?? "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
         logPosition = Mutex(try await store.logPosition())
@@ -93,6 +99,13 @@ public final class RiskService: Sendable {
                 .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
                 .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
             ])
+        let position = MetricNameDescriptor(
+            namespace: "riskloop", metricName: "history", unitName: "position",
+            helpText: "The last id of the shared log (decisions, label versions) applied to this server's entity history")
+        historyPositionGauges = (
+            metrics.makeGauge(descriptor: position, labels: [("log", "decisions")]),
+            metrics.makeGauge(descriptor: position, labels: [("log", "labels")])
+        )
         let scored = MetricNameDescriptor(
             namespace: "riskloop", metricName: "scored_events", unitName: "total", helpText: "Events scored, by decision")
         scoredCounters = Dictionary(
@@ -103,7 +116,13 @@ public final class RiskService: Sendable {
             descriptor: MetricNameDescriptor(
                 namespace: "riskloop", metricName: "request_errors", unitName: "total", helpText: "Requests that ended in an error"))
         publishServing()
+        publishPosition(logPosition.withLock { $0 })
         try await reloadShadow()
+    }
+
+    private func publishPosition(_ position: LogPosition) {
+        historyPositionGauges.decisions.set(to: Double(position.decision))
+        historyPositionGauges.labels.set(to: Double(position.label))
     }
 
     public static var now: Timestamp { Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)) }
@@ -164,7 +183,7 @@ public final class RiskService: Sendable {
         var scorer: Scorer? = nil
         if let id {
             let staging = Scorer(model: try await store.verifiedModel(id), policy: policy)
-            try await Self.warm(staging, from: store, historyDays: loop.policy.historyDays)
+            try await Self.warm(staging, from: store, asOf: Self.now, historyDays: loop.policy.historyDays)
             scorer = staging
         }
         shadowScorer.withLock { $0 = scorer }
@@ -219,7 +238,7 @@ public final class RiskService: Sendable {
             }
             // Applied and the position moved under the position's lock, which scoring holds too:
             // a decision's recorded position says exactly which of them its history had.
-            logPosition.withLock { position in
+            let reached = logPosition.withLock { position in
                 for event in events {
                     scorer.observe(event)
                     shadow?.observe(event)
@@ -229,7 +248,9 @@ public final class RiskService: Sendable {
                     shadow?.observe(label)
                 }
                 position = max(position, tail.position)
+                return position
             }
+            publishPosition(reached)
             applied += events.count
             if tail.decisions.count < 1_000, tail.labels.count < 1_000 { return applied }
         }
@@ -274,10 +295,10 @@ public final class RiskService: Sendable {
         try await reloadShadow()
     }
 
-    /// Warms `scorer` with the store's history up to now, off the cooperative threads.
-    static func warm(_ scorer: Scorer, from store: any Store, historyDays: Double) async throws(EngineError) {
+    /// Warms `scorer` with the store's history up to `asOf`, off the cooperative threads.
+    static func warm(_ scorer: Scorer, from store: any Store, asOf: Timestamp, historyDays: Double) async throws(EngineError) {
         try await OffThread.run { () async throws(EngineError) in
-            try await scorer.warm(from: store, asOf: Self.now, historyDays: historyDays)
+            try await scorer.warm(from: store, asOf: asOf, historyDays: historyDays)
         }
     }
 

@@ -32,6 +32,17 @@ extension RiskLoop {
                 --label-delay-days adds that many days to every label's report time, to see what \
                 slower chargebacks cost. `make demo` runs this after installing what is missing \
                 and building.
+
+                With --replicas N, the adapting decisions are made by N `riskloop serve` processes \
+                on the same store (ports --port, --port+1, …; logs in <dir>/replica-N.log), their \
+                history warmed as of the replay's start: each day's labels go to one replica, its \
+                events to each replica in turn, \(ReplicaDecider.eventsPerTurn) at a time, and each \
+                midnight's cycle to one; before a replica takes its turn, the demo waits until its \
+                history has applied what the others decided (riskloop_history_position). The table \
+                is then the one a single server gives, followed by each replica's share of the \
+                traffic and its history lag (riskloop_history_lag_seconds, and the demo's waits). \
+                --db names the store (a PostgreSQL URL, as `make demo-cluster` passes, or an \
+                SQLite file); it must hold no events yet.
                 """)
 
         @Option(help: ArgumentHelp("Working directory for the simulated files, the database and the report.", valueName: "directory"))
@@ -64,7 +75,22 @@ extension RiskLoop {
         @Option(help: ArgumentHelp("Days added to every label's report time (slower labels).", valueName: "days"))
         var labelDelayDays = 0.0
 
+        @Option(
+            help: ArgumentHelp(
+                "The store: an SQLite file or a postgres:// URL holding no events yet (default: <dir>/demo.sqlite, recreated).",
+                valueName: "path-or-url"))
+        var db: String?
+
+        @Option(
+            help: ArgumentHelp("Replay through this many `riskloop serve` replicas over HTTP (default: in this process).", valueName: "N"))
+        var replicas = 0
+
+        @Option(help: ArgumentHelp("With --replicas: the first replica's port; the others take the next ones.", valueName: "port"))
+        var port = 8181
+
         func validate() throws {
+            guard (0...16).contains(replicas) else { throw ValidationError("--replicas must be 0 to 16") }
+            guard (1...65_535 - 16).contains(port) else { throw ValidationError("--port must be 1 to 65,519") }
             guard trainDays >= 14, trainDays < days else { throw ValidationError("--train-days must be at least 14 and below --days") }
             guard driftDay > 0, driftDay < days else { throw ValidationError("--drift-day must fall inside the simulated days") }
             guard labelDelayDays >= 0 else { throw ValidationError("--label-delay-days must be zero or more") }
@@ -72,7 +98,7 @@ extension RiskLoop {
 
         func run() async throws {
             let dataDirectory = URL(filePath: dir).appending(path: "data")
-            let databasePath = URL(filePath: dir).appending(path: "demo.sqlite").path
+            let databasePath = db ?? URL(filePath: dir).appending(path: "demo.sqlite").path
             let reportPath = URL(filePath: dir).appending(path: "report.html").path
             let reportJSONPath = URL(filePath: dir).appending(path: "report.json").path
             let featureSpec = try CLIError.mapping { try SpecFile.read(spec).spec }
@@ -88,11 +114,17 @@ extension RiskLoop {
             try CLIError.mapping { try simulation.write(to: dataDirectory) }
             print(Simulate.render(simulation.summary, directory: dataDirectory.path, seconds: Date().timeIntervalSince(clock)))
 
-            print("\n2. Ingesting the events, and the labels reported in the first \(trainDays) days, into \(databasePath)")
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) }
+            if db == nil {
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) }
+            }
             let store = try await CLIError.mapping { () async throws(StoreError) in
                 try await StoreLocation(databasePath).open(logger: Logger.cli)
             }
+            if db != nil, try await CLIError.mapping({ try await store.latestEventTime() }) != nil {
+                throw CLIError.fail(
+                    "--db \(store.location): the demo needs a store without events, and this one holds some", status: CLIError.usage)
+            }
+            print("\n2. Ingesting the events, and the labels reported in the first \(trainDays) days, into \(store.location)")
             let ingested = try await CLIError.mapping {
                 try await store.ingestEvents(fromFile: dataDirectory.appending(path: Simulation.eventsFileName).path)
             }
@@ -121,17 +153,28 @@ extension RiskLoop {
             let firstAP = first.metrics.holdout?.averagePrecision.map { String(format: "%.3f", $0) } ?? "n/a"
             print("   \(first.id): \(first.training.rows.grouped) labelled events, holdout AP \(firstAP)")
 
-            print("\n4. Replaying days \(trainDays + 1)–\(days): scoring, labels arriving, retraining on the trigger")
             let loop = FeedbackLoop(store: store, policy: loopPolicy, actor: "demo")
             let truth = Dictionary(uniqueKeysWithValues: simulation.truth.map { ($0.eventId, $0.scenario.isFraud) })
+            let cluster = try await replicas > 0 ? Cluster(self, store: store, champion: first.id, historyAsOf: replayStart) : nil
+            let deciders = cluster.map { " by \($0.decider.replicas.count) replicas over HTTP" } ?? ""
+            print("\n4. Replaying days \(trainDays + 1)–\(days)\(deciders): scoring, labels arriving, retraining on the trigger")
             let line = ProgressLine()
-            let report = try await CLIError.mapping {
-                try await FeedbackReplay(loop: loop, policy: decisionPolicy).run(
-                    from: replayStart, to: configuration.end, labels: labels, isFraud: truth
-                ) { day in line.update("   replayed to \(day.rfc3339)") }
+            let replayed: Result<FeedbackReplay.Report, any Error>
+            do {
+                replayed = .success(
+                    try await CLIError.mapping {
+                        try await FeedbackReplay(loop: loop, policy: decisionPolicy).run(
+                            from: replayStart, to: configuration.end, labels: labels, isFraud: truth, decider: cluster?.decider
+                        ) { day in line.update("   replayed to \(day.rfc3339)") }
+                    })
+            } catch {
+                replayed = .failure(error)
             }
             line.finish()
+            let lines = await cluster?.finish()
+            let report = try replayed.get()
             print(Self.render(report, driftAt: configuration.driftAt!))
+            if let lines { print(lines) }
             let html = DemoReport.html(
                 report, driftAt: configuration.driftAt!, trainDays: trainDays, title: "RiskLoop demo: \(customers) customers, \(days) days")
             try CLIError.mapping { try ModelFile.write(Data(html.utf8), to: reportPath) }
@@ -142,7 +185,7 @@ extension RiskLoop {
                 labelDelayDays: labelDelayDays, retrainPolicy: retrainPolicy, report: report)
             try CLIError.mapping { try ModelFile.write(try encoder.encode(summary), to: reportJSONPath) }
             print(
-                "\nReport: \(reportPath)   (database: \(databasePath), \(String(format: "%.0f", Date().timeIntervalSince(clock))) s in all)"
+                "\nReport: \(reportPath)   (database: \(store.location), \(String(format: "%.0f", Date().timeIntervalSince(clock))) s in all)"
             )
         }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import RiskContract
 import RiskEngine
 import RiskModels
 import RiskScoring
@@ -23,7 +24,8 @@ extension RiskLoop {
                 champion, shadow and policy this server holds in memory. Several servers (replicas) \
                 may share one store, a PostgreSQL database or an SQLite file: each applies the \
                 events the others decide and the labels they are given to its own entity history \
-                within milliseconds (riskloop_history_lag_seconds), so velocity and fraud-rate \
+                within milliseconds (riskloop_history_lag_seconds; riskloop_history_position says how \
+                far it has read), so velocity and fraud-rate \
                 features count every replica's traffic; each decision records its --replica and \
                 how far its history had read the shared log. Each decision is committed before its answer is sent \
                 (group commit), so a crash loses no answered decision; an event id seen before is a \
@@ -39,7 +41,8 @@ extension RiskLoop {
                 version; a version already recorded with other content is refused), and the \
                 scorer's entity history is warmed from the stored events of the retraining \
                 policy's history_days and the labels known, so that velocity and fraud-rate \
-                features carry over a restart and `riskloop replay` reproduces the decisions.
+                features carry over a restart and `riskloop replay` reproduces the decisions \
+                (--history-as-of warms as of a past time instead, to replay a past period).
 
                 The feedback loop: with --retrain-every, the server checks the retraining policy's \
                 trigger that often (one cycle at a time runs on a store: while another replica or \
@@ -84,6 +87,12 @@ extension RiskLoop {
                 valueName: "name"))
         var replica: String?
 
+        @Option(
+            help: ArgumentHelp(
+                "Warm the entity history as of this RFC 3339 time instead of now: to replay a past period, as `riskloop demo --replicas` does.",
+                valueName: "time"))
+        var historyAsOf: String?
+
         @OptionGroup var store: StoreOptions
         @OptionGroup var trust: TrustOptions
 
@@ -93,6 +102,9 @@ extension RiskLoop {
             }
             if let replica, replica.isEmpty || replica.count > 256 { throw ValidationError("--replica must be 1 to 256 characters") }
             if let retrainEvery, !(retrainEvery >= 1) { throw ValidationError("--retrain-every must be at least 1 second") }
+            if let historyAsOf, Timestamp(rfc3339: historyAsOf) == nil {
+                throw ValidationError("--history-as-of must be an RFC 3339 date-time (got \"\(historyAsOf)\")")
+            }
         }
 
         func run() async throws {
@@ -119,7 +131,8 @@ extension RiskLoop {
             let service: RiskService
             do {
                 service = try await RiskService(
-                    store: database, policy: decisionPolicy, retrainPolicy: loopPolicy, replica: replica, logger: logger)
+                    store: database, policy: decisionPolicy, retrainPolicy: loopPolicy, replica: replica,
+                    historyAsOf: historyAsOf.flatMap(Timestamp.init(rfc3339:)), logger: logger)
             } catch {
                 throw CLIError.fail("\(error)", status: CLIError.internalFailure)
             }

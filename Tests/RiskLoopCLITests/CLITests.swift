@@ -8,6 +8,8 @@ import RiskModels
 import RiskServer
 import RiskStore
 import RiskStoreLocation
+import RiskStorePostgres
+import RiskStoreTesting
 import Synchronization
 import Testing
 
@@ -560,6 +562,57 @@ import Testing
         #expect(decisions == replayed)  // every replayed event decided and logged once
         #expect(throws: (any Error).self) { try RiskLoop.parseAsRoot(["demo", "--train-days", "40", "--days", "30"]) }
         try await Self.audit(directory)
+    }
+
+    /// `riskloop demo --replicas 2` (what `make demo-cluster` runs) against the same demo in one
+    /// process: two servers taking the events in turn, each waiting for the other's decisions to
+    /// reach its history, must give the single scorer's weekly table and cycles exactly, and their
+    /// decisions must replay with no difference.
+    @Test(arguments: Backend.shared)
+    func theDemoThroughTwoReplicasGivesTheSingleScorersTable(backend: Backend) async throws {
+        let scratch = try TemporaryDirectory()
+        let models = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appending(path: "Models/ss7")
+        let arguments = [
+            "demo", "--customers", "150", "--days", "30", "--drift-day", "20", "--train-days", "14",
+            "--spec", models.appending(path: "feature-spec.json").path, "--policy", models.appending(path: "policy.json").path,
+            "--retrain-policy", models.appending(path: "retrain.json").path,
+        ]
+        let single = scratch.url.appending(path: "single"), cluster = scratch.url.appending(path: "cluster")
+        try await CLITests.run(arguments + ["--dir", single.path])
+
+        let store = try await backend.open(scratch)
+        let db = store is PostgresStore ? store.location : scratch.databasePath
+        let process = Process()
+        process.executableURL = FeedbackLoopCLITests.executable
+        process.arguments =
+            arguments + ["--dir", cluster.path, "--db", db, "--replicas", "2", "--port", "\(Int.random(in: 20_000..<40_000))"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(printed)")
+
+        func report(_ directory: URL) throws -> FeedbackReplay.Report {
+            struct Summary: Decodable { var report: FeedbackReplay.Report }
+            return try JSONDecoder().decode(Summary.self, from: Data(contentsOf: directory.appending(path: "report.json"))).report
+        }
+        let alone = try report(single), together = try report(cluster)
+        #expect(together.weeks == alone.weeks)
+        #expect(together.cycles.map(\.challengerId) == alone.cycles.map(\.challengerId))
+        #expect(together.cycles.map(\.outcome) == alone.cycles.map(\.outcome))
+        #expect(together.decisionsLogged == alone.decisionsLogged)
+        // Both replicas took traffic, and each applied the other's decisions to its history.
+        for replica in ["replica-1", "replica-2"] {
+            let line = try #require(printed.split(separator: "\n").first { $0.contains(replica) && $0.contains("%") })
+            #expect(!line.contains(" 0.0%") && !line.contains("n/a"), "\(line)")
+        }
+        let replicas = try await SQL.strings(store, "SELECT DISTINCT replica FROM decisions ORDER BY replica")
+        #expect(replicas == ["replica-1", "replica-2"])
+        let replayed = try await DecisionReplay(store: store).run(
+            from: Timestamp(rfc3339: "2026-01-01T00:00:00Z")!, to: Timestamp(rfc3339: "2027-01-01T00:00:00Z")!)
+        #expect(replayed.decisions == alone.decisionsLogged && replayed.differences.isEmpty)
     }
 
     /// The auditor's path on the demo's database: replay, audit log, exports, a tampered model.
