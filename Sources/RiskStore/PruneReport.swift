@@ -12,6 +12,8 @@ public struct PruneReport: Sendable, Codable, Equatable {
     public var labelVersions: Int
     /// Transactions it took (0 in a dry run).
     public var batches: Int
+    /// Months removed by dropping their partitions (PostgreSQL), each one of the batches.
+    public var partitionsDropped: Int
     public var dryRun: Bool
 
     /// A window `[from, to)` of `occurred_at` that retention does not touch, and why.
@@ -31,9 +33,14 @@ public struct PruneReport: Sendable, Codable, Equatable {
         case cutoff, kept, events, decisions, batches
         case labelVersions = "label_versions"
         case dryRun = "dry_run"
+        case partitionsDropped = "partitions_dropped"
     }
 
-    public init(cutoff: Timestamp, kept: [KeptWindow], events: Int, decisions: Int, labelVersions: Int, batches: Int, dryRun: Bool) {
+    public init(
+        cutoff: Timestamp, kept: [KeptWindow], events: Int, decisions: Int, labelVersions: Int, batches: Int, dryRun: Bool,
+        partitionsDropped: Int = 0
+    ) {
+        self.partitionsDropped = partitionsDropped
         self.cutoff = cutoff
         self.kept = kept
         self.events = events
@@ -62,11 +69,14 @@ extension PruneReport {
         package var events: Int
         package var decisions: Int
         package var labelVersions: Int
+        /// Months whose partitions the batch dropped.
+        package var partitions: Int
 
-        package init(events: Int, decisions: Int, labelVersions: Int) {
+        package init(events: Int, decisions: Int, labelVersions: Int, partitions: Int = 0) {
             self.events = events
             self.decisions = decisions
             self.labelVersions = labelVersions
+            self.partitions = partitions
         }
     }
 }
@@ -89,7 +99,8 @@ extension Store {
         }
         while true {
             let removed = try await removeBatch()
-            guard removed.events > 0 else { break }
+            guard removed.events > 0 || removed.partitions > 0 else { break }
+            report.partitionsDropped += removed.partitions
             report.events += removed.events
             report.decisions += removed.decisions
             report.labelVersions += removed.labelVersions

@@ -36,7 +36,15 @@ public enum PostgresSchema {
         case logAppend = 3
         /// ``RiskStore/StoreLock/retraining``: a session lock, held for a whole cycle.
         case retraining = 4
+        /// Held while a month's partitions are created, so two processes never race to create them.
+        case partitions = 5
     }
+
+    /// Months from this many years before now to ``partitionYearsAhead`` after it get partitions
+    /// of their own; events of other months go to the default partitions (retention removes them
+    /// in batches), so a stream of absurd dates cannot create tables without end.
+    static let partitionYearsBack = 10
+    static let partitionYearsAhead = 1
 
     /// RiskLoop's namespace in PostgreSQL's advisory locks.
     static let lockNamespace: Int32 = 0x5249_534B  // "RISK"
@@ -215,6 +223,106 @@ public enum PostgresSchema {
                 FOR EACH STATEMENT EXECUTE FUNCTION riskloop_notify('\(keysChannel)');
             """
         ),
+        (
+            "v8: time partitions",
+            """
+            -- Events and decisions are partitioned by the event's month (UTC), so retention drops a
+            -- whole month at once. Event ids stay unique across partitions through event_ids, which
+            -- labels and decisions reference and retention prunes with them.
+            CREATE TABLE event_ids (
+                id TEXT NOT NULL PRIMARY KEY,
+                occurred_at BIGINT NOT NULL
+            );
+            CREATE INDEX event_ids_by_time ON event_ids(occurred_at);
+            INSERT INTO event_ids (id, occurred_at) SELECT id, occurred_at FROM events;
+            ALTER TABLE labels DROP CONSTRAINT labels_event_id_fkey;
+            ALTER TABLE labels ADD CONSTRAINT labels_event_id_fkey FOREIGN KEY (event_id) REFERENCES event_ids(id);
+            ALTER TABLE decisions DROP CONSTRAINT decisions_event_id_fkey;
+            ALTER TABLE events RENAME TO events_v7;
+            ALTER TABLE decisions RENAME TO decisions_v7;
+            ALTER TABLE events_v7 RENAME CONSTRAINT events_pkey TO events_v7_pkey;
+            ALTER TABLE decisions_v7 RENAME CONSTRAINT decisions_pkey TO decisions_v7_pkey;
+            ALTER SEQUENCE events_seq_seq OWNED BY NONE;
+            ALTER SEQUENCE decisions_id_seq OWNED BY NONE;
+            DROP INDEX events_by_time;
+            DROP INDEX events_by_customer;
+            DROP INDEX decisions_by_event;
+            DROP INDEX decisions_by_time;
+
+            CREATE TABLE events (
+                id TEXT NOT NULL,
+                occurred_at BIGINT NOT NULL,
+                customer_id TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                batch_id BIGINT REFERENCES ingest_batches(id),
+                seq BIGINT NOT NULL DEFAULT nextval('events_seq_seq'),
+                PRIMARY KEY (id, occurred_at)
+            ) PARTITION BY RANGE (occurred_at);
+            CREATE INDEX events_by_time ON events(occurred_at, seq);
+            CREATE INDEX events_by_customer ON events(customer_id, occurred_at);
+            CREATE TABLE events_default PARTITION OF events DEFAULT;
+            ALTER SEQUENCE events_seq_seq OWNED BY events.seq;
+
+            CREATE TABLE decisions (
+                id BIGINT NOT NULL DEFAULT nextval('decisions_id_seq'),
+                event_id TEXT NOT NULL REFERENCES event_ids(id),
+                occurred_at BIGINT NOT NULL,
+                decided_at BIGINT NOT NULL,
+                model_id TEXT NOT NULL REFERENCES models(id),
+                policy_version TEXT NOT NULL,
+                score DOUBLE PRECISION NOT NULL,
+                decision TEXT NOT NULL CHECK (decision IN ('allow', 'step_up', 'review', 'block')),
+                reasons TEXT NOT NULL,
+                shadow_model_id TEXT REFERENCES models(id),
+                shadow_score DOUBLE PRECISION,
+                answer TEXT,
+                replica TEXT,
+                history_position BIGINT,
+                PRIMARY KEY (id, occurred_at)
+            ) PARTITION BY RANGE (occurred_at);
+            CREATE INDEX decisions_by_id ON decisions(id);
+            CREATE INDEX decisions_by_event ON decisions(event_id);
+            CREATE INDEX decisions_by_time ON decisions(decided_at);
+            CREATE TABLE decisions_default PARTITION OF decisions DEFAULT;
+            ALTER SEQUENCE decisions_id_seq OWNED BY decisions.id;
+
+            -- The partitions of the month holding at_time, created when missing; FALSE (and none
+            -- created) when the default partitions already hold rows of that month.
+            CREATE FUNCTION riskloop_month_partitions(at_time BIGINT) RETURNS BOOLEAN LANGUAGE plpgsql AS $$
+                DECLARE
+                    first_day TIMESTAMP := date_trunc('month', to_timestamp(at_time / 1000.0) AT TIME ZONE 'UTC');
+                    month_start BIGINT := (EXTRACT(EPOCH FROM first_day) * 1000)::BIGINT;
+                    month_end BIGINT := (EXTRACT(EPOCH FROM first_day + INTERVAL '1 month') * 1000)::BIGINT;
+                    suffix TEXT := to_char(first_day, 'YYYY_MM');
+                BEGIN
+                    PERFORM pg_advisory_xact_lock(\(lockNamespace), \(Lock.partitions.rawValue));
+                    IF to_regclass('events_' || suffix) IS NOT NULL THEN RETURN TRUE; END IF;
+                    IF EXISTS (SELECT 1 FROM events_default WHERE occurred_at >= month_start AND occurred_at < month_end)
+                        OR EXISTS (SELECT 1 FROM decisions_default WHERE occurred_at >= month_start AND occurred_at < month_end) THEN
+                        RETURN FALSE;
+                    END IF;
+                    EXECUTE format('CREATE TABLE %I PARTITION OF events FOR VALUES FROM (%s) TO (%s)',
+                        'events_' || suffix, month_start, month_end);
+                    EXECUTE format('CREATE TABLE %I PARTITION OF decisions FOR VALUES FROM (%s) TO (%s)',
+                        'decisions_' || suffix, month_start, month_end);
+                    RETURN TRUE;
+                END $$;
+            SELECT riskloop_month_partitions(MIN(occurred_at)) FROM events_v7
+                WHERE occurred_at >= (EXTRACT(EPOCH FROM now() - INTERVAL '\(partitionYearsBack) years') * 1000)::BIGINT
+                  AND occurred_at < (EXTRACT(EPOCH FROM now() + INTERVAL '\(partitionYearsAhead) years') * 1000)::BIGINT
+                GROUP BY date_trunc('month', to_timestamp(occurred_at / 1000.0) AT TIME ZONE 'UTC');
+            INSERT INTO events (id, occurred_at, customer_id, kind, payload, batch_id, seq)
+                SELECT id, occurred_at, customer_id, kind, payload, batch_id, seq FROM events_v7;
+            INSERT INTO decisions (id, event_id, occurred_at, decided_at, model_id, policy_version, score, decision, reasons,
+                                   shadow_model_id, shadow_score, answer, replica, history_position)
+                SELECT d.id, d.event_id, e.occurred_at, d.decided_at, d.model_id, d.policy_version, d.score, d.decision, d.reasons,
+                       d.shadow_model_id, d.shadow_score, d.answer, d.replica, d.history_position
+                FROM decisions_v7 d JOIN events_v7 e ON e.id = d.event_id;
+            DROP TABLE decisions_v7;
+            DROP TABLE events_v7;
+            """
+        ),
     ]
 
     /// The statements of a migration, one at a time (a prepared statement holds only one): split
@@ -236,8 +344,8 @@ public enum PostgresSchema {
     }
 
     /// Applies the migrations the database lacks, in order, in one transaction under the
-    /// migration lock.
-    static func migrate(_ client: PostgresClient, logger: Logger) async throws {
+    /// migration lock (the first `count` of them: the tests build older schemas with it).
+    static func migrate(_ client: PostgresClient, logger: Logger, count: Int = migrations.count) async throws {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query(
                 "SELECT pg_advisory_xact_lock(\(lockNamespace), \(Lock.migrations.rawValue))", logger: logger)
@@ -248,7 +356,7 @@ public enum PostgresSchema {
             for try await name in try await connection.query("SELECT name FROM riskloop_migrations", logger: logger).decode(String.self) {
                 applied.insert(name)
             }
-            for migration in migrations where !applied.contains(migration.name) {
+            for migration in migrations.prefix(count) where !applied.contains(migration.name) {
                 for statement in statements(of: migration.sql) {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }

@@ -8,6 +8,7 @@ extension PostgresStore {
     /// commit of the server's decision log is three statements, however many requests it holds.
     public func log(_ decisions: [DecisionRecord]) async throws(StoreError) {
         guard !decisions.isEmpty else { return }
+        try await ensurePartitions(decisions.map(\.event.occurredAt.millisecondsSinceEpoch))
         try await transaction { connection in
             try await self.lockLogAppend(connection)
             let inserted = try await self.insertEvents(connection, decisions.map { ($0.event, $0.payload, nil) })
@@ -17,11 +18,12 @@ extension PostgresStore {
             for record in repeats where !JSONValue.sameDocument(stored[record.event.id] ?? "", record.payload) {
                 throw StoreError.duplicateEvent(id: record.event.id)
             }
-            let chunk = RowsInsert.chunkSize(columns: 12)
+            let chunk = RowsInsert.chunkSize(columns: 13)
             for start in stride(from: 0, to: decisions.count, by: chunk) {
                 var insert = RowsInsert()
                 for record in decisions[start..<min(start + chunk, decisions.count)] {
                     try insert.add(record.event.id)
+                    try insert.add(record.event.occurredAt.millisecondsSinceEpoch)
                     try insert.add(record.decidedAt.millisecondsSinceEpoch)
                     try insert.add(record.modelId)
                     try insert.add(record.policyVersion)
@@ -38,7 +40,7 @@ extension PostgresStore {
                 try await connection.query(
                     insert.query(
                         """
-                        INSERT INTO decisions (event_id, decided_at, model_id, policy_version, score, decision, reasons,
+                        INSERT INTO decisions (event_id, occurred_at, decided_at, model_id, policy_version, score, decision, reasons,
                                                shadow_model_id, shadow_score, answer, replica, history_position)
                         """), logger: self.logger)
             }
@@ -55,7 +57,8 @@ extension PostgresStore {
         let decided = try decodeAll(
             try await rows(
                 """
-                SELECT d.id, d.replica, d.decided_at, e.payload FROM decisions d JOIN events e ON e.id = d.event_id
+                SELECT d.id, d.replica, d.decided_at, e.payload
+                FROM decisions d JOIN events e ON e.id = d.event_id AND e.occurred_at = d.occurred_at
                 WHERE d.id > \(position.decision) ORDER BY d.id LIMIT \(limit)
                 """), as: (Int64, String?, Int64, String).self
         ).map { LogTail.Decided(position: $0.0, replica: $0.1, decidedAt: Timestamp(millisecondsSinceEpoch: $0.2), payload: $0.3) }
@@ -71,9 +74,9 @@ extension PostgresStore {
     public func decisions(from: Timestamp, to: Timestamp) async throws(StoreError) -> [LoggedDecision] {
         let rows = try await rows(
             """
-            SELECT d.id, d.event_id, e.occurred_at, d.decided_at, d.model_id, d.policy_version, d.score, d.decision,
+            SELECT d.id, d.event_id, d.occurred_at, d.decided_at, d.model_id, d.policy_version, d.score, d.decision,
                    d.replica, d.history_position
-            FROM decisions d JOIN events e ON e.id = d.event_id
+            FROM decisions d
             WHERE d.decided_at >= \(from.millisecondsSinceEpoch) AND d.decided_at < \(to.millisecondsSinceEpoch) ORDER BY d.id
             """)
         return try decodeAll(rows, as: (Int64, String, Int64, Int64, String, String, Double, String, String?, Int64?).self).map {
@@ -88,8 +91,8 @@ extension PostgresStore {
         try decodeAll(
             try await rows(
                 """
-                SELECT d.score FROM decisions d JOIN events e ON e.id = d.event_id
-                WHERE d.model_id = \(modelId) AND e.occurred_at >= \(from.millisecondsSinceEpoch) AND e.occurred_at < \(to.millisecondsSinceEpoch)
+                SELECT score FROM decisions
+                WHERE model_id = \(modelId) AND occurred_at >= \(from.millisecondsSinceEpoch) AND occurred_at < \(to.millisecondsSinceEpoch)
                 """), as: Double.self)
     }
 

@@ -11,7 +11,8 @@ extension PostgresStore {
     ) async throws(StoreError) -> IngestReport {
         try await FileIngest.events(fromFile: path, batchSize: batchSize, progress: progress, logger: logger) {
             (batch, report) throws(StoreError) in
-            try await transaction { connection in
+            try await ensurePartitions(batch.lines.map(\.event.occurredAt.millisecondsSinceEpoch))
+            return try await transaction { connection in
                 var updated = report
                 let batchId = try await self.openBatch(connection, kind: "events", file: path, firstLine: batch.firstLine)
                 let rows = batch.lines.map { line in
@@ -41,14 +42,21 @@ extension PostgresStore {
         }
     }
 
-    /// Inserts events (skipping ids already stored) and returns the ids it inserted.
+    /// Inserts events (skipping ids already stored, and any but the first row of an id) and
+    /// returns the ids it inserted. The id is claimed in `event_ids`, which keeps ids unique
+    /// across the months' partitions, in the same statement as the event's row.
+    ///
+    /// The months' partitions must exist first (``ensurePartitions(_:)``), or the rows go to the
+    /// default partition.
     func insertEvents(_ connection: PostgresConnection, _ rows: [(event: Event, payload: String, batchId: Int64?)]) async throws -> Set<
         String
     > {
-        var inserted: Set<String> = []
-        for start in stride(from: 0, to: rows.count, by: RowsInsert.chunkSize(columns: 6)) {
+        var inserted: Set<String> = [], offered: Set<String> = []
+        let firsts = rows.filter { offered.insert($0.event.id).inserted }
+        let chunk = RowsInsert.chunkSize(columns: 6)
+        for start in stride(from: 0, to: firsts.count, by: chunk) {
             var insert = RowsInsert()
-            for row in rows[start..<min(start + RowsInsert.chunkSize(columns: 6), rows.count)] {
+            for row in firsts[start..<min(start + chunk, firsts.count)] {
                 try insert.add(row.event.id)
                 try insert.add(row.event.occurredAt.millisecondsSinceEpoch)
                 try insert.add(row.event.customerId)
@@ -58,7 +66,17 @@ extension PostgresStore {
                 insert.endRow()
             }
             let query = insert.query(
-                "INSERT INTO events (id, occurred_at, customer_id, kind, payload, batch_id)", "ON CONFLICT (id) DO NOTHING RETURNING id")
+                "WITH incoming (id, occurred_at, customer_id, kind, payload, batch_id) AS (",
+                """
+                ), claimed AS (
+                    INSERT INTO event_ids (id, occurred_at) SELECT id, occurred_at FROM incoming
+                    ON CONFLICT (id) DO NOTHING RETURNING id
+                )
+                INSERT INTO events (id, occurred_at, customer_id, kind, payload, batch_id)
+                SELECT incoming.id, incoming.occurred_at, incoming.customer_id, incoming.kind, incoming.payload,
+                       CAST(incoming.batch_id AS BIGINT)
+                FROM incoming JOIN claimed ON claimed.id = incoming.id RETURNING id
+                """)
             for try await id in try await connection.query(query, logger: logger).decode(String.self) { inserted.insert(id) }
         }
         return inserted
@@ -101,7 +119,7 @@ extension PostgresStore {
             let batchId = try await self.openBatch(connection, kind: "labels", file: file, firstLine: batch[0].line)
             var known: Set<String> = []
             let ids = Array(Set(batch.map(\.label.eventId)))
-            for try await id in try await connection.query("SELECT id FROM events WHERE id = ANY(\(ids))", logger: logger).decode(
+            for try await id in try await connection.query("SELECT id FROM event_ids WHERE id = ANY(\(ids))", logger: logger).decode(
                 String.self)
             {
                 known.insert(id)

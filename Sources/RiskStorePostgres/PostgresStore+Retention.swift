@@ -33,7 +33,9 @@ extension PostgresStore {
                 return PruneReport.Removed(events: Int(events), decisions: Int(decisions), labelVersions: Int(labels))
             },
             removeBatch: { () throws(StoreError) in
-                try await transaction { connection in
+                // Whole months first, by their partitions; then what is left, by batches of ids.
+                if let month = try await dropOldestMonth(before: cutoff, keeping: keeping) { return month }
+                return try await transaction { connection in
                     // The batch's ids once, then its decisions, labels and events by them.
                     let ids = try await connection.query(PostgresQuery(unsafeSQL: batch, binds: bindings), logger: self.logger)
                         .decode(String.self).reduce(into: [String]()) { $0.append($1) }
@@ -47,6 +49,7 @@ extension PostgresStore {
                     let events = try await connection.query(
                         "DELETE FROM events WHERE id = ANY(\(ids)) RETURNING id", logger: self.logger
                     ).collect().count
+                    try await connection.query("DELETE FROM event_ids WHERE id = ANY(\(ids))", logger: self.logger)
                     return PruneReport.Removed(events: events, decisions: decisions, labelVersions: labels)
                 }
             })

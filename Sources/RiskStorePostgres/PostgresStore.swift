@@ -26,6 +26,8 @@ public final class PostgresStore: Store {
     private let running: Task<Void, Never>
     /// The API keys found valid, while ``runUpkeep(logger:)`` listens for key changes.
     let keyCache = KeyCache()
+    /// The months whose partitions this process knows to exist (``ensurePartitions(_:)``).
+    let partitionMonths = PartitionMonths()
 
     private init(url: PostgresURL, logger: Logger) {
         self.url = url
@@ -45,9 +47,14 @@ public final class PostgresStore: Store {
     /// - Throws: ``RiskStore/StoreError/database(message:)`` naming the server's refusal (no such
     ///   database, authentication, the server not listening).
     public static func open(url: PostgresURL, logger: Logger = Logger(label: "riskloop.store")) async throws(StoreError) -> PostgresStore {
+        try await open(url: url, logger: logger, migrations: PostgresSchema.migrations.count)
+    }
+
+    /// ``open(url:logger:)`` migrating through the first `migrations` only.
+    static func open(url: PostgresURL, logger: Logger, migrations: Int) async throws(StoreError) -> PostgresStore {
         let store = PostgresStore(url: url, logger: logger)
         do {
-            try await PostgresSchema.migrate(store.client, logger: logger)
+            try await PostgresSchema.migrate(store.client, logger: logger, count: migrations)
         } catch {
             throw StoreError(postgres: error, at: url)
         }

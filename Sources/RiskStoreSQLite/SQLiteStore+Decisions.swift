@@ -20,9 +20,9 @@ extension SQLiteStore {
                     """)
             let insertDecision = try db.cachedStatement(
                 sql: """
-                    INSERT INTO decisions (event_id, decided_at, model_id, policy_version, score, decision, reasons,
+                    INSERT INTO decisions (event_id, occurred_at, decided_at, model_id, policy_version, score, decision, reasons,
                                            shadow_model_id, shadow_score, answer, replica, history_position)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for record in decisions {
                 let event = record.event
@@ -31,7 +31,8 @@ extension SQLiteStore {
                 ])
                 if db.changesCount == 0 { try Self.requireSamePayload(db, id: event.id, payload: record.payload) }
                 try insertDecision.execute(arguments: [
-                    event.id, record.decidedAt.millisecondsSinceEpoch, record.modelId, record.policyVersion, record.score, record.decision,
+                    event.id, event.occurredAt.millisecondsSinceEpoch, record.decidedAt.millisecondsSinceEpoch, record.modelId,
+                    record.policyVersion, record.score, record.decision,
                     record.reasons, record.shadowModelId, record.shadowScore, record.answer, record.replica, record.historyPosition,
                 ])
             }

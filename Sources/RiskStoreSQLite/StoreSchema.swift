@@ -176,6 +176,15 @@ public enum StoreSchema {
             // key at every request through their own connection, so there is nothing to add. The
             // step keeps both backends' migrations named alike.
         }
+        migrator.registerMigration("v8: time partitions") { db in
+            // PostgreSQL partitions events and decisions by the event's month, which needs the
+            // event's time on each decision; SQLite keeps one table each and gains the same column.
+            try db.execute(
+                sql: """
+                    ALTER TABLE decisions ADD COLUMN occurred_at INTEGER;
+                    UPDATE decisions SET occurred_at = (SELECT occurred_at FROM events WHERE events.id = decisions.event_id);
+                    """)
+        }
         return migrator
     }
 }

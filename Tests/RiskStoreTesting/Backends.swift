@@ -100,7 +100,9 @@ public enum SQL {
     /// Every table's rows as text, in a fixed order: equal dumps mean an unchanged database.
     public static func dump(_ store: any Store) async throws -> [String] {
         var dump: [String] = []
-        for table in ["ingest_batches", "events", "labels", "decisions", "models", "audit_log", "api_keys", "retrain_cycles", "policies"] {
+        var tables = ["ingest_batches", "events", "labels", "decisions", "models", "audit_log", "api_keys", "retrain_cycles", "policies"]
+        if store is PostgresStore { tables.append("event_ids") }
+        for table in tables {
             switch store {
             case let store as SQLiteStore:
                 dump += try await store.writer.read { db in
