@@ -40,11 +40,12 @@ public enum PostgresSchema {
         case partitions = 5
     }
 
-    /// Months from this many years before now to ``partitionYearsAhead`` after it get partitions
-    /// of their own; events of other months go to the default partitions (retention removes them
-    /// in batches), so a stream of absurd dates cannot create tables without end.
-    static let partitionYearsBack = 10
-    static let partitionYearsAhead = 1
+    /// Months from 2000 (inclusive) to 2100 get a partition of their own when first written;
+    /// events before or after go to the fixed partitions `events_before_2000` and
+    /// `events_from_2100` (retention removes them in batches), so absurd dates cannot create
+    /// tables without end.
+    static let partitionedFrom: Int64 = 946_684_800_000  // 2000-01-01T00:00:00Z
+    static let partitionedUntil: Int64 = 4_102_444_800_000  // 2100-01-01T00:00:00Z
 
     /// RiskLoop's namespace in PostgreSQL's advisory locks.
     static let lockNamespace: Int32 = 0x5249_534B  // "RISK"
@@ -261,7 +262,8 @@ public enum PostgresSchema {
             ) PARTITION BY RANGE (occurred_at);
             CREATE INDEX events_by_time ON events(occurred_at, seq);
             CREATE INDEX events_by_customer ON events(customer_id, occurred_at);
-            CREATE TABLE events_default PARTITION OF events DEFAULT;
+            CREATE TABLE events_before_2000 PARTITION OF events FOR VALUES FROM (MINVALUE) TO (\(partitionedFrom));
+            CREATE TABLE events_from_2100 PARTITION OF events FOR VALUES FROM (\(partitionedUntil)) TO (MAXVALUE);
             ALTER SEQUENCE events_seq_seq OWNED BY events.seq;
 
             CREATE TABLE decisions (
@@ -284,34 +286,29 @@ public enum PostgresSchema {
             CREATE INDEX decisions_by_id ON decisions(id);
             CREATE INDEX decisions_by_event ON decisions(event_id);
             CREATE INDEX decisions_by_time ON decisions(decided_at);
-            CREATE TABLE decisions_default PARTITION OF decisions DEFAULT;
+            CREATE TABLE decisions_before_2000 PARTITION OF decisions FOR VALUES FROM (MINVALUE) TO (\(partitionedFrom));
+            CREATE TABLE decisions_from_2100 PARTITION OF decisions FOR VALUES FROM (\(partitionedUntil)) TO (MAXVALUE);
             ALTER SEQUENCE decisions_id_seq OWNED BY decisions.id;
 
-            -- The partitions of the month holding at_time, created when missing; FALSE (and none
-            -- created) when the default partitions already hold rows of that month.
-            CREATE FUNCTION riskloop_month_partitions(at_time BIGINT) RETURNS BOOLEAN LANGUAGE plpgsql AS $$
+            -- The partition of parent (events or decisions) for the month holding at_time, created
+            -- when missing: made as a table of its own, then attached, which locks the parent only
+            -- against other schema changes (SHARE UPDATE EXCLUSIVE), never against reads and writes.
+            CREATE FUNCTION riskloop_month_partition(parent TEXT, at_time BIGINT) RETURNS VOID LANGUAGE plpgsql AS $$
                 DECLARE
                     first_day TIMESTAMP := date_trunc('month', to_timestamp(at_time / 1000.0) AT TIME ZONE 'UTC');
                     month_start BIGINT := (EXTRACT(EPOCH FROM first_day) * 1000)::BIGINT;
                     month_end BIGINT := (EXTRACT(EPOCH FROM first_day + INTERVAL '1 month') * 1000)::BIGINT;
-                    suffix TEXT := to_char(first_day, 'YYYY_MM');
+                    name TEXT := parent || '_' || to_char(first_day, 'YYYY_MM');
                 BEGIN
                     PERFORM pg_advisory_xact_lock(\(lockNamespace), \(Lock.partitions.rawValue));
-                    IF to_regclass('events_' || suffix) IS NOT NULL THEN RETURN TRUE; END IF;
-                    IF EXISTS (SELECT 1 FROM events_default WHERE occurred_at >= month_start AND occurred_at < month_end)
-                        OR EXISTS (SELECT 1 FROM decisions_default WHERE occurred_at >= month_start AND occurred_at < month_end) THEN
-                        RETURN FALSE;
-                    END IF;
-                    EXECUTE format('CREATE TABLE %I PARTITION OF events FOR VALUES FROM (%s) TO (%s)',
-                        'events_' || suffix, month_start, month_end);
-                    EXECUTE format('CREATE TABLE %I PARTITION OF decisions FOR VALUES FROM (%s) TO (%s)',
-                        'decisions_' || suffix, month_start, month_end);
-                    RETURN TRUE;
+                    IF to_regclass(name) IS NOT NULL THEN RETURN; END IF;
+                    EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', name, parent);
+                    EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%s) TO (%s)',
+                        parent, name, month_start, month_end);
                 END $$;
-            SELECT riskloop_month_partitions(MIN(occurred_at)) FROM events_v7
-                WHERE occurred_at >= (EXTRACT(EPOCH FROM now() - INTERVAL '\(partitionYearsBack) years') * 1000)::BIGINT
-                  AND occurred_at < (EXTRACT(EPOCH FROM now() + INTERVAL '\(partitionYearsAhead) years') * 1000)::BIGINT
-                GROUP BY date_trunc('month', to_timestamp(occurred_at / 1000.0) AT TIME ZONE 'UTC');
+            SELECT riskloop_month_partition(parent, MIN(occurred_at)) FROM events_v7, (VALUES ('events'), ('decisions')) AS p(parent)
+                WHERE occurred_at >= \(partitionedFrom) AND occurred_at < \(partitionedUntil)
+                GROUP BY parent, date_trunc('month', to_timestamp(occurred_at / 1000.0) AT TIME ZONE 'UTC');
             INSERT INTO events (id, occurred_at, customer_id, kind, payload, batch_id, seq)
                 SELECT id, occurred_at, customer_id, kind, payload, batch_id, seq FROM events_v7;
             INSERT INTO decisions (id, event_id, occurred_at, decided_at, model_id, policy_version, score, decision, reasons,

@@ -52,43 +52,44 @@ extension PostgresSchema {
         return Self.month(containing: start.millisecondsSinceEpoch)
     }
 
-    /// The months that get partitions of their own as of `now`.
-    static func partitionedMonths(now: Date) -> Range<Int64> {
-        let back = utc.date(byAdding: .year, value: -partitionYearsBack, to: now)!
-        let ahead = utc.date(byAdding: .year, value: partitionYearsAhead, to: now)!
-        return Int64(back.timeIntervalSince1970 * 1000)..<Int64(ahead.timeIntervalSince1970 * 1000)
-    }
+    /// The times whose months get partitions of their own.
+    static let partitionedTimes = partitionedFrom..<partitionedUntil
 }
 
 extension PostgresStore {
-    /// Creates the partitions of the months of `times` that lack them, in a transaction of its
-    /// own before the write that needs them: a write that fails then still leaves the month its
-    /// partitions, and the lock on the parent tables is held only as long as the creation.
+    /// Creates the partitions of the months of `times` that lack them, before the write that
+    /// needs them, each in a transaction of its own: a write that fails still leaves the month its
+    /// partitions, and a transaction never holds locks on both parents (attaching one locks its
+    /// parent only against other schema changes; see `riskloop_month_partition`).
     func ensurePartitions(_ times: some Sequence<Int64>) async throws(StoreError) {
         let fresh = partitionMonths.unseen(times)
         guard !fresh.isEmpty else { return }
-        let window = PostgresSchema.partitionedMonths(now: Date())
-        let created = fresh.filter { window.contains($0.lowerBound) }
-        if !created.isEmpty {
-            try await transaction { connection in
-                for month in created {
-                    try await connection.query("SELECT riskloop_month_partitions(\(month.lowerBound))", logger: self.logger)
+        for month in fresh where PostgresSchema.partitionedTimes.contains(month.lowerBound) {
+            for parent in ["events", "decisions"] {
+                try await transaction { connection in
+                    try await connection.query("SELECT riskloop_month_partition(\(parent), \(month.lowerBound))", logger: self.logger)
                 }
             }
         }
         partitionMonths.remember(fresh)
     }
 
-    /// The months whose partitions exist, oldest first.
-    func partitions() async throws(StoreError) -> [(name: String, month: Range<Int64>)] {
+    /// The months with partitions of both events and decisions, oldest first, by suffix (`2026_01`).
+    func partitions() async throws(StoreError) -> [(suffix: String, month: Range<Int64>)] {
         let names = try decodeAll(
             try await rows(
                 """
                 SELECT c.relname::TEXT FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-                WHERE i.inhparent = 'events'::regclass AND c.relname <> 'events_default' ORDER BY c.relname
+                WHERE i.inhparent IN ('events'::regclass, 'decisions'::regclass) ORDER BY c.relname
                 """), as: String.self)
-        return names.compactMap { name in PostgresSchema.month(ofPartition: name).map { (name, $0) } }
+        let events = Set(names.filter { $0.hasPrefix("events_") }.map { $0.dropFirst("events_".count) })
+        return names.filter { $0.hasPrefix("decisions_") }.map { $0.dropFirst("decisions_".count) }.filter(events.contains).compactMap {
+            suffix in PostgresSchema.month(ofPartition: "events_\(suffix)").map { (String(suffix), $0) }
+        }
     }
+
+    /// How long a month's drop waits for the locks on the parent tables before giving up.
+    static let dropLockTimeoutMilliseconds = 500
 
     /// Removes the oldest month that ends at or before `cutoff` and overlaps no kept window by
     /// dropping its partitions (events, decisions), with its label versions and event ids, in one
@@ -101,9 +102,13 @@ extension PostgresStore {
                 }
         }
         guard let oldest = candidates.first else { return nil }
-        let suffix = oldest.name.dropFirst("events_".count)
-        let events = "events_\(suffix)", decisions = "decisions_\(suffix)"
+        let events = "events_\(oldest.suffix)", decisions = "decisions_\(oldest.suffix)"
         let removed = try await transaction { connection in
+            // Dropping a partition locks its parent against everything; rather than wait behind a
+            // long read (and hold up what queues behind it), give up soon and leave the month to
+            // the batches.
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "SET LOCAL lock_timeout = '\(Self.dropLockTimeoutMilliseconds)ms'"), logger: self.logger)
             func count(_ sql: String) async throws -> Int {
                 for try await value in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: self.logger).decode(Int64.self) {
                     return Int(value)

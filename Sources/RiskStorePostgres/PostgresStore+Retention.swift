@@ -18,6 +18,7 @@ extension PostgresStore {
         }
         let selected = "SELECT id FROM events WHERE \(condition)"
         let batch = "\(selected) ORDER BY occurred_at, seq LIMIT \(batchSize)"
+        var dropping = true
         return try await prune(
             before: cutoff, keeping: keeping, dryRun: dryRun, actor: actor,
             count: { () throws(StoreError) in
@@ -34,7 +35,15 @@ extension PostgresStore {
             },
             removeBatch: { () throws(StoreError) in
                 // Whole months first, by their partitions; then what is left, by batches of ids.
-                if let month = try await dropOldestMonth(before: cutoff, keeping: keeping) { return month }
+                if dropping {
+                    do throws(StoreError) {
+                        if let month = try await dropOldestMonth(before: cutoff, keeping: keeping) { return month }
+                    } catch {
+                        // A lock not granted in time (a long read): the batches remove the rest.
+                        self.logger.warning("cannot drop a month's partitions now; removing by batches", metadata: ["error": "\(error)"])
+                    }
+                    dropping = false
+                }
                 return try await transaction { connection in
                     // The batch's ids once, then its decisions, labels and events by them.
                     let ids = try await connection.query(PostgresQuery(unsafeSQL: batch, binds: bindings), logger: self.logger)

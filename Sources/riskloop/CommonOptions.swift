@@ -17,6 +17,9 @@ struct StoreOptions: ParsableArguments {
         db ?? ProcessInfo.processInfo.environment["RISKLOOP_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "./riskloop.sqlite"
     }
 
+    /// The location as printed: a URL without its password.
+    var shown: String { (try? StoreLocation(path))?.description ?? path }
+
     func open() async throws -> any Store {
         try await CLIError.mapping { () async throws(StoreError) in try await StoreLocation(path).open(logger: Logger.cli) }
     }

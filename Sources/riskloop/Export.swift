@@ -66,7 +66,7 @@ extension RiskLoop {
             } else {
                 let database = try await store.open()
                 guard try await CLIError.mapping({ try await database.models() }).contains(where: { $0.id == model }) else {
-                    throw CLIError.fail("no model \(model) in \(store.path) (see `riskloop models list`)", status: CLIError.badInput)
+                    throw CLIError.fail("no model \(model) in \(store.shown) (see `riskloop models list`)", status: CLIError.badInput)
                 }
                 let json = try await CLIError.mapping { try await database.artifactJSON(of: model) }
                 artifact = try await CLIError.mapping { try await database.verifiedArtifact(model) }

@@ -35,7 +35,7 @@ extension RiskLoop.Models {
                 return
             }
             guard !models.isEmpty else {
-                print("No models registered in \(store.path).")
+                print("No models registered in \(store.shown).")
                 return
             }
             print("id                                    algorithm            status     created               parent")
@@ -80,7 +80,7 @@ extension RiskLoop.Models {
             let database = try await CLIError.mapping { try await store.open() }
             let entry = try await CLIError.mapping { try await database.models() }.first { $0.id == id }
             guard let entry else {
-                throw CLIError.fail("no model \(id) in \(store.path) (see `riskloop models list`)", status: CLIError.badInput)
+                throw CLIError.fail("no model \(id) in \(store.shown) (see `riskloop models list`)", status: CLIError.badInput)
             }
             let artifact = try await CLIError.mapping { try await ModelArtifact.decode(from: try database.artifactJSON(of: id)) }
             var policy = RetrainPolicy()

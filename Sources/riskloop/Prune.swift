@@ -12,6 +12,8 @@ extension RiskLoop {
                 Removes the events that occurred more than --keep-days before --as-of (default: \
                 400 days before now), with their decisions and label versions, oldest first, \
                 10,000 events per transaction; the run is written to the audit log (store.prune). \
+                On PostgreSQL, a whole month before the cutoff is removed by dropping its \
+                partitions (events and decisions are partitioned by the event's month). \
                 --dry-run only counts.
 
                 Never removed: the model registry, the audit log, API keys, policies and retraining \
@@ -52,9 +54,10 @@ extension RiskLoop {
             }
             let verb = dryRun ? "would remove" : "removed"
             print(
-                "\(store.path): \(verb) \(report.events.grouped) events, \(report.decisions.grouped) decisions and "
+                "\(store.shown): \(verb) \(report.events.grouped) events, \(report.decisions.grouped) decisions and "
                     + "\(report.labelVersions.grouped) label versions that occurred before \(report.cutoff.rfc3339)"
-                    + (dryRun ? "" : " in \(report.batches) transactions"))
+                    + (dryRun ? "" : " in \(report.batches) transactions")
+                    + (report.partitionsDropped > 0 ? " (\(report.partitionsDropped) months by dropping their partitions)" : ""))
             for window in report.kept {
                 print("  kept \(window.from.rfc3339) to \(window.to.rfc3339): \(window.reason)")
             }

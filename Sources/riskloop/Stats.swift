@@ -19,7 +19,7 @@ extension RiskLoop {
             if output.json {
                 try output.printJSON(statistics)
             } else {
-                print(Self.render(statistics, path: store.path))
+                print(Self.render(statistics, path: store.shown))
             }
         }
 

@@ -48,8 +48,12 @@ struct PostgresPartitionTests {
         let scratch = try TemporaryDirectory()
         let store = try await Self.store(scratch)
         let months = ["2026_01", "2026_02", "2026_03"]
-        #expect(try await Self.partitions(of: "events", store) == months.map { "events_\($0)" } + ["events_default"])
-        #expect(try await Self.partitions(of: "decisions", store) == months.map { "decisions_\($0)" } + ["decisions_default"])
+        #expect(
+            try await Self.partitions(of: "events", store) == months.map { "events_\($0)" } + ["events_before_2000", "events_from_2100"])
+        #expect(
+            try await Self.partitions(of: "decisions", store) == months.map { "decisions_\($0)" } + [
+                "decisions_before_2000", "decisions_from_2100",
+            ])
         #expect(try await SQL.integer(store, "SELECT COUNT(*) FROM events_2026_02") == 2)
         #expect(try await SQL.integer(store, "SELECT COUNT(*) FROM decisions_2026_03") == 1)
 
@@ -63,10 +67,10 @@ struct PostgresPartitionTests {
         let twice = [Self.line("e6", Self.at(3, 20)), Self.line("e6", Self.at(3, 20))].joined(separator: "\n")
         let report = try await store.ingestEvents(fromFile: try scratch.file("twice.jsonl", twice))
         #expect(report.inserted == 1 && report.duplicates == 1)
-        // Far from now, to the default partition: no table per absurd month.
+        // Absurd dates go to the fixed partitions: no table per month of them.
         _ = try await store.ingestEvents(fromFile: try scratch.file("far.jsonl", Self.line("e7", Self.at(6, 1, year: 2400))))
-        #expect(try await SQL.integer(store, "SELECT COUNT(*) FROM events_default") == 1)
-        #expect(try await Self.partitions(of: "events", store).count == 4)
+        #expect(try await SQL.integer(store, "SELECT COUNT(*) FROM events_from_2100") == 1)
+        #expect(try await Self.partitions(of: "events", store).count == 5)
         #expect(try await SQL.integer(store, "SELECT COUNT(*) FROM event_ids") == 7)
         #expect(try await store.statistics().events == 7)
     }
@@ -82,8 +86,14 @@ struct PostgresPartitionTests {
         let report = try await store.prune(before: cutoff, keeping: kept, batchSize: 100, dryRun: false, actor: "ops")
         #expect(report.events == 3 && report.decisions == 2 && report.labelVersions == 3)
         #expect(report.partitionsDropped == 1 && report.batches == 2)
-        #expect(try await Self.partitions(of: "events", store) == ["events_2026_01", "events_2026_03", "events_default"])
-        #expect(try await Self.partitions(of: "decisions", store) == ["decisions_2026_01", "decisions_2026_03", "decisions_default"])
+        #expect(
+            try await Self.partitions(of: "events", store) == [
+                "events_2026_01", "events_2026_03", "events_before_2000", "events_from_2100",
+            ])
+        #expect(
+            try await Self.partitions(of: "decisions", store) == [
+                "decisions_2026_01", "decisions_2026_03", "decisions_before_2000", "decisions_from_2100",
+            ])
         #expect(try await SQL.strings(store, "SELECT id FROM event_ids ORDER BY id") == ["e1", "e5"])
         #expect(try await SQL.strings(store, "SELECT id FROM events ORDER BY id") == ["e1", "e5"])
         #expect(try await store.labels(knownAt: Self.at(4, 2)).keys.sorted() == ["e1", "e5"])
@@ -127,7 +137,10 @@ struct PostgresPartitionTests {
         let store = try await PostgresStore.open(url: url)
         #expect(try await SQL.strings(store, "SELECT id FROM events ORDER BY seq") == ["o1", "o2", "o3"])
         #expect(try await SQL.strings(store, "SELECT id FROM event_ids ORDER BY id") == ["o1", "o2", "o3"])
-        #expect(try await Self.partitions(of: "events", store) == ["events_2026_01", "events_2026_02", "events_default"])
+        #expect(
+            try await Self.partitions(of: "events", store) == [
+                "events_2026_01", "events_2026_02", "events_before_2000", "events_from_2100",
+            ])
         #expect(try await SQL.integer(store, "SELECT COUNT(*) FROM decisions_2026_02") == 2)
         #expect(try await store.logPosition() == before)
         let logged = try await store.decisions(from: Timestamp(millisecondsSinceEpoch: 0), to: Self.at(12, 31))
