@@ -8,7 +8,12 @@ extension PostgresStore {
     /// commit of the server's decision log is three statements, however many requests it holds.
     public func log(_ decisions: [DecisionRecord]) async throws(StoreError) {
         guard !decisions.isEmpty else { return }
-        try await ensurePartitions(decisions.map(\.event.occurredAt.millisecondsSinceEpoch))
+        try await withPartitions(decisions.map(\.event.occurredAt.millisecondsSinceEpoch)) { () throws(StoreError) in
+            try await insertDecisions(decisions)
+        }
+    }
+
+    private func insertDecisions(_ decisions: [DecisionRecord]) async throws(StoreError) {
         try await transaction { connection in
             try await self.lockLogAppend(connection)
             let inserted = try await self.insertEvents(connection, decisions.map { ($0.event, $0.payload, nil) })

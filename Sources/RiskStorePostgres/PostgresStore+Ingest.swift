@@ -11,34 +11,39 @@ extension PostgresStore {
     ) async throws(StoreError) -> IngestReport {
         try await FileIngest.events(fromFile: path, batchSize: batchSize, progress: progress, logger: logger) {
             (batch, report) throws(StoreError) in
-            try await ensurePartitions(batch.lines.map(\.event.occurredAt.millisecondsSinceEpoch))
-            return try await transaction { connection in
-                var updated = report
-                let batchId = try await self.openBatch(connection, kind: "events", file: path, firstLine: batch.firstLine)
-                let rows = batch.lines.map { line in
-                    (event: line.event, payload: line.payload, batchId: Optional(batchId))
-                }
-                let inserted = try await self.insertEvents(connection, rows)
-                // A line whose id was not inserted repeats a stored event (or an earlier line):
-                // the same JSON is a duplicate, other JSON a bad line.
-                var claimed: Set<String> = []
-                var repeats: [EventBatch.Line] = []
-                for line in batch.lines {
-                    if inserted.contains(line.event.id), claimed.insert(line.event.id).inserted { continue }
-                    repeats.append(line)
-                }
-                let stored = try await self.payloads(connection, ids: repeats.map(\.event.id))
-                for line in repeats {
-                    guard JSONValue.sameDocument(stored[line.event.id] ?? "", line.payload) else {
-                        throw FileIngest.eventIdTaken(file: path, line: line.number, eventId: line.event.id, accepted: report)
-                    }
-                    updated.noteDuplicate(line: line.number, id: line.event.id)
-                }
-                try await self.closeBatch(
-                    connection, id: batchId, lastLine: batch.lastLine, inserted: claimed.count, duplicates: repeats.count)
-                updated.inserted += claimed.count
-                return updated
+            try await withPartitions(batch.lines.map(\.event.occurredAt.millisecondsSinceEpoch)) { () throws(StoreError) in
+                try await insertEventBatch(batch, file: path, report: report)
             }
+        }
+    }
+
+    private func insertEventBatch(_ batch: EventBatch, file path: String, report: IngestReport) async throws(StoreError) -> IngestReport {
+        try await transaction { connection in
+            var updated = report
+            let batchId = try await self.openBatch(connection, kind: "events", file: path, firstLine: batch.firstLine)
+            let rows = batch.lines.map { line in
+                (event: line.event, payload: line.payload, batchId: Optional(batchId))
+            }
+            let inserted = try await self.insertEvents(connection, rows)
+            // A line whose id was not inserted repeats a stored event (or an earlier line):
+            // the same JSON is a duplicate, other JSON a bad line.
+            var claimed: Set<String> = []
+            var repeats: [EventBatch.Line] = []
+            for line in batch.lines {
+                if inserted.contains(line.event.id), claimed.insert(line.event.id).inserted { continue }
+                repeats.append(line)
+            }
+            let stored = try await self.payloads(connection, ids: repeats.map(\.event.id))
+            for line in repeats {
+                guard JSONValue.sameDocument(stored[line.event.id] ?? "", line.payload) else {
+                    throw FileIngest.eventIdTaken(file: path, line: line.number, eventId: line.event.id, accepted: report)
+                }
+                updated.noteDuplicate(line: line.number, id: line.event.id)
+            }
+            try await self.closeBatch(
+                connection, id: batchId, lastLine: batch.lastLine, inserted: claimed.count, duplicates: repeats.count)
+            updated.inserted += claimed.count
+            return updated
         }
     }
 
@@ -46,8 +51,7 @@ extension PostgresStore {
     /// returns the ids it inserted. The id is claimed in `event_ids`, which keeps ids unique
     /// across the months' partitions, in the same statement as the event's row.
     ///
-    /// The months' partitions must exist first (``ensurePartitions(_:)``), or the rows go to the
-    /// default partition.
+    /// The months' partitions must exist first (``withPartitions(_:_:)``), or the insert fails.
     func insertEvents(_ connection: PostgresConnection, _ rows: [(event: Event, payload: String, batchId: Int64?)]) async throws -> Set<
         String
     > {

@@ -5,7 +5,7 @@ import RiskStore
 import Synchronization
 
 /// The months (UTC, as `[start, end)` in milliseconds) this process has seen given their
-/// partitions, or sent to the default partitions: a write whose events all fall in them needs no
+/// partitions, or outside the partitioned years (2000 to 2100): a write whose events all fall in them needs no
 /// partition check.
 final class PartitionMonths: Sendable {
     private let months = Mutex<[Range<Int64>]>([])
@@ -22,6 +22,11 @@ final class PartitionMonths: Sendable {
 
     func remember(_ fresh: [Range<Int64>]) {
         months.withLock { $0 += fresh }
+    }
+
+    /// Forgets every month (another process may have dropped some).
+    func forgetAll() {
+        months.withLock { $0.removeAll() }
     }
 
     /// Forgets `month` (its partitions were dropped).
@@ -72,6 +77,20 @@ extension PostgresStore {
             }
         }
         partitionMonths.remember(fresh)
+    }
+
+    /// Runs `write` (a transaction writing events of `times`) once their months have partitions.
+    /// A write that finds a month's partition gone (another process's retention dropped it
+    /// since this one saw it) is tried again once, with the months checked afresh.
+    func withPartitions<T>(_ times: [Int64], _ write: () async throws(StoreError) -> T) async throws(StoreError) -> T {
+        try await ensurePartitions(times)
+        do {
+            return try await write()
+        } catch .database(let message) where message.contains("no partition of relation") {
+            partitionMonths.forgetAll()
+            try await ensurePartitions(times)
+            return try await write()
+        }
     }
 
     /// The months with partitions of both events and decisions, oldest first, by suffix (`2026_01`).

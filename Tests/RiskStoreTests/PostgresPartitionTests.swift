@@ -103,6 +103,25 @@ struct PostgresPartitionTests {
         #expect(try await SQL.integer(store, "SELECT COUNT(*) FROM events_2026_02") == 1)
     }
 
+    /// A process that saw a month's partitions still writes to the month after another process's
+    /// retention dropped them: the write finds the partition gone and makes it again.
+    @Test func aMonthDroppedByAnotherProcessIsMadeAgainOnTheNextWrite() async throws {
+        let scratch = try TemporaryDirectory()
+        let server = try await PostgresTesting.freshStore()
+        let cli = try await PostgresStore.open(url: server.url)
+        _ = try await server.ingestEvents(fromFile: try scratch.file("jan.jsonl", Self.line("j1", Self.at(1, 10))))
+        let report = try await cli.prune(
+            before: Timestamp(year: 2026, month: 2, day: 1)!, keeping: [], batchSize: 100, dryRun: false, actor: "ops")
+        #expect(report.partitionsDropped == 1 && report.events == 1)
+        try await server.register(StoreConformanceTests.model("m1", at: 1), status: .champion, actor: "a")
+        try await server.log([
+            DecisionRecord(
+                event: try Event.decode(jsonLine: Array(Self.line("j2", Self.at(1, 11)).utf8)), payload: Self.line("j2", Self.at(1, 11)),
+                decidedAt: Self.at(1, 11), modelId: "m1", policyVersion: "p1", score: 0.1, decision: "allow", reasons: "[]")
+        ])
+        #expect(try await SQL.strings(server, "SELECT id FROM events_2026_01") == ["j2"])
+    }
+
     /// A database of the schema before partitions (v7) with rows in it migrates to v8 keeping
     /// every row, the log positions and the id sequences.
     @Test func aStoreOfTheSchemaBeforePartitionsMigratesWithItsRows() async throws {
