@@ -195,7 +195,10 @@ actor SeenStates {
     func wait(until condition: @Sendable ([RegistryState]) -> Bool) async throws {
         let start = ContinuousClock.now
         while !condition(states) {
-            guard ContinuousClock.now - start < .seconds(10) else { throw CancellationError() }
+            // A bound for a watch that never sees the change, not a timing check (the watch reads
+            // every 20 ms): a full suite on two cores (two demo replicas and PostgreSQL among the
+            // tests) once kept this one waiting past 10 s.
+            guard ContinuousClock.now - start < .seconds(60) else { throw CancellationError() }
             try await Task.sleep(for: .milliseconds(10))
         }
     }
