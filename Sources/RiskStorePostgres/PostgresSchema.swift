@@ -291,9 +291,10 @@ public enum PostgresSchema {
             ALTER SEQUENCE decisions_id_seq OWNED BY decisions.id;
 
             -- The partition of parent (events or decisions) for the month holding at_time, created
-            -- when missing: made as a table of its own, then attached, which locks the parent only
-            -- against other schema changes (SHARE UPDATE EXCLUSIVE), never against reads and writes.
-            CREATE FUNCTION riskloop_month_partition(parent TEXT, at_time BIGINT) RETURNS VOID LANGUAGE plpgsql AS $$
+            -- when missing (then TRUE): made as a table of its own, then attached, which locks the
+            -- parent only against other schema changes (SHARE UPDATE EXCLUSIVE), never against
+            -- reads and writes.
+            CREATE FUNCTION riskloop_month_partition(parent TEXT, at_time BIGINT) RETURNS BOOLEAN LANGUAGE plpgsql AS $$
                 DECLARE
                     first_day TIMESTAMP := date_trunc('month', to_timestamp(at_time / 1000.0) AT TIME ZONE 'UTC');
                     month_start BIGINT := (EXTRACT(EPOCH FROM first_day) * 1000)::BIGINT;
@@ -301,10 +302,11 @@ public enum PostgresSchema {
                     name TEXT := parent || '_' || to_char(first_day, 'YYYY_MM');
                 BEGIN
                     PERFORM pg_advisory_xact_lock(\(lockNamespace), \(Lock.partitions.rawValue));
-                    IF to_regclass(name) IS NOT NULL THEN RETURN; END IF;
+                    IF to_regclass(name) IS NOT NULL THEN RETURN FALSE; END IF;
                     EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', name, parent);
                     EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%s) TO (%s)',
                         parent, name, month_start, month_end);
+                    RETURN TRUE;
                 END $$;
             SELECT riskloop_month_partition(parent, MIN(occurred_at)) FROM events_v7, (VALUES ('events'), ('decisions')) AS p(parent)
                 WHERE occurred_at >= \(partitionedFrom) AND occurred_at < \(partitionedUntil)

@@ -4,18 +4,18 @@ import RiskContract
 import RiskStore
 import Synchronization
 
-/// The months (UTC, as `[start, end)` in milliseconds) this process has seen given their
-/// partitions, or outside the partitioned years (2000 to 2100): a write whose events all fall in them needs no
-/// partition check.
+/// The ranges of `occurred_at` (milliseconds) this process knows to have their partitions: the
+/// months it has seen, and the two fixed ranges before 2000 and from 2100. A write whose events
+/// all fall in them needs no partition check.
 final class PartitionMonths: Sendable {
     private let months = Mutex<[Range<Int64>]>([])
 
-    /// The months of `times` not seen yet, each once.
+    /// The partition ranges of `times` not seen yet, each once.
     func unseen(_ times: some Sequence<Int64>) -> [Range<Int64>] {
         let seen = months.withLock { $0 }
         var fresh: [Range<Int64>] = []
         for time in times where !seen.contains(where: { $0.contains(time) }) && !fresh.contains(where: { $0.contains(time) }) {
-            fresh.append(PostgresSchema.month(containing: time))
+            fresh.append(PostgresSchema.partitionRange(containing: time))
         }
         return fresh
     }
@@ -57,8 +57,13 @@ extension PostgresSchema {
         return Self.month(containing: start.millisecondsSinceEpoch)
     }
 
-    /// The times whose months get partitions of their own.
-    static let partitionedTimes = partitionedFrom..<partitionedUntil
+    /// The range of the partition holding `time`: its month from 2000 to 2100, else the fixed
+    /// range before or after (so absurd dates never make the ranges a process remembers grow).
+    static func partitionRange(containing time: Int64) -> Range<Int64> {
+        if time < partitionedFrom { return Int64.min..<partitionedFrom }
+        if time >= partitionedUntil { return partitionedUntil..<Int64.max }
+        return month(containing: time)
+    }
 }
 
 extension PostgresStore {
@@ -66,29 +71,38 @@ extension PostgresStore {
     /// needs them, each in a transaction of its own: a write that fails still leaves the month its
     /// partitions, and a transaction never holds locks on both parents (attaching one locks its
     /// parent only against other schema changes; see `riskloop_month_partition`).
-    func ensurePartitions(_ times: some Sequence<Int64>) async throws(StoreError) {
+    ///
+    /// - Returns: whether it made any (a partition was missing).
+    @discardableResult
+    func ensurePartitions(_ times: some Sequence<Int64>) async throws(StoreError) -> Bool {
         let fresh = partitionMonths.unseen(times)
-        guard !fresh.isEmpty else { return }
-        for month in fresh where PostgresSchema.partitionedTimes.contains(month.lowerBound) {
+        var made = false
+        for month in fresh where month.lowerBound != Int64.min && month.upperBound != Int64.max {
             for parent in ["events", "decisions"] {
-                try await transaction { connection in
-                    try await connection.query("SELECT riskloop_month_partition(\(parent), \(month.lowerBound))", logger: self.logger)
-                }
+                made =
+                    try await transaction { connection in
+                        let rows = try await connection.query(
+                            "SELECT riskloop_month_partition(\(parent), \(month.lowerBound))", logger: self.logger)
+                        for try await created in rows.decode(Bool.self) { return created }
+                        return false
+                    } || made
             }
         }
         partitionMonths.remember(fresh)
+        return made
     }
 
     /// Runs `write` (a transaction writing events of `times`) once their months have partitions.
-    /// A write that finds a month's partition gone (another process's retention dropped it
-    /// since this one saw it) is tried again once, with the months checked afresh.
+    /// A write that fails because a month's partition is gone (another process's retention
+    /// dropped it since this one saw it) is tried again once, when checking the months afresh
+    /// finds one missing; any other failure is thrown as it came.
     func withPartitions<T>(_ times: [Int64], _ write: () async throws(StoreError) -> T) async throws(StoreError) -> T {
         try await ensurePartitions(times)
         do {
             return try await write()
-        } catch .database(let message) where message.contains("no partition of relation") {
+        } catch .database(let message) {
             partitionMonths.forgetAll()
-            try await ensurePartitions(times)
+            guard try await ensurePartitions(times) else { throw .database(message: message) }
             return try await write()
         }
     }

@@ -90,6 +90,9 @@ extension RiskLoop {
 
         func validate() throws {
             guard (0...16).contains(replicas) else { throw ValidationError("--replicas must be 0 to 16") }
+            if replicas > 0, db == ":memory:" {
+                throw ValidationError("--replicas needs a store the servers can share: an SQLite file or a postgres:// URL, not :memory:")
+            }
             guard (1...65_535 - 16).contains(port) else { throw ValidationError("--port must be 1 to 65,519") }
             guard trainDays >= 14, trainDays < days else { throw ValidationError("--train-days must be at least 14 and below --days") }
             guard driftDay > 0, driftDay < days else { throw ValidationError("--drift-day must fall inside the simulated days") }
@@ -108,12 +111,7 @@ extension RiskLoop {
             configuration.driftAt = configuration.start.adding(days: Double(driftDay))
             let replayStart = configuration.start.adding(days: Double(trainDays))
             let clock = Date()
-
-            print("1. Simulating \(customers.grouped) customers over \(days) days (seed \(seed)), tactics change on day \(driftDay)")
-            let simulation = try CLIError.mapping { try Simulation(configuration) }
-            try CLIError.mapping { try simulation.write(to: dataDirectory) }
-            print(Simulate.render(simulation.summary, directory: dataDirectory.path, seconds: Date().timeIntervalSince(clock)))
-
+            // The store first: a --db that cannot serve the demo is refused before the simulation.
             if db == nil {
                 for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) }
             }
@@ -124,6 +122,12 @@ extension RiskLoop {
                 throw CLIError.fail(
                     "--db \(store.location): the demo needs a store without events, and this one holds some", status: CLIError.usage)
             }
+
+            print("1. Simulating \(customers.grouped) customers over \(days) days (seed \(seed)), tactics change on day \(driftDay)")
+            let simulation = try CLIError.mapping { try Simulation(configuration) }
+            try CLIError.mapping { try simulation.write(to: dataDirectory) }
+            print(Simulate.render(simulation.summary, directory: dataDirectory.path, seconds: Date().timeIntervalSince(clock)))
+
             print("\n2. Ingesting the events, and the labels reported in the first \(trainDays) days, into \(store.location)")
             let ingested = try await CLIError.mapping {
                 try await store.ingestEvents(fromFile: dataDirectory.appending(path: Simulation.eventsFileName).path)
@@ -155,7 +159,9 @@ extension RiskLoop {
 
             let loop = FeedbackLoop(store: store, policy: loopPolicy, actor: "demo")
             let truth = Dictionary(uniqueKeysWithValues: simulation.truth.map { ($0.eventId, $0.scenario.isFraud) })
-            let cluster = try await replicas > 0 ? Cluster(self, store: store, champion: first.id, historyAsOf: replayStart) : nil
+            let cluster =
+                try await replicas > 0
+                ? Cluster(self, store: store, location: databasePath, champion: first.id, historyAsOf: replayStart) : nil
             let deciders = cluster.map { " by \($0.decider.replicas.count) replicas over HTTP" } ?? ""
             print("\n4. Replaying days \(trainDays + 1)–\(days)\(deciders): scoring, labels arriving, retraining on the trigger")
             let line = ProgressLine()

@@ -304,7 +304,8 @@ extension RiskLoop.Demo {
         let processes: ReplicaProcesses
         let decider: ReplicaDecider
 
-        init(_ demo: RiskLoop.Demo, store: any Store, champion: String, historyAsOf: Timestamp) async throws {
+        /// - Parameter location: the store as the servers open it (`--db`, or the demo's own file).
+        init(_ demo: RiskLoop.Demo, store: any Store, location: String, champion: String, historyAsOf: Timestamp) async throws {
             let (key, _) = try await CLIError.mapping {
                 try await store.createKey(name: "demo-replicas", role: .admin, actor: "demo")
             }
@@ -312,7 +313,7 @@ extension RiskLoop.Demo {
             do {
                 processes = try await ReplicaProcesses(
                     count: demo.replicas, firstPort: demo.port,
-                    database: demo.db ?? URL(filePath: demo.dir).appending(path: "demo.sqlite").path,
+                    database: location,
                     policy: demo.policy, retrainPolicy: demo.retrainPolicy, historyAsOf: historyAsOf, directory: URL(filePath: demo.dir),
                     client: client)
                 decider = try await ReplicaDecider(

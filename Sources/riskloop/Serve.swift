@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Logging
-import RiskContract
 import RiskEngine
 import RiskModels
 import RiskScoring
@@ -89,8 +88,8 @@ extension RiskLoop {
 
         @Option(
             help: ArgumentHelp(
-                "Warm the entity history as of this RFC 3339 time instead of now: to replay a past period, as `riskloop demo --replicas` does.",
-                valueName: "time"))
+                "Warm the entity history as of this instant (RFC 3339 or YYYY-MM-DD) instead of now: to replay a past period, as `riskloop demo --replicas` does.",
+                valueName: "date"))
         var historyAsOf: String?
 
         @OptionGroup var store: StoreOptions
@@ -102,8 +101,8 @@ extension RiskLoop {
             }
             if let replica, replica.isEmpty || replica.count > 256 { throw ValidationError("--replica must be 1 to 256 characters") }
             if let retrainEvery, !(retrainEvery >= 1) { throw ValidationError("--retrain-every must be at least 1 second") }
-            if let historyAsOf, Timestamp(rfc3339: historyAsOf) == nil {
-                throw ValidationError("--history-as-of must be an RFC 3339 date-time (got \"\(historyAsOf)\")")
+            if let historyAsOf, Train.parseInstant(historyAsOf) == nil {
+                throw ValidationError("--history-as-of: '\(historyAsOf)' is not RFC 3339 or YYYY-MM-DD")
             }
         }
 
@@ -132,7 +131,7 @@ extension RiskLoop {
             do {
                 service = try await RiskService(
                     store: database, policy: decisionPolicy, retrainPolicy: loopPolicy, replica: replica,
-                    historyAsOf: historyAsOf.flatMap(Timestamp.init(rfc3339:)), logger: logger)
+                    historyAsOf: historyAsOf.flatMap(Train.parseInstant), logger: logger)
             } catch {
                 throw CLIError.fail("\(error)", status: CLIError.internalFailure)
             }

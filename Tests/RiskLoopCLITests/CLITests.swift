@@ -561,6 +561,8 @@ import Testing
         }
         #expect(decisions == replayed)  // every replayed event decided and logged once
         #expect(throws: (any Error).self) { try RiskLoop.parseAsRoot(["demo", "--train-days", "40", "--days", "30"]) }
+        // Servers cannot share an in-memory store.
+        #expect(throws: (any Error).self) { try RiskLoop.parseAsRoot(["demo", "--replicas", "2", "--db", ":memory:"]) }
         try await Self.audit(directory)
     }
 
@@ -613,6 +615,17 @@ import Testing
         let replayed = try await DecisionReplay(store: store).run(
             from: Timestamp(rfc3339: "2026-01-01T00:00:00Z")!, to: Timestamp(rfc3339: "2027-01-01T00:00:00Z")!)
         #expect(replayed.decisions == alone.decisionsLogged && replayed.differences.isEmpty)
+
+        // The store now holds events: a second demo on it is refused (exit 64) before simulating.
+        let again = Process()
+        again.executableURL = FeedbackLoopCLITests.executable
+        again.arguments = arguments + ["--dir", scratch.url.appending(path: "again").path, "--db", db]
+        again.standardOutput = FileHandle.nullDevice
+        again.standardError = FileHandle.nullDevice
+        try again.run()
+        again.waitUntilExit()
+        #expect(again.terminationStatus == 64)
+        #expect(!FileManager.default.fileExists(atPath: scratch.url.appending(path: "again/data").path))
     }
 
     /// The auditor's path on the demo's database: replay, audit log, exports, a tampered model.
