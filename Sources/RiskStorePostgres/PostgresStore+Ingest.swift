@@ -90,7 +90,12 @@ extension PostgresStore {
     func payloads(_ connection: PostgresConnection, ids: [String]) async throws -> [String: String] {
         guard !ids.isEmpty else { return [:] }
         var payloads: [String: String] = [:]
-        let rows = try await connection.query("SELECT id, payload FROM events WHERE id = ANY(\(ids))", logger: logger)
+        // Locked as a foreign key would: retention cannot remove them before this commits.
+        let rows = try await connection.query(
+            """
+            SELECT e.id, e.payload FROM event_ids i JOIN events e ON e.id = i.id AND e.occurred_at = i.occurred_at
+            WHERE i.id = ANY(\(ids)) FOR KEY SHARE OF i
+            """, logger: logger)
         for try await (id, payload) in rows.decode((String, String).self) { payloads[id] = payload }
         return payloads
     }
@@ -123,7 +128,10 @@ extension PostgresStore {
             let batchId = try await self.openBatch(connection, kind: "labels", file: file, firstLine: batch[0].line)
             var known: Set<String> = []
             let ids = Array(Set(batch.map(\.label.eventId)))
-            for try await id in try await connection.query("SELECT id FROM event_ids WHERE id = ANY(\(ids))", logger: logger).decode(
+            // Locked as a foreign key would: retention cannot remove them before this commits.
+            for try await id in try await connection.query(
+                "SELECT id FROM event_ids WHERE id = ANY(\(ids)) FOR KEY SHARE", logger: logger
+            ).decode(
                 String.self)
             {
                 known.insert(id)

@@ -148,15 +148,17 @@ extension PostgresStore {
                 }
                 return 0
             }
+            // The ids first: a write that locked one (as a foreign key would) finishes before this
+            // goes on, and the statements below see what it wrote.
+            try await connection.query(
+                "DELETE FROM event_ids WHERE occurred_at >= \(oldest.month.lowerBound) AND occurred_at < \(oldest.month.upperBound)",
+                logger: self.logger)
             let eventCount = try await count("SELECT COUNT(*) FROM \(events)")
             let decisionCount = try await count("SELECT COUNT(*) FROM \(decisions)")
             let labelCount = try await count(
                 "WITH gone AS (DELETE FROM labels WHERE event_id IN (SELECT id FROM \(events)) RETURNING 1) SELECT COUNT(*) FROM gone")
             try await connection.query(PostgresQuery(unsafeSQL: "DROP TABLE \(decisions)"), logger: self.logger)
             try await connection.query(PostgresQuery(unsafeSQL: "DROP TABLE \(events)"), logger: self.logger)
-            try await connection.query(
-                "DELETE FROM event_ids WHERE occurred_at >= \(oldest.month.lowerBound) AND occurred_at < \(oldest.month.upperBound)",
-                logger: self.logger)
             return PruneReport.Removed(events: eventCount, decisions: decisionCount, labelVersions: labelCount, partitions: 1)
         }
         partitionMonths.forget(oldest.month)

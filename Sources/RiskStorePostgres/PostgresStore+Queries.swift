@@ -76,10 +76,15 @@ extension PostgresStore {
 
     public func storedEvents(ids: [String]) async throws(StoreError) -> [String: StoredEvent] {
         guard !ids.isEmpty else { return [:] }
+        // Nearly every request brings new ids: the unpartitioned id table answers it alone, without
+        // a probe into every month's partitions.
+        let known = try decodeAll(try await rows("SELECT id FROM event_ids WHERE id = ANY(\(ids))"), as: String.self)
+        guard !known.isEmpty else { return [:] }
         let rows = try await rows(
             """
-            SELECT e.id, e.payload, (SELECT d.answer FROM decisions d WHERE d.event_id = e.id ORDER BY d.id LIMIT 1)
-            FROM events e WHERE e.id = ANY(\(ids))
+            SELECT e.id, e.payload,
+                   (SELECT d.answer FROM decisions d WHERE d.event_id = e.id AND d.occurred_at = e.occurred_at ORDER BY d.id LIMIT 1)
+            FROM events e WHERE e.id = ANY(\(known))
             """)
         var stored: [String: StoredEvent] = [:]
         for (id, payload, answer) in try decodeAll(rows, as: (String, String, String?).self) {

@@ -49,6 +49,9 @@ extension PostgresStore {
                     let ids = try await connection.query(PostgresQuery(unsafeSQL: batch, binds: bindings), logger: self.logger)
                         .decode(String.self).reduce(into: [String]()) { $0.append($1) }
                     guard !ids.isEmpty else { return PruneReport.Removed(events: 0, decisions: 0, labelVersions: 0) }
+                    // The ids first: a write that locked one (as a foreign key would) finishes before
+                    // this goes on, and the statements below see what it wrote.
+                    try await connection.query("DELETE FROM event_ids WHERE id = ANY(\(ids))", logger: self.logger)
                     let decisions = try await connection.query(
                         "DELETE FROM decisions WHERE event_id = ANY(\(ids)) RETURNING id", logger: self.logger
                     ).collect().count
@@ -58,7 +61,6 @@ extension PostgresStore {
                     let events = try await connection.query(
                         "DELETE FROM events WHERE id = ANY(\(ids)) RETURNING id", logger: self.logger
                     ).collect().count
-                    try await connection.query("DELETE FROM event_ids WHERE id = ANY(\(ids))", logger: self.logger)
                     return PruneReport.Removed(events: events, decisions: decisions, labelVersions: labels)
                 }
             })
