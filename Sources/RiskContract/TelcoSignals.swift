@@ -33,6 +33,11 @@ public struct TelcoSignals: Sendable, Hashable, Encodable {
         self.ss7 = ss7
     }
 
+    /// The members of `telco`, as the contract names them.
+    public static let fieldNames = [
+        "sim_swap", "device_swap", "call_forwarding", "roaming", "reachability", "location_verification", "ss7",
+    ]
+
     static func read<Source: ContractSource>(from source: inout Source) throws(ContractError) -> TelcoSignals? {
         try source.object("telco", TelcoSignals()) { (source, name, telco) throws(ContractError) in
             switch name {

@@ -225,14 +225,7 @@ public struct DecisionReplay: Sendable {
     }
 
     func policy(_ version: String, given: [DecisionPolicy]) async throws(EngineError) -> DecisionPolicy? {
-        guard let json = try await storeCall({ () async throws(StoreError) in try await store.policyJSON(version: version) }) else {
-            return given.first { $0.version == version }
-        }
-        do {
-            return try DecisionPolicy.decode(from: Data(json.utf8))
-        } catch {
-            throw .badInput(file: "store: policies", line: nil, column: version, reason: "the recorded policy does not read: \(error)")
-        }
+        try await store.recordedPolicy(version) ?? given.first { $0.version == version }
     }
 
     static func difference(_ decision: LoggedDecision, replayed: RiskScore?, reason: String) -> Difference {

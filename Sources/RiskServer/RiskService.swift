@@ -34,6 +34,17 @@ public final class RiskService: Sendable {
         }
     }
 
+    /// The analysts' review queue (`/v1/cases`): a resolution's label is stored, then observed by
+    /// the champion's and the shadow's scorers, as a label from `POST /v1/labels` is.
+    public var cases: ReviewQueue {
+        ReviewQueue(store: store) { [self] label in
+            scorer.observe(label)
+            shadow?.observe(label)
+        }
+    }
+    /// The step-up outcomes (`POST /v1/events/{id}/outcome`) that open a review case.
+    public let stepUpCases: Set<StepUpOutcome>
+
     /// The retraining cycle that `POST /v1/retrain` and ``FeedbackLoopService`` run.
     public let loop: FeedbackLoop
     public let metrics: PrometheusCollectorRegistry
@@ -48,6 +59,10 @@ public final class RiskService: Sendable {
     /// `riskloop_serving_model` and `riskloop_serving_policy`: what ``serving`` says, as metrics.
     private let servingGauges = Mutex<[Gauge]>([])
     private let cycleRunning = Mutex(false)
+    /// `riskloop_cases_open`, `riskloop_cases_oldest_open_age_seconds` and
+    /// `riskloop_cases_resolved{outcome}`: read from the store at each scrape, so that every
+    /// replica reports the one shared queue.
+    private let caseGauges: (open: Gauge, oldestAge: Gauge, resolved: [Outcome: Gauge])
     private let policy: DecisionPolicy
     /// This server's name among the replicas sharing the store, logged with each decision.
     public let replica: String
@@ -68,14 +83,16 @@ public final class RiskService: Sendable {
     ///     name and process id).
     ///   - historyAsOf: the time the entity history is warmed as of (default: now); a past time
     ///     replays a past period, as `riskloop demo --replicas` does.
+    ///   - stepUpCases: the step-up outcomes that open a review case (default: failed and abandoned).
     public init(
         store: any Store, policy: DecisionPolicy, retrainPolicy: RetrainPolicy = RetrainPolicy(), replica: String? = nil,
-        historyAsOf: Timestamp? = nil, logger: Logger
+        historyAsOf: Timestamp? = nil, stepUpCases: Set<StepUpOutcome> = [.failed, .abandoned], logger: Logger
     ) async throws {
         guard let champion = try await store.championId() else {
             throw APIError(.serviceUnavailable, code: "no_champion", message: "the registry has no champion model; promote one first")
         }
         self.store = store
+        self.stepUpCases = stepUpCases
         scorer = Scorer(model: try await store.verifiedModel(champion), policy: policy)
         let metrics = PrometheusCollectorRegistry()
         self.metrics = metrics
@@ -115,6 +132,25 @@ public final class RiskService: Sendable {
         errorCounter = metrics.makeCounter(
             descriptor: MetricNameDescriptor(
                 namespace: "riskloop", metricName: "request_errors", unitName: "total", helpText: "Requests that ended in an error"))
+        caseGauges = (
+            metrics.makeGauge(
+                descriptor: MetricNameDescriptor(
+                    namespace: "riskloop", metricName: "cases_open", helpText: "Review cases waiting for an analyst")),
+            metrics.makeGauge(
+                descriptor: MetricNameDescriptor(
+                    namespace: "riskloop", metricName: "cases_oldest_open_age", unitName: "seconds",
+                    helpText: "How long the oldest open review case has waited (0 with none open)")),
+            Dictionary(
+                uniqueKeysWithValues: Outcome.allCases.map { outcome in
+                    (
+                        outcome,
+                        metrics.makeGauge(
+                            descriptor: MetricNameDescriptor(
+                                namespace: "riskloop", metricName: "cases_resolved", helpText: "Review cases resolved, by outcome"),
+                            labels: [("outcome", outcome.rawValue)])
+                    )
+                })
+        )
         publishServing()
         publishPosition(logPosition.withLock { $0 })
         try await reloadShadow()
@@ -406,4 +442,18 @@ public final class RiskService: Sendable {
     }
 
     func countError() { errorCounter.increment() }
+
+    /// Reads the review queue's counts into their gauges (before `/metrics` answers). A store
+    /// failure leaves the last values and is logged.
+    func refreshCaseMetrics() async {
+        do {
+            let statistics = try await cases.statistics()
+            caseGauges.open.set(to: Double(statistics.open))
+            let age = statistics.oldestOpenedAt.map { Double(Self.now.millisecondsSinceEpoch - $0.millisecondsSinceEpoch) / 1000 } ?? 0
+            caseGauges.oldestAge.set(to: Swift.max(0, age))
+            for (outcome, gauge) in caseGauges.resolved { gauge.set(to: Double(statistics.resolved[outcome] ?? 0)) }
+        } catch {
+            logger.error("cannot read the review queue's counts", metadata: ["error": "\(error)"])
+        }
+    }
 }

@@ -20,7 +20,8 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
         try json(service.serving)
     }
     router.get("/metrics") { _, _ in
-        Response(
+        await service.refreshCaseMetrics()
+        return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
             body: .init(byteBuffer: ByteBuffer(bytes: service.metrics.emitToBuffer())))
     }
@@ -32,6 +33,49 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
     let scoring = v1.group().add(middleware: RoleMiddleware(role: .score))
     let labelling = v1.group().add(middleware: RoleMiddleware(role: .label))
     let admin = v1.group().add(middleware: RoleMiddleware(role: .admin))
+    let reviewing = v1.group().add(middleware: RoleMiddleware(role: .analyst))
+    reviewing.get("/cases") { request, _ in
+        try json(["cases": try await service.cases.cases(try caseFilter(request.uri.queryParameters))])
+    }
+    reviewing.get("/cases/{id}") { _, context in
+        let id = try caseId(context)
+        do {
+            return try json(try await service.cases.caseFile(id))
+        } catch EngineError.store(.notFound) {
+            throw APIError.unknownCase(id)
+        }
+    }
+    reviewing.post("/cases/{id}/resolve") { request, context in
+        let id = try caseId(context)
+        var request = request
+        let object = try parseObject(try await request.collectBody(upTo: context.maxUploadSize))
+        let outcome: Outcome = try requiredWord(object, "outcome")
+        guard case .string(let note)? = object["note"], !note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw APIError(.badRequest, code: "invalid_field", message: "a resolution needs a note (a non-empty string)", field: "note")
+        }
+        do {
+            return try json(try await service.cases.resolve(id, outcome: outcome, note: note, actor: context.actor, at: RiskService.now))
+        } catch EngineError.store(.notFound) {
+            throw APIError.unknownCase(id)
+        } catch EngineError.store(.conflict(let reason)) {
+            throw APIError(.conflict, code: "case_resolved", message: reason, field: "id")
+        }
+    }
+    scoring.post("/events/{id}/outcome") { request, context in
+        let eventId = try context.parameters.require("id")
+        var request = request
+        let object = try parseObject(try await request.collectBody(upTo: context.maxUploadSize))
+        let outcome: StepUpOutcome = try requiredWord(object, "step_up")
+        do {
+            let opened = try await service.cases.stepUpEnded(
+                eventId: eventId, outcome: outcome, opensCase: service.stepUpCases.contains(outcome), at: RiskService.now)
+            return try json(StepUpResponse(eventId: eventId, stepUp: outcome, reviewCase: opened))
+        } catch EngineError.store(.notFound(let what)) {
+            throw APIError(.notFound, code: "unknown_event", message: "no \(what)", field: "id")
+        } catch EngineError.store(.conflict(let reason)) {
+            throw APIError(.conflict, code: "step_up_conflict", message: reason, field: "id")
+        }
+    }
     scoring.post("/score") { request, context in
         var request = request
         let body = try await request.collectBody(upTo: context.maxUploadSize)
@@ -175,6 +219,106 @@ public func buildApplication(
     return Application(
         router: buildRouter(service), configuration: .init(address: .hostname(host, port: port), serverName: "riskloop"),
         services: services, logger: service.logger)
+}
+
+/// What `POST /v1/events/{id}/outcome` answers: the outcome recorded and the event's case, if it has one.
+struct StepUpResponse: Encodable {
+    var eventId: String
+    var stepUp: StepUpOutcome
+    var reviewCase: ReviewCase?
+
+    enum CodingKeys: String, CodingKey {
+        case eventId = "event_id"
+        case stepUp = "step_up"
+        case reviewCase = "case"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(eventId, forKey: .eventId)
+        try container.encode(stepUp, forKey: .stepUp)
+        try container.encode(reviewCase, forKey: .reviewCase)
+    }
+}
+
+extension APIError {
+    static func unknownCase(_ id: Int64) -> APIError {
+        APIError(.notFound, code: "unknown_case", message: "no review case \(id)", field: "id")
+    }
+}
+
+/// The case id of the path: a positive integer.
+private func caseId(_ context: ServerContext) throws -> Int64 {
+    let text = try context.parameters.require("id")
+    guard let id = Int64(text), id > 0 else {
+        throw APIError(.badRequest, code: "invalid_parameter", message: "a case id is a positive integer (got \"\(text)\")", field: "id")
+    }
+    return id
+}
+
+/// `GET /v1/cases`'s query: `status` (open, resolved or all; default open), `customer_id`,
+/// `trigger`, `opened_from` and `opened_to` (RFC 3339), `limit` (1 to 1,000; default 100).
+private func caseFilter(_ query: Parameters) throws -> CaseFilter {
+    var filter = CaseFilter()
+    func text(_ name: String) -> String? { query[Substring(name)].map(String.init) }
+    func time(_ name: String) throws -> Timestamp? {
+        guard let value = text(name) else { return nil }
+        guard let time = Timestamp(rfc3339: value) else {
+            throw APIError(.badRequest, code: "invalid_parameter", message: "not an RFC 3339 date-time (got \"\(value)\")", field: name)
+        }
+        return time
+    }
+    switch text("status") {
+    case nil, "open": filter.status = .open
+    case "resolved": filter.status = .resolved
+    case "all": filter.status = nil
+    case let other?:
+        throw APIError(
+            .badRequest, code: "invalid_parameter", message: "status is open, resolved or all (got \"\(other)\")", field: "status")
+    }
+    filter.customerId = text("customer_id")
+    if let value = text("trigger") {
+        guard let trigger = CaseTrigger(rawValue: value) else {
+            let triggers = CaseTrigger.allCases.map(\.rawValue).joined(separator: ", ")
+            throw APIError(
+                .badRequest, code: "invalid_parameter", message: "trigger is one of \(triggers) (got \"\(value)\")", field: "trigger")
+        }
+        filter.trigger = trigger
+    }
+    filter.openedFrom = try time("opened_from")
+    filter.openedTo = try time("opened_to")
+    if let value = text("limit") {
+        guard let limit = Int(value), (1...1_000).contains(limit) else {
+            throw APIError(
+                .badRequest, code: "invalid_parameter", message: "limit is an integer from 1 to 1000 (got \"\(value)\")", field: "limit")
+        }
+        filter.limit = limit
+    }
+    return filter
+}
+
+/// A request body that must be one JSON object.
+private func parseObject(_ body: ByteBuffer) throws -> JSONObject {
+    let value: JSONValue
+    do {
+        value = try JSONValue.parse(body.readableBytesView)
+    } catch {
+        throw APIError(.badRequest, code: "malformed_json", message: error.reason)
+    }
+    guard case .object(let object) = value else {
+        throw APIError(.badRequest, code: "invalid_body", message: "expected a JSON object")
+    }
+    return object
+}
+
+/// The member `name` of `object`, one of `Word`'s values.
+private func requiredWord<Word: RawRepresentable & CaseIterable>(_ object: JSONObject, _ name: String) throws -> Word
+where Word.RawValue == String {
+    let words = Word.allCases.map(\.rawValue).joined(separator: ", ")
+    guard case .string(let text)? = object[name], let word = Word(rawValue: text) else {
+        throw APIError(.badRequest, code: "invalid_field", message: "expected one of \(words)", field: name)
+    }
+    return word
 }
 
 /// What `POST /v1/retrain` answers.

@@ -19,10 +19,10 @@ public struct ServerContext: RequestContext {
     /// routes behind ``RoleMiddleware``, which guarantees a key.
     var actor: String { "api-key:\(key?.name ?? "unknown")" }
 
-    /// The role the route needs: 401 without a valid key, 403 with a key of a lesser role.
+    /// The role the route needs: 401 without a valid key, 403 with a key whose role does not include it.
     func require(_ role: APIRole) throws -> APIKey {
         guard let key else { throw APIError.missingKey }
-        guard key.role >= role else {
+        guard key.role.includes(role) else {
             throw APIError(
                 .forbidden, code: "forbidden", message: "this needs the role '\(role.rawValue)'; the key has '\(key.role.rawValue)'")
         }

@@ -2,13 +2,18 @@ import Crypto
 import Foundation
 import RiskContract
 
-/// What an API key may do. Each role includes the ones before it: `label` can also score, `admin`
-/// can do everything.
-public enum APIRole: String, Sendable, Codable, CaseIterable, Comparable {
-    case score, label, admin
+/// What an API key may do. `label` can also score; `analyst` reads and resolves review cases and
+/// nothing else (an analyst's key is not a service's); `admin` can do everything.
+public enum APIRole: String, Sendable, Codable, CaseIterable {
+    case score, label, analyst, admin
 
-    public static func < (lhs: APIRole, rhs: APIRole) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    /// Whether a key of this role may do what `other` may.
+    public func includes(_ other: APIRole) -> Bool {
+        switch (self, other) {
+        case (.admin, _): true
+        case (.label, .score): true
+        default: self == other
+        }
     }
 }
 

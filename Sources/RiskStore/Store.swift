@@ -14,7 +14,7 @@ import RiskContract
 /// (SQLite calls block). Every write is one transaction: a failure leaves the store as it was
 /// before that write. Every failure is a ``StoreError``. Table and column names are part of the
 /// contract (notebooks and operators query them with SQL): `events`, `labels`, `decisions`,
-/// `policies`, `models`, `audit_log`, `api_keys`, `retrain_cycles`, `ingest_batches`.
+/// `policies`, `models`, `audit_log`, `api_keys`, `retrain_cycles`, `ingest_batches`, `cases`.
 ///
 /// Backends: `RiskStoreSQLite` (the embedded default) and `RiskStorePostgres` (one database that
 /// several processes share). Code outside a backend depends on this
@@ -97,7 +97,8 @@ public protocol Store: Sendable {
 
     // MARK: Decisions and policies
 
-    /// Logs decisions (and their events, when not stored yet) in one transaction.
+    /// Logs decisions (and their events, when not stored yet) in one transaction. A `review`
+    /// decision opens a case in the same transaction (one per event).
     ///
     /// - Throws: ``StoreError/duplicateEvent(id:)`` when an event id is stored with another payload.
     func log(_ decisions: [DecisionRecord]) async throws(StoreError)
@@ -125,6 +126,42 @@ public protocol Store: Sendable {
 
     /// The policy recorded under `version`, as recorded.
     func policyJSON(version: String) async throws(StoreError) -> String?
+
+    // MARK: Review cases
+
+    /// The cases `filter` selects, oldest opened first, at most `filter.limit`.
+    func cases(_ filter: CaseFilter) async throws(StoreError) -> [ReviewCase]
+
+    /// One case, with its event's JSON as stored; `nil` for an id the store does not hold.
+    func reviewCase(id: Int64) async throws(StoreError) -> (reviewCase: ReviewCase, payload: String)?
+
+    /// Resolves an open case as `outcome`, in one transaction: the case records who resolved it,
+    /// when and why, a label version (source `analyst`, reported `at`) joins the shared log, and
+    /// the audit log gets `case.resolve`.
+    ///
+    /// - Throws: ``StoreError/notFound(what:)`` for an unknown case; ``StoreError/conflict(reason:)``
+    ///   for one already resolved (a case is resolved once).
+    func resolveCase(id: Int64, outcome: Outcome, note: String, actor: String, at: Timestamp) async throws(StoreError) -> (
+        reviewCase: ReviewCase, label: Label
+    )
+
+    /// Records how the step-up of a `step_up` decision ended and, when `opensCase` and it failed
+    /// or was abandoned, opens a case for it, in one transaction. Reporting the same outcome again
+    /// changes nothing.
+    ///
+    /// - Returns: the event's case, if it has one.
+    /// - Throws: ``StoreError/notFound(what:)`` for an event without a decision;
+    ///   ``StoreError/conflict(reason:)`` when its decision was not `step_up`, or its step-up was
+    ///   reported with another outcome.
+    func recordStepUpOutcome(eventId: String, outcome: StepUpOutcome, opensCase: Bool, at: Timestamp) async throws(StoreError)
+        -> ReviewCase?
+
+    /// The queue in counts: open cases, the oldest one's opening, resolutions by outcome.
+    func caseStatistics() async throws(StoreError) -> CaseStatistics
+
+    /// The events of one customer that occurred in `[from, to)`, in time order: what a case shows
+    /// as the customer's usual behaviour.
+    func events(customerId: String, from: Timestamp, to: Timestamp) async throws(StoreError) -> [(event: ParsedEvent, payload: String)]
 
     // MARK: Registry
 
@@ -211,8 +248,9 @@ public protocol Store: Sendable {
 
     // MARK: Retention
 
-    /// Removes the events that occurred before `cutoff`, except those inside `keeping`, with
-    /// their decisions and label versions: oldest first, `batchSize` events per transaction, so
+    /// Removes the events that occurred before `cutoff`, except those inside `keeping` and those
+    /// with an open review case, with their decisions, label versions and resolved cases (the
+    /// audit log keeps each resolution): oldest first, `batchSize` events per transaction, so
     /// a long run never holds the database and an interrupted one keeps what it removed. A run
     /// that removed something is audited (``PruneReport/auditAction``, the report as detail).
     /// The registry, the audit log, API keys, policies and cycles are never touched.

@@ -324,6 +324,39 @@ public enum PostgresSchema {
             DROP TABLE events_v7;
             """
         ),
+        (
+            "v9: review cases",
+            """
+            -- The analysts' review queue: one case per event a person must look at, opened in the
+            -- transaction that logs a review decision (or records a failed or abandoned step-up).
+            -- Resolving it stores a label version (source 'analyst', label_seq). Decisions logged
+            -- before this migration open no case. No foreign keys, as for labels (see v8).
+            CREATE TABLE cases (
+                id BIGSERIAL PRIMARY KEY,
+                event_id TEXT NOT NULL UNIQUE,
+                decision_id BIGINT NOT NULL,
+                customer_id TEXT NOT NULL,
+                occurred_at BIGINT NOT NULL,
+                opened_at BIGINT NOT NULL,
+                trigger TEXT NOT NULL CHECK (trigger IN ('review', 'step_up_failed', 'step_up_abandoned')),
+                status TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+                outcome TEXT CHECK (outcome IN ('fraud', 'genuine')),
+                note TEXT,
+                resolved_by TEXT,
+                resolved_at BIGINT,
+                label_seq BIGINT,
+                CHECK ((status = 'open') = (outcome IS NULL))
+            );
+            CREATE INDEX cases_by_status ON cases(status, opened_at);
+            CREATE INDEX cases_by_customer ON cases(customer_id, opened_at);
+            CREATE INDEX cases_by_time ON cases(occurred_at);
+            -- How the step-up of a step_up decision ended, as the service reported it.
+            ALTER TABLE decisions ADD COLUMN step_up_outcome TEXT CHECK (step_up_outcome IN ('passed', 'failed', 'abandoned'));
+            -- A new role, analyst (cases only).
+            ALTER TABLE api_keys DROP CONSTRAINT api_keys_role_check;
+            ALTER TABLE api_keys ADD CONSTRAINT api_keys_role_check CHECK (role IN ('score', 'label', 'analyst', 'admin'));
+            """
+        ),
     ]
 
     /// The statements of a migration, one at a time (a prepared statement holds only one): split

@@ -6,6 +6,7 @@ import RiskStore
 extension PostgresStore {
     /// Logs the decisions and their events in one transaction, as multi-row inserts: a group
     /// commit of the server's decision log is three statements, however many requests it holds.
+    /// A `review` decision opens its event's case in the statement that logs it.
     public func log(_ decisions: [DecisionRecord]) async throws(StoreError) {
         guard !decisions.isEmpty else { return }
         try await withPartitions(decisions.map(\.event.occurredAt.millisecondsSinceEpoch)) { () throws(StoreError) in
@@ -42,11 +43,22 @@ extension PostgresStore {
                     try insert.add(record.historyPosition)
                     insert.endRow()
                 }
+                // A review decision opens its event's case in the same statement.
                 try await connection.query(
                     insert.query(
                         """
-                        INSERT INTO decisions (event_id, occurred_at, decided_at, model_id, policy_version, score, decision, reasons,
-                                               shadow_model_id, shadow_score, answer, replica, history_position)
+                        WITH logged AS (
+                            INSERT INTO decisions (event_id, occurred_at, decided_at, model_id, policy_version, score, decision, reasons,
+                                                   shadow_model_id, shadow_score, answer, replica, history_position)
+                        """,
+                        """
+                            RETURNING id, event_id, occurred_at, decided_at, decision
+                        )
+                        INSERT INTO cases (event_id, decision_id, customer_id, occurred_at, opened_at, trigger, status)
+                        SELECT l.event_id, l.id, e.customer_id, l.occurred_at, l.decided_at, 'review', 'open'
+                        FROM logged l JOIN events e ON e.id = l.event_id AND e.occurred_at = l.occurred_at
+                        WHERE l.decision = 'review'
+                        ON CONFLICT (event_id) DO NOTHING
                         """), logger: self.logger)
             }
         }

@@ -128,8 +128,13 @@ extension PostgresStore {
     /// dropping its partitions (events, decisions), with its label versions and event ids, in one
     /// transaction; `nil` when no month qualifies.
     func dropOldestMonth(before cutoff: Timestamp, keeping: [PruneReport.KeptWindow]) async throws(StoreError) -> PruneReport.Removed? {
+        // A month with an open review case keeps its partitions: the batches remove the rest of it.
+        let openCases = try decodeAll(
+            try await rows("SELECT occurred_at FROM cases WHERE status = 'open' AND occurred_at < \(cutoff.millisecondsSinceEpoch)"),
+            as: Int64.self)
         let candidates = try await partitions().filter { partition in
-            partition.month.upperBound <= cutoff.millisecondsSinceEpoch
+            !openCases.contains(where: partition.month.contains)
+                && partition.month.upperBound <= cutoff.millisecondsSinceEpoch
                 && !keeping.contains {
                     $0.from.millisecondsSinceEpoch < partition.month.upperBound && partition.month.lowerBound < $0.to.millisecondsSinceEpoch
                 }
@@ -153,6 +158,16 @@ extension PostgresStore {
             try await connection.query(
                 "DELETE FROM event_ids WHERE occurred_at >= \(oldest.month.lowerBound) AND occurred_at < \(oldest.month.upperBound)",
                 logger: self.logger)
+            // Resolved cases go with their events; one opened since the check above makes this
+            // month's drop fail, and the batches keep it.
+            let openedSince = try await count(
+                """
+                WITH gone AS (
+                    DELETE FROM cases WHERE occurred_at >= \(oldest.month.lowerBound) AND occurred_at < \(oldest.month.upperBound)
+                    RETURNING status
+                ) SELECT COUNT(*) FROM gone WHERE status = 'open'
+                """)
+            if openedSince > 0 { throw StoreError.conflict(reason: "a review case was opened in \(events) during its drop") }
             let eventCount = try await count("SELECT COUNT(*) FROM \(events)")
             let decisionCount = try await count("SELECT COUNT(*) FROM \(decisions)")
             let labelCount = try await count(

@@ -16,6 +16,8 @@ extension PostgresStore {
             bindings.append(window.from.millisecondsSinceEpoch)
             bindings.append(window.to.millisecondsSinceEpoch)
         }
+        // Events with an open review case stay until it is resolved.
+        condition += " AND id NOT IN (SELECT event_id FROM cases WHERE status = 'open')"
         let selected = "SELECT id FROM events WHERE \(condition)"
         let batch = "\(selected) ORDER BY occurred_at, seq LIMIT \(batchSize)"
         var dropping = true
@@ -52,6 +54,8 @@ extension PostgresStore {
                     // The ids first: a write that locked one (as a foreign key would) finishes before
                     // this goes on, and the statements below see what it wrote.
                     try await connection.query("DELETE FROM event_ids WHERE id = ANY(\(ids))", logger: self.logger)
+                    // Resolved cases go with their events; the audit log keeps each resolution.
+                    try await connection.query("DELETE FROM cases WHERE event_id = ANY(\(ids))", logger: self.logger)
                     let decisions = try await connection.query(
                         "DELETE FROM decisions WHERE event_id = ANY(\(ids)) RETURNING id", logger: self.logger
                     ).collect().count

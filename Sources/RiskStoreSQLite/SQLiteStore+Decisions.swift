@@ -5,7 +5,7 @@ import RiskStore
 
 extension SQLiteStore {
     /// Stores the events and their decisions, all in one transaction: either every decision of
-    /// the call is logged, or none. An id already stored with the same payload (equal JSON, in
+    /// the call is logged, or none. A `review` decision opens its event's case. An id already stored with the same payload (equal JSON, in
     /// any member order) keeps its stored event.
     ///
     /// - Throws: ``StoreError/conflict(reason:)`` when an event's id is stored with another
@@ -35,6 +35,10 @@ extension SQLiteStore {
                     record.policyVersion, record.score, record.decision,
                     record.reasons, record.shadowModelId, record.shadowScore, record.answer, record.replica, record.historyPosition,
                 ])
+                if record.decision == CaseTrigger.review.rawValue {
+                    try Self.openCase(
+                        db, event: event, decisionId: db.lastInsertedRowID, trigger: .review, at: record.decidedAt.millisecondsSinceEpoch)
+                }
             }
         }
     }

@@ -7,9 +7,10 @@ extension SQLiteStore {
         async throws(StoreError) -> PruneReport
     {
         precondition(batchSize > 0, "batch size must be positive")
-        // The events to remove: before the cutoff and outside every kept window.
+        // The events to remove: before the cutoff, outside every kept window, without an open case.
         let condition =
             "occurred_at < ?" + String(repeating: " AND NOT (occurred_at >= ? AND occurred_at < ?)", count: keeping.count)
+            + " AND id NOT IN (SELECT event_id FROM cases WHERE status = 'open')"
         let arguments = StatementArguments(
             [cutoff.millisecondsSinceEpoch] + keeping.flatMap { [$0.from.millisecondsSinceEpoch, $0.to.millisecondsSinceEpoch] })
         let selected = "SELECT id FROM events WHERE \(condition)"
@@ -28,6 +29,8 @@ extension SQLiteStore {
             },
             removeBatch: { () throws(StoreError) in
                 try await write { db in
+                    // Resolved cases go with their events; the audit log keeps each resolution.
+                    try db.execute(sql: "DELETE FROM cases WHERE event_id IN (\(batch))", arguments: arguments)
                     try db.execute(sql: "DELETE FROM decisions WHERE event_id IN (\(batch))", arguments: arguments)
                     let decisions = db.changesCount
                     try db.execute(sql: "DELETE FROM labels WHERE event_id IN (\(batch))", arguments: arguments)

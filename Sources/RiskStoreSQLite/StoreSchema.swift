@@ -185,6 +185,50 @@ public enum StoreSchema {
                     UPDATE decisions SET occurred_at = (SELECT occurred_at FROM events WHERE events.id = decisions.event_id);
                     """)
         }
+        migrator.registerMigration("v9: review cases") { db in
+            try db.execute(
+                sql: """
+                    -- The analysts' review queue: one case per event a person must look at, opened in the
+                    -- transaction that logs a review decision (or records a failed or abandoned step-up).
+                    -- Resolving it stores a label version (source 'analyst', label_seq). Decisions logged
+                    -- before this migration open no case.
+                    CREATE TABLE cases (
+                        id INTEGER PRIMARY KEY,
+                        event_id TEXT NOT NULL UNIQUE REFERENCES events(id),
+                        decision_id INTEGER NOT NULL REFERENCES decisions(id),
+                        customer_id TEXT NOT NULL,
+                        occurred_at INTEGER NOT NULL,
+                        opened_at INTEGER NOT NULL,
+                        trigger TEXT NOT NULL CHECK (trigger IN ('review', 'step_up_failed', 'step_up_abandoned')),
+                        status TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+                        outcome TEXT CHECK (outcome IN ('fraud', 'genuine')),
+                        note TEXT,
+                        resolved_by TEXT,
+                        resolved_at INTEGER,
+                        label_seq INTEGER REFERENCES labels(seq),
+                        CHECK ((status = 'open') = (outcome IS NULL))
+                    );
+                    CREATE INDEX cases_by_status ON cases(status, opened_at);
+                    CREATE INDEX cases_by_customer ON cases(customer_id, opened_at);
+
+                    -- How the step-up of a step_up decision ended, as the service reported it.
+                    ALTER TABLE decisions ADD COLUMN step_up_outcome TEXT CHECK (step_up_outcome IN ('passed', 'failed', 'abandoned'));
+
+                    -- A new role, analyst (cases only): SQLite cannot change a CHECK, so the table is rebuilt.
+                    CREATE TABLE api_keys_v9 (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        role TEXT NOT NULL CHECK (role IN ('score', 'label', 'analyst', 'admin')),
+                        key_sha256 TEXT NOT NULL UNIQUE,
+                        created_at INTEGER NOT NULL,
+                        revoked_at INTEGER
+                    );
+                    INSERT INTO api_keys_v9 (id, name, role, key_sha256, created_at, revoked_at)
+                        SELECT id, name, role, key_sha256, created_at, revoked_at FROM api_keys;
+                    DROP TABLE api_keys;
+                    ALTER TABLE api_keys_v9 RENAME TO api_keys;
+                    """)
+        }
         return migrator
     }
 }

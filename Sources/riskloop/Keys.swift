@@ -11,8 +11,9 @@ extension RiskLoop {
         static let configuration = CommandConfiguration(
             abstract: "Manage the API keys of the HTTP service.",
             discussion: """
-                Roles: score (score events), label (also push labels), admin (everything, including \
-                promoting models). Only a key's SHA-256 is stored: the key is printed once, when it \
+                Roles: score (score events, report step-up outcomes), label (also push labels), analyst \
+                (read and resolve review cases, nothing else), admin (everything, including promoting \
+                models). Only a key's SHA-256 is stored: the key is printed once, when it \
                 is created. Creating and revoking keys is written to the audit log.
                 """,
             subcommands: [Create.self, List.self, Revoke.self, Sign.self])
@@ -26,7 +27,7 @@ extension RiskLoop.Keys {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a key and print it (the only time it can be read).")
 
-        @Option(help: "score, label or admin.")
+        @Option(help: "score, label (also scores), analyst (review cases only) or admin (everything).")
         var role: APIRole
 
         @Option(help: "A name to recognise the key by (a service, a person).")

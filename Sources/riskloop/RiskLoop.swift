@@ -25,7 +25,7 @@ struct RiskLoop: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Demo.self, Simulate.self, Ingest.self, LabelCommand.self, Stats.self, Spec.self, Features.self, Train.self, Score.self,
-            Evaluate.self, Retrain.self, Serve.self, Models.self, Export.self, Replay.self, Audit.self, Keys.self, Prune.self,
+            Evaluate.self, Retrain.self, Serve.self, Models.self, Export.self, Replay.self, Audit.self, Keys.self, Prune.self, Cases.self,
         ]
     )
 }

@@ -92,10 +92,32 @@ extension RiskLoop {
                 valueName: "date"))
         var historyAsOf: String?
 
+        @Option(
+            help: ArgumentHelp(
+                "The step-up outcomes reported at POST /v1/events/{id}/outcome that open a review case: failed, abandoned, both (comma-separated), or none.",
+                valueName: "outcomes"))
+        var stepUpCases = "failed,abandoned"
+
         @OptionGroup var store: StoreOptions
         @OptionGroup var trust: TrustOptions
 
+        /// `--step-up-cases` as a set, `nil` when it names something else.
+        static func stepUpOutcomes(_ text: String) -> Set<StepUpOutcome>? {
+            if text == "none" { return [] }
+            var outcomes: Set<StepUpOutcome> = []
+            for word in text.split(separator: ",") {
+                guard let outcome = StepUpOutcome(rawValue: word.trimmingCharacters(in: .whitespaces)), outcome != .passed else {
+                    return nil
+                }
+                outcomes.insert(outcome)
+            }
+            return outcomes.isEmpty ? nil : outcomes
+        }
+
         func validate() throws {
+            if Self.stepUpOutcomes(stepUpCases) == nil {
+                throw ValidationError("--step-up-cases is failed, abandoned, failed,abandoned or none (got '\(stepUpCases)')")
+            }
             if let retentionDays, !(retentionDays > 0 && retentionDays <= Retention.maximumKeepDays) {
                 throw ValidationError("--retention-days must be a number of days above 0 and at most \(Int(Retention.maximumKeepDays))")
             }
@@ -131,7 +153,8 @@ extension RiskLoop {
             do {
                 service = try await RiskService(
                     store: database, policy: decisionPolicy, retrainPolicy: loopPolicy, replica: replica,
-                    historyAsOf: historyAsOf.flatMap(Train.parseInstant), logger: logger)
+                    historyAsOf: historyAsOf.flatMap(Train.parseInstant), stepUpCases: Self.stepUpOutcomes(stepUpCases) ?? [],
+                    logger: logger)
             } catch {
                 throw CLIError.fail("\(error)", status: CLIError.internalFailure)
             }

@@ -68,7 +68,13 @@ import Testing
         #expect(try await store.auditEntries().first?.detail == #"{"name":"checkout-service","role":"score"}"#)
     }
 
-    @Test func rolesAreOrdered() {
-        #expect(APIRole.score < .label && APIRole.label < .admin)
+    /// Every pair, by hand: `label` includes `score`; `analyst` only itself; `admin` everything.
+    @Test func whatEachRoleIncludes() {
+        let included: [APIRole: Set<APIRole>] = [
+            .score: [.score], .label: [.score, .label], .analyst: [.analyst], .admin: [.score, .label, .analyst, .admin],
+        ]
+        for role in APIRole.allCases {
+            #expect(Set(APIRole.allCases.filter(role.includes)) == included[role], "\(role)")
+        }
     }
 }
