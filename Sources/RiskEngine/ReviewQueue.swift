@@ -64,10 +64,11 @@ public struct ReviewQueue: Sendable {
     /// Resolves an open case: a label version (source `analyst`, reported `at`, `actor` recorded
     /// on the case and in the audit log) the feedback loop learns from, then told to the scorers.
     ///
-    /// - Throws: ``EngineError/store(_:)``: not found for an unknown case, a conflict for one
-    ///   already resolved.
+    /// - Throws: ``EngineError/invalidOptions(option:reason:)`` for an empty note;
+    ///   ``EngineError/store(_:)``: not found for an unknown case, a conflict for one already resolved.
     @discardableResult
     public func resolve(_ id: Int64, outcome: Outcome, note: String, actor: String, at: Timestamp) async throws(EngineError) -> ReviewCase {
+        guard !note.isEmpty else { throw .invalidOptions(option: "note", reason: "a resolution needs a note: what the analyst found") }
         let (reviewCase, label) = try await storeCall { () async throws(StoreError) in
             try await store.resolveCase(id: id, outcome: outcome, note: note, actor: actor, at: at)
         }

@@ -50,11 +50,13 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
         var request = request
         let object = try parseObject(try await request.collectBody(upTo: context.maxUploadSize))
         let outcome: Outcome = try requiredWord(object, "outcome")
-        guard case .string(let note)? = object["note"], !note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw APIError(.badRequest, code: "invalid_field", message: "a resolution needs a note (a non-empty string)", field: "note")
+        guard case .string(let note)? = object["note"] else {
+            throw APIError(.badRequest, code: "invalid_field", message: "expected a string: what the analyst found", field: "note")
         }
         do {
             return try json(try await service.cases.resolve(id, outcome: outcome, note: note, actor: context.actor, at: RiskService.now))
+        } catch EngineError.invalidOptions(let option, let reason) {
+            throw APIError(.badRequest, code: "invalid_field", message: reason, field: option)
         } catch EngineError.store(.notFound) {
             throw APIError.unknownCase(id)
         } catch EngineError.store(.conflict(let reason)) {

@@ -81,12 +81,6 @@ extension RiskLoop.Cases {
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
 
-        func validate() throws {
-            guard !note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-                throw ValidationError("--note must say what the analyst found")
-            }
-        }
-
         func run() async throws {
             let resolved = try await CLIError.mapping {
                 try await ReviewQueue(store: try await store.open()).resolve(
@@ -127,12 +121,22 @@ extension ReviewCase {
     }
 }
 
+extension CaseTrigger {
+    var words: String {
+        switch self {
+        case .review: "a review decision"
+        case .stepUpFailed: "a failed step-up"
+        case .stepUpAbandoned: "an abandoned step-up"
+        }
+    }
+}
+
 extension CaseFile {
     /// What `cases show` prints.
     var text: String {
         let reviewCase = self.reviewCase
         var lines = [
-            "case \(reviewCase.id) (\(reviewCase.status.rawValue)), opened \(reviewCase.openedAt.rfc3339) by \(reviewCase.trigger.rawValue)",
+            "case \(reviewCase.id) (\(reviewCase.status.rawValue)), opened \(reviewCase.openedAt.rfc3339) on \(reviewCase.trigger.words)",
             "event \(reviewCase.eventId) of customer \(reviewCase.customerId), occurred \(reviewCase.occurredAt.rfc3339)",
             "decision \(reviewCase.decision), score \(String(format: "%.4f", reviewCase.score)) "
                 + "(model \(reviewCase.modelId), policy \(reviewCase.policyVersion))",

@@ -839,3 +839,37 @@ struct CLITestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
+
+@Suite struct CasesCLITests {
+    /// A review decision logged with the shipped champion and policy opens case 1; the terminal
+    /// lists, shows and resolves it once.
+    @Test func anAnalystWorksTheQueueFromATerminal() async throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (db, store, champion, _) = try await RegistryCLITests.registry(in: directory)
+        let policy = try PolicyFile.read(ServeProcessTests.root.appending(path: "Models/ss7/policy.json").path)
+        try await store.record(policy, actor: "test")
+        let text = #"{"id":"r1","occurred_at":"2026-03-01T10:00:00Z","customer_id":"c1","kind":"payment","amount":120.5}"#
+        try await store.log([
+            DecisionRecord(
+                event: try Event.decode(jsonLine: Array(text.utf8)), payload: text, decidedAt: Timestamp(year: 2026, month: 3, day: 1)!,
+                modelId: champion.id, policyVersion: policy.version, score: 0.6, decision: "review", reasons: "[]")
+        ])
+        try await CLITests.run(["cases", "list", "--db", db, "--json"])
+        try await CLITests.run(["cases", "show", "1", "--db", db])
+        await #expect(throws: ExitCode(65)) { try await CLITests.run(["cases", "show", "99", "--db", db]) }
+        await #expect(throws: ExitCode(64)) {
+            try await CLITests.run(["cases", "resolve", "1", "--outcome", "fraud", "--note", "", "--db", db])
+        }
+        #expect(throws: (any Error).self) { try RiskLoop.parseAsRoot(["cases", "resolve", "1", "--outcome", "maybe", "--note", "n"]) }
+        #expect(throws: (any Error).self) { try RiskLoop.parseAsRoot(["cases", "list", "--status", "closed"]) }
+        try await CLITests.run(["cases", "resolve", "1", "--outcome", "fraud", "--note", "card stolen", "--db", db])
+        await #expect(throws: ExitCode(65)) {
+            try await CLITests.run(["cases", "resolve", "1", "--outcome", "genuine", "--note", "again", "--db", db])
+        }
+        let reopened = try await StoreLocation(db).open()
+        #expect(try await reopened.labelVersions(eventId: "r1").map(\.source) == ["analyst"])
+        #expect(try await reopened.cases(CaseFilter(status: .resolved)).first?.resolution?.note == "card stolen")
+        try await CLITests.run(["cases", "list", "--status", "all", "--db", db])
+    }
+}
