@@ -138,8 +138,6 @@ public struct DecisionReplay: Sendable {
             report.prunedBefore = prunedBefore.rfc3339
             historyHorizon = prunedBefore.adding(days: historyDays)
         }
-        // Decisions of several replicas: each replica's history is rebuilt as it was.
-        let replicas = Set(logged.map { $0.replica ?? "" })
         for (modelId, policyVersion) in order {
             let decisions = groups[modelId + "\u{1F}" + policyVersion]!
             report.versions.append(Versions(modelId: modelId, policyVersion: policyVersion, decisions: decisions.count))
@@ -151,20 +149,9 @@ public struct DecisionReplay: Sendable {
                 }
                 continue
             }
-            let model = models[modelId]!
-            let scores: (LoggedDecision) -> RiskScore?
-            if replicas.count > 1 {
-                let replayed = Self.replayReplicas(model: model, policy: policy, snapshot: snapshot, index: index, logged: logged)
-                scores = { replayed[$0.id] }
-            } else {
-                let scorer = Scorer(model: model, policy: policy)
-                for label in snapshot.labelVersions { scorer.observe(label) }
-                _ = scorer.score(snapshot.warmup)
-                let all = scorer.score(snapshot.events)
-                scores = { decision in index[decision.eventId].map { all[$0] } }
-            }
+            let scores = Self.rescore(decisions, model: models[modelId]!, policy: policy, snapshot: snapshot, index: index, logged: logged)
             for decision in decisions {
-                guard let replayed = scores(decision) else {
+                guard let replayed = scores[decision.id] else {
                     report.differences.append(Self.difference(decision, replayed: nil, reason: "the event is no longer in the store"))
                     continue
                 }
@@ -185,6 +172,27 @@ public struct DecisionReplay: Sendable {
             }
         }
         return report
+    }
+
+    /// The scores `model` and `policy` give `decisions` (some of the period's `logged` ones), by
+    /// decision id, with the history a serving scorer had: one scorer over the period's events in
+    /// time order, or, when several replicas made the period's decisions, each replica's history
+    /// rebuilt as it was (``replayReplicas(model:policy:snapshot:index:logged:)``). A decision
+    /// whose event is no longer stored has no score.
+    static func rescore(
+        _ decisions: [LoggedDecision], model: ServingModel, policy: DecisionPolicy, snapshot: TrainingSnapshot, index: [String: Int],
+        logged: [LoggedDecision]
+    ) -> [Int64: RiskScore] {
+        if Set(logged.map { $0.replica ?? "" }).count > 1 {
+            return replayReplicas(model: model, policy: policy, snapshot: snapshot, index: index, logged: logged)
+        }
+        let scorer = Scorer(model: model, policy: policy)
+        for label in snapshot.labelVersions { scorer.observe(label) }
+        _ = scorer.score(snapshot.warmup)
+        let all = scorer.score(snapshot.events)
+        var scores: [Int64: RiskScore] = [:]
+        for decision in decisions { if let position = index[decision.eventId] { scores[decision.id] = all[position] } }
+        return scores
     }
 
     /// The scores `model` and `policy` give the period's decisions when several replicas made

@@ -1,6 +1,6 @@
 import Foundation
-import RiskEngine
 import RiskContract
+import RiskEngine
 import RiskFeatures
 import RiskModels
 import RiskScoring
@@ -53,12 +53,7 @@ public struct ModelCard: Sendable {
         return """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><title>\(HTML.escape(title))</title>
-            <style>
-            body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 980px; color: #222; }
-            table { border-collapse: collapse; margin: 0.6em 0 1.2em; } td, th { padding: 2px 10px; border-bottom: 1px solid #ddd; text-align: left; vertical-align: top; } td { overflow-wrap: anywhere; } th { white-space: nowrap; }
-            td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; overflow-wrap: normal; } code { font-size: 12px; } svg { display: inline-block; vertical-align: top; margin: 0.8em 0.5em 0.8em 0; }
-            .muted { color: #666; }
-            </style></head><body>
+            \(HTML.style)</head><body>
             <h1>\(HTML.escape(title))</h1>
             \(purpose())
             \(lineage())

@@ -149,6 +149,16 @@ extension SVGChart.Series.Style {
 
 /// Text for HTML and SVG.
 public enum HTML {
+    /// The stylesheet of RiskLoop's HTML reports (the model card, the backtest).
+    public static let style = """
+        <style>
+        body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 980px; color: #222; }
+        table { border-collapse: collapse; margin: 0.6em 0 1.2em; } td, th { padding: 2px 10px; border-bottom: 1px solid #ddd; text-align: left; vertical-align: top; } td { overflow-wrap: anywhere; } th { white-space: nowrap; }
+        td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; overflow-wrap: normal; } code { font-size: 12px; } svg { display: inline-block; vertical-align: top; margin: 0.8em 0.5em 0.8em 0; }
+        .muted { color: #666; }
+        </style>
+        """
+
     /// `text` with `&`, `<`, `>` and `"` escaped.
     public static func escape(_ text: String) -> String {
         var output = ""

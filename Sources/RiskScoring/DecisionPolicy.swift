@@ -97,6 +97,12 @@ public struct DecisionPolicy: Sendable, Codable, Equatable {
     public func decide(probability: Double, event: ParsedEvent) -> (decision: Decision, rules: [String]) {
         CompiledPolicy(self).decide(probability: probability, event: event)
     }
+
+    /// The rules whose condition holds for `event`, in the policy's order, whether or not they
+    /// would change its decision: what a backtest counts as a rule's hits.
+    public func matchingRules(for event: ParsedEvent) -> [String] {
+        rules.filter { CompiledPolicy.CompiledCondition($0.when).holds(for: event) }.map(\.name)
+    }
 }
 
 /// A policy with its field paths compiled once, for scoring many events.
