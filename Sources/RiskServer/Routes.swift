@@ -199,6 +199,11 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
                     outcome: cycle.record.outcome.rawValue, reason: cycle.record.reason, cycle: cycle.record, detail: cycle.detail))
         }
     }
+    admin.post("/backtests") { request, context in
+        var request = request
+        let object = try parseObject(try await request.collectBody(upTo: context.maxUploadSize))
+        return try json(try await backtest(service, object))
+    }
     // The methods of each path, for 405s: read from the router itself, so no route is left out.
     routes.record(router.routes.map { (path: $0.path.description, method: $0.method) })
     return router
@@ -297,6 +302,65 @@ private func caseFilter(_ query: Parameters) throws -> CaseFilter {
         filter.limit = limit
     }
     return filter
+}
+
+/// `POST /v1/backtests`: the candidate and the period from the body, re-decided off the threads
+/// that serve requests.
+private func backtest(_ service: RiskService, _ object: JSONObject) async throws -> Backtest.Report {
+    guard let from = try instant(object, "from"), let to = try instant(object, "to") else { preconditionFailure("required members") }
+    let labelsKnownAt = try instant(object, "labels_known_at", required: false)
+    var candidate = Backtest.Candidate()
+    if let value = object["policy"], value != .null {
+        do {
+            candidate.policy = try DecisionPolicy.decode(from: try JSONEncoder().encode(value))
+        } catch {
+            throw APIError(.badRequest, code: "invalid_field", message: "not a valid decision policy: \(error)", field: "policy")
+        }
+    }
+    if let value = object["model"], value != .null {
+        guard case .string(let id) = value else {
+            throw APIError(.badRequest, code: "invalid_field", message: "expected a registered model's id", field: "model")
+        }
+        let model: ServingModel
+        do {
+            model = try await service.store.verifiedModel(id)
+        } catch .store(.notFound) {
+            throw APIError(.notFound, code: "unknown_model", message: "no model \(id) in the registry", field: "model")
+        } catch {
+            throw APIError(.conflict, code: "invalid_model", message: error.description, field: "model")
+        }
+        candidate.model = model
+    }
+    guard candidate.model != nil || candidate.policy != nil else {
+        throw APIError(.badRequest, code: "invalid_field", message: "give a model, a policy or both: the candidate", field: "policy")
+    }
+    guard from < to else { throw APIError(.badRequest, code: "invalid_field", message: "the period must end after it starts", field: "to") }
+    let historyDays = service.loop.policy.historyDays
+    let store = service.store
+    let chosen = candidate
+    do {
+        return try await OffThread.run { () async throws(EngineError) -> Backtest.Report in
+            try await Backtest(store: store, historyDays: historyDays).run(
+                from: from, to: to, candidate: chosen, labelsKnownAt: labelsKnownAt)
+        }
+    } catch .store(.database(let message)) {
+        throw StoreError.database(message: message)
+    } catch {
+        // A logged model that fails its checks, a policy version the store never recorded.
+        throw APIError(.conflict, code: "backtest_failed", message: error.description)
+    }
+}
+
+/// The RFC 3339 member `name` of `object`.
+private func instant(_ object: JSONObject, _ name: String, required: Bool = true) throws -> Timestamp? {
+    guard let value = object[name], value != .null else {
+        if required { throw APIError(.badRequest, code: "invalid_field", message: "required: an RFC 3339 date-time", field: name) }
+        return nil
+    }
+    guard case .string(let text) = value, let time = Timestamp(rfc3339: text) else {
+        throw APIError(.badRequest, code: "invalid_field", message: "expected an RFC 3339 date-time", field: name)
+    }
+    return time
 }
 
 /// A request body that must be one JSON object.
