@@ -192,17 +192,17 @@ public struct Backtest: Sendable {
     /// Backtests the decisions logged in [`from`, `to`) (by decision time, as replay reads them)
     /// against `candidate`, with the labels known at `labelsKnownAt` (default: now).
     ///
-    /// - Throws: ``EngineError/invalidOptions(option:reason:)`` without a candidate or with an
-    ///   empty period; ``EngineError/model(_:)`` when a logged model fails its checks.
+    /// - Throws: ``EngineError/invalidOptions(option:reason:)`` without a candidate;
+    ///   ``EngineError/model(_:)`` when a logged model fails its checks.
     public func run(from: Timestamp, to: Timestamp, candidate: Candidate, labelsKnownAt: Timestamp? = nil) async throws(EngineError)
         -> Report
     {
         guard candidate.model != nil || candidate.policy != nil else {
             throw .invalidOptions(option: "candidate", reason: "give a model, a policy or both to compare with what was decided")
         }
-        guard from < to else { throw .invalidOptions(option: "to", reason: "the period must end after it starts") }
         let knownAt = labelsKnownAt ?? Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
-        let days = Double(to.millisecondsSinceEpoch - from.millisecondsSinceEpoch) / Double(Timestamp.millisecondsPerDay)
+        // A period that does not end after it starts holds no decision.
+        let days = Double(max(0, to.millisecondsSinceEpoch - from.millisecondsSinceEpoch)) / Double(Timestamp.millisecondsPerDay)
         let logged = try await storeCall { () async throws(StoreError) in try await store.decisions(from: from, to: to) }
         let labels = try await storeCall { () async throws(StoreError) in try await store.labels(knownAt: knownAt) }
         var report = Report(

@@ -311,11 +311,13 @@ private func backtest(_ service: RiskService, _ object: JSONObject) async throws
     let labelsKnownAt = try instant(object, "labels_known_at", required: false)
     var candidate = Backtest.Candidate()
     if let value = object["policy"], value != .null {
-        do {
-            candidate.policy = try DecisionPolicy.decode(from: try JSONEncoder().encode(value))
-        } catch {
-            throw APIError(.badRequest, code: "invalid_field", message: "not a valid decision policy: \(error)", field: "policy")
+        guard case .string(let version) = value else {
+            throw APIError(.badRequest, code: "invalid_field", message: "expected a stored decision policy's version", field: "policy")
         }
+        guard let policy = try await service.store.recordedPolicy(version) else {
+            throw APIError(.notFound, code: "unknown_policy", message: "no decision policy \(version) in the store", field: "policy")
+        }
+        candidate.policy = policy
     }
     if let value = object["model"], value != .null {
         guard case .string(let id) = value else {
@@ -334,7 +336,6 @@ private func backtest(_ service: RiskService, _ object: JSONObject) async throws
     guard candidate.model != nil || candidate.policy != nil else {
         throw APIError(.badRequest, code: "invalid_field", message: "give a model, a policy or both: the candidate", field: "policy")
     }
-    guard from < to else { throw APIError(.badRequest, code: "invalid_field", message: "the period must end after it starts", field: "to") }
     let historyDays = service.loop.policy.historyDays
     let store = service.store
     let chosen = candidate

@@ -131,13 +131,12 @@ import Testing
         #expect(report.candidate.falseAlarms == 3)
     }
 
-    @Test func withoutACandidateOrAPeriodNothingRuns() async throws {
+    @Test func withoutACandidateNothingRunsAndAnEmptyPeriodHoldsNothing() async throws {
         let (store, _) = try await Self.store()
         await #expect(throws: EngineError.self) {
             try await Backtest(store: store).run(from: Self.start, to: Self.start.adding(days: 2), candidate: .init())
         }
-        await #expect(throws: EngineError.self) {
-            try await Backtest(store: store).run(from: Self.start, to: Self.start, candidate: .init(policy: Self.stricter))
-        }
+        let empty = try await Backtest(store: store).run(from: Self.start, to: Self.start, candidate: .init(policy: Self.stricter))
+        #expect(empty.decisions == 0 && empty.days == 0 && empty.weeks.isEmpty && empty.changed.isEmpty)
     }
 }

@@ -2,6 +2,8 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import RiskContract
+import RiskEngine
+import RiskScoring
 import RiskStore
 import RiskStoreTesting
 import Testing
@@ -15,6 +17,9 @@ import Testing
     func anAdminBacktestsAStricterPolicyOverHTTP(backend: Backend) async throws {
         let fixture = try await Fixture(backend)
         let now = RiskService.now
+        // Backtests over HTTP name the versions the store holds.
+        try await fixture.store.record(
+            DecisionPolicy(version: "stricter", thresholds: .init(stepUp: 0.1, review: 0.6, block: 0.7)), actor: "test")
         try await fixture.test { client in
             try await fixture.score("e1", with: client)
             try await client.execute(
@@ -25,7 +30,7 @@ import Testing
                 _ in
             }
             let period = #""from":"\#(now.adding(hours: -1).rfc3339)","to":"\#(now.adding(hours: 1).rfc3339)""#
-            let stricter = #""policy":{"version":"stricter","thresholds":{"step_up":0.1,"review":0.6,"block":0.7},"rules":[]}"#
+            let stricter = #""policy":"stricter""#
             try await client.execute(
                 uri: "/v1/backtests", method: .post, headers: fixture.headers(.label), body: ByteBuffer(string: "{\(period),\(stricter)}")
             ) { response in
@@ -33,7 +38,8 @@ import Testing
             }
             for (body, status, field) in [
                 ("{\(stricter)}", HTTPResponse.Status.badRequest, "from"), ("{\(period)}", .badRequest, "policy"),
-                (#"{\#(period),"model":"nope"}"#, .notFound, "model"), (#"{\#(period),"policy":{"version":"x"}}"#, .badRequest, "policy"),
+                (#"{\#(period),"model":"nope"}"#, .notFound, "model"), (#"{\#(period),"policy":"nope"}"#, .notFound, "policy"),
+                (#"{\#(period),"policy":{"version":"x"}}"#, .badRequest, "policy"),
             ] {
                 try await client.execute(
                     uri: "/v1/backtests", method: .post, headers: fixture.headers(.admin), body: ByteBuffer(string: body)
