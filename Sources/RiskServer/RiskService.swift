@@ -63,7 +63,6 @@ public final class RiskService: Sendable {
     /// `riskloop_cases_resolved{outcome}`: read from the store at each scrape, so that every
     /// replica reports the one shared queue.
     private let caseGauges: (open: Gauge, oldestAge: Gauge, resolved: [Outcome: Gauge])
-    private let policy: DecisionPolicy
     /// This server's name among the replicas sharing the store, logged with each decision.
     public let replica: String
     /// How far this server's entity history has read the shared log (``followLog()``).
@@ -99,7 +98,6 @@ public final class RiskService: Sendable {
         decisions = DecisionLog(store: store, logger: logger)
         let scorer = self.scorer
         self.logger = logger
-        self.policy = policy
         loop = FeedbackLoop(store: store, policy: retrainPolicy, actor: "riskloop-serve")
         // Decisions name the policy by version; replay reads it back from the store.
         try await store.record(policy, actor: "riskloop-serve")
@@ -185,7 +183,7 @@ public final class RiskService: Sendable {
     }
 
     public var serving: Serving {
-        Serving(champion: scorer.model.artifact.id, shadow: shadow?.model.artifact.id, policy: policy.version)
+        Serving(champion: scorer.model.artifact.id, shadow: shadow?.model.artifact.id, policy: scorer.policy.version)
     }
 
     /// Sets the serving metrics to ``serving``: one series per model (`role` champion or shadow)
@@ -218,7 +216,7 @@ public final class RiskService: Sendable {
         if id == shadow?.model.artifact.id { return }
         var scorer: Scorer? = nil
         if let id {
-            let staging = Scorer(model: try await store.verifiedModel(id), policy: policy)
+            let staging = Scorer(model: try await store.verifiedModel(id), policy: self.scorer.policy)
             try await Self.warm(staging, from: store, asOf: Self.now, historyDays: loop.policy.historyDays)
             scorer = staging
         }
@@ -236,6 +234,15 @@ public final class RiskService: Sendable {
                 logger.info("champion changed in the registry; now serving it", metadata: ["champion": "\(champion)"])
             }
             try await follow(shadow: state.shadow)
+            if let version = state.policy, version != scorer.policy.version {
+                guard let policy = try await store.recordedPolicy(version) else {
+                    throw EngineError.store(.notFound(what: "decision policy \(version)"))
+                }
+                scorer.swap(to: policy)
+                shadow?.swap(to: policy)
+                publishServing()
+                logger.info("active decision policy changed in the store; now deciding with it", metadata: ["policy": "\(version)"])
+            }
         } catch {
             logger.error("cannot serve the registry's models; serving the previous ones", metadata: ["error": "\(error)"])
         }

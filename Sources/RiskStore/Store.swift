@@ -127,6 +127,25 @@ public protocol Store: Sendable {
     /// The policy recorded under `version`, as recorded.
     func policyJSON(version: String) async throws(StoreError) -> String?
 
+    /// Proposes the decision policy `version` as `json` (canonical), with a `policy.propose` audit
+    /// entry. A version recorded with the same content becomes proposed; one already proposed,
+    /// active or retired is left as it is.
+    ///
+    /// - Throws: ``StoreError/conflict(reason:)`` when `version` is stored with other content.
+    func proposePolicy(version: String, json: String, actor: String) async throws(StoreError)
+
+    /// Makes the proposed (or retired) policy `version` the active one and retires the previous,
+    /// atomically, with a `policy.activate` audit entry. Activating the active one changes nothing.
+    ///
+    /// - Parameter fourEyes: refuse when `actor` proposed it (only a server deploying its own
+    ///   `--policy` file passes `false`, and says so in `reason`).
+    /// - Throws: ``StoreError/notFound(what:)`` for an unknown version; ``StoreError/conflict(reason:)``
+    ///   when its proposer activates it, or it was never proposed.
+    func activatePolicy(version: String, actor: String, reason: String, fourEyes: Bool) async throws(StoreError)
+
+    /// Every stored policy version, newest first.
+    func policies() async throws(StoreError) -> [PolicyRecord]
+
     // MARK: Review cases
 
     /// The cases `filter` selects, oldest opened first, at most `filter.limit`.
@@ -203,8 +222,8 @@ public protocol Store: Sendable {
     /// Every registered model, newest first.
     func models() async throws(StoreError) -> [RegisteredModel]
 
-    /// Calls `changed` with the registry's champion and shadow once at the start and then
-    /// whenever another writer (this process or another one, such as the CLI) changes them,
+    /// Calls `changed` with the registry's champion, shadow and active policy once at the start
+    /// and then whenever another writer (this process or another one, such as the CLI) changes them,
     /// checking every `interval`; runs until the task is cancelled.
     func watchRegistry(every interval: Duration, _ changed: @Sendable (RegistryState) async -> Void) async throws
 
@@ -288,10 +307,13 @@ public enum StoreLock: String, Sendable, CaseIterable {
 public struct RegistryState: Sendable, Equatable {
     public var champion: String?
     public var shadow: String?
+    /// The active decision policy's version.
+    public var policy: String?
 
-    public init(champion: String?, shadow: String?) {
+    public init(champion: String?, shadow: String?, policy: String? = nil) {
         self.champion = champion
         self.shadow = shadow
+        self.policy = policy
     }
 }
 
@@ -354,8 +376,10 @@ extension Store {
         try await auditEntries(from: nil, to: nil)
     }
 
-    /// The registry's champion and shadow, now.
+    /// The registry's champion and shadow, and the active policy, now.
     public func registryState() async throws(StoreError) -> RegistryState {
-        RegistryState(champion: try await championId(), shadow: try await shadowId())
+        RegistryState(
+            champion: try await championId(), shadow: try await shadowId(),
+            policy: try await policies().first { $0.status == .active }?.version)
     }
 }

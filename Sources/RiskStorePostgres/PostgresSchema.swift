@@ -357,6 +357,23 @@ public enum PostgresSchema {
             ALTER TABLE api_keys ADD CONSTRAINT api_keys_role_check CHECK (role IN ('score', 'label', 'analyst', 'admin'));
             """
         ),
+        (
+            "v10: policy governance",
+            """
+            -- A policy is proposed, then activated by someone else (four eyes); servers follow the
+            -- one active version, told of a change on the registry's channel. Versions stored
+            -- before this migration stay 'recorded'.
+            ALTER TABLE policies ADD COLUMN status TEXT NOT NULL DEFAULT 'recorded'
+                CHECK (status IN ('recorded', 'proposed', 'active', 'retired'));
+            ALTER TABLE policies ADD COLUMN proposed_by TEXT;
+            ALTER TABLE policies ADD COLUMN activated_by TEXT;
+            ALTER TABLE policies ADD COLUMN activated_at BIGINT;
+            ALTER TABLE policies ADD COLUMN status_reason TEXT;
+            CREATE UNIQUE INDEX one_active_policy ON policies(status) WHERE status = 'active';
+            CREATE TRIGGER policies_changed AFTER INSERT OR UPDATE OR DELETE ON policies
+                FOR EACH STATEMENT EXECUTE FUNCTION riskloop_notify('\(registryChannel)');
+            """
+        ),
     ]
 
     /// The statements of a migration, one at a time (a prepared statement holds only one): split

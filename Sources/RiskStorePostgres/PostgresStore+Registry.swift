@@ -79,15 +79,16 @@ extension PostgresStore {
         try await registryState().shadow
     }
 
-    /// The champion and the shadow, read in one statement.
+    /// The champion, the shadow and the active policy, read in one statement.
     public func registryState() async throws(StoreError) -> RegistryState {
         let rows = try await rows(
             """
             SELECT (SELECT id FROM models WHERE status = 'champion'),
-                   (SELECT id FROM models WHERE status = 'shadow' ORDER BY status_changed_at DESC LIMIT 1)
+                   (SELECT id FROM models WHERE status = 'shadow' ORDER BY status_changed_at DESC LIMIT 1),
+                   (SELECT version FROM policies WHERE status = 'active')
             """)
-        let state = try decodeAll(rows, as: (String?, String?).self).first
-        return RegistryState(champion: state?.0 ?? nil, shadow: state?.1 ?? nil)
+        let state = try decodeAll(rows, as: (String?, String?, String?).self).first
+        return RegistryState(champion: state?.0 ?? nil, shadow: state?.1 ?? nil, policy: state?.2 ?? nil)
     }
 
     public func registeredArtifact(of id: String) async throws(StoreError) -> (json: Data, registeredSHA256: String) {

@@ -84,7 +84,11 @@ extension SQLiteStore {
             let (seen, state) = try await watcher.read { [version] db -> (Int, RegistryState?) in
                 let seen = try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0
                 guard seen != version || everyTime else { return (seen, nil) }
-                return (seen, RegistryState(champion: try Self.championId(db), shadow: try Self.shadowId(db)))
+                return (
+                    seen,
+                    RegistryState(
+                        champion: try Self.championId(db), shadow: try Self.shadowId(db), policy: try Self.activePolicyVersion(db))
+                )
             }
             version = seen
             if let state, state != last {

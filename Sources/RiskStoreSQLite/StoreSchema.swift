@@ -229,6 +229,20 @@ public enum StoreSchema {
                     ALTER TABLE api_keys_v9 RENAME TO api_keys;
                     """)
         }
+        migrator.registerMigration("v10: policy governance") { db in
+            try db.execute(
+                sql: """
+                    -- A policy is proposed, then activated by someone else (four eyes); servers follow the
+                    -- one active version. Versions stored before this migration stay 'recorded'.
+                    ALTER TABLE policies ADD COLUMN status TEXT NOT NULL DEFAULT 'recorded'
+                        CHECK (status IN ('recorded', 'proposed', 'active', 'retired'));
+                    ALTER TABLE policies ADD COLUMN proposed_by TEXT;
+                    ALTER TABLE policies ADD COLUMN activated_by TEXT;
+                    ALTER TABLE policies ADD COLUMN activated_at INTEGER;
+                    ALTER TABLE policies ADD COLUMN status_reason TEXT;
+                    CREATE UNIQUE INDEX one_active_policy ON policies(status) WHERE status = 'active';
+                    """)
+        }
         return migrator
     }
 }

@@ -36,8 +36,12 @@ extension RiskLoop {
                 start. Trust comes from RISKLOOP_TRUSTED_KEYS; without it the per-user keys and the \
                 sample key of Models/keys/ are trusted, and serve warns. See `riskloop keys sign --help`.
 
-                On start, the decision policy is recorded in the store (decisions name it by \
-                version; a version already recorded with other content is refused), and the \
+                Decision policies are governed in the store (riskloop policy): every server decides \
+                with the active one and follows an activation within about a second. On start, a \
+                --policy version the store does not hold is proposed and activated by the start \
+                itself (audited as such; a version already stored with other content is refused), as \
+                is any --policy when no policy is active, so a deployment from a file stays one \
+                command; otherwise the store's active policy is served. Then the \
                 scorer's entity history is warmed from the stored events of the retraining \
                 policy's history_days and the labels known, so that velocity and fraud-rate \
                 features carry over a restart and `riskloop replay` reproduces the decisions \
@@ -59,7 +63,10 @@ extension RiskLoop {
         @Option(help: "Port to listen on.")
         var port = 8080
 
-        @Option(help: ArgumentHelp("The decision policy (JSON).", valueName: "policy.json"))
+        @Option(
+            help: ArgumentHelp(
+                "The decision policy (JSON): deployed when the store does not hold its version or has no active policy; otherwise the active one is served.",
+                valueName: "policy.json"))
         var policy = "Models/ss7/policy.json"
 
         @Option(help: ArgumentHelp("Register this model file before serving.", valueName: "model.json"))
@@ -149,10 +156,18 @@ extension RiskLoop {
                     if promote { try await registry.promote(artifact.id, actor: RiskLoop.Keys.actor, reason: "riskloop serve --promote") }
                 }
             }
+            let served = try await CLIError.mapping {
+                try await PolicyGovernance(store: database).deploy(decisionPolicy, actor: "riskloop-serve")
+            }
+            if served.version != decisionPolicy.version {
+                logger.notice(
+                    "serving the store's active decision policy, not --policy's (stored already: activate it with riskloop policy activate)",
+                    metadata: ["active": "\(served.version)", "file": "\(decisionPolicy.version)"])
+            }
             let service: RiskService
             do {
                 service = try await RiskService(
-                    store: database, policy: decisionPolicy, retrainPolicy: loopPolicy, replica: replica,
+                    store: database, policy: served, retrainPolicy: loopPolicy, replica: replica,
                     historyAsOf: historyAsOf.flatMap(Train.parseInstant), stepUpCases: Self.stepUpOutcomes(stepUpCases) ?? [],
                     logger: logger)
             } catch {
@@ -163,7 +178,7 @@ extension RiskLoop {
                     "no RISKLOOP_TRUSTED_KEYS: trusting the per-user keys and the SAMPLE key of Models/keys/, which anyone can sign with; set a trust directory for a deployment"
                 )
             }
-            logger.info("serving", metadata: ["model": "\(service.scorer.model.artifact.id)", "policy": "\(decisionPolicy.version)"])
+            logger.info("serving", metadata: ["model": "\(service.scorer.model.artifact.id)", "policy": "\(served.version)"])
             if let retentionDays {
                 // Refused at start, not an hour later, when shorter than what the live model reads.
                 try await CLIError.mapping { try await Retention(store: database, keepDays: retentionDays).check() }

@@ -873,3 +873,23 @@ struct CLITestFailure: Error, CustomStringConvertible {
         try await CLITests.run(["cases", "list", "--status", "all", "--db", db])
     }
 }
+
+@Suite struct PolicyCLITests {
+    /// The same person ($USER) cannot activate what they proposed; the listing shows it proposed.
+    @Test func aProposerCannotActivateTheirOwnPolicy() async throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let db = directory.appending(path: "policy.sqlite").path
+        let file = ServeProcessTests.root.appending(path: "Models/ss7/policy-stricter.json").path
+        try await CLITests.run(["policy", "propose", file, "--db", db])
+        await #expect(throws: ExitCode(65)) {
+            try await CLITests.run(["policy", "activate", "ss7-stricter-2026-11-28.1", "--reason", "mine", "--db", db])
+        }
+        await #expect(throws: ExitCode(65)) { try await CLITests.run(["policy", "activate", "nope", "--reason", "r", "--db", db]) }
+        #expect(throws: (any Error).self) { try RiskLoop.parseAsRoot(["policy", "activate", "v1"]) }
+        try await CLITests.run(["policy", "list", "--db", db])
+        let store = try await StoreLocation(db).open()
+        #expect(try await store.policies().map(\.status) == [.proposed])
+        #expect(try await store.auditEntries().map(\.action) == ["policy.propose"])
+    }
+}

@@ -467,6 +467,13 @@ func errorBody(_ response: TestResponse) throws -> (code: String, field: String?
             #expect(try await within(allowed) { service.shadow == nil })
             #expect(service.serving == RiskService.Serving(champion: champion.id, shadow: nil, policy: "p"))
             #expect(!metrics().contains(#"role="shadow""#))
+            // A policy proposed and activated elsewhere is decided with.
+            let governance = PolicyGovernance(store: cli.store)
+            let stricter = DecisionPolicy(version: "stricter", thresholds: .init(stepUp: 0.1, review: 0.4, block: 0.8))
+            try await governance.propose(stricter, actor: "alice")
+            try await governance.activate("stricter", actor: "bob", reason: "backtested")
+            #expect(try await within(allowed) { service.scorer.policy == stricter })
+            #expect(service.serving.policy == "stricter" && metrics().contains(#"riskloop_serving_policy{version="stricter"} 1"#))
             group.cancelAll()
         }
     }
