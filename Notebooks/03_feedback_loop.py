@@ -20,10 +20,14 @@
 # a retraining cycle runs at midnight when the retraining policy's trigger holds. Each run writes
 # `report.json` (weeks graded against ground truth, and every cycle).
 #
-# Three runs on the same simulated bank:
+# Four runs on the same simulated bank:
 # - **weekly**: the shipped policy `Models/ss7/retrain.json` (2,000 new labels or 7 days);
 # - **slow labels**: the same policy, every label reported 7 days later than it was;
-# - **every 3 days**: a cycle every 72 hours, whatever the label count.
+# - **every 3 days**: a cycle every 72 hours, whatever the label count;
+# - **no analyst**: the shipped policy, but nobody works the review queue.
+#
+# In every run but the last, each review decision opens a case that a simulated analyst resolves
+# with the ground truth two days after the event: a label the loop learns from.
 
 # %%
 import json
@@ -49,6 +53,7 @@ RUNS = {
     "weekly": {"retrain": rl.RETRAIN, "delay": 0},
     "slow labels (+7 d)": {"retrain": rl.RETRAIN, "delay": 7},
     "every 3 days": {"retrain": out / "retrain-72h.json", "delay": 0},
+    "no analyst": {"retrain": rl.RETRAIN, "delay": 0, "analyst_days": 0},
 }
 
 # %%
@@ -59,7 +64,7 @@ for name, run in RUNS.items():
     processes[name] = (directory, rl.start(
         "demo", "--dir", directory, "--customers", SETTINGS["customers"], "--days", SETTINGS["days"],
         "--drift-day", SETTINGS["drift_day"], "--train-days", SETTINGS["train_days"], "--retrain-policy", run["retrain"],
-        "--label-delay-days", run["delay"]))
+        "--label-delay-days", run["delay"], "--analyst-days", run.get("analyst_days", 2)))
 reports = {}
 for name, (directory, process) in processes.items():
     rl.finish(process)
@@ -69,7 +74,8 @@ weeks = {name: pd.DataFrame(report["report"]["weeks"]) for name, report in repor
 drift_at = pd.Timestamp(reports["weekly"]["drift_at"])
 for frame in weeks.values():
     frame["start"] = pd.to_datetime(frame["start"])
-print(weeks["weekly"][["start", "events", "fraud", "caught", "missed", "frozen_missed", "adapting_ap", "frozen_ap"]])
+print(weeks["weekly"][["start", "events", "fraud", "caught", "missed", "frozen_missed", "adapting_ap", "frozen_ap",
+                       "reviews", "cases_resolved", "cases_open", "fraud_label_days"]])
 
 # %% [markdown]
 # ## Adapting against frozen, week by week (the shipped policy)
@@ -94,7 +100,7 @@ rl.save(figure, out, "adapting_vs_frozen")
 
 # %%
 figure, axes = plt.subplots(figsize=(9, 4))
-styles = {"weekly": "#1b6ac9", "slow labels (+7 d)": "#e69f00", "every 3 days": "#2e8b57"}
+styles = {"weekly": "#1b6ac9", "slow labels (+7 d)": "#e69f00", "every 3 days": "#2e8b57", "no analyst": "#7f7f7f"}
 for name, frame in weeks.items():
     axes.plot(frame.start, frame.adapting_ap, "o-", color=styles[name], label=name)
 axes.plot(weekly.start, weekly.frozen_ap, "o--", color="#c0392b", label="frozen first model (weekly run)")
@@ -120,10 +126,34 @@ for name, report in reports.items():
             "missed after the change": int(after.missed.sum()),
             "frozen missed after the change": int(after.frozen_missed.sum()),
             "false alarms after the change": int(after.false_alarms.sum()),
+            "reviews a week": frame.reviews.mean(),
+            "median days to a fraud label": frame.fraud_label_days.median(),
         }
     )
 summary = pd.DataFrame(rows).set_index("run")
 print(summary.round(3))
+
+# %% [markdown]
+# ## Analysts in the loop: review load and how fast fraud is labelled
+#
+# Every review decision opens a case; the simulated analyst resolves each two days after its
+# event. The left panel is the analysts' weekly load; the right one, the median days from a fraud
+# event to its first label, with the analyst and without (customer reports and chargebacks only).
+
+# %%
+figure, (load_axes, latency_axes) = plt.subplots(1, 2, figsize=(12, 4))
+load_axes.bar(weekly.start, weekly.reviews, width=5, color="#1b6ac9", label="reviews (cases opened)")
+load_axes.plot(weekly.start, weekly.cases_open, "o-", color="#c0392b", label="cases open at the end of the week")
+load_axes.set(ylabel="cases", title="Review load per week (weekly run)")
+for name in ("weekly", "no analyst"):
+    frame = weeks[name]
+    latency_axes.plot(frame.start, frame.fraud_label_days, "o-", color=styles[name], label=name)
+latency_axes.set(ylabel="median days to the first label", title="How fast fraud is labelled")
+for axes in (load_axes, latency_axes):
+    axes.axvline(drift_at, ls="--", color="#888")
+    axes.tick_params(axis="x", rotation=30)
+    axes.legend(fontsize=8)
+rl.save(figure, out, "analysts_in_the_loop")
 
 # %% [markdown]
 # Each run's frozen model is its own first champion, trained on the labels known by the end of

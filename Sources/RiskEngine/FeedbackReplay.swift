@@ -36,13 +36,26 @@ public struct FeedbackReplay: Sendable {
         public var champion: String
         /// Cycles that promoted during the week.
         public var promotions: Int
+        /// Review decisions (each opened a case for the analysts).
+        public var reviews = 0
+        /// Cases the simulated analyst resolved during the week.
+        public var casesResolved = 0
+        /// Cases still open at the end of the week.
+        public var casesOpen = 0
+        /// The median days from a fraud event of the week to its first label (an analyst's, a
+        /// customer's report or a chargeback), over those labelled by the end of the replay: how
+        /// fast the loop hears of fraud.
+        public var fraudLabelDays: Double?
 
         enum CodingKeys: String, CodingKey {
-            case start, events, fraud, caught, missed, champion, promotions
+            case start, events, fraud, caught, missed, champion, promotions, reviews
             case falseAlarms = "false_alarms"
             case frozenMissed = "frozen_missed"
             case adaptingAP = "adapting_ap"
             case frozenAP = "frozen_ap"
+            case casesResolved = "cases_resolved"
+            case casesOpen = "cases_open"
+            case fraudLabelDays = "fraud_label_days"
         }
     }
 
@@ -76,10 +89,13 @@ public struct FeedbackReplay: Sendable {
     ///   - isFraud: ground truth by event id, for grading only.
     ///   - decider: who makes the adapting decisions (default: a scorer in this process, warmed as
     ///     of `from`, and `loop`'s cycles); `riskloop demo --replicas` passes servers.
+    ///   - analystDays: when given, a simulated analyst resolves each open review case with the
+    ///     ground truth this many days after its event (through ``ReviewQueue``, a label version
+    ///     of source `analyst`); cases of the last days stay open.
     ///   - progress: told the end of each replayed day.
     public func run(
         from: Timestamp, to: Timestamp, labels: [Label], isFraud: [String: Bool], decider: (any ReplayDecider)? = nil,
-        progress: (Timestamp) -> Void = { _ in }
+        analystDays: Double? = nil, progress: (Timestamp) -> Void = { _ in }
     ) async throws(EngineError) -> Report {
         let store = loop.store
         guard let champion = try await loop.champion() else {
@@ -104,11 +120,21 @@ public struct FeedbackReplay: Sendable {
         var weekScores: (adapting: [Double], frozen: [Double], truth: [Double]) = ([], [], [])
         var cycles: [RetrainCycleRecord] = []
         var logged = 0
-        func closeWeek() async {
+        // When each event was first labelled, and each week's fraud events: how fast labels come.
+        var firstLabel: [String: Timestamp] = [:]
+        var weekFraud: [[(id: String, at: Timestamp)]] = []
+        func heard(_ labels: [Label]) {
+            for label in labels where firstLabel[label.eventId].map({ label.reportedAt < $0 }) ?? true {
+                firstLabel[label.eventId] = label.reportedAt
+            }
+        }
+        let queue = ReviewQueue(store: store)
+        func closeWeek() async throws(EngineError) {
             guard var week = weeks.last else { return }
             week.adaptingAP = Metrics.averagePrecision(labels: weekScores.truth, scores: weekScores.adapting)
             week.frozenAP = Metrics.averagePrecision(labels: weekScores.truth, scores: weekScores.frozen)
             week.champion = await adapting.championId()
+            week.casesOpen = try await queue.statistics().open
             weeks[weeks.count - 1] = week
             weekScores = ([], [], [])
         }
@@ -117,11 +143,21 @@ public struct FeedbackReplay: Sendable {
         while day < to {
             let next = min(day.adding(days: 1), to)
             if weeks.isEmpty || day >= weeks[weeks.count - 1].start.adding(days: 7) {
-                await closeWeek()
+                try await closeWeek()
                 weeks.append(
                     Week(
                         start: day, events: 0, fraud: 0, caught: 0, missed: 0, falseAlarms: 0, frozenMissed: 0, champion: "",
                         promotions: 0))
+                weekFraud.append([])
+            }
+            // The analyst's resolutions due today reach the deciding history before the day's events,
+            // each counting from its own time, as the day's other labels do.
+            if let analystDays {
+                let resolved = try await resolveDueCases(queue, before: next, afterDays: analystDays, isFraud: isFraud)
+                weeks[weeks.count - 1].casesResolved += resolved.count
+                heard(resolved)
+                try await adapting.heard(resolved)
+                for label in resolved { frozen.observe(label) }
             }
             let stored: [(event: ParsedEvent, payload: String)]
             do {
@@ -138,6 +174,7 @@ public struct FeedbackReplay: Sendable {
                 nextLabel += 1
             }
             for label in arrived { frozen.observe(label) }
+            heard(arrived)
             let frozenScores = frozen.score(events)
             let decided = try await adapting.decide(stored, labels: arrived, day: day)
             guard decided.count == events.count else {
@@ -148,8 +185,10 @@ public struct FeedbackReplay: Sendable {
             for (index, score) in decided.enumerated() {
                 let fraud = events[index].id.flatMap { isFraud[$0] } ?? false
                 week.events += 1
+                if score.decision == .review { week.reviews += 1 }
                 if fraud {
                     week.fraud += 1
+                    if let id = events[index].id, let time = events[index].time { weekFraud[weekFraud.count - 1].append((id, time)) }
                     if score.decision == .allow { week.missed += 1 } else { week.caught += 1 }
                     if frozenScores[index].decision == .allow { week.frozenMissed += 1 }
                 } else if score.decision == .review || score.decision == .block {
@@ -168,8 +207,35 @@ public struct FeedbackReplay: Sendable {
             progress(next)
             day = next
         }
-        await closeWeek()
+        try await closeWeek()
+        for (index, fraud) in weekFraud.enumerated() {
+            let days = fraud.compactMap { event in
+                firstLabel[event.id].map {
+                    Double($0.millisecondsSinceEpoch - event.at.millisecondsSinceEpoch) / Double(Timestamp.millisecondsPerDay)
+                }
+            }
+            weeks[index].fraudLabelDays = UsualBehaviour.quantile(days.sorted(), 0.5)
+        }
         return Report(frozenId: champion.id, weeks: weeks, cycles: cycles, decisionsLogged: logged)
+    }
+
+    /// Resolves, with the ground truth, every open case whose event is `afterDays` or more older
+    /// than `before`, as of its event's time plus `afterDays`: what a simulated analyst does.
+    ///
+    /// - Returns: the label versions the resolutions stored, in time order.
+    func resolveDueCases(_ queue: ReviewQueue, before: Timestamp, afterDays: Double, isFraud: [String: Bool]) async throws(EngineError)
+        -> [Label]
+    {
+        let due = try await queue.cases(CaseFilter(status: .open, limit: .max)).filter { $0.occurredAt.adding(days: afterDays) < before }
+        var labels: [Label] = []
+        for reviewCase in due.sorted(by: { ($0.occurredAt, $0.id) < ($1.occurredAt, $1.id) }) {
+            let outcome: Outcome = isFraud[reviewCase.eventId] == true ? .fraud : .genuine
+            let at = reviewCase.occurredAt.adding(days: afterDays)
+            try await queue.resolve(
+                reviewCase.id, outcome: outcome, note: "simulated analyst: the ground truth", actor: "demo-analyst", at: at)
+            labels.append(Label(eventId: reviewCase.eventId, outcome: outcome, reportedAt: at, source: "analyst"))
+        }
+        return labels
     }
 
     static func serving(_ artifact: ModelArtifact) throws(EngineError) -> ServingModel {
@@ -205,6 +271,10 @@ public protocol ReplayDecider: Sendable {
     /// - Returns: one decision per event, in order.
     func decide(_ events: [(event: ParsedEvent, payload: String)], labels: [Label], day: Timestamp) async throws(EngineError)
         -> [ReplayDecision]
+
+    /// Label versions stored elsewhere (an analyst's resolutions) that the deciding history must
+    /// learn, each counting from its own report time.
+    func heard(_ labels: [Label]) async throws(EngineError)
 
     /// Runs a retraining cycle at `asOf` when its trigger holds; a promoted challenger decides from
     /// then on.
@@ -244,6 +314,10 @@ struct LocalDecider: ReplayDecider {
             throw .store(error)
         }
         return scores.map { ReplayDecision(probability: $0.probability, decision: $0.decision) }
+    }
+
+    func heard(_ labels: [Label]) async throws(EngineError) {
+        for label in labels { scorer.observe(label) }
     }
 
     func midnight(_ asOf: Timestamp) async throws(EngineError) -> RetrainCycleRecord? {

@@ -30,7 +30,11 @@ extension RiskLoop {
                 ground truth. <dir>/report.html draws the same weeks and lists the cycles; \
                 <dir>/report.json holds the same weeks and cycles for notebooks. \
                 --label-delay-days adds that many days to every label's report time, to see what \
-                slower chargebacks cost. `make demo` runs this after installing what is missing \
+                slower chargebacks cost. Every review decision opens a case in the analysts' queue; \
+                a simulated analyst resolves each with the ground truth --analyst-days after its \
+                event (cases of the last days stay open), and the table shows the week's reviews, \
+                the cases resolved and still open, and the median days from a fraud event to its \
+                first label (analysts' labels come sooner than chargebacks). `make demo` runs this after installing what is missing \
                 and building.
 
                 With --replicas N, the adapting decisions are made by N `riskloop serve` processes \
@@ -77,6 +81,12 @@ extension RiskLoop {
 
         @Option(
             help: ArgumentHelp(
+                "A simulated analyst resolves each review case with the ground truth this many days after its event (0: no analyst).",
+                valueName: "days"))
+        var analystDays = 2.0
+
+        @Option(
+            help: ArgumentHelp(
                 "The store: an SQLite file or a postgres:// URL holding no events yet (default: <dir>/demo.sqlite, recreated).",
                 valueName: "path-or-url"))
         var db: String?
@@ -97,6 +107,7 @@ extension RiskLoop {
             guard trainDays >= 14, trainDays < days else { throw ValidationError("--train-days must be at least 14 and below --days") }
             guard driftDay > 0, driftDay < days else { throw ValidationError("--drift-day must fall inside the simulated days") }
             guard labelDelayDays >= 0 else { throw ValidationError("--label-delay-days must be zero or more") }
+            guard analystDays >= 0 else { throw ValidationError("--analyst-days must be zero or more") }
         }
 
         func run() async throws {
@@ -170,7 +181,8 @@ extension RiskLoop {
                 replayed = .success(
                     try await CLIError.mapping {
                         try await FeedbackReplay(loop: loop, policy: decisionPolicy).run(
-                            from: replayStart, to: configuration.end, labels: labels, isFraud: truth, decider: cluster?.decider
+                            from: replayStart, to: configuration.end, labels: labels, isFraud: truth, decider: cluster?.decider,
+                            analystDays: analystDays > 0 ? analystDays : nil
                         ) { day in line.update("   replayed to \(day.rfc3339)") }
                     })
             } catch {
@@ -216,17 +228,18 @@ extension RiskLoop {
 
         static func render(_ report: FeedbackReplay.Report, driftAt: Timestamp) -> String {
             func ap(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "  n/a" }
+            func days(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "n/a" }
             var lines = [
-                "   week of      events  fraud  caught  missed  false alarms  frozen missed  AP adapting  AP frozen  champion"
+                "   week of      events  fraud  caught  missed  false alarms  frozen missed  AP adapting  AP frozen  reviews  resolved  open  label days  champion"
             ]
             for week in report.weeks {
                 let marker = week.start <= driftAt && driftAt < week.start.adding(days: 7) ? " ← tactics change" : ""
                 lines.append(
                     String(
-                        format: "   %@  %7d  %5d  %6d  %6d  %12d  %13d  %11@  %9@  %@%@", String(week.start.rfc3339.prefix(10)),
-                        week.events,
-                        week.fraud, week.caught, week.missed, week.falseAlarms, week.frozenMissed, ap(week.adaptingAP), ap(week.frozenAP),
-                        week.champion + (week.promotions > 0 ? " (new)" : ""), marker))
+                        format: "   %@  %7d  %5d  %6d  %6d  %12d  %13d  %11@  %9@  %7d  %8d  %4d  %10@  %@%@",
+                        String(week.start.rfc3339.prefix(10)), week.events, week.fraud, week.caught, week.missed, week.falseAlarms,
+                        week.frozenMissed, ap(week.adaptingAP), ap(week.frozenAP), week.reviews, week.casesResolved, week.casesOpen,
+                        days(week.fraudLabelDays), week.champion + (week.promotions > 0 ? " (new)" : ""), marker))
             }
             let after = report.weeks.filter { $0.start >= driftAt }
             let adapting = after.compactMap(\.adaptingAP), frozen = after.compactMap(\.frozenAP)

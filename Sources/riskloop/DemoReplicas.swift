@@ -164,6 +164,17 @@ actor ReplicaDecider: ReplayDecider {
         return decisions
     }
 
+    /// The replicas learn an analyst's resolutions from the shared log: the next request waits
+    /// until the replica it goes to has read them.
+    func heard(_ labels: [Label]) async throws(EngineError) {
+        guard !labels.isEmpty else { return }
+        do {
+            logged = try await store.logPosition()
+        } catch {
+            throw .store(error)
+        }
+    }
+
     func midnight(_ asOf: Timestamp) async throws(EngineError) -> RetrainCycleRecord? {
         let replica = turn % replicas.count
         try await caughtUp(replica)

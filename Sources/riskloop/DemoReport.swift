@@ -29,7 +29,9 @@ enum DemoReport {
         for week in weeks {
             rows += "<tr><td>\(week.start.rfc3339.prefix(10))</td><td>\(week.events)</td><td>\(week.fraud)</td><td>\(week.caught)</td>"
             rows += "<td>\(week.missed)</td><td>\(week.falseAlarms)</td><td>\(week.frozenMissed)</td>"
-            rows += "<td>\(number(week.adaptingAP))</td><td>\(number(week.frozenAP))</td><td>\(escape(week.champion))</td></tr>\n"
+            rows += "<td>\(number(week.adaptingAP))</td><td>\(number(week.frozenAP))</td>"
+            rows += "<td>\(week.reviews)</td><td>\(week.casesResolved)</td><td>\(week.casesOpen)</td>"
+            rows += "<td>\(week.fraudLabelDays.map { String(format: "%.1f", $0) } ?? "n/a")</td><td>\(escape(week.champion))</td></tr>\n"
         }
         var cycles = ""
         for cycle in report.cycles {
@@ -53,10 +55,13 @@ enum DemoReport {
             \(missedChart)
             <h2>Weeks</h2>
             <table><tr><th>week of</th><th>events</th><th>fraud</th><th>caught</th><th>missed</th><th>false alarms</th>
-            <th>frozen missed</th><th>AP adapting</th><th>AP frozen</th><th>champion</th></tr>
+            <th>frozen missed</th><th>AP adapting</th><th>AP frozen</th><th>reviews</th><th>cases resolved</th><th>cases open</th>
+            <th>days to a fraud label</th><th>champion</th></tr>
             \(rows)</table>
             <p>Caught: fraud events the champion's decision did not allow (step-up, review or block). False alarms: genuine events sent to
-            review or blocked. \(report.decisionsLogged) decisions were logged with their model and policy versions.</p>
+            review or blocked. \(report.decisionsLogged) decisions were logged with their model and policy versions. Every review
+            opened a case in the analysts' queue; a simulated analyst resolved each with the ground truth some days after its event (--analyst-days, 2 by default)
+            (a label the loop learns from); the last column is the median days from a fraud event to its first label.</p>
             <h2>Retraining cycles</h2>
             <table><tr><th>as of</th><th>trigger</th><th>challenger</th><th>outcome</th><th>reason</th></tr>
             \(cycles)</table>
