@@ -89,15 +89,7 @@ public struct Backtest: Sendable {
         public var name: String
         public var hits: Int
         public var fraud: Int
-        public var precision: Double?
-
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(name, forKey: .name)
-            try container.encode(hits, forKey: .hits)
-            try container.encode(fraud, forKey: .fraud)
-            try container.encode(precision, forKey: .precision)
-        }
+        @NullEncoded public var precision: Double?
 
         enum CodingKeys: String, CodingKey { case name, hits, fraud, precision }
     }
@@ -106,25 +98,13 @@ public struct Backtest: Sendable {
     public struct Change: Sendable, Codable, Equatable {
         public var eventId: String
         public var occurredAt: Timestamp
-        public var amount: Double?
+        @NullEncoded public var amount: Double?
         /// The label known now, `null` when there is none (counted as genuine).
-        public var label: String?
+        @NullEncoded public var label: String?
         public var loggedDecision: String
         public var candidateDecision: String
         public var loggedScore: Double
         public var candidateScore: Double
-
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(eventId, forKey: .eventId)
-            try container.encode(occurredAt, forKey: .occurredAt)
-            try container.encode(amount, forKey: .amount)
-            try container.encode(label, forKey: .label)
-            try container.encode(loggedDecision, forKey: .loggedDecision)
-            try container.encode(candidateDecision, forKey: .candidateDecision)
-            try container.encode(loggedScore, forKey: .loggedScore)
-            try container.encode(candidateScore, forKey: .candidateScore)
-        }
 
         enum CodingKeys: String, CodingKey {
             case amount, label
@@ -150,8 +130,8 @@ public struct Backtest: Sendable {
         public var to: Timestamp
         public var days: Double
         /// The candidate's model id and policy version; `null`: as logged.
-        public var model: String?
-        public var policy: String?
+        @NullEncoded public var model: String?
+        @NullEncoded public var policy: String?
         public var decisions: Int
         /// Logged decisions whose event is no longer stored (retention): in neither side.
         public var eventsMissing: Int
@@ -168,24 +148,6 @@ public struct Backtest: Sendable {
             case from, to, days, model, policy, decisions, note, logged, candidate, rules, changed, weeks
             case eventsMissing = "events_missing"
             case labelsKnownAt = "labels_known_at"
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(from, forKey: .from)
-            try container.encode(to, forKey: .to)
-            try container.encode(days, forKey: .days)
-            try container.encode(model, forKey: .model)
-            try container.encode(policy, forKey: .policy)
-            try container.encode(decisions, forKey: .decisions)
-            try container.encode(eventsMissing, forKey: .eventsMissing)
-            try container.encode(labelsKnownAt, forKey: .labelsKnownAt)
-            try container.encode(note, forKey: .note)
-            try container.encode(logged, forKey: .logged)
-            try container.encode(candidate, forKey: .candidate)
-            try container.encode(rules, forKey: .rules)
-            try container.encode(changed, forKey: .changed)
-            try container.encode(weeks, forKey: .weeks)
         }
     }
 

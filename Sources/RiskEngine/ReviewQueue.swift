@@ -107,7 +107,7 @@ public struct CaseFile: Sendable, Encodable {
     public struct Signal: Sendable, Encodable, Equatable {
         public var name: String
         /// `null` when unknown.
-        public var value: JSONValue?
+        @NullEncoded public var value: JSONValue?
         /// `event` (sent with the event), or `unknown`.
         public var source: String
         /// Why it is unknown, when it is.
@@ -125,15 +125,6 @@ public struct CaseFile: Sendable, Encodable {
             }
         }
 
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(name, forKey: .name)
-            try container.encode(value ?? .null, forKey: .value)
-            try container.encode(source, forKey: .source)
-            try container.encodeIfPresent(reason, forKey: .reason)
-        }
-
-        enum CodingKeys: String, CodingKey { case name, value, source, reason }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -161,26 +152,16 @@ public struct UsualBehaviour: Sendable, Encodable, Equatable {
         public var count: Int
         /// The median and the 90th percentile (linear interpolation between the sorted amounts,
         /// numpy's default), `null` without amounts.
-        public var median: Double?
-        public var p90: Double?
-        public var max: Double?
+        @NullEncoded public var median: Double?
+        @NullEncoded public var p90: Double?
+        @NullEncoded public var max: Double?
         /// This event's amount, and the share of the customer's amounts below it.
-        public var this: Double?
-        public var shareBelow: Double?
+        @NullEncoded public var this: Double?
+        @NullEncoded public var shareBelow: Double?
 
         enum CodingKeys: String, CodingKey {
             case count, median, p90, max, this
             case shareBelow = "share_below"
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(count, forKey: .count)
-            try container.encode(median, forKey: .median)
-            try container.encode(p90, forKey: .p90)
-            try container.encode(max, forKey: .max)
-            try container.encode(this, forKey: .this)
-            try container.encode(shareBelow, forKey: .shareBelow)
         }
     }
 
@@ -191,18 +172,10 @@ public struct UsualBehaviour: Sendable, Encodable, Equatable {
     }
 
     public struct SeenBefore: Sendable, Encodable, Equatable {
-        public var channel: Bool?
-        public var device: Bool?
-        public var payee: Bool?
+        @NullEncoded public var channel: Bool?
+        @NullEncoded public var device: Bool?
+        @NullEncoded public var payee: Bool?
 
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(channel, forKey: .channel)
-            try container.encode(device, forKey: .device)
-            try container.encode(payee, forKey: .payee)
-        }
-
-        enum CodingKeys: String, CodingKey { case channel, device, payee }
     }
 
     enum CodingKeys: String, CodingKey {

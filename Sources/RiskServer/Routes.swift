@@ -232,19 +232,12 @@ public func buildApplication(
 struct StepUpResponse: Encodable {
     var eventId: String
     var stepUp: StepUpOutcome
-    var reviewCase: ReviewCase?
+    @NullEncoded var reviewCase: ReviewCase?
 
     enum CodingKeys: String, CodingKey {
         case eventId = "event_id"
         case stepUp = "step_up"
         case reviewCase = "case"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(eventId, forKey: .eventId)
-        try container.encode(stepUp, forKey: .stepUp)
-        try container.encode(reviewCase, forKey: .reviewCase)
     }
 }
 

@@ -10,11 +10,11 @@ public struct PolicyRecord: Sendable, Encodable, Equatable {
     public var version: String
     public var status: PolicyStatus
     public var recordedAt: Timestamp
-    public var proposedBy: String?
-    public var activatedBy: String?
-    public var activatedAt: Timestamp?
+    @NullEncoded public var proposedBy: String?
+    @NullEncoded public var activatedBy: String?
+    @NullEncoded public var activatedAt: Timestamp?
     /// Why its status last changed (an activation's reason).
-    public var reason: String?
+    @NullEncoded public var reason: String?
 
     public init(
         version: String, status: PolicyStatus, recordedAt: Timestamp, proposedBy: String?, activatedBy: String?, activatedAt: Timestamp?,
@@ -35,17 +35,6 @@ public struct PolicyRecord: Sendable, Encodable, Equatable {
         case proposedBy = "proposed_by"
         case activatedBy = "activated_by"
         case activatedAt = "activated_at"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(version, forKey: .version)
-        try container.encode(status, forKey: .status)
-        try container.encode(recordedAt, forKey: .recordedAt)
-        try container.encode(proposedBy, forKey: .proposedBy)
-        try container.encode(activatedBy, forKey: .activatedBy)
-        try container.encode(activatedAt, forKey: .activatedAt)
-        try container.encode(reason, forKey: .reason)
     }
 
     /// A policy from its stored columns; a status the code does not know is an error naming the row.

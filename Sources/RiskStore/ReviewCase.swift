@@ -24,8 +24,8 @@ public struct ReviewCase: Sendable, Encodable, Equatable {
     public var policyVersion: String
     /// The decision's reasons (the columns that raised the score most), as logged.
     public var reasons: JSONValue
-    /// Set once the case is resolved.
-    public var resolution: Resolution?
+    /// Set once the case is resolved (`null` while open).
+    @NullEncoded public var resolution: Resolution?
 
     /// How an analyst resolved a case.
     public struct Resolution: Sendable, Encodable, Equatable {
@@ -79,25 +79,6 @@ public struct ReviewCase: Sendable, Encodable, Equatable {
         case decisionId = "decision_id"
         case modelId = "model_id"
         case policyVersion = "policy_version"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(eventId, forKey: .eventId)
-        try container.encode(customerId, forKey: .customerId)
-        try container.encode(occurredAt, forKey: .occurredAt)
-        try container.encode(openedAt, forKey: .openedAt)
-        try container.encode(trigger, forKey: .trigger)
-        try container.encode(status, forKey: .status)
-        try container.encode(decisionId, forKey: .decisionId)
-        try container.encode(decision, forKey: .decision)
-        try container.encode(score, forKey: .score)
-        try container.encode(modelId, forKey: .modelId)
-        try container.encode(policyVersion, forKey: .policyVersion)
-        try container.encode(reasons, forKey: .reasons)
-        // `null` while open: every case has the member.
-        try container.encode(resolution, forKey: .resolution)
     }
 }
 

@@ -54,7 +54,8 @@ final class RequestLookups: Sendable {
         }
 
         /// Binds `text`, steps once, hands the row (if any) to `read`, and resets.
-        func first<T>(_ statement: OpaquePointer, _ text: String, _ read: (OpaquePointer) -> T) throws(StoreError) -> T? {
+        func first<T>(_ statement: OpaquePointer, _ text: String, _ read: (OpaquePointer) throws(StoreError) -> T) throws(StoreError) -> T?
+        {
             defer {
                 sqlite3_reset(statement)
                 sqlite3_clear_bindings(statement)
@@ -64,7 +65,7 @@ final class RequestLookups: Sendable {
                 throw .database(message: String(cString: sqlite3_errmsg(database)))
             }
             switch sqlite3_step(statement) {
-            case SQLITE_ROW: return read(statement)
+            case SQLITE_ROW: return try read(statement)
             case SQLITE_DONE: return nil
             default: throw .database(message: String(cString: sqlite3_errmsg(database)))
             }
@@ -91,9 +92,14 @@ final class RequestLookups: Sendable {
     private func readKey(sha256: String) throws(StoreError) -> APIKey? {
         dispatchPrecondition(condition: .onQueue(queue))
         return try connection.withLock { (connection) throws(StoreError) -> APIKey? in
-            try connection.first(connection.key, sha256) { row in
-                APIKey(
-                    id: sqlite3_column_int64(row, 0), name: Self.text(row, 1), role: APIRole(rawValue: Self.text(row, 2)) ?? .score,
+            try connection.first(connection.key, sha256) { (row) throws(StoreError) in
+                // A role the code does not know is an error, never read as another role.
+                let text = Self.text(row, 2)
+                guard let role = APIRole(rawValue: text) else {
+                    throw .database(message: "api_keys row \(sqlite3_column_int64(row, 0)): unknown role '\(text)'")
+                }
+                return APIKey(
+                    id: sqlite3_column_int64(row, 0), name: Self.text(row, 1), role: role,
                     createdAt: Timestamp(millisecondsSinceEpoch: sqlite3_column_int64(row, 3)), revokedAt: nil)
             }
         }
