@@ -893,3 +893,37 @@ struct CLITestFailure: Error, CustomStringConvertible {
         #expect(try await store.auditEntries().map(\.action) == ["policy.propose"])
     }
 }
+
+@Suite struct BacktestCLITests {
+    /// The shipped champion and policy decided two events; the stricter policy is backtested
+    /// from its file, with the HTML report.
+    @Test func aPolicyFileIsBacktestedWithItsReport() async throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (db, store, champion, _) = try await RegistryCLITests.registry(in: directory)
+        let policy = try PolicyFile.read(ServeProcessTests.root.appending(path: "Models/ss7/policy.json").path)
+        try await store.record(policy, actor: "test")
+        let decided = Timestamp(year: 2026, month: 3, day: 1)!
+        try await store.log(
+            try ["b1", "b2"].map { id in
+                let text = #"{"id":"\#(id)","occurred_at":"2026-03-01T10:00:00Z","customer_id":"c1","kind":"payment","amount":10}"#
+                return DecisionRecord(
+                    event: try Event.decode(jsonLine: Array(text.utf8)), payload: text, decidedAt: decided, modelId: champion.id,
+                    policyVersion: policy.version, score: 0.01, decision: "allow", reasons: "[]")
+            })
+        let stricter = ServeProcessTests.root.appending(path: "Models/ss7/policy-stricter.json").path
+        let report = directory.appending(path: "backtest.html").path
+        try await CLITests.run([
+            "backtest", "--from", "2026-03-01", "--to", "2026-03-02", "--policy", stricter, "--report", report, "--db", db, "--json",
+        ])
+        let html = try String(contentsOfFile: report, encoding: .utf8)
+        #expect(html.contains("<h2>Outcomes</h2>") && html.contains("ss7-stricter-2026-11-28.1"))
+        #expect(throws: (any Error).self) { try RiskLoop.parseAsRoot(["backtest", "--from", "2026-03-01", "--to", "2026-03-02"]) }
+        #expect(throws: (any Error).self) {
+            try RiskLoop.parseAsRoot(["backtest", "--from", "March", "--to", "2026-03-02", "--policy", stricter])
+        }
+        await #expect(throws: ExitCode(65)) {
+            try await CLITests.run(["backtest", "--from", "2026-03-01", "--to", "2026-03-02", "--model", "nope", "--db", db])
+        }
+    }
+}
