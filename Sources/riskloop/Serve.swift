@@ -14,10 +14,11 @@ extension RiskLoop {
             discussion: """
                 Serves the registry's champion with the decision policy, on --host:--port. \
                 --model registers a model file first (as the champion when the registry has none, \
-                or with --promote). Routes: POST /v1/score, POST /v1/labels, GET /v1/models, \
-                GET /v1/models/{id}, GET /v1/models/{id}/export, POST /v1/models/{id}/promote, \
-                POST /v1/retrain, GET /healthz, GET /metrics and GET /openapi.yaml (the full \
-                reference). /v1 routes need an API key (riskloop keys create); a revoked key is \
+                or with --promote). Routes: POST /v1/score, POST /v1/events/{id}/outcome, POST \
+                /v1/labels, GET /v1/models, GET /v1/models/{id}, GET /v1/models/{id}/export, POST \
+                /v1/models/{id}/promote, POST /v1/retrain, POST /v1/backtests, GET /v1/cases, GET \
+                /v1/cases/{id}, POST /v1/cases/{id}/resolve (the analysts' review queue, role \
+                analyst), GET /healthz, GET /metrics and GET /openapi.yaml (the full reference). /v1 routes need an API key (riskloop keys create); a revoked key is \
                 refused at the next request. A promotion, rollback or shadow change made by another \
                 process (riskloop models …) is served within about a second; GET /healthz says which \
                 champion, shadow and policy this server holds in memory. Several servers (replicas) \
