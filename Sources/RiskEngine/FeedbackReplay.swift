@@ -43,8 +43,8 @@ public struct FeedbackReplay: Sendable {
         /// Cases still open at the end of the week.
         public var casesOpen = 0
         /// The median days from a fraud event of the week to its first label (an analyst's, a
-        /// customer's report or a chargeback), over those labelled by the end of the replay: how
-        /// fast the loop hears of fraud.
+        /// customer's report or a chargeback), one never labelled by the end of the replay counting
+        /// as never; `nil` when half of them never were: how fast the loop hears of fraud.
         public var fraudLabelDays: Double?
 
         enum CodingKeys: String, CodingKey {
@@ -209,12 +209,12 @@ public struct FeedbackReplay: Sendable {
         }
         try await closeWeek()
         for (index, fraud) in weekFraud.enumerated() {
-            let days = fraud.compactMap { event in
+            let days = fraud.map { event in
                 firstLabel[event.id].map {
                     Double($0.millisecondsSinceEpoch - event.at.millisecondsSinceEpoch) / Double(Timestamp.millisecondsPerDay)
-                }
+                } ?? .infinity
             }
-            weeks[index].fraudLabelDays = UsualBehaviour.quantile(days.sorted(), 0.5)
+            weeks[index].fraudLabelDays = UsualBehaviour.quantile(days.sorted(), 0.5).flatMap { $0.isFinite ? $0 : nil }
         }
         return Report(frozenId: champion.id, weeks: weeks, cycles: cycles, decisionsLogged: logged)
     }

@@ -214,8 +214,10 @@ public struct UsualBehaviour: Sendable, Encodable, Equatable {
         guard !values.isEmpty else { return nil }
         let position = q * Double(values.count - 1)
         let lower = Int(position.rounded(.down))
-        let upper = Swift.min(lower + 1, values.count - 1)
-        return values[lower] + (values[upper] - values[lower]) * (position - Double(lower))
+        let fraction = position - Double(lower)
+        // Exactly on a value: that value (an infinite neighbour must not make it NaN).
+        if fraction == 0 { return values[lower] }
+        return values[lower] + (values[lower + 1] - values[lower]) * fraction
     }
 }
 

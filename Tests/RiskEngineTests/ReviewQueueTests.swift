@@ -37,6 +37,13 @@ import Testing
         #expect(usual.seenBefore == .init(channel: false, device: true, payee: nil))
     }
 
+    /// The demo's days to a fraud label count a never-labelled event as infinitely late.
+    @Test func aQuantileOnAValueIgnoresAnInfiniteNeighbour() {
+        #expect(UsualBehaviour.quantile([1, 2, .infinity], 0.5) == 2)
+        #expect(UsualBehaviour.quantile([1, 3, .infinity, .infinity], 0.5) == .infinity)
+        #expect(UsualBehaviour.quantile([1, 3, 5, .infinity], 0.5) == 4)
+    }
+
     @Test func withoutHistoryNothingIsUsual() throws {
         let usual = UsualBehaviour(days: 30, history: [], event: try Self.event("now", amount: 50, channel: "app", device: nil))
         #expect(usual.events == 0 && usual.amount.median == nil && usual.amount.p90 == nil && usual.amount.shareBelow == nil)
