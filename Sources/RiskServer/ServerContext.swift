@@ -50,8 +50,8 @@ struct APIKeyMiddleware: RouterMiddleware {
     }
 }
 
-/// Lets a request through to a route group only with a key of at least ``role``: 401 without a
-/// valid key, 403 with a key of a lesser role. Every route is in one such group, so a new route
+/// Lets a request through to a route group only with a key whose role includes ``role``: 401
+/// without a valid key, 403 with any other key. Every route is in one such group, so a new route
 /// cannot forget its check.
 struct RoleMiddleware: RouterMiddleware {
     typealias Context = ServerContext
