@@ -90,8 +90,6 @@ public struct Backtest: Sendable {
         public var hits: Int
         public var fraud: Int
         @NullEncoded public var precision: Double?
-
-        enum CodingKeys: String, CodingKey { case name, hits, fraud, precision }
     }
 
     /// An event whose decision would change.
