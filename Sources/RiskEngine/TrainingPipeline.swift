@@ -24,7 +24,11 @@ public struct TrainingPipeline: Sendable {
     /// hold only 0 and 1, else Gaussian.
     public var categoricalColumns: Set<String> = []
     public var calibration: Calibration.Method = .none
-    public var holdout: Holdout = .fraction(0.2)
+    public var holdout: Holdout = .fraction(Self.defaultHoldoutFraction)
+
+    /// The share of rows held out for evaluation when nothing else is said: the last 20 % are
+    /// not trained on (a library's `fit` trains on all of them).
+    public static let defaultHoldoutFraction = 0.2
     public var warmStart: ModelArtifact?
     /// Where precision and recall are reported.
     public var thresholds: [Double] = [0.5]

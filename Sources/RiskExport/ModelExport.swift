@@ -1,6 +1,6 @@
 import Foundation
-import RiskEngine
 import RiskContract
+import RiskEngine
 import RiskFeatures
 import RiskModels
 import RiskScoring
@@ -140,7 +140,7 @@ extension ModelExport {
         }
     }
 
-    static func source(of feature: Feature) -> String {
+    package static func source(of feature: Feature) -> String {
         switch feature.kind {
         case .aggregate, .fraudRate:
             [feature.key.map { "per \($0)" }, feature.field.map { "of \($0)" }].compactMap { $0 }.joined(separator: ", ")
@@ -150,7 +150,7 @@ extension ModelExport {
         }
     }
 
-    static func encoding(of feature: Feature, column: String) -> String {
+    package static func encoding(of feature: Feature, column: String) -> String {
         let level = column.count > feature.name.count ? String(column.dropFirst(feature.name.count + 1)) : nil
         let indicator = level.map { "1 when the level is '\($0)', else 0" } ?? ""
         switch feature.kind {

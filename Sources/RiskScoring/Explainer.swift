@@ -131,3 +131,12 @@ struct Explainer: Sendable {
         return "\(Int((hours / 24).rounded())) days"
     }
 }
+
+extension FeatureExtractor {
+    /// What each column says at 1 (an indicator) or as a number, in the words of the spec's
+    /// descriptions: what reasons and model cards call the column (`riskloop spec check`).
+    public var columnMeanings: [String] {
+        let explainer = Explainer(self)
+        return columns.indices.map { explainer.text(column: $0, value: 1, event: nil) }
+    }
+}

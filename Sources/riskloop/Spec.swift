@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import RiskContract
 import RiskEngine
+import RiskExport
 import RiskFeatures
+import RiskScoring
 
 extension RiskLoop {
     struct Spec: ParsableCommand {
@@ -15,11 +17,13 @@ extension RiskLoop {
 extension RiskLoop.Spec {
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Validate a feature spec and print its expanded columns.",
+            abstract: "Validate a feature spec and explain its expanded columns in words.",
             discussion: """
-                Prints every column the spec expands to, in order, with the feature it comes from, \
-                and the spec's SHA-256 (the identity models record). A bad spec stops with an error \
-                naming the member at fault, e.g. features[4].buckets_hours.
+                Prints every feature with where its value comes from and how it becomes columns, \
+                then each of its columns, in order, with what the column says in the words of the \
+                spec's descriptions (the words reasons and model cards use), and the spec's SHA-256 \
+                (the identity models record). A bad spec stops with an error naming the member at \
+                fault, e.g. features[4].buckets_hours.
                 """)
 
         @Argument(help: ArgumentHelp("The spec (JSON).", valueName: "spec.json"))
@@ -37,11 +41,23 @@ extension RiskLoop.Spec {
                 "\(spec): \(extractor.spec.name) v\(extractor.spec.version), \(extractor.spec.features.count) features, \(extractor.columns.count) columns"
             )
             print("sha256 \(extractor.spec.sha256)")
+            let meanings = extractor.columnMeanings
+            var previous: Int?
             for (column, name) in extractor.columns.enumerated() {
-                let feature = extractor.spec.features[extractor.featureOfColumn[column]]
+                let index = extractor.featureOfColumn[column]
+                let feature = extractor.spec.features[index]
+                if index != previous {
+                    // How the feature becomes columns, without the one column's indicator.
+                    let encoding = ModelExport.encoding(of: feature, column: feature.name)
+                    let source = ModelExport.source(of: feature)
+                    print(
+                        "\n\(feature.name) (\(feature.kind.rawValue)\(source.isEmpty ? "" : ", \(source)")): \(encoding.trimmingSuffix(": "))"
+                    )
+                    previous = index
+                }
                 print(
-                    String(format: "%5d  ", column) + name.padding(toLength: max(48, name.count), withPad: " ", startingAt: 0) + "  "
-                        + feature.kind.rawValue)
+                    String(format: "%5d  ", column) + name.padding(toLength: max(40, name.count), withPad: " ", startingAt: 0) + "  "
+                        + meanings[column])
             }
         }
     }
@@ -182,12 +198,15 @@ struct SpecSummary: Encodable {
     var version: Int
     var sha256: String
     var columns: [String]
+    /// What each column says, in the spec's words (`columns` order).
+    var meanings: [String]
 
     init(_ extractor: FeatureExtractor) {
         name = extractor.spec.name
         version = extractor.spec.version
         sha256 = extractor.spec.sha256
         columns = extractor.columns
+        meanings = extractor.columnMeanings
     }
 }
 
@@ -205,5 +224,12 @@ enum FeatureCSV {
             text += "\n"
         }
         return text
+    }
+}
+
+extension String {
+    /// The string without `suffix` at its end, when it ends so.
+    fileprivate func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
     }
 }

@@ -31,7 +31,8 @@ extension RiskLoop {
                 model records the fitted spec.
 
                 Rows are taken in time order: \
-                the holdout is the last --holdout-fraction of them, or every row at or after \
+                the holdout is the last --holdout-fraction of them (0.2 unless given: the last 20% \
+                are not trained on), or every row at or after \
                 --holdout-after (which needs --time-column). With --calibration, the earlier half \
                 of the holdout fits the calibration and the later half is evaluated.
 
@@ -133,7 +134,10 @@ extension RiskLoop {
         @Option(help: "Laplace smoothing of Bernoulli and categorical columns (naive Bayes).")
         var alpha = 1.0
 
-        @Option(help: ArgumentHelp("Hold out the last share of rows for evaluation.", valueName: "fraction"))
+        @Option(
+            help: ArgumentHelp(
+                "Hold out the last share of rows for evaluation (default \(TrainingPipeline.defaultHoldoutFraction): the last 20% of the rows are not trained on; 0 trains on every row, as another library's fit does).",
+                valueName: "fraction"))
         var holdoutFraction: Double?
 
         @Option(help: ArgumentHelp("Hold out the rows at or after this time (RFC 3339 or YYYY-MM-DD).", valueName: "date"))
@@ -263,7 +267,7 @@ extension RiskLoop {
             if let holdoutAfter, let instant = Self.parseInstant(holdoutAfter) {
                 pipeline.holdout = .after(instant)
             } else {
-                pipeline.holdout = .fraction(holdoutFraction ?? 0.2)
+                pipeline.holdout = .fraction(holdoutFraction ?? TrainingPipeline.defaultHoldoutFraction)
             }
             pipeline.warmStart = warmStart
             pipeline.thresholds = threshold

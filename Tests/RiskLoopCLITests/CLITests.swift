@@ -185,6 +185,17 @@ import Testing
     static let spec = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appending(path: "Models/ss7/feature-spec.json").path
 
+    /// The words are the spec file's own `description`s.
+    @Test func specCheckExplainsEachColumnInTheSpecsWords() async throws {
+        let summary = SpecSummary(try SpecFile.read(Self.spec))
+        #expect(summary.meanings.count == summary.columns.count)
+        let newPayee = try #require(summary.columns.firstIndex(of: "payee.new=true"))
+        #expect(summary.meanings[newPayee] == "first payment to this beneficiary")
+        let velocity = try #require(summary.columns.firstIndex(of: "customer.events_1h"))
+        #expect(summary.meanings[velocity] == "events of this customer in the past hour")
+        try await CLITests.run(["spec", "check", Self.spec])
+    }
+
     @Test func theDefaultSpecChecksAndVectorsHaveItsColumns() async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
