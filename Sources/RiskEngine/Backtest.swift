@@ -207,7 +207,8 @@ public struct Backtest: Sendable {
             ) { $1 }
         }
 
-        // Both sides, decision by decision, in time order.
+        // Both sides, decision by decision, in time order; each policy's rules compiled once.
+        let matchers = policies.mapValues(DecisionPolicy.RuleMatcher.init)
         var rows: [(occurredAt: Timestamp, fraud: Bool, amount: Double, logged: Decision, candidate: Decision)] = []
         var hits: [String: (hits: Int, fraud: Int)] = [:]
         var ruleOrder: [String] = []
@@ -229,7 +230,7 @@ public struct Backtest: Sendable {
             let fraud = label == .fraud
             let amount = event.event?.amount
             rows.append((decision.occurredAt, fraud, amount ?? 0, loggedDecision, score.decision))
-            for name in policies[pair(decision).policy]!.matchingRules(for: event) {
+            for name in matchers[pair(decision).policy]!.matching(event) {
                 hits[name, default: (0, 0)].hits += 1
                 if fraud { hits[name, default: (0, 0)].fraud += 1 }
             }

@@ -45,7 +45,11 @@ public struct ReviewQueue: Sendable {
                 file: "store: events", line: nil, column: reviewCase.eventId, reason: "the stored event does not read: \(error)")
         }
         guard let policy = try await store.recordedPolicy(reviewCase.policyVersion) else {
-            throw .store(.notFound(what: "decision policy \(reviewCase.policyVersion)"))
+            // Every decision's policy is recorded before it is logged: the store is inconsistent,
+            // not the case unknown.
+            throw .badInput(
+                file: "store: policies", line: nil, column: reviewCase.policyVersion,
+                reason: "decision \(reviewCase.decisionId) names a policy the store does not hold")
         }
         // A rule reads the event and the score only, so the recorded policy gives the rules that
         // applied exactly.

@@ -98,10 +98,20 @@ public struct DecisionPolicy: Sendable, Codable, Equatable {
         CompiledPolicy(self).decide(probability: probability, event: event)
     }
 
-    /// The rules whose condition holds for `event`, in the policy's order, whether or not they
-    /// would change its decision: what a backtest counts as a rule's hits.
-    public func matchingRules(for event: ParsedEvent) -> [String] {
-        rules.filter { CompiledPolicy.CompiledCondition($0.when).holds(for: event) }.map(\.name)
+    /// A policy's rule conditions compiled once, to find the rules whose condition holds for an
+    /// event, whether or not they would change its decision: what a backtest counts as a rule's
+    /// hits.
+    public struct RuleMatcher: Sendable {
+        private let conditions: [(name: String, condition: CompiledPolicy.CompiledCondition)]
+
+        public init(_ policy: DecisionPolicy) {
+            conditions = policy.rules.map { ($0.name, CompiledPolicy.CompiledCondition($0.when)) }
+        }
+
+        /// The names of the rules whose condition holds for `event`, in the policy's order.
+        public func matching(_ event: ParsedEvent) -> [String] {
+            conditions.filter { $0.condition.holds(for: event) }.map(\.name)
+        }
     }
 }
 

@@ -63,6 +63,12 @@ public final class RiskService: Sendable {
     /// `riskloop_cases_resolved{outcome}`: read from the store at each scrape, so that every
     /// replica reports the one shared queue.
     private let caseGauges: (open: Gauge, oldestAge: Gauge, resolved: [Outcome: Gauge])
+    /// When the case gauges were last read: a scraper polling `/metrics` (the cluster demo
+    /// watches its replicas' history positions there every millisecond) must not become two
+    /// store queries a poll.
+    private let caseGaugesReadAt = Mutex<ContinuousClock.Instant?>(nil)
+    /// How stale the case gauges may be.
+    static let caseGaugesInterval = Duration.seconds(1)
     /// This server's name among the replicas sharing the store, logged with each decision.
     public let replica: String
     /// How far this server's entity history has read the shared log (``followLog()``).
@@ -450,9 +456,16 @@ public final class RiskService: Sendable {
 
     func countError() { errorCounter.increment() }
 
-    /// Reads the review queue's counts into their gauges (before `/metrics` answers). A store
-    /// failure leaves the last values and is logged.
+    /// Reads the review queue's counts into their gauges (before `/metrics` answers), at most
+    /// once per ``caseGaugesInterval``. A store failure leaves the last values and is logged.
     func refreshCaseMetrics() async {
+        let now = ContinuousClock.now
+        let due = caseGaugesReadAt.withLock { last in
+            guard last.map({ now - $0 >= Self.caseGaugesInterval }) ?? true else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
         do {
             let statistics = try await cases.statistics()
             caseGauges.open.set(to: Double(statistics.open))

@@ -75,6 +75,13 @@ extension StoreError {
 
     /// The audit detail of an activation: the version it replaced.
     package static func activationDetail(previous: String?) -> String {
-        previous.map { #"{"previous":"\#($0)"}"# } ?? #"{"previous":null}"#
+        // Through the encoder: a version is any string, quotes included.
+        struct Detail: Encodable {
+            @NullEncoded var previous: String?
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let data = (try? encoder.encode(Detail(previous: previous))) ?? Data()
+        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -3,14 +3,16 @@ import RiskContract
 import RiskStore
 
 extension SQLiteStore {
-    /// Opens the case of `event` for decision `decisionId`, unless the event has one.
-    static func openCase(_ db: Database, event: Event, decisionId: Int64, trigger: CaseTrigger, at: Int64) throws {
+    /// Opens the case of event `eventId` for decision `decisionId`, unless the event has one.
+    static func openCase(
+        _ db: Database, eventId: String, customerId: String, occurredAt: Int64, decisionId: Int64, trigger: CaseTrigger, at: Int64
+    ) throws {
         try db.cachedStatement(
             sql: """
                 INSERT INTO cases (event_id, decision_id, customer_id, occurred_at, opened_at, trigger, status)
                 VALUES (?, ?, ?, ?, ?, ?, 'open') ON CONFLICT (event_id) DO NOTHING
                 """
-        ).execute(arguments: [event.id, decisionId, event.customerId, event.occurredAt.millisecondsSinceEpoch, at, trigger.rawValue])
+        ).execute(arguments: [eventId, decisionId, customerId, occurredAt, at, trigger.rawValue])
     }
 
     private static let caseQuery = "SELECT \(ReviewCase.selectedColumns) FROM cases c JOIN decisions d ON d.id = c.decision_id"
@@ -100,18 +102,19 @@ extension SQLiteStore {
                 let row = try Row.fetchOne(
                     db,
                     sql: """
-                        SELECT d.id, d.decision, d.step_up_outcome, e.payload FROM decisions d JOIN events e ON e.id = d.event_id
+                        SELECT d.id, d.decision, d.step_up_outcome, e.customer_id, e.occurred_at
+                        FROM decisions d JOIN events e ON e.id = d.event_id
                         WHERE d.event_id = ? ORDER BY d.id DESC LIMIT 1
                         """, arguments: [eventId])
             else { throw StoreError.noDecision(eventId) }
-            let decisionId: Int64 = row[0], decision: String = row[1], reported: String? = row[2], payload: String = row[3]
+            let decisionId: Int64 = row[0], decision: String = row[1], reported: String? = row[2]
             guard decision == "step_up" else { throw StoreError.notSteppedUp(eventId, decision: decision) }
             if let reported, reported != outcome.rawValue { throw StoreError.stepUpReported(eventId, reported) }
             if reported == nil {
                 try db.execute(sql: "UPDATE decisions SET step_up_outcome = ? WHERE id = ?", arguments: [outcome.rawValue, decisionId])
                 if opensCase, let trigger = outcome.caseTrigger {
                     try Self.openCase(
-                        db, event: try Event.decode(jsonLine: payload.utf8), decisionId: decisionId, trigger: trigger,
+                        db, eventId: eventId, customerId: row[3], occurredAt: row[4], decisionId: decisionId, trigger: trigger,
                         at: at.millisecondsSinceEpoch)
                 }
             }

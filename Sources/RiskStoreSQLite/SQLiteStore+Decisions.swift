@@ -37,7 +37,8 @@ extension SQLiteStore {
                 ])
                 if record.decision == CaseTrigger.review.rawValue {
                     try Self.openCase(
-                        db, event: event, decisionId: db.lastInsertedRowID, trigger: .review, at: record.decidedAt.millisecondsSinceEpoch)
+                        db, eventId: event.id, customerId: event.customerId, occurredAt: event.occurredAt.millisecondsSinceEpoch,
+                        decisionId: db.lastInsertedRowID, trigger: .review, at: record.decidedAt.millisecondsSinceEpoch)
                 }
             }
         }
