@@ -17,13 +17,14 @@ let package = Package(
         .library(name: "RiskScoring", targets: ["RiskScoring"]),
         .library(name: "RiskEngine", targets: ["RiskEngine"]),
         .library(name: "RiskExport", targets: ["RiskExport"]),
+        .library(name: "RiskSignals", targets: ["RiskSignals"]),
         .executable(name: "riskloop", targets: ["riskloop"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -32,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // The operators' OAuth client assertions (private_key_jwt, ES256).
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         // `make docs` only: the DocC catalogs (swift package generate-documentation).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -99,10 +102,33 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        // Signals from the mobile operators: CAMARA clients, operator configuration, enrichment under
+        // a deadline, the cache and circuit breakers (RiskScoring stays free of networking).
+        .target(
+            name: "RiskSignals",
+            dependencies: [
+                "RiskContract", "RiskFeatures", "RiskModels", "RiskScoring",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        // A CAMARA operator for tests, the demo and benchmarks (`riskloop operator-stub`).
+        .target(
+            name: "RiskOperatorStub",
+            dependencies: [
+                "RiskSignals", "RiskContract",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "RiskServer",
             dependencies: [
-                "RiskEngine", "RiskExport", "RiskContract", "RiskFeatures", "RiskModels", "RiskScoring", "RiskStore",
+                "RiskSignals", "RiskEngine", "RiskExport", "RiskContract", "RiskFeatures", "RiskModels", "RiskScoring", "RiskStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -123,6 +149,9 @@ let package = Package(
                 "RiskExport",
                 "RiskScoring",
                 "RiskServer",
+                "RiskSignals",
+                "RiskOperatorStub",
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 // `riskloop demo --replicas`: the replay sent to servers over HTTP.
@@ -170,6 +199,13 @@ let package = Package(
             dependencies: [
                 "RiskExport", "RiskEngine", "RiskModels", "RiskContract", "RiskFeatures", "RiskScoring",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]),
+        .testTarget(
+            name: "RiskSignalsTests",
+            dependencies: [
+                "RiskSignals", "RiskOperatorStub", "RiskContract", "RiskFeatures", "RiskModels", "RiskScoring",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ]),
         .testTarget(name: "RiskSimulatorTests", dependencies: ["RiskSimulator", "RiskContract", "RiskFeatures"]),
         .testTarget(

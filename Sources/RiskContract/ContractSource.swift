@@ -215,6 +215,15 @@ extension ContractSource {
         try code(field(), length: 2, reason: "must be an ISO 3166-1 alpha-2 code of two upper-case letters")
     }
 
+    /// An E.164 phone number, as CAMARA names a line: `+`, then 5 to 15 digits, the first not 0.
+    mutating func phoneNumber(_ field: @autoclosure () -> String) throws(ContractError) -> String? {
+        guard let number = try string(field()) else { return nil }
+        guard PhoneNumber.isE164(number) else {
+            throw .invalidValue(field: field(), value: "\"\(number)\"", reason: "must be an E.164 number: +, then 5 to 15 digits")
+        }
+        return number
+    }
+
     @inline(__always)
     private mutating func code(_ field: @autoclosure () -> String, length: Int, reason: String) throws(ContractError) -> String? {
         guard let code = try string(field()) else { return nil }

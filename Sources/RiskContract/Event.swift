@@ -23,13 +23,16 @@ public struct Event: Sendable, Hashable, Encodable {
     public var device: Device?
     public var ip: IPContext?
     public var otp: OTPContext?
+    /// The customer's line and enrolment: what the operators are asked about.
+    public var customer: CustomerContext?
     public var telco: TelcoSignals?
 
     public init(
         id: String, occurredAt: Timestamp, customerId: String, kind: EventKind, amount: Double? = nil,
         currency: String? = nil, channel: Channel? = nil, payee: Payee? = nil, device: Device? = nil,
-        ip: IPContext? = nil, otp: OTPContext? = nil, telco: TelcoSignals? = nil
+        ip: IPContext? = nil, otp: OTPContext? = nil, customer: CustomerContext? = nil, telco: TelcoSignals? = nil
     ) {
+        self.customer = customer
         self.id = id
         self.occurredAt = occurredAt
         self.customerId = customerId
@@ -45,7 +48,7 @@ public struct Event: Sendable, Hashable, Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, amount, currency, channel, payee, device, ip, otp, telco
+        case id, kind, amount, currency, channel, payee, device, ip, otp, customer, telco
         case occurredAt = "occurred_at"
         case customerId = "customer_id"
     }
@@ -103,6 +106,14 @@ public struct Event: Sendable, Hashable, Encodable {
                 event.otp = try source.object("otp", OTPContext()) { (source, name, otp) throws(ContractError) in
                     switch name {
                     case "channel": otp.channel = try source.word("otp.channel")
+                    default: try source.skip()
+                    }
+                }
+            case "customer":
+                event.customer = try source.object("customer", CustomerContext()) { (source, name, customer) throws(ContractError) in
+                    switch name {
+                    case "phone_number": customer.phoneNumber = try source.phoneNumber("customer.phone_number")
+                    case "enrolled_at": customer.enrolledAt = try source.timestamp("customer.enrolled_at")
                     default: try source.skip()
                     }
                 }
@@ -177,6 +188,34 @@ public struct IPContext: Sendable, Hashable, Encodable {
     public init(country: String? = nil, hosting: Bool? = nil) {
         self.country = country
         self.hosting = hosting
+    }
+}
+
+/// The customer's mobile line, which the operators' APIs are asked about, and when the customer
+/// enrolled with the bank (Number Recycling checks whether the line changed hands since).
+public struct CustomerContext: Sendable, Hashable, Encodable {
+    /// E.164 (`+447700900123`).
+    public var phoneNumber: String?
+    public var enrolledAt: Timestamp?
+
+    public init(phoneNumber: String? = nil, enrolledAt: Timestamp? = nil) {
+        self.phoneNumber = phoneNumber
+        self.enrolledAt = enrolledAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case phoneNumber = "phone_number"
+        case enrolledAt = "enrolled_at"
+    }
+}
+
+/// E.164 numbers, as CAMARA's `PhoneNumber` (`^\+[1-9][0-9]{4,14}$`).
+public enum PhoneNumber {
+    public static func isE164(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 6, bytes.count <= 16, bytes[0] == UInt8(ascii: "+"), (UInt8(ascii: "1")...UInt8(ascii: "9")).contains(bytes[1])
+        else { return false }
+        return bytes.dropFirst(2).allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
     }
 }
 

@@ -18,12 +18,16 @@ public struct TelcoSignals: Sendable, Hashable, Encodable {
     public var locationVerification: LocationVerification?
     /// Counters from an SS7 firewall or signalling monitor.
     public var ss7: SS7Signals?
+    /// CAMARA Number Recycling: the line's subscriber changed since the customer enrolled
+    /// (`customer.enrolled_at`).
+    public var numberRecycled: Bool?
 
     public init(
         simSwap: SwapSignal? = nil, deviceSwap: SwapSignal? = nil, callForwarding: [CallForwardingService]? = nil,
         roaming: RoamingStatus? = nil, reachability: ReachabilityStatus? = nil,
-        locationVerification: LocationVerification? = nil, ss7: SS7Signals? = nil
+        locationVerification: LocationVerification? = nil, ss7: SS7Signals? = nil, numberRecycled: Bool? = nil
     ) {
+        self.numberRecycled = numberRecycled
         self.simSwap = simSwap
         self.deviceSwap = deviceSwap
         self.callForwarding = callForwarding
@@ -35,8 +39,16 @@ public struct TelcoSignals: Sendable, Hashable, Encodable {
 
     /// The members of `telco`, as the contract names them.
     public static let fieldNames = [
-        "sim_swap", "device_swap", "call_forwarding", "roaming", "reachability", "location_verification", "ss7",
+        "sim_swap", "device_swap", "call_forwarding", "roaming", "reachability", "location_verification", "ss7", "number_recycled",
     ]
+
+    /// Reads a `telco` object (`null` is no signal at all) with the contract's rules; errors name
+    /// the field under `telco.`.
+    public init?(json: JSONValue) throws(ContractError) {
+        var source = TreeSource(value: json)
+        guard let telco = try Self.read(from: &source) else { return nil }
+        self = telco
+    }
 
     static func read<Source: ContractSource>(from source: inout Source) throws(ContractError) -> TelcoSignals? {
         try source.object("telco", TelcoSignals()) { (source, name, telco) throws(ContractError) in
@@ -74,6 +86,7 @@ public struct TelcoSignals: Sendable, Hashable, Encodable {
                     }
                 }
             case "location_verification": telco.locationVerification = try source.word("telco.location_verification")
+            case "number_recycled": telco.numberRecycled = try source.bool("telco.number_recycled")
             case "ss7":
                 telco.ss7 = try source.object("telco.ss7", SS7Signals()) { (source, name, ss7) throws(ContractError) in
                     switch name {
@@ -94,6 +107,7 @@ public struct TelcoSignals: Sendable, Hashable, Encodable {
         case deviceSwap = "device_swap"
         case callForwarding = "call_forwarding"
         case locationVerification = "location_verification"
+        case numberRecycled = "number_recycled"
     }
 }
 

@@ -14,10 +14,13 @@ extension RiskScore {
     /// `[.sortedKeys, .withoutEscapingSlashes]`, written directly: the hot path of the HTTP
     /// service and of `riskloop score`, where Foundation's encoder took a fifth of the CPU.
     ///
-    /// - Parameter reasons: ``reasonsJSON`` when it is already written; `nil` writes it.
+    /// - Parameters:
+    ///   - reasons: ``reasonsJSON`` when it is already written; `nil` writes it.
+    ///   - signals: a JSON object written as the member `signals` (where each telco signal came
+    ///     from, when the server acquires them); `nil` writes no such member.
     /// - Returns: the object's text. A non-finite number, which `JSONEncoder` refuses to
     ///   encode, is written as `null`; a model with finite parameters does not produce one.
-    public func jsonText(reasons: String? = nil) -> String {
+    public func jsonText(reasons: String? = nil, signals: String? = nil) -> String {
         var writer = JSONTextWriter()
         writer.text.reserveCapacity(320 + (reasons?.utf8.count ?? 96 * self.reasons.count))
         writer.text += #"{"band":"#
@@ -41,7 +44,9 @@ extension RiskScore {
             if index > 0 { writer.text += "," }
             writer.string(rule)
         }
-        writer.text += #"],"spec_sha256":"#
+        writer.text += "]"
+        if let signals { writer.text += #","signals":"# + signals }
+        writer.text += #","spec_sha256":"#
         writer.string(specSHA256)
         writer.text += "}"
         return writer.text

@@ -6,6 +6,7 @@ import RiskEngine
 import RiskFeatures
 import RiskModels
 import RiskScoring
+import RiskSignals
 import RiskStore
 import Synchronization
 
@@ -44,6 +45,8 @@ public final class RiskService: Sendable {
     }
     /// The step-up outcomes (`POST /v1/events/{id}/outcome`) that open a review case.
     public let stepUpCases: Set<StepUpOutcome>
+    /// Asks the customers' operators for the telco signals an event lacks (`serve --operators`).
+    public let enricher: Enricher?
 
     /// The retraining cycle that `POST /v1/retrain` and ``FeedbackLoopService`` run.
     public let loop: FeedbackLoop
@@ -89,9 +92,12 @@ public final class RiskService: Sendable {
     ///   - historyAsOf: the time the entity history is warmed as of (default: now); a past time
     ///     replays a past period, as `riskloop demo --replicas` does.
     ///   - stepUpCases: the step-up outcomes that open a review case (default: failed and abandoned).
+    ///   - operators: the operators asked for the telco signals an event lacks (``score(_:single:)``);
+    ///     `nil` asks none.
     public init(
         store: any Store, policy: DecisionPolicy, retrainPolicy: RetrainPolicy = RetrainPolicy(), replica: String? = nil,
-        historyAsOf: Timestamp? = nil, stepUpCases: Set<StepUpOutcome> = [.failed, .abandoned], logger: Logger
+        historyAsOf: Timestamp? = nil, stepUpCases: Set<StepUpOutcome> = [.failed, .abandoned], operators: OperatorConfiguration? = nil,
+        logger: Logger
     ) async throws {
         guard let champion = try await store.championId() else {
             throw APIError(.serviceUnavailable, code: "no_champion", message: "the registry has no champion model; promote one first")
@@ -101,6 +107,7 @@ public final class RiskService: Sendable {
         scorer = Scorer(model: try await store.verifiedModel(champion), policy: policy)
         let metrics = PrometheusCollectorRegistry()
         self.metrics = metrics
+        enricher = try operators.map { try Enricher(configuration: $0, http: .shared, metrics: metrics) }
         decisions = DecisionLog(store: store, logger: logger)
         let scorer = self.scorer
         self.logger = logger
@@ -405,7 +412,7 @@ public final class RiskService: Sendable {
                 fresh.append(index)
                 continue
             }
-            guard JSONValue.sameDocument(known.payload, item.payload) else {
+            guard JSONValue.sameDocument(known.payload, item.payload) || Self.sameAsSent(known, item.payload) else {
                 throw APIError(
                     .conflict, code: "duplicate_event", message: StoreError.duplicateEventMessage(item.id),
                     field: single ? "id" : "events[\(index)].id")
@@ -414,7 +421,9 @@ public final class RiskService: Sendable {
             if let answer = known.answer { answers[index] = answer } else { fresh.append(index) }
         }
         guard !fresh.isEmpty else { return answers.map { $0! } }
-        let events = fresh.map { received[$0].parsed }
+        // An event the store already holds (ingested, never decided) is decided as stored.
+        let enriched = await enrich(fresh.filter { stored[received[$0].id] == nil }.map { received[$0] })
+        let events = fresh.map { enriched[received[$0].id]?.event ?? received[$0].parsed }
         // Scored under the log position's lock, so that no other replica's event enters the
         // history between reading the position recorded with the decisions and scoring.
         let (historyPosition, scores, shadowScores) = logPosition.withLock { position in
@@ -431,14 +440,16 @@ public final class RiskService: Sendable {
             let score = scores[position], shadowScore = shadowScores?[position]
             // Each score's reasons are written once, for its decision row and for the answer.
             let reasons = score.reasonsJSON
-            let answer = score.jsonText(reasons: reasons)
+            let acquired = enriched[received[index].id]
+            let answer = score.jsonText(reasons: reasons, signals: acquired?.signals)
             answers[index] = answer
             records.append(
                 DecisionRecord(
-                    event: received[index].parsed.event!, payload: received[index].payload, decidedAt: decidedAt,
+                    event: events[position].event!, payload: acquired?.payload ?? received[index].payload, decidedAt: decidedAt,
                     modelId: score.modelId, policyVersion: score.policyVersion, score: score.probability,
                     decision: score.decision.rawValue, reasons: reasons, shadowModelId: shadowScore?.modelId,
-                    shadowScore: shadowScore?.probability, answer: answer, replica: replica, historyPosition: historyPosition))
+                    shadowScore: shadowScore?.probability, answer: answer, replica: replica, historyPosition: historyPosition,
+                    signals: acquired?.signals))
         }
         do {
             try await decisions.log(records)
@@ -448,6 +459,71 @@ public final class RiskService: Sendable {
         }
         counted(scores)
         return answers.map { $0! }
+    }
+
+    /// An event as the operators' answers completed it: what is scored, stored and answered.
+    struct Enriched {
+        var event: ParsedEvent
+        /// The stored JSON (canonical, sorted keys), with the acquired signals in `telco`.
+        var payload: String
+        /// ``Enrichment/originsJSON`` as text (sorted keys).
+        var signals: String
+    }
+
+    /// Enriches each event (concurrently, each under the operators' deadline) with the telco
+    /// signals it lacks; empty without ``enricher``.
+    func enrich(_ events: [ReceivedEvent]) async -> [String: Enriched] {
+        guard let enricher, !events.isEmpty else { return [:] }
+        let now = Self.now
+        return await withTaskGroup(of: (String, Enriched)?.self) { group in
+            for item in events {
+                guard let event = item.parsed.event else { continue }
+                group.addTask {
+                    let enrichment = await enricher.enrich(event, at: now)
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                    let signals = String(decoding: (try? encoder.encode(enrichment.originsJSON)) ?? Data("{}".utf8), as: UTF8.self)
+                    guard !enrichment.values.isEmpty,
+                        case .object(let object)? = item.parsed.json ?? (try? JSONValue.parse(Array(item.payload.utf8))),
+                        case let json = JSONValue.object(enrichment.applied(to: object)), let completed = try? Event(json: json),
+                        let payload = try? encoder.encode(json)
+                    else { return (item.id, Enriched(event: item.parsed, payload: item.payload, signals: signals)) }
+                    return (
+                        item.id,
+                        Enriched(
+                            event: ParsedEvent(event: completed, json: json), payload: String(decoding: payload, as: UTF8.self),
+                            signals: signals)
+                    )
+                }
+            }
+            var enriched: [String: Enriched] = [:]
+            for await item in group { if let (id, value) = item { enriched[id] = value } }
+            return enriched
+        }
+    }
+
+    /// Whether `sent` is the event `known` was first sent as, `known` having been completed with
+    /// acquired signals: its first answer's `signals` name them, and they are set aside from the
+    /// stored JSON (with a `telco` object left empty) before the two are compared.
+    static func sameAsSent(_ known: StoredEvent, _ sent: String) -> Bool {
+        guard let answer = known.answer, case .object(let first)? = try? JSONValue.parse(Array(answer.utf8)),
+            case .object(let origins)? = first["signals"], case .object(var stored)? = try? JSONValue.parse(Array(known.payload.utf8)),
+            case .object(let received)? = try? JSONValue.parse(Array(sent.utf8))
+        else { return false }
+        func withoutEmptyTelco(_ object: JSONObject) -> JSONObject {
+            var object = object
+            if case .object(let telco)? = object["telco"], telco.members.isEmpty { object.members.removeAll { $0.key == "telco" } }
+            return object
+        }
+        if case .object(var telco)? = stored["telco"] {
+            for origin in origins.members {
+                if case .object(let detail) = origin.value, detail["source"] == .string("event") { continue }
+                telco.members.removeAll { $0.key == origin.key }
+            }
+            stored.members.removeAll { $0.key == "telco" }
+            stored.members.append(.init(key: "telco", value: .object(telco)))
+        }
+        return withoutEmptyTelco(stored) == withoutEmptyTelco(received)
     }
 
     func counted(_ scores: [RiskScore]) {

@@ -1,10 +1,13 @@
 import Foundation
 import RiskContract
 
-/// One decision to log: the event as received, and what was decided with which versions.
+/// One decision to log: the event as scored (as received, plus any telco signals the server
+/// acquired for it), and what was decided with which versions.
 public struct DecisionRecord: Sendable {
     public var event: Event
-    /// The event's JSON exactly as received.
+    /// The event's JSON: exactly as received, or with the acquired signals added to its `telco`
+    /// object (then canonical, sorted keys), so that replay, backtests and training see what the
+    /// scorer saw.
     public var payload: String
     public var decidedAt: Timestamp
     public var modelId: String
@@ -24,12 +27,17 @@ public struct DecisionRecord: Sendable {
     /// entity history had read when it scored the event: the others' decisions up to there were
     /// in its history, later ones were not.
     public var historyPosition: Int64?
+    /// Where each operator-served telco signal came from (`event`, `cache`, `operator`,
+    /// `notification`) or why it is unknown, as a JSON object keyed by the `telco` member;
+    /// `nil` when the server enriches nothing (no `--operators`).
+    public var signals: String?
 
     public init(
         event: Event, payload: String, decidedAt: Timestamp, modelId: String, policyVersion: String, score: Double, decision: String,
         reasons: String, shadowModelId: String? = nil, shadowScore: Double? = nil, answer: String? = nil, replica: String? = nil,
-        historyPosition: Int64? = nil
+        historyPosition: Int64? = nil, signals: String? = nil
     ) {
+        self.signals = signals
         self.answer = answer
         self.replica = replica
         self.historyPosition = historyPosition

@@ -374,6 +374,14 @@ public enum PostgresSchema {
                 FOR EACH STATEMENT EXECUTE FUNCTION riskloop_notify('\(registryChannel)');
             """
         ),
+        (
+            "v11: signal origins",
+            """
+            -- Where each telco signal of a decision came from (event, cache, operator,
+            -- notification) or why it is unknown: a JSON object, NULL without enrichment.
+            ALTER TABLE decisions ADD COLUMN signals TEXT;
+            """
+        ),
     ]
 
     /// The statements of a migration, one at a time (a prepared statement holds only one): split

@@ -24,7 +24,7 @@ extension PostgresStore {
             for record in repeats where !JSONValue.sameDocument(stored[record.event.id] ?? "", record.payload) {
                 throw StoreError.duplicateEvent(id: record.event.id)
             }
-            let chunk = RowsInsert.chunkSize(columns: 13)
+            let chunk = RowsInsert.chunkSize(columns: 14)
             for start in stride(from: 0, to: decisions.count, by: chunk) {
                 var insert = RowsInsert()
                 for record in decisions[start..<min(start + chunk, decisions.count)] {
@@ -41,6 +41,7 @@ extension PostgresStore {
                     try insert.add(record.answer)
                     try insert.add(record.replica)
                     try insert.add(record.historyPosition)
+                    try insert.add(record.signals)
                     insert.endRow()
                 }
                 // A review decision opens its event's case in the same statement.
@@ -49,7 +50,7 @@ extension PostgresStore {
                         """
                         WITH logged AS (
                             INSERT INTO decisions (event_id, occurred_at, decided_at, model_id, policy_version, score, decision, reasons,
-                                                   shadow_model_id, shadow_score, answer, replica, history_position)
+                                                   shadow_model_id, shadow_score, answer, replica, history_position, signals)
                         """,
                         """
                             RETURNING id, event_id, occurred_at, decided_at, decision

@@ -21,8 +21,8 @@ extension SQLiteStore {
             let insertDecision = try db.cachedStatement(
                 sql: """
                     INSERT INTO decisions (event_id, occurred_at, decided_at, model_id, policy_version, score, decision, reasons,
-                                           shadow_model_id, shadow_score, answer, replica, history_position)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                           shadow_model_id, shadow_score, answer, replica, history_position, signals)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for record in decisions {
                 let event = record.event
@@ -34,6 +34,7 @@ extension SQLiteStore {
                     event.id, event.occurredAt.millisecondsSinceEpoch, record.decidedAt.millisecondsSinceEpoch, record.modelId,
                     record.policyVersion, record.score, record.decision,
                     record.reasons, record.shadowModelId, record.shadowScore, record.answer, record.replica, record.historyPosition,
+                    record.signals,
                 ])
                 if record.decision == CaseTrigger.review.rawValue {
                     try Self.openCase(

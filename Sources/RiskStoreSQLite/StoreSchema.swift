@@ -243,6 +243,11 @@ public enum StoreSchema {
                     CREATE UNIQUE INDEX one_active_policy ON policies(status) WHERE status = 'active';
                     """)
         }
+        migrator.registerMigration("v11: signal origins") { db in
+            // Where each telco signal of a decision came from (event, cache, operator,
+            // notification) or why it is unknown: a JSON object, NULL without enrichment.
+            try db.execute(sql: "ALTER TABLE decisions ADD COLUMN signals TEXT")
+        }
         return migrator
     }
 }

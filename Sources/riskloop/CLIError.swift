@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import RiskOperatorStub
+import RiskSignals
 import RiskEngine
 import RiskModels
 import RiskSimulator
@@ -48,6 +50,13 @@ enum CLIError {
             throw fail(error.description, status: badInput)
         } catch let error as CLIWriteError {
             throw fail("cannot write \(error.path): \(error.reason)", status: cannotWrite)
+        } catch let error as OperatorConfigurationError {
+            throw fail(error.description, status: badInput)
+        } catch let error as OperatorViewError {
+            switch error {
+            case .unreadable: throw fail(error.description, status: cannotRead)
+            case .badLine: throw fail(error.description, status: badInput)
+            }
         } catch let error as SimulationError {
             switch error {
             case .invalidParameter: throw ValidationError(error.description)

@@ -5,6 +5,7 @@ import RiskEngine
 import RiskModels
 import RiskScoring
 import RiskServer
+import RiskSignals
 import RiskStore
 
 extension RiskLoop {
@@ -106,6 +107,12 @@ extension RiskLoop {
                 valueName: "outcomes"))
         var stepUpCases = "failed,abandoned"
 
+        @Option(
+            help: ArgumentHelp(
+                "Ask the customers' mobile operators (CAMARA) for the telco signals an event lacks, as this file configures them (docs/operators.md).",
+                valueName: "operators.json"))
+        var operators: String?
+
         @OptionGroup var store: StoreOptions
         @OptionGroup var trust: TrustOptions
 
@@ -143,6 +150,9 @@ extension RiskLoop {
             let decisionPolicy = try CLIError.mapping { try PolicyFile.read(policy) }
             let loopPolicy = try retrainPolicy.map { path in try CLIError.mapping { try RetrainPolicy.read(path) } } ?? RetrainPolicy()
             let artifact = try model.map { path in try CLIError.mapping { try ModelFile.read(path, allowUnsigned: trust.allowUnsigned) } }
+            let operatorConfiguration = try operators.map { path in
+                try CLIError.mapping { try OperatorConfiguration.read(from: URL(filePath: path)) }
+            }
             if let artifact, case .failure(let error) = Result(catching: { try ServingModel(artifact) }) {
                 throw CLIError.fail("\(model!): \(error)", status: CLIError.badInput)
             }
@@ -170,7 +180,7 @@ extension RiskLoop {
                 service = try await RiskService(
                     store: database, policy: served, retrainPolicy: loopPolicy, replica: replica,
                     historyAsOf: historyAsOf.flatMap(Train.parseInstant), stepUpCases: Self.stepUpOutcomes(stepUpCases) ?? [],
-                    logger: logger)
+                    operators: operatorConfiguration, logger: logger)
             } catch {
                 throw CLIError.fail("\(error)", status: CLIError.internalFailure)
             }

@@ -1,0 +1,225 @@
+import Foundation
+import RiskContract
+
+/// The CAMARA operator APIs RiskLoop reads, each behind one field of the event's `telco` object
+/// (`../shared/CAMARA.md`; the camaraproject API definitions are the reference).
+///
+/// Every call is a `POST` with a JSON body naming the line by `phoneNumber` (E.164), under
+/// `{base_url}/<api>/<version>`.
+public enum OperatorAPI: String, CaseIterable, Sendable, Codable, Comparable {
+    case simSwap = "sim_swap"
+    case deviceSwap = "device_swap"
+    case callForwarding = "call_forwarding"
+    case roaming
+    case reachability
+    case numberRecycling = "number_recycling"
+
+    /// The path under the operator's base URL.
+    public var path: String {
+        switch self {
+        case .simSwap: "/sim-swap/v2/retrieve-date"
+        case .deviceSwap: "/device-swap/v1/retrieve-date"
+        case .callForwarding: "/call-forwarding-signal/v0.4/call-forwardings"
+        case .roaming: "/device-roaming-status/v1/retrieve"
+        case .reachability: "/device-reachability-status/v1/retrieve"
+        case .numberRecycling: "/number-recycling/v0.2/check"
+        }
+    }
+
+    /// The OAuth scope of the operation.
+    public var scope: String {
+        switch self {
+        case .simSwap: "sim-swap:retrieve-date"
+        case .deviceSwap: "device-swap:retrieve-date"
+        case .callForwarding: "call-forwarding-signal:call-forwardings:read"
+        case .roaming: "device-roaming-status:read"
+        case .reachability: "device-reachability-status:read"
+        case .numberRecycling: "number-recycling:check"
+        }
+    }
+
+    /// The member of the event's `telco` object the answer fills.
+    public var telcoField: String {
+        switch self {
+        case .numberRecycling: "number_recycled"
+        default: rawValue
+        }
+    }
+
+    public static func < (lhs: OperatorAPI, rhs: OperatorAPI) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// What an operator answered, in the contract's terms (the value of one `telco` member).
+public enum SignalValue: Sendable, Hashable {
+    case swap(SwapSignal)
+    case callForwarding([CallForwardingService])
+    case roaming(RoamingStatus)
+    case reachability(ReachabilityStatus)
+    case numberRecycled(Bool)
+
+    /// The value as the event's `telco` member holds it.
+    public var json: JSONValue {
+        switch self {
+        case .swap(let swap):
+            var members = [JSONObject.Member(key: "latest_change", value: swap.latestChange.map { .string($0.rfc3339) } ?? .null)]
+            if let days = swap.monitoredPeriodDays { members.append(.init(key: "monitored_period_days", value: .number(Double(days)))) }
+            return .object(JSONObject(members))
+        case .callForwarding(let services): return .array(services.map { .string($0.rawValue) })
+        case .roaming(let roaming):
+            var members: [JSONObject.Member] = []
+            if let flag = roaming.roaming { members.append(.init(key: "roaming", value: .bool(flag))) }
+            if let codes = roaming.countryCodes { members.append(.init(key: "country_codes", value: .array(codes.map { .string($0) }))) }
+            if let time = roaming.lastStatusTime { members.append(.init(key: "last_status_time", value: .string(time.rfc3339))) }
+            return .object(JSONObject(members))
+        case .reachability(let reachability):
+            var members: [JSONObject.Member] = []
+            if let flag = reachability.reachable { members.append(.init(key: "reachable", value: .bool(flag))) }
+            if let connectivity = reachability.connectivity {
+                members.append(.init(key: "connectivity", value: .array(connectivity.map { .string($0.rawValue) })))
+            }
+            return .object(JSONObject(members))
+        case .numberRecycled(let recycled): return .bool(recycled)
+        }
+    }
+}
+
+/// The wire shapes of the CAMARA APIs (camelCase, as the API definitions name them).
+public enum CAMARA {
+    /// The body of every call: the line, and for Number Recycling the date to check from.
+    public struct Request: Codable, Sendable, Equatable {
+        public var phoneNumber: String?
+        /// Number Recycling only: `YYYY-MM-DD`.
+        public var specifiedDate: String?
+
+        public init(phoneNumber: String?, specifiedDate: String? = nil) {
+            self.phoneNumber = phoneNumber
+            self.specifiedDate = specifiedDate
+        }
+    }
+
+    /// SIM Swap `retrieve-date`: `latestSimChange` is required and nullable (null: no swap within
+    /// `monitoredPeriod` days).
+    public struct SimSwapInfo: Codable, Sendable, Equatable {
+        public var latestSimChange: String?
+        public var monitoredPeriod: Int?
+
+        public init(latestSimChange: String?, monitoredPeriod: Int?) {
+            self.latestSimChange = latestSimChange
+            self.monitoredPeriod = monitoredPeriod
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            guard c.contains(.latestSimChange) else {
+                throw DecodingError.keyNotFound(CodingKeys.latestSimChange, .init(codingPath: [], debugDescription: "required"))
+            }
+            latestSimChange = try c.decodeIfPresent(String.self, forKey: .latestSimChange)
+            monitoredPeriod = try c.decodeIfPresent(Int.self, forKey: .monitoredPeriod)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(latestSimChange, forKey: .latestSimChange)
+            try c.encodeIfPresent(monitoredPeriod, forKey: .monitoredPeriod)
+        }
+
+        enum CodingKeys: String, CodingKey { case latestSimChange, monitoredPeriod }
+    }
+
+    /// Device Swap `retrieve-date`, the same shape with `latestDeviceChange`.
+    public struct DeviceSwapInfo: Codable, Sendable, Equatable {
+        public var latestDeviceChange: String?
+        public var monitoredPeriod: Int?
+
+        public init(latestDeviceChange: String?, monitoredPeriod: Int?) {
+            self.latestDeviceChange = latestDeviceChange
+            self.monitoredPeriod = monitoredPeriod
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            guard c.contains(.latestDeviceChange) else {
+                throw DecodingError.keyNotFound(CodingKeys.latestDeviceChange, .init(codingPath: [], debugDescription: "required"))
+            }
+            latestDeviceChange = try c.decodeIfPresent(String.self, forKey: .latestDeviceChange)
+            monitoredPeriod = try c.decodeIfPresent(Int.self, forKey: .monitoredPeriod)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(latestDeviceChange, forKey: .latestDeviceChange)
+            try c.encodeIfPresent(monitoredPeriod, forKey: .monitoredPeriod)
+        }
+
+        enum CodingKeys: String, CodingKey { case latestDeviceChange, monitoredPeriod }
+    }
+
+    /// Device Roaming Status `retrieve`.
+    public struct RoamingStatusInfo: Codable, Sendable, Equatable {
+        public var roaming: Bool
+        /// The visited network's mobile country code.
+        public var countryCode: Int?
+        /// ISO 3166-1 alpha-2 codes of the visited country.
+        public var countryName: [String]?
+        public var lastStatusTime: String?
+
+        public init(roaming: Bool, countryCode: Int?, countryName: [String]?, lastStatusTime: String?) {
+            self.roaming = roaming
+            self.countryCode = countryCode
+            self.countryName = countryName
+            self.lastStatusTime = lastStatusTime
+        }
+    }
+
+    /// Device Reachability Status `retrieve`.
+    public struct ReachabilityStatusInfo: Codable, Sendable, Equatable {
+        public var reachable: Bool
+        /// `DATA`, `SMS`, or both; absent when not reachable.
+        public var connectivity: [String]?
+        public var lastStatusTime: String?
+
+        public init(reachable: Bool, connectivity: [String]?, lastStatusTime: String?) {
+            self.reachable = reachable
+            self.connectivity = connectivity
+            self.lastStatusTime = lastStatusTime
+        }
+    }
+
+    /// Number Recycling `check`.
+    public struct NumberRecyclingInfo: Codable, Sendable, Equatable {
+        /// The subscriber of the number changed after the specified date.
+        public var phoneNumberRecycled: Bool
+
+        public init(phoneNumberRecycled: Bool) {
+            self.phoneNumberRecycled = phoneNumberRecycled
+        }
+    }
+
+    /// Every CAMARA error body.
+    public struct ErrorInfo: Codable, Sendable, Equatable, Error {
+        public var status: Int
+        public var code: String
+        public var message: String
+
+        public init(status: Int, code: String, message: String) {
+            self.status = status
+            self.code = code
+            self.message = message
+        }
+    }
+
+    /// The call-forwarding services the API names.
+    public static let callForwardingServices: Set<String> = [
+        "inactive", "unconditional", "conditional_busy", "conditional_not_reachable", "conditional_no_answer",
+    ]
+
+    /// `^[a-zA-Z0-9-_:;.\/<>{}]{0,256}$`.
+    public static func isCorrelator(_ text: String) -> Bool {
+        text.utf8.count <= 256
+            && text.unicodeScalars.allSatisfy { scalar in
+                scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "-_:;./<>{}".unicodeScalars.contains(scalar))
+            }
+    }
+}

@@ -1,0 +1,266 @@
+import AsyncHTTPClient
+import Foundation
+import JWTKit
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import RiskContract
+
+/// Why a signal is unknown: an operator's answer that is no answer, or a call not made.
+public enum SignalFailure: Error, Sendable, Hashable {
+    /// Not back within the request's deadline.
+    case timeout
+    /// The operator answered with a CAMARA error: its status and code (`404 IDENTIFIER_NOT_FOUND`).
+    case operatorError(status: Int, code: String)
+    /// No connection, or the connection broke.
+    case unreachable
+    /// An answer that is not the API's shape.
+    case badAnswer
+    /// The operator's circuit is open after repeated failures: not called.
+    case circuitOpen
+    /// This operator's agreed rate is used up this second: not called.
+    case rateLimited
+    /// No configured operator serves the number, or it does not offer the API.
+    case notOffered
+    /// The event does not say what the call needs (Number Recycling needs `customer.enrolled_at`).
+    case missingInput(String)
+    /// Not called: its answer could not change the decision (cost-aware acquisition).
+    case notNeeded
+
+    /// The reason as the decision log and the metrics name it.
+    public var reason: String {
+        switch self {
+        case .timeout: "timeout"
+        case .operatorError(let status, let code): "\(status) \(code)"
+        case .unreachable: "unreachable"
+        case .badAnswer: "bad_answer"
+        case .circuitOpen: "circuit_open"
+        case .rateLimited: "rate_limited"
+        case .notOffered: "not_offered"
+        case .missingInput(let field): "missing \(field)"
+        case .notNeeded: "not_needed"
+        }
+    }
+
+    /// Whether the failure says the operator is unwell (it counts towards opening its circuit).
+    /// A 404 or 422 is an answer about the number, not a fault of the operator.
+    var countsAgainstOperator: Bool {
+        switch self {
+        case .timeout, .unreachable, .badAnswer: true
+        case .operatorError(let status, _): status >= 500 || status == 429
+        default: false
+        }
+    }
+}
+
+/// Calls one operator's CAMARA APIs over HTTP (AsyncHTTPClient), authenticated with OAuth 2.0
+/// client credentials and `private_key_jwt` client assertions (ES256, signed by JWTKit).
+public final class OperatorClient: Sendable {
+    public let configuration: OperatorConfiguration.Operator
+    let http: HTTPClient
+    let tokens: AccessTokens
+    /// Sends `x-riskloop-as-of` with each call: the stub operator then answers as of that
+    /// (simulated) time. Only `riskloop demo` sets it; a real operator ignores the header.
+    let sendsAsOf: Bool
+
+    public init(_ configuration: OperatorConfiguration.Operator, http: HTTPClient, sendsAsOf: Bool = false) throws {
+        self.configuration = configuration
+        self.http = http
+        self.sendsAsOf = sendsAsOf
+        tokens = try AccessTokens(configuration, http: http)
+    }
+
+    /// One call of `api` about `phoneNumber`, answered by `deadline`.
+    ///
+    /// - Parameters:
+    ///   - specifiedDate: Number Recycling's date (the customer's enrolment).
+    ///   - correlator: sent as `x-correlator` (the event id, when it fits the header's pattern).
+    ///   - asOf: the time the answer is for (sent only with ``sendsAsOf``).
+    public func call(
+        _ api: OperatorAPI, phoneNumber: String, specifiedDate: Timestamp? = nil, correlator: String?, asOf: Timestamp,
+        deadline: NIODeadline
+    ) async -> Result<SignalValue, SignalFailure> {
+        let token: String
+        switch await tokens.token(deadline: deadline) {
+        case .success(let value): token = value
+        case .failure(let failure): return .failure(failure)
+        }
+        var request = HTTPClientRequest(url: configuration.baseURL + api.path)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        if let correlator, CAMARA.isCorrelator(correlator) { request.headers.add(name: "x-correlator", value: correlator) }
+        if sendsAsOf { request.headers.add(name: "x-riskloop-as-of", value: asOf.rfc3339) }
+        let body = CAMARA.Request(phoneNumber: phoneNumber, specifiedDate: specifiedDate.map(Self.calendarDate))
+        request.body = .bytes(ByteBuffer(bytes: try! JSONEncoder().encode(body)))
+        let status: Int, bytes: ByteBuffer
+        do {
+            let response = try await http.execute(request, deadline: deadline)
+            status = Int(response.status.code)
+            bytes = try await response.body.collect(upTo: 1 << 16)
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            return .failure(.timeout)
+        } catch is CancellationError {
+            return .failure(.timeout)
+        } catch {
+            return .failure(NIODeadline.now() >= deadline || Task.isCancelled ? .timeout : .unreachable)
+        }
+        let data = Data(buffer: bytes)
+        guard status == 200 else {
+            if status == 401 { await tokens.forget() }
+            let info = try? JSONDecoder().decode(CAMARA.ErrorInfo.self, from: data)
+            return .failure(.operatorError(status: status, code: info?.code ?? "HTTP_\(status)"))
+        }
+        guard let value = Self.decode(api, data) else { return .failure(.badAnswer) }
+        return .success(value)
+    }
+
+    /// The answer in the contract's terms; `nil` when it is not the API's shape.
+    static func decode(_ api: OperatorAPI, _ data: Data) -> SignalValue? {
+        let decoder = JSONDecoder()
+        func time(_ text: String?) -> Timestamp?? {
+            guard let text else { return .some(nil) }
+            return Timestamp(rfc3339: text).map { .some($0) } ?? nil
+        }
+        switch api {
+        case .simSwap:
+            guard let info = try? decoder.decode(CAMARA.SimSwapInfo.self, from: data), let change = time(info.latestSimChange) else {
+                return nil
+            }
+            return .swap(SwapSignal(latestChange: change, monitoredPeriodDays: info.monitoredPeriod))
+        case .deviceSwap:
+            guard let info = try? decoder.decode(CAMARA.DeviceSwapInfo.self, from: data), let change = time(info.latestDeviceChange)
+            else { return nil }
+            return .swap(SwapSignal(latestChange: change, monitoredPeriodDays: info.monitoredPeriod))
+        case .callForwarding:
+            guard let names = try? decoder.decode([String].self, from: data), !names.isEmpty else { return nil }
+            let services = names.compactMap(CallForwardingService.init(rawValue:))
+            return services.count == names.count ? .callForwarding(services) : nil
+        case .roaming:
+            guard let info = try? decoder.decode(CAMARA.RoamingStatusInfo.self, from: data), let last = time(info.lastStatusTime),
+                (info.countryName ?? []).allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isUppercase) })
+            else { return nil }
+            return .roaming(RoamingStatus(roaming: info.roaming, countryCodes: info.countryName ?? [], lastStatusTime: last))
+        case .reachability:
+            guard let info = try? decoder.decode(CAMARA.ReachabilityStatusInfo.self, from: data) else { return nil }
+            let connectivity = (info.connectivity ?? []).compactMap(Connectivity.init(rawValue:))
+            guard connectivity.count == (info.connectivity ?? []).count else { return nil }
+            return .reachability(ReachabilityStatus(reachable: info.reachable, connectivity: connectivity))
+        case .numberRecycling:
+            guard let info = try? decoder.decode(CAMARA.NumberRecyclingInfo.self, from: data) else { return nil }
+            return .numberRecycled(info.phoneNumberRecycled)
+        }
+    }
+
+    /// `YYYY-MM-DD` (UTC).
+    static func calendarDate(_ time: Timestamp) -> String { String(time.rfc3339.prefix(10)) }
+}
+
+/// The operator's access tokens: one client-credentials token for every API the operator
+/// offers, fetched with a fresh `private_key_jwt` assertion and reused until shortly before it
+/// expires. Concurrent callers share one fetch.
+actor AccessTokens {
+    let configuration: OperatorConfiguration.Operator
+    let http: HTTPClient
+    let keys: JWTKeyCollection
+    private var cached: (token: String, refreshAt: ContinuousClock.Instant)?
+    private var fetching: Task<Result<(String, Duration), SignalFailure>, Never>?
+    /// How long before its expiry a token is replaced.
+    static let margin = Duration.seconds(30)
+    /// An assertion's lifetime (CAMARA allows at most 300 s).
+    static let assertionLifetime: TimeInterval = 60
+
+    init(_ configuration: OperatorConfiguration.Operator, http: HTTPClient) throws {
+        self.configuration = configuration
+        self.http = http
+        signingKey = try ES256PrivateKey(pem: configuration.privateKeyPEM)
+        keys = JWTKeyCollection()
+    }
+
+    private let signingKey: ES256PrivateKey
+    /// Whether ``signingKey`` is in ``keys`` yet (adding is asynchronous: the collection is an actor).
+    private var keyAdded = false
+
+    func forget() { cached = nil }
+
+    func token(deadline: NIODeadline) async -> Result<String, SignalFailure> {
+        if let cached, ContinuousClock.now < cached.refreshAt { return .success(cached.token) }
+        let task: Task<Result<(String, Duration), SignalFailure>, Never>
+        if let fetching {
+            task = fetching
+        } else {
+            task = Task { await self.fetch(deadline: deadline) }
+            fetching = task
+        }
+        let result = await task.value
+        fetching = nil
+        switch result {
+        case .success(let (token, lifetime)):
+            cached = (token, ContinuousClock.now + max(.zero, lifetime - Self.margin))
+            return .success(token)
+        case .failure(let failure): return .failure(failure)
+        }
+    }
+
+    struct Assertion: JWTPayload {
+        var iss: IssuerClaim
+        var sub: SubjectClaim
+        var aud: AudienceClaim
+        var jti: IDClaim
+        var iat: IssuedAtClaim
+        var exp: ExpirationClaim
+
+        func verify(using algorithm: some JWTAlgorithm) throws {
+            try exp.verifyNotExpired()
+        }
+    }
+
+    struct TokenAnswer: Decodable {
+        var access_token: String
+        var token_type: String
+        var expires_in: Double?
+    }
+
+    private func fetch(deadline: NIODeadline) async -> Result<(String, Duration), SignalFailure> {
+        if !keyAdded {
+            await keys.add(ecdsa: signingKey, kid: configuration.keyId.map { JWKIdentifier(string: $0) })
+            keyAdded = true
+        }
+        let now = Date()
+        let assertion = Assertion(
+            iss: .init(value: configuration.clientId), sub: .init(value: configuration.clientId),
+            aud: .init(value: [configuration.tokenURL]),
+            jti: .init(value: UUID().uuidString), iat: .init(value: now), exp: .init(value: now.addingTimeInterval(Self.assertionLifetime)))
+        let signed: String
+        do {
+            signed = try await keys.sign(assertion, kid: configuration.keyId.map { JWKIdentifier(string: $0) })
+        } catch {
+            return .failure(.operatorError(status: 401, code: "ASSERTION_NOT_SIGNED"))
+        }
+        let scopes = configuration.apis.keys.sorted().map(\.scope).joined(separator: " ")
+        var form = URLComponents()
+        form.queryItems = [
+            URLQueryItem(name: "grant_type", value: "client_credentials"),
+            URLQueryItem(name: "client_assertion_type", value: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+            URLQueryItem(name: "client_assertion", value: signed),
+            URLQueryItem(name: "scope", value: scopes),
+        ]
+        var request = HTTPClientRequest(url: configuration.tokenURL)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.body = .bytes(ByteBuffer(string: form.percentEncodedQuery ?? ""))
+        do {
+            let response = try await http.execute(request, deadline: deadline)
+            let bytes = try await response.body.collect(upTo: 1 << 16)
+            guard response.status == .ok else {
+                return .failure(.operatorError(status: Int(response.status.code), code: "TOKEN_REFUSED"))
+            }
+            guard let answer = try? JSONDecoder().decode(TokenAnswer.self, from: Data(buffer: bytes)),
+                answer.token_type.lowercased() == "bearer"
+            else { return .failure(.badAnswer) }
+            return .success((answer.access_token, .seconds(answer.expires_in ?? 300)))
+        } catch {
+            return .failure(NIODeadline.now() >= deadline || Task.isCancelled ? .timeout : .unreachable)
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import RiskContract
+import Synchronization
+
+/// Where a decision's telco signal came from, or why it is unknown: what the decision log records
+/// per signal (`decisions.signals`).
+public enum SignalOrigin: Sendable, Hashable {
+    /// In the event as the bank sent it.
+    case event
+    /// A recent answer for the same number, reused within its API's time to live.
+    case cache
+    /// Fetched for this event from the named operator.
+    case fetched(operator: String)
+    /// Pushed by the operator (a CAMARA subscription's notification).
+    case notification
+    /// Not known; the reason (`timeout`, `404 IDENTIFIER_NOT_FOUND`, `circuit_open`, …).
+    case unknown(reason: String)
+
+    /// The origin as the decision log's JSON holds it.
+    public var json: JSONValue {
+        switch self {
+        case .event: .object(JSONObject([.init(key: "source", value: .string("event"))]))
+        case .cache: .object(JSONObject([.init(key: "source", value: .string("cache"))]))
+        case .notification: .object(JSONObject([.init(key: "source", value: .string("notification"))]))
+        case .fetched(let name):
+            .object(JSONObject([.init(key: "source", value: .string("operator")), .init(key: "operator", value: .string(name))]))
+        case .unknown(let reason):
+            .object(JSONObject([.init(key: "source", value: .string("unknown")), .init(key: "reason", value: .string(reason))]))
+        }
+    }
+
+    public var isKnown: Bool {
+        if case .unknown = self { return false }
+        return true
+    }
+}
+
+/// Recent answers per number and API, each until its API's time to live ends (by the time the
+/// caller gives: the wall clock in a server, event time in a replay). A notification's value is
+/// kept like an answer and says so.
+final class SignalCache: Sendable {
+    struct Entry: Sendable {
+        var value: SignalValue
+        var expires: Timestamp
+        var pushed: Bool
+    }
+
+    private let entries = Mutex<(byNumber: [String: [OperatorAPI: Entry]], writes: Int)>(([:], 0))
+    /// Expired entries are swept every this many writes, so the cache holds roughly the numbers
+    /// seen within the longest time to live.
+    static let sweepEvery = 10_000
+
+    func value(_ api: OperatorAPI, of number: String, at now: Timestamp) -> Entry? {
+        entries.withLock { state in
+            guard let entry = state.byNumber[number]?[api], now < entry.expires else { return nil }
+            return entry
+        }
+    }
+
+    func store(_ value: SignalValue, _ api: OperatorAPI, of number: String, until expires: Timestamp, pushed: Bool = false, now: Timestamp)
+    {
+        entries.withLock { state in
+            state.byNumber[number, default: [:]][api] = Entry(value: value, expires: expires, pushed: pushed)
+            state.writes += 1
+            guard state.writes % Self.sweepEvery == 0 else { return }
+            for (number, apis) in state.byNumber {
+                let live = apis.filter { now < $0.value.expires }
+                state.byNumber[number] = live.isEmpty ? nil : live
+            }
+        }
+    }
+
+    var count: Int { entries.withLock { $0.byNumber.values.reduce(0) { $0 + $1.count } } }
+}
+
+/// An operator's circuit: after `failures` consecutive failures it opens and the operator is not
+/// called for `openFor`; then one trial call is let through, whose success closes it again.
+final class CircuitBreaker: Sendable {
+    enum State: Equatable {
+        case closed(failures: Int)
+        case open(until: ContinuousClock.Instant)
+        case trial
+    }
+
+    let failures: Int
+    let openFor: Duration
+    private let state = Mutex(State.closed(failures: 0))
+
+    init(failures: Int, openFor: Duration) {
+        self.failures = failures
+        self.openFor = openFor
+    }
+
+    /// Whether a call may go out now (taking the one trial call when the open time is over).
+    func admits(now: ContinuousClock.Instant = .now) -> Bool {
+        state.withLock { state in
+            switch state {
+            case .closed: return true
+            case .trial: return false
+            case .open(let until):
+                guard now >= until else { return false }
+                state = .trial
+                return true
+            }
+        }
+    }
+
+    func record(success: Bool, now: ContinuousClock.Instant = .now) {
+        state.withLock { state in
+            if success {
+                state = .closed(failures: 0)
+                return
+            }
+            switch state {
+            case .closed(let count) where count + 1 < failures: state = .closed(failures: count + 1)
+            default: state = .open(until: now + openFor)
+            }
+        }
+    }
+
+    var isOpen: Bool {
+        state.withLock { if case .closed = $0 { false } else { true } }
+    }
+}
+
+/// At most `perSecond` calls a second (a token bucket holding one second's worth).
+final class RateLimiter: Sendable {
+    let perSecond: Double
+    private let bucket: Mutex<(tokens: Double, at: ContinuousClock.Instant)>
+
+    init(perSecond: Double) {
+        self.perSecond = perSecond
+        bucket = Mutex((perSecond, .now))
+    }
+
+    func take(now: ContinuousClock.Instant = .now) -> Bool {
+        bucket.withLock { bucket in
+            let elapsed = now - bucket.at
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            bucket = (min(perSecond, bucket.tokens + seconds * perSecond), now)
+            guard bucket.tokens >= 1 else { return false }
+            bucket.tokens -= 1
+            return true
+        }
+    }
+}
