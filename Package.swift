@@ -185,6 +185,9 @@ let package = Package(
                 "RiskContract",
                 "RiskFeatures",
                 "RiskSimulator",
+                "RiskSignals",
+                "RiskOperatorStub",
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -8,6 +8,7 @@ import RiskEngine
 import RiskFeatures
 import RiskModels
 import RiskScoring
+import RiskSignals
 import RiskSimulator
 import RiskStoreLocation
 import RiskStoreTesting
@@ -49,7 +50,7 @@ struct Fixture {
     /// Keeps a file backend's directory until the fixture goes.
     private let directory: TemporaryDirectory
 
-    init(_ backend: Backend, retrainPolicy: RetrainPolicy = RetrainPolicy()) async throws {
+    init(_ backend: Backend, retrainPolicy: RetrainPolicy = RetrainPolicy(), operators: OperatorConfiguration? = nil) async throws {
         directory = try TemporaryDirectory()
         store = try await backend.open(directory)
         champion = Self.artifact(weight: 3)
@@ -60,7 +61,8 @@ struct Fixture {
         for role in APIRole.allCases { keys[role] = try await store.createKey(name: "\(role)", role: role, actor: "test").key }
         self.keys = keys
         let policy = DecisionPolicy(version: "policy-9", thresholds: .init(stepUp: 0.2, review: 0.5, block: 0.9))
-        service = try await RiskService(store: store, policy: policy, retrainPolicy: retrainPolicy, logger: Logger(label: "test"))
+        service = try await RiskService(
+            store: store, policy: policy, retrainPolicy: retrainPolicy, operators: operators, logger: Logger(label: "test"))
     }
 
     func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {

@@ -1,0 +1,128 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import JWTKit
+import NIOCore
+import RiskContract
+import RiskOperatorStub
+import RiskSignals
+import RiskStoreTesting
+import Testing
+
+@testable import RiskServer
+
+/// `serve --operators`: events naming the customer's line get their missing telco signals from a
+/// stub operator over HTTP before scoring; the decision log keeps what was fetched and where
+/// every signal came from.
+@Suite struct EnrichmentServerTests {
+    static let forwarded = "+447700900001"
+    static let calm = "+447700900002"
+
+    static func stub(faults: OperatorStub.Faults = .init()) async throws -> (OperatorStub, URL, ES256PrivateKey) {
+        let at = Timestamp(rfc3339: "2026-03-01T09:00:00Z")!
+        let view = OperatorView(lines: [
+            forwarded: .init(observations: [.init(at: at, telco: TelcoSignals(callForwarding: [.unconditional]))]),
+            calm: .init(observations: [.init(at: at, telco: TelcoSignals(callForwarding: [.inactive]))]),
+        ])
+        let key = ES256PrivateKey()
+        let directory = FileManager.default.temporaryDirectory.appending(path: "riskloop-enrich-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try key.pemRepresentation.write(to: directory.appending(path: "client.pem"), atomically: true, encoding: .utf8)
+        return (await OperatorStub(view: view, clients: ["bank": key.publicKey], faults: faults), directory, key)
+    }
+
+    static func configuration(_ directory: URL, baseURL: String) throws -> OperatorConfiguration {
+        let file = directory.appending(path: "operators.json")
+        try """
+        {"deadline_ms": 1000, "operators": [{"name": "stub", "prefixes": ["+44"], "base_url": "\(baseURL)",
+          "token_url": "\(baseURL)/oauth/token", "client_id": "bank", "credentials_file": "client.pem",
+          "apis": {"call_forwarding": {"price": 0.03}, "sim_swap": {"price": 0.04}}}]}
+        """.write(to: file, atomically: true, encoding: .utf8)
+        return try OperatorConfiguration.read(from: file)
+    }
+
+    static func event(_ id: String, phone: String) -> String {
+        #"{"id":"\#(id)","occurred_at":"2026-03-01T10:00:00Z","customer_id":"c1","kind":"payment","customer":{"phone_number":"\#(phone)"}}"#
+    }
+
+    static func object(_ buffer: ByteBuffer) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(buffer: buffer)) as! [String: Any]
+    }
+
+    @Test(arguments: Backend.allCases)
+    func anEventWithoutTelcoIsDecidedOnWhatItsOperatorSays(backend: Backend) async throws {
+        let (stub, directory, _) = try await Self.stub()
+        try await stub.whileServing { url in
+            let fixture = try await Fixture(backend, operators: try Self.configuration(directory, baseURL: url))
+            try await fixture.test { client in
+                let sent = Self.event("e1", phone: Self.forwarded)
+                let first = try await client.execute(
+                    uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: sent)
+                ) { response in
+                    #expect(response.status == .ok)
+                    let answer = try Self.object(response.body)
+                    // Forwarding from the operator: σ(−2 + 3) = 0.73, a review.
+                    #expect(answer["decision"] as? String == "review")
+                    let signals = answer["signals"] as! [String: [String: String]]
+                    #expect(signals["call_forwarding"] == ["source": "operator", "operator": "stub"])
+                    #expect(signals["sim_swap"]?["source"] == "unknown")
+                    #expect(signals["roaming"] == ["source": "unknown", "reason": "not_offered"])
+                    return String(buffer: response.body)
+                }
+                // The stored event is what was scored: the operator's answer is in its telco object.
+                let payload = try await SQL.strings(fixture.store, "SELECT payload FROM events WHERE id = 'e1'")
+                let stored = try Event(json: try JSONValue.parse(Array(payload[0].utf8)))
+                #expect(stored.telco?.callForwarding == [.unconditional])
+                #expect(stored.customer?.phoneNumber == Self.forwarded)
+                let origins = try await SQL.strings(fixture.store, "SELECT signals FROM decisions WHERE event_id = 'e1'")
+                let logged = try JSONSerialization.jsonObject(with: Data(origins[0].utf8)) as! [String: [String: String]]
+                #expect(logged["call_forwarding"] == ["source": "operator", "operator": "stub"])
+                // The same event sent again, as first sent, is a retry: the first answer, nothing new logged.
+                try await client.execute(uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: sent)) {
+                    response in
+                    #expect(response.status == .ok)
+                    #expect(String(buffer: response.body) == first)
+                }
+                #expect(try await fixture.count("decisions") == 1)
+                #expect(stub.calls[.callForwarding] == 1)
+                // A line the operator says is not forwarded: allowed.
+                try await client.execute(
+                    uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: Self.event("e2", phone: Self.calm))
+                ) { response in
+                    let answer = try Self.object(response.body)
+                    #expect(answer["decision"] as? String == "allow")
+                }
+                try await client.execute(uri: "/metrics", method: .get, headers: fixture.headers(.admin)) { response in
+                    let text = String(buffer: response.body)
+                    #expect(text.contains(#"riskloop_operator_calls_total{operator="stub",api="call_forwarding"} 2"#))
+                }
+            }
+        }
+    }
+
+    @Test func aFailingOperatorFailsNoRequestAndEverySignalIsUnknownWithItsReason() async throws {
+        var faults = OperatorStub.Faults()
+        faults.errorRate = 1
+        let (stub, directory, _) = try await Self.stub(faults: faults)
+        try await stub.whileServing { url in
+            let fixture = try await Fixture(.sqliteMemory, operators: try Self.configuration(directory, baseURL: url))
+            try await fixture.test { client in
+                for index in 0..<3 {
+                    try await client.execute(
+                        uri: "/v1/score", method: .post, headers: fixture.headers(.score),
+                        body: ByteBuffer(string: Self.event("e\(index)", phone: Self.forwarded))
+                    ) { response in
+                        #expect(response.status == .ok)
+                        let answer = try Self.object(response.body)
+                        // Unknown, never safe: the model sees no forwarding and says so in the log.
+                        let signals = answer["signals"] as! [String: [String: String]]
+                        #expect(signals["call_forwarding"] == ["source": "unknown", "reason": "503 UNAVAILABLE"])
+                    }
+                }
+            }
+            let payload = try await SQL.strings(fixture.store, "SELECT payload FROM events WHERE id = 'e0'")
+            #expect(!payload[0].contains("telco"), "nothing acquired, the event is stored as sent")
+        }
+    }
+}
