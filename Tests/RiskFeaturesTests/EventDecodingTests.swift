@@ -31,6 +31,35 @@ import Testing
         #expect(event.amount == nil && event.telco == nil && event.device == nil)
     }
 
+    @Test func readsTheCustomersLineAndNumberRecyclingAndNamesTheirErrors() throws {
+        let event = try Self.decode(
+            #"{"id":"e3","occurred_at":"2026-03-01T02:14:07Z","customer_id":"c1","kind":"login","customer":{"phone_number":"+447700900123","enrolled_at":"2024-05-01T00:00:00Z"},"telco":{"number_recycled":false}}"#
+        )
+        #expect(event.customer == CustomerContext(phoneNumber: "+447700900123", enrolledAt: Timestamp(year: 2024, month: 5, day: 1)))
+        #expect(event.telco?.numberRecycled == false)
+        // The same reader over the parsed tree.
+        let tree = try Event(
+            json: try JSONValue.parse(
+                Array(#"{"id":"e3","occurred_at":"2026-03-01T02:14:07Z","customer_id":"c1","kind":"login","customer":{"phone_number":"+447700900123"}}"#.utf8)))
+        #expect(tree.customer?.phoneNumber == "+447700900123")
+        let cases: [(String, String)] = [
+            (#""customer":{"phone_number":"07700900123"}"#, "customer.phone_number"),
+            (#""customer":{"phone_number":"+0447700900123"}"#, "customer.phone_number"),
+            (#""customer":{"phone_number":"+4477009001234567"}"#, "customer.phone_number"),
+            (#""customer":{"enrolled_at":"yesterday"}"#, "customer.enrolled_at"),
+            (#""telco":{"number_recycled":"no"}"#, "telco.number_recycled"),
+        ]
+        for (member, field) in cases {
+            let line = #"{"id":"e4","occurred_at":"2026-03-01T02:14:07Z","customer_id":"c1","kind":"login",\#(member)}"#
+            #expect(throws: ContractError.self) { try Self.decode(line) }
+            do {
+                _ = try Self.decode(line)
+            } catch {
+                #expect(error.field == field, "\(member)")
+            }
+        }
+    }
+
     @Test func decodesEveryContractFieldAndIgnoresExtras() throws {
         let event = try Self.decode(Self.full)
         #expect(event.amount == 1250.5)
