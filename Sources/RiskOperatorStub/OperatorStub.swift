@@ -201,11 +201,21 @@ public final class OperatorStub: Sendable {
         if faults.errorRate > 0, Double.random(in: 0..<1) < faults.errorRate {
             return error(503, "UNAVAILABLE", "Service unavailable.", correlator: correlator)
         }
+        // Read with the contract's JSON parser: an object whose phoneNumber and specifiedDate,
+        // when present, are strings.
         guard let buffer = try? await request.body.collect(upTo: 1 << 16),
-            let body = try? JSONDecoder().decode(CAMARA.Request.self, from: Data(buffer: buffer))
+            case .object(let object)? = try? JSONValue.parse(buffer.readableBytesView)
         else {
             return error(
                 400, "INVALID_ARGUMENT", "Client specified an invalid argument, request body or query param.", correlator: correlator)
+        }
+        var body = CAMARA.Request(phoneNumber: nil)
+        for (name, value) in [("phoneNumber", object["phoneNumber"]), ("specifiedDate", object["specifiedDate"])] {
+            guard let value else { continue }
+            guard case .string(let text) = value else {
+                return error(400, "INVALID_ARGUMENT", "\(name) must be a string.", correlator: correlator)
+            }
+            if name == "phoneNumber" { body.phoneNumber = text } else { body.specifiedDate = text }
         }
         guard let number = body.phoneNumber else {
             return error(422, "MISSING_IDENTIFIER", "The device cannot be identified.", correlator: correlator)

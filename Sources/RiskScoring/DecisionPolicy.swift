@@ -118,7 +118,7 @@ public struct DecisionPolicy: Sendable, Codable, Equatable {
 /// A policy with its field paths compiled once, for scoring many events.
 struct CompiledPolicy: Sendable {
     let policy: DecisionPolicy
-    private let rules: [CompiledRule]
+    let rules: [CompiledRule]
 
     init(_ policy: DecisionPolicy) {
         self.policy = policy
@@ -170,6 +170,54 @@ struct CompiledPolicy: Sendable {
 
         func holds(for event: ParsedEvent) -> Bool {
             nodes.withUnsafeBufferPointer { Self.holds(at: 0, nodes: $0, event) }
+        }
+
+        /// The paths the condition reads.
+        var paths: [String] {
+            nodes.compactMap { node in
+                switch node {
+                case .equals(let path, _), .has(let path, _), .lacks(let path, _), .unknown(let path): path.path
+                default: nil
+                }
+            }
+        }
+
+        /// Whether the condition holds once the fields under `undecided` (absent now) are known,
+        /// whatever they turn out to be: `nil` when that depends on them (Kleene's three values:
+        /// `all` is false when a member is, `any` true when a member is).
+        func holds(for event: ParsedEvent, undecided: [String]) -> Bool? {
+            nodes.withUnsafeBufferPointer { Self.holds(at: 0, nodes: $0, event, undecided: undecided) }
+        }
+
+        private static func holds(at index: Int, nodes: UnsafeBufferPointer<Node>, _ event: ParsedEvent, undecided: [String]) -> Bool? {
+            func open(_ path: FieldPath) -> Bool {
+                undecided.contains { path.path == $0 || path.path.hasPrefix($0 + ".") }
+            }
+            switch nodes[index] {
+            case .all(let end):
+                var result: Bool? = true
+                for member in members(of: index, end: end, nodes: nodes) {
+                    switch holds(at: member, nodes: nodes, event, undecided: undecided) {
+                    case false?: return false
+                    case nil: result = nil
+                    default: break
+                    }
+                }
+                return result
+            case .any(let end):
+                var result: Bool? = false
+                for member in members(of: index, end: end, nodes: nodes) {
+                    switch holds(at: member, nodes: nodes, event, undecided: undecided) {
+                    case true?: return true
+                    case nil: result = nil
+                    default: break
+                    }
+                }
+                return result
+            case .not: return holds(at: index + 1, nodes: nodes, event, undecided: undecided).map { !$0 }
+            case .equals(let path, _), .has(let path, _), .lacks(let path, _), .unknown(let path):
+                return open(path) ? nil : holds(at: index, nodes: nodes, event)
+            }
         }
 
         private static func holds(at index: Int, nodes: UnsafeBufferPointer<Node>, _ event: ParsedEvent) -> Bool {

@@ -110,6 +110,16 @@ public final class Scorer: Sendable {
         current.history.profiles.withLock { $0.observe(event) }
     }
 
+    /// What the row of `event` is made from now: the model, the policy and the event's aggregates
+    /// as of its time, read without recording the event (the what-if of
+    /// ``acquisitionNeed(_:unknown:)``).
+    func currentRowInputs(_ event: ParsedEvent) -> (model: ServingModel, policy: CompiledPolicy, aggregates: [Double]) {
+        let current = state.withLock { $0 }
+        let extractor = current.model.extractor
+        let aggregates = extractor.hasAggregates ? current.history.profiles.withLock { $0.values(for: event) } : []
+        return (current.model, current.policy, aggregates)
+    }
+
     /// Scores one event and records it in the history. Its history, row and contributions live
     /// on the stack: the heap sees only the score itself.
     public func score(_ event: ParsedEvent) -> RiskScore {

@@ -474,30 +474,23 @@ public final class RiskService: Sendable {
     /// signals it lacks; empty without ``enricher``.
     func enrich(_ events: [ReceivedEvent]) async -> [String: Enriched] {
         guard let enricher, !events.isEmpty else { return [:] }
-        let now = Self.now
-        return await withTaskGroup(of: (String, Enriched)?.self) { group in
+        let now = Self.now, scorer = self.scorer, strategy = enricher.configuration.acquisition
+        return await withTaskGroup(of: (String, Enriched).self) { group in
             for item in events {
-                guard let event = item.parsed.event else { continue }
                 group.addTask {
-                    let enrichment = await enricher.enrich(event, at: now)
+                    let enrichment = await enricher.enrich(item.parsed, at: now, strategy: strategy, scorer: scorer)
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
                     let signals = String(decoding: (try? encoder.encode(enrichment.originsJSON)) ?? Data("{}".utf8), as: UTF8.self)
-                    guard !enrichment.values.isEmpty,
-                        case .object(let object)? = item.parsed.json ?? (try? JSONValue.parse(Array(item.payload.utf8))),
-                        case let json = JSONValue.object(enrichment.applied(to: object)), let completed = try? Event(json: json),
-                        let payload = try? encoder.encode(json)
-                    else { return (item.id, Enriched(event: item.parsed, payload: item.payload, signals: signals)) }
-                    return (
-                        item.id,
-                        Enriched(
-                            event: ParsedEvent(event: completed, json: json), payload: String(decoding: payload, as: UTF8.self),
-                            signals: signals)
-                    )
+                    let completed = enrichment.parsed(item.parsed)
+                    guard !enrichment.values.isEmpty, let json = completed.json, let payload = try? encoder.encode(json) else {
+                        return (item.id, Enriched(event: item.parsed, payload: item.payload, signals: signals))
+                    }
+                    return (item.id, Enriched(event: completed, payload: String(decoding: payload, as: UTF8.self), signals: signals))
                 }
             }
             var enriched: [String: Enriched] = [:]
-            for await item in group { if let (id, value) = item { enriched[id] = value } }
+            for await (id, value) in group { enriched[id] = value }
             return enriched
         }
     }

@@ -13,13 +13,23 @@ public struct Enrichment: Sendable, Equatable {
     /// Operator calls made for this event, and what they cost.
     public var calls = 0
     public var cost = 0.0
+    /// The strategy that chose the calls, when one did.
+    public var acquisition: AcquisitionStrategy?
+    /// One of the cost-aware strategy's share of events that acquire every signal.
+    public var explored = false
 
     public init() {}
 
-    /// `{"sim_swap": {"source": "operator", "operator": "uk"}, "roaming": {"source": "unknown",
-    /// "reason": "timeout"}, …}`: what the decision log and the answer record.
+    /// `{"acquisition": "cost_aware", "sim_swap": {"source": "operator", "operator": "uk"},
+    /// "roaming": {"source": "unknown", "reason": "timeout"}, …}`: what the decision log and the
+    /// answer record. `acquisition` is `explore` for the cost-aware strategy's share of events
+    /// that acquire every signal.
     public var originsJSON: JSONValue {
-        .object(JSONObject(origins.sorted { $0.key < $1.key }.map { .init(key: $0.key.telcoField, value: $0.value.json) }))
+        var members = origins.sorted { $0.key < $1.key }.map { JSONObject.Member(key: $0.key.telcoField, value: $0.value.json) }
+        if let acquisition {
+            members.insert(.init(key: "acquisition", value: .string(explored ? "explore" : acquisition.rawValue)), at: 0)
+        }
+        return .object(JSONObject(members))
     }
 
     /// The event's JSON with the acquired values added to its `telco` object (created when absent);

@@ -105,51 +105,81 @@ public final class OperatorClient: Sendable {
         } catch {
             return .failure(NIODeadline.now() >= deadline || Task.isCancelled ? .timeout : .unreachable)
         }
-        let data = Data(buffer: bytes)
+        // Copied out of the buffer (Data(buffer:) shares NIO's storage, which crashed FoundationEssentials here).
+        let data = Array(bytes.readableBytesView)
         guard status == 200 else {
             if status == 401 { await tokens.forget() }
-            let info = try? JSONDecoder().decode(CAMARA.ErrorInfo.self, from: data)
-            return .failure(.operatorError(status: status, code: info?.code ?? "HTTP_\(status)"))
+            return .failure(.operatorError(status: status, code: Self.errorCode(data) ?? "HTTP_\(status)"))
         }
         guard let value = Self.decode(api, data) else { return .failure(.badAnswer) }
         return .success(value)
     }
 
-    /// The answer in the contract's terms; `nil` when it is not the API's shape.
-    static func decode(_ api: OperatorAPI, _ data: Data) -> SignalValue? {
-        let decoder = JSONDecoder()
-        func time(_ text: String?) -> Timestamp?? {
-            guard let text else { return .some(nil) }
-            return Timestamp(rfc3339: text).map { .some($0) } ?? nil
+    /// The answer in the contract's terms; `nil` when it is not the API's shape (a required
+    /// member missing, a wrong type, a word outside the API's enum). Read with the contract's own
+    /// JSON parser.
+    static func decode(_ api: OperatorAPI, _ data: [UInt8]) -> SignalValue? {
+        guard let value = try? JSONValue.parse(data) else { return nil }
+        /// A required, nullable date-time: `.some(nil)` for `null`, `nil` when missing or malformed.
+        func time(_ member: JSONValue?) -> Timestamp?? {
+            switch member {
+            case .null?: return .some(nil)
+            case .string(let text)?: return Timestamp(rfc3339: text).map { .some($0) } ?? nil
+            default: return nil
+            }
+        }
+        /// An optional member: absent or null is `nil`; present with the wrong type fails.
+        func optionalTime(_ member: JSONValue?) -> Timestamp?? {
+            member == nil ? .some(nil) : time(member)
+        }
+        func period(_ member: JSONValue?) -> Int?? {
+            switch member {
+            case nil, .null?: return .some(nil)
+            case .number(let number)? where number >= 0 && number == number.rounded() && number < 1e9: return .some(Int(number))
+            default: return nil
+            }
+        }
+        func words(_ member: JSONValue?) -> [String]?? {
+            switch member {
+            case nil, .null?: return .some(nil)
+            case .array(let items)?:
+                let texts = items.compactMap { item -> String? in if case .string(let text) = item { text } else { nil } }
+                return texts.count == items.count ? .some(texts) : nil
+            default: return nil
+            }
         }
         switch api {
-        case .simSwap:
-            guard let info = try? decoder.decode(CAMARA.SimSwapInfo.self, from: data), let change = time(info.latestSimChange) else {
-                return nil
-            }
-            return .swap(SwapSignal(latestChange: change, monitoredPeriodDays: info.monitoredPeriod))
-        case .deviceSwap:
-            guard let info = try? decoder.decode(CAMARA.DeviceSwapInfo.self, from: data), let change = time(info.latestDeviceChange)
+        case .simSwap, .deviceSwap:
+            guard case .object(let object) = value, let change = time(object[api == .simSwap ? "latestSimChange" : "latestDeviceChange"]),
+                let days = period(object["monitoredPeriod"])
             else { return nil }
-            return .swap(SwapSignal(latestChange: change, monitoredPeriodDays: info.monitoredPeriod))
+            return .swap(SwapSignal(latestChange: change, monitoredPeriodDays: days))
         case .callForwarding:
-            guard let names = try? decoder.decode([String].self, from: data), !names.isEmpty else { return nil }
+            guard let names = words(value) ?? nil, !names.isEmpty else { return nil }
             let services = names.compactMap(CallForwardingService.init(rawValue:))
             return services.count == names.count ? .callForwarding(services) : nil
         case .roaming:
-            guard let info = try? decoder.decode(CAMARA.RoamingStatusInfo.self, from: data), let last = time(info.lastStatusTime),
-                (info.countryName ?? []).allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isUppercase) })
+            guard case .object(let object) = value, case .bool(let roaming)? = object["roaming"], let countries = words(object["countryName"]),
+                (countries ?? []).allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isUppercase) }), let last = optionalTime(object["lastStatusTime"])
             else { return nil }
-            return .roaming(RoamingStatus(roaming: info.roaming, countryCodes: info.countryName ?? [], lastStatusTime: last))
+            return .roaming(RoamingStatus(roaming: roaming, countryCodes: countries ?? [], lastStatusTime: last))
         case .reachability:
-            guard let info = try? decoder.decode(CAMARA.ReachabilityStatusInfo.self, from: data) else { return nil }
-            let connectivity = (info.connectivity ?? []).compactMap(Connectivity.init(rawValue:))
-            guard connectivity.count == (info.connectivity ?? []).count else { return nil }
-            return .reachability(ReachabilityStatus(reachable: info.reachable, connectivity: connectivity))
+            guard case .object(let object) = value, case .bool(let reachable)? = object["reachable"],
+                let names = words(object["connectivity"])
+            else { return nil }
+            let connectivity = (names ?? []).compactMap(Connectivity.init(rawValue:))
+            guard connectivity.count == (names ?? []).count else { return nil }
+            return .reachability(ReachabilityStatus(reachable: reachable, connectivity: connectivity))
         case .numberRecycling:
-            guard let info = try? decoder.decode(CAMARA.NumberRecyclingInfo.self, from: data) else { return nil }
-            return .numberRecycled(info.phoneNumberRecycled)
+            guard case .object(let object) = value, case .bool(let recycled)? = object["phoneNumberRecycled"] else { return nil }
+            return .numberRecycled(recycled)
         }
+    }
+
+    /// The `code` of a CAMARA error body, if the body is one.
+    static func errorCode(_ data: [UInt8]) -> String? {
+        guard case .object(let object)? = try? JSONValue.parse(data), case .string(let code)? = object["code"] else { return nil }
+        return code
     }
 
     /// `YYYY-MM-DD` (UTC).
@@ -215,12 +245,6 @@ actor AccessTokens {
         }
     }
 
-    struct TokenAnswer: Decodable {
-        var access_token: String
-        var token_type: String
-        var expires_in: Double?
-    }
-
     private func fetch(deadline: NIODeadline) async -> Result<(String, Duration), SignalFailure> {
         if !keyAdded {
             await keys.add(ecdsa: signingKey, kid: configuration.keyId.map { JWKIdentifier(string: $0) })
@@ -255,10 +279,12 @@ actor AccessTokens {
             guard response.status == .ok else {
                 return .failure(.operatorError(status: Int(response.status.code), code: "TOKEN_REFUSED"))
             }
-            guard let answer = try? JSONDecoder().decode(TokenAnswer.self, from: Data(buffer: bytes)),
-                answer.token_type.lowercased() == "bearer"
+            guard case .object(let answer)? = try? JSONValue.parse(bytes.readableBytesView), case .string(let token)? = answer["access_token"],
+                case .string(let type)? = answer["token_type"], type.lowercased() == "bearer"
             else { return .failure(.badAnswer) }
-            return .success((answer.access_token, .seconds(answer.expires_in ?? 300)))
+            var lifetime = 300.0
+            if case .number(let seconds)? = answer["expires_in"], seconds > 0 { lifetime = seconds }
+            return .success((token, .seconds(lifetime)))
         } catch {
             return .failure(NIODeadline.now() >= deadline || Task.isCancelled ? .timeout : .unreachable)
         }

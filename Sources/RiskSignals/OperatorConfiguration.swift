@@ -22,6 +22,11 @@ public struct OperatorConfiguration: Sendable, Equatable {
     /// How long an answer is reused for the same number, per API.
     public var cacheTTL: [OperatorAPI: Duration]
     public var operators: [Operator]
+    /// Which missing signals are paid for (`acquisition`; default cost-aware).
+    public var acquisition: AcquisitionStrategy
+    /// Under the cost-aware strategy, the share of events that acquire every signal (`explore_share`,
+    /// default 0.02), flagged `explore` in the decision log.
+    public var exploreShare: Double
 
     /// The longest a SIM swap or call-forwarding answer may be reused: both change in the minutes
     /// an attack takes.
@@ -69,7 +74,12 @@ public struct OperatorConfiguration: Sendable, Equatable {
         }
     }
 
-    public init(deadline: Duration = Self.defaultDeadline, cacheTTL: [OperatorAPI: Duration] = [:], operators: [Operator]) {
+    public init(
+        deadline: Duration = Self.defaultDeadline, cacheTTL: [OperatorAPI: Duration] = [:], operators: [Operator],
+        acquisition: AcquisitionStrategy = .costAware, exploreShare: Double = 0.02
+    ) {
+        self.acquisition = acquisition
+        self.exploreShare = exploreShare
         self.deadline = deadline
         self.cacheTTL = Self.defaultCacheTTL.merging(cacheTTL) { $1 }
         self.operators = operators
@@ -104,7 +114,7 @@ public struct OperatorConfiguration: Sendable, Equatable {
         guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw fail(nil, "not a JSON object")
         }
-        let known: Set<String> = ["deadline_ms", "cache_ttl_seconds", "operators"]
+        let known: Set<String> = ["deadline_ms", "cache_ttl_seconds", "operators", "acquisition", "explore_share"]
         if let unknown = root.keys.sorted().first(where: { !known.contains($0) }) {
             throw fail(unknown, "not a member of the configuration")
         }
@@ -130,6 +140,20 @@ public struct OperatorConfiguration: Sendable, Equatable {
                 }
                 ttl[api] = duration
             }
+        }
+        var acquisition = AcquisitionStrategy.costAware
+        if let value = root["acquisition"] {
+            guard let text = value as? String, let strategy = AcquisitionStrategy(rawValue: text) else {
+                throw fail("acquisition", "must be one of \(AcquisitionStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            acquisition = strategy
+        }
+        var exploreShare = 0.02
+        if let value = root["explore_share"] {
+            guard let number = value as? NSNumber, (0...1).contains(number.doubleValue) else {
+                throw fail("explore_share", "must be a number in [0, 1]")
+            }
+            exploreShare = number.doubleValue
         }
         guard let list = root["operators"] as? [Any], !list.isEmpty else { throw fail("operators", "must be a non-empty array") }
         var operators: [Operator] = []
@@ -196,7 +220,8 @@ public struct OperatorConfiguration: Sendable, Equatable {
                     privateKeyPEM: pem,
                     keyId: keyId, apis: apis, rateLimitPerSecond: rate, circuitFailures: failures, circuitOpenFor: openFor))
         }
-        return OperatorConfiguration(deadline: deadline, cacheTTL: ttl, operators: operators)
+        return OperatorConfiguration(
+            deadline: deadline, cacheTTL: ttl, operators: operators, acquisition: acquisition, exploreShare: exploreShare)
     }
 
     private static var apiNames: String { OperatorAPI.allCases.map(\.rawValue).joined(separator: ", ") }

@@ -122,21 +122,24 @@ final class CircuitBreaker: Sendable {
     }
 }
 
-/// At most `perSecond` calls a second (a token bucket holding one second's worth).
+/// At most `perSecond` calls a second: a token bucket holding one second's worth, and at least
+/// one call (a rate under one a second allows a call every `1 / perSecond` seconds).
 final class RateLimiter: Sendable {
     let perSecond: Double
+    let capacity: Double
     private let bucket: Mutex<(tokens: Double, at: ContinuousClock.Instant)>
 
     init(perSecond: Double) {
         self.perSecond = perSecond
-        bucket = Mutex((perSecond, .now))
+        capacity = max(1, perSecond)
+        bucket = Mutex((capacity, .now))
     }
 
     func take(now: ContinuousClock.Instant = .now) -> Bool {
         bucket.withLock { bucket in
             let elapsed = now - bucket.at
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            bucket = (min(perSecond, bucket.tokens + seconds * perSecond), now)
+            bucket = (min(capacity, bucket.tokens + seconds * perSecond), now)
             guard bucket.tokens >= 1 else { return false }
             bucket.tokens -= 1
             return true

@@ -140,10 +140,7 @@ import Testing
         try await fixture.stub.whileServing { url in
             let enricher = try Enricher(
                 configuration: try fixture.configuration(baseURL: url, deadlineMs: 100), http: sharedHTTP, sendsAsOf: true)
-            let started = ContinuousClock.now
             let enrichment = await enricher.enrich(OperatorFixture.event(), at: OperatorFixture.now)
-            // Bounded below the operator's 1 s: the deadline (100 ms) holds.
-            #expect(ContinuousClock.now - started < .milliseconds(900))
             for api in OperatorAPI.allCases { #expect(enrichment.origins[api] == .unknown(reason: "timeout"), "\(api)") }
             #expect(enrichment.values.isEmpty)
         }
@@ -155,7 +152,8 @@ import Testing
         let dead = "http://127.0.0.1:9"
         let enricher = try Enricher(
             configuration: try fixture.configuration(
-                baseURL: dead, apis: [.simSwap], extra: #", "circuit_breaker": {"failures": 3, "open_seconds": 60}"#), http: sharedHTTP,
+                baseURL: dead, deadlineMs: 300, apis: [.simSwap], extra: #", "circuit_breaker": {"failures": 3, "open_seconds": 60}"#),
+            http: sharedHTTP,
             sendsAsOf: true)
         var reasons: [String] = []
         for index in 0..<5 {
@@ -172,7 +170,7 @@ import Testing
         let fixture = try await OperatorFixture()
         try await fixture.stub.whileServing { url in
             let enricher = try Enricher(
-                configuration: try fixture.configuration(baseURL: url, apis: [.simSwap], extra: #", "rate_limit_per_second": 2"#),
+                configuration: try fixture.configuration(baseURL: url, apis: [.simSwap], extra: #", "rate_limit_per_second": 0.01"#),
                 http: sharedHTTP, sendsAsOf: true)
             var origins: [SignalOrigin] = []
             for index in 0..<3 {
@@ -181,9 +179,10 @@ import Testing
                 origins.append(
                     await enricher.enrich(OperatorFixture.event("e\(index)", phone: phone), at: OperatorFixture.now).origins[.simSwap]!)
             }
-            #expect(origins.prefix(2).allSatisfy(\.isKnown) || origins.prefix(2).contains(.unknown(reason: "422 SERVICE_NOT_APPLICABLE")))
-            #expect(origins.last == .unknown(reason: "rate_limited"))
-            #expect(fixture.stub.calls[.simSwap] == 2)
+            // One call every 100 s: the first goes out, the next two wait for none.
+            #expect(origins[0] == .fetched(operator: "stub"))
+            #expect(origins[1...] == [.unknown(reason: "rate_limited"), .unknown(reason: "rate_limited")])
+            #expect(fixture.stub.calls[.simSwap] == 1)
         }
     }
 

@@ -55,8 +55,9 @@ struct OperatorFixture {
         try key.pemRepresentation.write(to: directory.appending(path: "client.pem"), atomically: true, encoding: .utf8)
     }
 
-    /// The configuration file's text for the stub at `baseURL`.
-    func configurationJSON(baseURL: String, deadlineMs: Int = 1_000, apis: [OperatorAPI] = OperatorAPI.allCases, extra: String = "")
+    /// The configuration file's text for the stub at `baseURL`. The deadline is long by default:
+    /// these tests check answers, not speed, and run beside the whole suite on two cores.
+    func configurationJSON(baseURL: String, deadlineMs: Int = 30_000, apis: [OperatorAPI] = OperatorAPI.allCases, extra: String = "")
         -> String
     {
         let prices = apis.map { #""\#($0.rawValue)": {"price": 0.05}"# }.joined(separator: ", ")
@@ -67,7 +68,7 @@ struct OperatorFixture {
             """
     }
 
-    func configuration(baseURL: String, deadlineMs: Int = 1_000, apis: [OperatorAPI] = OperatorAPI.allCases, extra: String = "") throws
+    func configuration(baseURL: String, deadlineMs: Int = 30_000, apis: [OperatorAPI] = OperatorAPI.allCases, extra: String = "") throws
         -> OperatorConfiguration
     {
         let url = directory.appending(path: "operators-\(UUID().uuidString).json")

@@ -1,0 +1,101 @@
+import RiskContract
+import RiskFeatures
+
+extension Scorer {
+    /// What would have to be learnt for a decision to change: the answer to "is a paid call for
+    /// these signals worth making?".
+    public struct AcquisitionNeed: Sendable, Equatable {
+        /// The decision with the signals unknown, as the event stands.
+        public var decision: Decision
+        /// Every decision the event could get once the signals are known.
+        public var possible: Set<Decision>
+        /// The signals worth acquiring: those the model or a rule reads, when the decision can
+        /// change; none when it cannot.
+        public var members: Set<String>
+
+        public var canChange: Bool { possible != [decision] }
+    }
+
+    /// The most joint completions of the unknown signals enumerated; beyond, every signal the
+    /// model reads is taken as needed.
+    public static let acquisitionCompletionLimit = 20_000
+
+    /// Whether learning the `telco` members `unknown` (absent from `event`) could change its
+    /// decision, taken jointly: every combination of the levels the model's features could read
+    /// from them (crosses follow their parts), each scored by the model, and every rule whose
+    /// condition they leave undecided taken both ways. Nothing is recorded in the history.
+    ///
+    /// Exact for the model's score range over the levels its features can take; a rule is taken
+    /// as possibly holding whenever its condition reads an unknown member. A member the model
+    /// reads as a number cannot be bounded: it is then needed.
+    public func acquisitionNeed(_ event: ParsedEvent, unknown: Set<String>) -> AcquisitionNeed {
+        let (model, policy, aggregates) = currentRowInputs(event)
+        let extractor = model.extractor
+        var row = [Double](repeating: 0, count: model.columns.count)
+        row.withUnsafeMutableBufferPointer { buffer in
+            aggregates.withUnsafeBufferPointer { extractor.fill(into: buffer, event, aggregates: $0) }
+        }
+        let probability = model.compiled.probability(raw: model.compiled.rawScore(row))
+        let now = policy.decide(probability: probability, event: event).decision
+        let prefixes = unknown.sorted().map { "telco." + $0 }
+        let modelReads = Set(unknown.filter { !extractor.columns(readingUnder: ["telco." + $0]).isEmpty })
+        let ruleReads = policy.members(readUndecided: prefixes, event: event)
+        var low = probability, high = probability
+        let listed = extractor.forEachCompletion(
+            under: prefixes.filter { modelReads.contains(String($0.dropFirst("telco.".count))) }, of: event, row: row,
+            limit: Self.acquisitionCompletionLimit
+        ) { completion in
+            let p = model.compiled.probability(raw: model.compiled.rawScore(completion))
+            low = min(low, p)
+            high = max(high, p)
+            return true
+        }
+        if listed == nil { (low, high) = (0, 1) }
+        let possible = policy.possibleDecisions(probabilities: low...high, event: event, undecided: prefixes)
+        let members = possible == [now] ? [] : modelReads.union(ruleReads)
+        return AcquisitionNeed(decision: now, possible: possible, members: members)
+    }
+}
+
+extension CompiledPolicy {
+    /// The unknown members (`telco.x` → `x`) that some rule's condition reads while undecided.
+    func members(readUndecided prefixes: [String], event: ParsedEvent) -> Set<String> {
+        var members = Set<String>()
+        for rule in rules where rule.when.holds(for: event, undecided: prefixes) == nil {
+            for path in rule.when.paths {
+                if let prefix = prefixes.first(where: { path == $0 || path.hasPrefix($0 + ".") }) {
+                    members.insert(String(prefix.dropFirst("telco.".count)))
+                }
+            }
+        }
+        return members
+    }
+
+    /// Every decision an event could get with a probability in `probabilities` once the fields
+    /// under `undecided` are known: the thresholds' decisions over the range, then each rule
+    /// whose condition they leave undecided both applied and not.
+    func possibleDecisions(probabilities: ClosedRange<Double>, event: ParsedEvent, undecided prefixes: [String]) -> Set<Decision> {
+        let thresholds = policy.thresholds
+        func byThreshold(_ p: Double) -> Decision {
+            p >= thresholds.block ? .block : p >= thresholds.review ? .review : p >= thresholds.stepUp ? .stepUp : .allow
+        }
+        let range = Decision.allCases.filter { byThreshold(probabilities.lowerBound) <= $0 && $0 <= byThreshold(probabilities.upperBound) }
+        let states = rules.map { $0.when.holds(for: event, undecided: prefixes) }
+        let open = states.indices.filter { states[$0] == nil }
+        guard open.count <= 12 else { return Set(Decision.allCases) }
+        var possible = Set<Decision>()
+        for start in range {
+            for mask in 0..<(1 << open.count) {
+                var decision = start
+                for index in rules.indices {
+                    let holds = states[index] ?? (mask & (1 << open.firstIndex(of: index)!) != 0)
+                    guard holds else { continue }
+                    if let floor = rules[index].atLeast, decision < floor { decision = floor }
+                    if let ceiling = rules[index].atMost, decision > ceiling { decision = ceiling }
+                }
+                possible.insert(decision)
+            }
+        }
+        return possible
+    }
+}

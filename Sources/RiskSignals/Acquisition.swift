@@ -1,0 +1,73 @@
+import RiskContract
+import RiskFeatures
+import RiskScoring
+
+/// Which of an event's missing signals are paid for.
+public enum AcquisitionStrategy: String, Sendable, Equatable, CaseIterable {
+    /// Every missing signal is asked of the operator.
+    case always
+    /// A paid call only when its answer could change the decision, jointly over the unknown
+    /// signals and the policy's rules (``RiskScoring/Scorer/acquisitionNeed(_:unknown:)``); a
+    /// share of events (``OperatorConfiguration/exploreShare``) acquires every signal, so that
+    /// training data keeps the signals the model learns from.
+    case costAware = "cost_aware"
+    /// No call: only what the event, the cache and the notifications know.
+    case never
+}
+
+extension Enricher {
+    /// Whether the event is one of the share that acquires every signal under the cost-aware
+    /// strategy: by a hash of its id, so a replay picks the same events.
+    public static func explores(_ event: Event, share: Double) -> Bool {
+        guard share > 0 else { return false }
+        return Double(FNV1a.hash(event.id) % 1_000_000) < share * 1_000_000
+    }
+
+    /// Enriches `event` under `strategy`: what is known for free first (the event, the cache,
+    /// the notifications), then the calls the strategy pays for. Cost-aware asks `scorer`
+    /// whether the unknown signals could change the decision of the event as it stands.
+    public func enrich(_ event: ParsedEvent, at now: Timestamp, strategy: AcquisitionStrategy, scorer: Scorer) async -> Enrichment {
+        guard let typed = event.event else { return Enrichment() }
+        var enrichment = known(typed, at: now)
+        enrichment.acquisition = strategy
+        let fetchable = fetchable(typed, enrichment)
+        guard !fetchable.isEmpty else { return enrichment }
+        switch strategy {
+        case .never:
+            return enrichment
+        case .always:
+            await acquire(fetchable, for: typed, into: &enrichment, at: now)
+        case .costAware:
+            if Self.explores(typed, share: configuration.exploreShare) {
+                enrichment.explored = true
+                await acquire(fetchable, for: typed, into: &enrichment, at: now)
+                return enrichment
+            }
+            let partial = enrichment.values.isEmpty ? event : enrichment.parsed(event)
+            let need = scorer.acquisitionNeed(partial, unknown: Set(fetchable.map(\.telcoField)))
+            let wanted = fetchable.filter { need.members.contains($0.telcoField) }
+            await acquire(wanted, for: typed, into: &enrichment, at: now)
+        }
+        return enrichment
+    }
+}
+
+extension Enrichment {
+    /// `event` with the acquired values in its `telco` object (itself when nothing was acquired,
+    /// or when its tree cannot be had).
+    public func parsed(_ event: ParsedEvent) -> ParsedEvent {
+        guard !values.isEmpty, let typed = event.event else { return event }
+        let tree: JSONValue
+        if let json = event.json {
+            tree = json
+        } else {
+            // The typed event as JSON: what the contract reads back identically.
+            guard let encoded = try? JSONValue.parse(Array(JSONLine.encode(typed))) else { return event }
+            tree = encoded
+        }
+        guard case .object(let object) = tree else { return event }
+        let completed = JSONValue.object(applied(to: object))
+        guard let enriched = try? Event(json: completed) else { return event }
+        return ParsedEvent(event: enriched, json: completed)
+    }
+}
