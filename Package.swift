@@ -119,6 +119,7 @@ let package = Package(
             name: "RiskOperatorStub",
             dependencies: [
                 "RiskSignals", "RiskContract",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "JWTKit", package: "jwt-kit"),

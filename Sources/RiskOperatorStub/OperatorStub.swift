@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -44,7 +45,19 @@ public final class OperatorStub: Sendable {
     private let faults: Mutex<Faults>
     private let state = Mutex(State())
 
+    /// A subscription the stub holds: where and with which token to push its line's events.
+    public struct Held: Sendable, Equatable {
+        public var id: String
+        public var api: OperatorAPI
+        public var phoneNumber: String
+        public var sink: String
+        public var sinkToken: String
+        public var types: [String]
+        public var expires: Timestamp
+    }
+
     struct State {
+        var subscriptions: [Held] = []
         var tokens: [String: (client: String, scopes: Set<String>, expires: ContinuousClock.Instant)] = [:]
         var assertionIds: Set<String> = []
         var calls: [OperatorAPI: Int] = [:]
@@ -72,6 +85,9 @@ public final class OperatorStub: Sendable {
     /// Changes the injected faults from here on.
     public func inject(_ faults: Faults) { self.faults.withLock { $0 = faults } }
 
+    /// The subscriptions created so far.
+    public var subscriptions: [Held] { state.withLock { $0.subscriptions } }
+
     /// Calls answered so far, per API (whatever the answer), and tokens issued.
     public var calls: [OperatorAPI: Int] { state.withLock { $0.calls } }
     public var tokensIssued: Int { state.withLock { $0.tokensIssued } }
@@ -87,6 +103,11 @@ public final class OperatorStub: Sendable {
         for api in OperatorAPI.allCases {
             router.post(RouterPath(api.path)) { request, context in
                 await self.answer(api, request, context)
+            }
+        }
+        for (api, subscription) in OperatorConfiguration.subscriptionAPIs {
+            router.post(RouterPath(subscription.path)) { request, context in
+                await self.subscribe(api, request, context)
             }
         }
         return router
@@ -269,6 +290,84 @@ public final class OperatorStub: Sendable {
             let recycled = subscriberSince.map { $0 >= day.adding(days: 1) } ?? false
             return json(CAMARA.NumberRecyclingInfo(phoneNumberRecycled: recycled), correlator: correlator)
         }
+    }
+
+    // MARK: Subscriptions
+
+    /// Creates a subscription (CAMARA's subscription APIs: `protocol` HTTP, `sink`, a
+    /// `sinkCredential` access token, `types` of this API, the line in `config.subscriptionDetail`)
+    /// and pushes its `subscription-started` event to the sink.
+    func subscribe(_ api: OperatorAPI, _ request: Request, _ context: BasicRequestContext) async -> Response {
+        let presented = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+        guard let grant = presented.flatMap({ token in state.withLock { $0.tokens[token] } }), ContinuousClock.now < grant.expires else {
+            return error(401, "UNAUTHENTICATED", "Request not authenticated due to missing, invalid, or expired credentials.", correlator: nil)
+        }
+        guard let buffer = try? await request.body.collect(upTo: 1 << 16), case .object(let body)? = try? JSONValue.parse(buffer.readableBytesView),
+            body["protocol"] == .string("HTTP"), case .string(let sink)? = body["sink"], URL(string: sink)?.host != nil,
+            case .object(let credential)? = body["sinkCredential"], credential["credentialType"] == .string("ACCESSTOKEN"),
+            case .string(let sinkToken)? = credential["accessToken"], case .array(let typeValues)? = body["types"], !typeValues.isEmpty,
+            case .object(let config)? = body["config"], case .object(let detail)? = config["subscriptionDetail"]
+        else { return error(400, "INVALID_ARGUMENT", "Client specified an invalid argument, request body or query param.", correlator: nil) }
+        let types = typeValues.compactMap { if case .string(let type) = $0 { type } else { nil } }
+        let prefix = TelcoNotification.prefixes.first { $0.1 == api }!.0
+        guard types.count == typeValues.count, types.allSatisfy({ $0.hasPrefix(prefix) }) else {
+            return error(400, "INVALID_ARGUMENT", "types must be events of this API.", correlator: nil)
+        }
+        var line: JSONObject = detail
+        if case .object(let device)? = detail["device"] { line = device }
+        guard case .string(let number)? = line["phoneNumber"], PhoneNumber.isE164(number) else {
+            return error(422, "MISSING_IDENTIFIER", "The device cannot be identified.", correlator: nil)
+        }
+        guard view.lines[number] != nil else { return error(404, "IDENTIFIER_NOT_FOUND", "Device identifier not found.", correlator: nil) }
+        let now = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
+        var expires = now.adding(days: 30)
+        if case .string(let text)? = config["subscriptionExpireTime"], let time = Timestamp(rfc3339: text) { expires = time }
+        let held = Held(id: UUID().uuidString, api: api, phoneNumber: number, sink: sink, sinkToken: sinkToken, types: types, expires: expires)
+        state.withLock { $0.subscriptions.append(held) }
+        var answer = body
+        answer.members.removeAll { $0.key == "sinkCredential" }
+        answer.members += [
+            .init(key: "id", value: .string(held.id)), .init(key: "startsAt", value: .string(now.rfc3339)),
+            .init(key: "expiresAt", value: .string(expires.rfc3339)), .init(key: "status", value: .string("ACTIVE")),
+        ]
+        _ = await deliver(prefix + "subscription-started", to: held, data: [:], at: now)
+        return json(JSONValue.object(answer), status: .created, correlator: nil)
+    }
+
+    /// Pushes an event of `type` about `phoneNumber` to every subscription that asked for it
+    /// (with `data` beside `phoneNumber` and `subscriptionId`).
+    ///
+    /// - Returns: the HTTP status of each delivery.
+    @discardableResult
+    public func push(_ type: String, phoneNumber: String, data: [String: JSONValue] = [:], at time: Timestamp) async -> [Int] {
+        let targets = state.withLock { $0.subscriptions.filter { $0.phoneNumber == phoneNumber && $0.types.contains(type) } }
+        var statuses: [Int] = []
+        for held in targets { statuses.append(await deliver(type, to: held, data: data, at: time)) }
+        return statuses
+    }
+
+    /// Posts one CloudEvent to a subscription's sink with its token; the status, or 0 when it
+    /// could not be delivered.
+    private func deliver(_ type: String, to held: Held, data: [String: JSONValue], at time: Timestamp) async -> Int {
+        var members: [JSONObject.Member] = [.init(key: "subscriptionId", value: .string(held.id))]
+        let line = JSONValue.object(JSONObject([.init(key: "phoneNumber", value: .string(held.phoneNumber))]))
+        members.append(held.api == .simSwap ? .init(key: "phoneNumber", value: .string(held.phoneNumber)) : .init(key: "device", value: line))
+        for (key, value) in data.sorted(by: { $0.key < $1.key }) { members.append(.init(key: key, value: value)) }
+        let event = JSONValue.object(
+            JSONObject([
+                .init(key: "id", value: .string(UUID().uuidString)), .init(key: "source", value: .string("riskloop-operator-stub")),
+                .init(key: "type", value: .string(type)), .init(key: "specversion", value: .string("1.0")),
+                .init(key: "datacontenttype", value: .string("application/json")), .init(key: "time", value: .string(time.rfc3339)),
+                .init(key: "data", value: .object(JSONObject(members))),
+            ]))
+        var request = HTTPClientRequest(url: held.sink)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/cloudevents+json")
+        request.headers.add(name: "Authorization", value: "Bearer \(held.sinkToken)")
+        request.body = .bytes(ByteBuffer(bytes: (try? JSONEncoder().encode(event)) ?? Data()))
+        guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(10)) else { return 0 }
+        _ = try? await response.body.collect(upTo: 1 << 16)
+        return Int(response.status.code)
     }
 
     /// A swap as answered at `asOf`: `null` with the monitored period when it is older than that.

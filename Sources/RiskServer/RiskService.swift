@@ -47,6 +47,8 @@ public final class RiskService: Sendable {
     public let stepUpCases: Set<StepUpOutcome>
     /// Asks the customers' operators for the telco signals an event lacks (`serve --operators`).
     public let enricher: Enricher?
+    /// Checks the sink tokens of pushed notifications (`notifications` in `--operators`).
+    public let sinkCredentials: SinkCredentials?
 
     /// The retraining cycle that `POST /v1/retrain` and ``FeedbackLoopService`` run.
     public let loop: FeedbackLoop
@@ -108,6 +110,7 @@ public final class RiskService: Sendable {
         let metrics = PrometheusCollectorRegistry()
         self.metrics = metrics
         enricher = try operators.map { try Enricher(configuration: $0, http: .shared, metrics: metrics) }
+        if let secret = operators?.notifications?.secret { sinkCredentials = await SinkCredentials(secret: secret) } else { sinkCredentials = nil }
         decisions = DecisionLog(store: store, logger: logger)
         let scorer = self.scorer
         self.logger = logger

@@ -6,6 +6,7 @@ import RiskExport
 import RiskFeatures
 import RiskModels
 import RiskScoring
+import RiskSignals
 import RiskStore
 import ServiceLifecycle
 
@@ -27,6 +28,32 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
     }
     router.get("/openapi.yaml") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(bytes: openAPIDocument)))
+    }
+    // Pushed by the operators, authenticated by the sink token RiskLoop issued when subscribing
+    // (not an API key: outside the key groups).
+    router.post("/v1/telco/notifications") { request, context in
+        guard let enricher = service.enricher, let sink = service.sinkCredentials else {
+            throw APIError(
+                .notFound, code: "not_found", message: "this server takes no telco notifications (no \"notifications\" in --operators)")
+        }
+        let token = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+        guard let token, let grant = await sink.verify(token) else {
+            throw APIError(.unauthorized, code: "unauthenticated", message: "a sink token RiskLoop issued, not expired, is required")
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        let now = RiskService.now
+        do {
+            let value = try JSONValue.parse(body.readableBytesView)
+            try enricher.receive(try TelcoNotification(cloudEvent: value, receivedAt: now), grant: grant, at: now)
+        } catch let error as ContractError {
+            throw APIError(.badRequest, code: "malformed_json", message: error.reason)
+        } catch NotificationError.invalid(let field, let reason) {
+            throw APIError(.badRequest, code: "invalid_field", message: reason, field: field)
+        } catch NotificationError.unauthenticated(let reason) {
+            throw APIError(.forbidden, code: "forbidden", message: reason)
+        }
+        return Response(status: .noContent)
     }
     let v1 = router.group("/v1").add(middleware: APIKeyMiddleware(service: service))
     // Each route sits in the group of the role it needs.

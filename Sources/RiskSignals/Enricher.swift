@@ -207,9 +207,10 @@ public final class Enricher: Sendable {
                 enrichment.origins[api] = .fetched(operator: name)
                 breakers[name]!.record(success: true)
                 let ttl = configuration.cacheTTL[api] ?? .zero
-                if ttl > .zero {
-                    cache.store(value, api, of: number, until: now.adding(milliseconds: Self.milliseconds(ttl)), now: now)
-                }
+                var until = now.adding(milliseconds: Self.milliseconds(ttl))
+                // A line covered by a subscription: the operator pushes any change until it ends.
+                if let covered = cache.coveredUntil(number, api, at: now), covered > until { until = covered }
+                if until > now { cache.store(value, api, of: number, until: until, now: now) }
             case .failure(let failure):
                 enrichment.origins[api] = .unknown(reason: failure.reason)
                 metrics?.failed(name, api, failure)
@@ -291,6 +292,15 @@ struct EnrichmentMetrics: Sendable {
     }
 
     func cacheHit(_ api: OperatorAPI) { cacheHits[api]?.increment() }
+
+    func notified(_ api: OperatorAPI) {
+        registry.makeCounter(
+            descriptor: .init(
+                namespace: "riskloop", metricName: "telco_notifications", unitName: "total",
+                helpText: "Subscription events the operators pushed and RiskLoop applied"),
+            labels: [("api", api.rawValue)]
+        ).increment()
+    }
 
     static func nanoseconds(_ duration: Duration) -> Int64 {
         duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000

@@ -27,6 +27,41 @@ public struct OperatorConfiguration: Sendable, Equatable {
     /// Under the cost-aware strategy, the share of events that acquire every signal (`explore_share`,
     /// default 0.02), flagged `explore` in the decision log.
     public var exploreShare: Double
+    /// Pushed notifications (`notifications`): the secret sink tokens are signed with, and the
+    /// URL operators post to (this server's `POST /v1/telco/notifications`).
+    public var notifications: Notifications?
+
+    public struct Notifications: Sendable, Equatable {
+        public var secret: [UInt8]
+        public var sinkURL: String
+
+        public init(secret: [UInt8], sinkURL: String) {
+            self.secret = secret
+            self.sinkURL = sinkURL
+        }
+    }
+
+    /// The subscription API of each API that has one (CAMARA's subscription APIs of SIM Swap,
+    /// Device Roaming Status and Device Reachability Status), and the event types asked for.
+    public static let subscriptionAPIs: [OperatorAPI: (path: String, types: [String])] = [
+        .simSwap: ("/sim-swap-subscriptions/v0.3/subscriptions", ["org.camaraproject.sim-swap-subscriptions.v0.swapped"]),
+        .roaming: (
+            "/device-roaming-status-subscriptions/v0.7/subscriptions",
+            [
+                "org.camaraproject.device-roaming-status-subscriptions.v0.roaming-on",
+                "org.camaraproject.device-roaming-status-subscriptions.v0.roaming-off",
+                "org.camaraproject.device-roaming-status-subscriptions.v0.roaming-change-country",
+            ]
+        ),
+        .reachability: (
+            "/device-reachability-status-subscriptions/v0.7/subscriptions",
+            [
+                "org.camaraproject.device-reachability-status-subscriptions.v0.reachability-data",
+                "org.camaraproject.device-reachability-status-subscriptions.v0.reachability-sms",
+                "org.camaraproject.device-reachability-status-subscriptions.v0.reachability-disconnected",
+            ]
+        ),
+    ]
 
     /// The longest a SIM swap or call-forwarding answer may be reused: both change in the minutes
     /// an attack takes.
@@ -114,7 +149,7 @@ public struct OperatorConfiguration: Sendable, Equatable {
         guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw fail(nil, "not a JSON object")
         }
-        let known: Set<String> = ["deadline_ms", "cache_ttl_seconds", "operators", "acquisition", "explore_share"]
+        let known: Set<String> = ["deadline_ms", "cache_ttl_seconds", "operators", "acquisition", "explore_share", "notifications"]
         if let unknown = root.keys.sorted().first(where: { !known.contains($0) }) {
             throw fail(unknown, "not a member of the configuration")
         }
@@ -154,6 +189,20 @@ public struct OperatorConfiguration: Sendable, Equatable {
                 throw fail("explore_share", "must be a number in [0, 1]")
             }
             exploreShare = number.doubleValue
+        }
+        var notifications: Notifications?
+        if let value = root["notifications"] {
+            guard let object = value as? [String: Any], let secretFile = object["secret_file"] as? String, let sink = object["sink_url"] as? String,
+                object.count == 2
+            else { throw fail("notifications", "must be {\"secret_file\": a path, \"sink_url\": this server's URL}") }
+            guard let url = URL(string: sink), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+                throw fail("notifications.sink_url", "must be an http or https URL")
+            }
+            let secretURL = secretFile.hasPrefix("/") ? URL(filePath: secretFile) : directory.appending(path: secretFile)
+            guard let secret = try? Data(contentsOf: secretURL), secret.count >= 32 else {
+                throw fail("notifications.secret_file", "cannot read at least 32 bytes of secret from \(secretURL.path)")
+            }
+            notifications = Notifications(secret: Array(secret), sinkURL: sink)
         }
         guard let list = root["operators"] as? [Any], !list.isEmpty else { throw fail("operators", "must be a non-empty array") }
         var operators: [Operator] = []
@@ -220,8 +269,10 @@ public struct OperatorConfiguration: Sendable, Equatable {
                     privateKeyPEM: pem,
                     keyId: keyId, apis: apis, rateLimitPerSecond: rate, circuitFailures: failures, circuitOpenFor: openFor))
         }
-        return OperatorConfiguration(
+        var configuration = OperatorConfiguration(
             deadline: deadline, cacheTTL: ttl, operators: operators, acquisition: acquisition, exploreShare: exploreShare)
+        configuration.notifications = notifications
+        return configuration
     }
 
     private static var apiNames: String { OperatorAPI.allCases.map(\.rawValue).joined(separator: ", ") }

@@ -45,6 +45,26 @@ final class SignalCache: Sendable {
     }
 
     private let entries = Mutex<(byNumber: [String: [OperatorAPI: Entry]], writes: Int)>(([:], 0))
+    /// Lines covered by a subscription, per API, until when: an answer for them lives that long,
+    /// since the operator will push any change.
+    private let coverage = Mutex<[String: [OperatorAPI: Timestamp]]>([:])
+
+    func cover(_ number: String, _ api: OperatorAPI, until: Timestamp?) {
+        coverage.withLock { $0[number, default: [:]][api] = until }
+        guard let until else { return }
+        // An answer already held now lives as long as the subscription.
+        entries.withLock { state in
+            if var entry = state.byNumber[number]?[api], entry.expires < until {
+                entry.expires = until
+                state.byNumber[number]?[api] = entry
+            }
+        }
+    }
+
+    /// When the subscription covering `number`'s `api` ends, if one covers it at `now`.
+    func coveredUntil(_ number: String, _ api: OperatorAPI, at now: Timestamp) -> Timestamp? {
+        coverage.withLock { $0[number]?[api] }.flatMap { $0 > now ? $0 : nil }
+    }
     /// Expired entries are swept every this many writes, so the cache holds roughly the numbers
     /// seen within the longest time to live.
     static let sweepEvery = 10_000

@@ -26,7 +26,7 @@ struct RiskLoop: AsyncParsableCommand {
         subcommands: [
             Demo.self, Simulate.self, Ingest.self, LabelCommand.self, Stats.self, Spec.self, Features.self, Train.self, Score.self,
             Evaluate.self, Retrain.self, Serve.self, Models.self, Export.self, Replay.self, Audit.self, Keys.self, Prune.self, Cases.self,
-            BacktestCommand.self, PolicyCommand.self, OperatorStubCommand.self,
+            BacktestCommand.self, PolicyCommand.self, OperatorStubCommand.self, OperatorsCommand.self,
         ]
     )
 }

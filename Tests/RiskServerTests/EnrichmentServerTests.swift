@@ -129,3 +129,76 @@ import Testing
         }
     }
 }
+
+/// Pushed notifications: a subscription at the stub operator, its events delivered over HTTP to
+/// the server's `POST /v1/telco/notifications`, and the next score knowing them without a call.
+@Suite struct TelcoNotificationTests {
+    static let swapped = "org.camaraproject.sim-swap-subscriptions.v0.swapped"
+
+    @Test func aPushedSwapIsKnownAtTheNextScoreWithoutACall() async throws {
+        let (stub, directory, _) = try await EnrichmentServerTests.stub()
+        try Data((0..<32).map { _ in UInt8.random(in: 0...255) }).write(to: directory.appending(path: "sink.key"))
+        try await stub.whileServing { url in
+            let file = directory.appending(path: "operators-notified.json")
+            try """
+            {"deadline_ms": 30000, "notifications": {"secret_file": "sink.key", "sink_url": "http://127.0.0.1:8080/v1/telco/notifications"},
+             "operators": [{"name": "stub", "prefixes": ["+44"], "base_url": "\(url)", "token_url": "\(url)/oauth/token",
+               "client_id": "bank", "credentials_file": "client.pem", "apis": {"call_forwarding": {"price": 0.03}, "sim_swap": {"price": 0.04}}}]}
+            """.write(to: file, atomically: true, encoding: .utf8)
+            let configuration = try OperatorConfiguration.read(from: file)
+            let fixture = try await Fixture(.sqliteMemory, operators: configuration)
+            let sink = try #require(fixture.service.sinkCredentials)
+            try await Application(router: buildRouter(fixture.service)).test(.live) { client in
+                let port = try #require(client.port)
+                let expires = Date().addingTimeInterval(86_400)
+                let token = try await sink.issue(
+                    phoneNumber: EnrichmentServerTests.forwarded, operatorName: "stub", apis: [.simSwap], expires: expires)
+                let operatorClient = try OperatorClient(configuration.operators[0], http: .shared)
+                let subscription = try await operatorClient.subscribe(
+                    .simSwap, phoneNumber: EnrichmentServerTests.forwarded, sink: "http://127.0.0.1:\(port)/v1/telco/notifications",
+                    sinkToken: token, expires: Timestamp(millisecondsSinceEpoch: Int64(expires.timeIntervalSince1970 * 1000)),
+                    deadline: .now() + .seconds(30)
+                ).get()
+                #expect(subscription.status == "ACTIVE")
+                #expect(stub.subscriptions.map(\.phoneNumber) == [EnrichmentServerTests.forwarded])
+                // The operator pushes a swap; the server takes it.
+                let statuses = await stub.push(
+                    Self.swapped, phoneNumber: EnrichmentServerTests.forwarded, at: Timestamp(rfc3339: "2026-03-01T09:45:00Z")!)
+                #expect(statuses == [204])
+                try await client.execute(
+                    uri: "/v1/score", method: .post, headers: fixture.headers(.score),
+                    body: ByteBuffer(string: EnrichmentServerTests.event("e1", phone: EnrichmentServerTests.forwarded))
+                ) { response in
+                    let answer = try EnrichmentServerTests.object(response.body)
+                    let signals = answer["signals"] as! [String: Any]
+                    #expect(signals["sim_swap"] as? [String: String] == ["source": "notification"])
+                }
+                #expect(stub.calls[.simSwap] == nil, "known from the notification: no call")
+                let payload = try await SQL.strings(fixture.store, "SELECT payload FROM events WHERE id = 'e1'")
+                let stored = try Event(json: try JSONValue.parse(Array(payload[0].utf8)))
+                #expect(stored.telco?.simSwap?.latestChange == Timestamp(rfc3339: "2026-03-01T09:45:00Z"))
+
+                // Refusals: no token, a token RiskLoop did not issue, a token for another line, a malformed event.
+                func post(_ token: String?, _ body: String) async throws -> (HTTPResponse.Status, String) {
+                    var headers: HTTPFields = [.contentType: "application/cloudevents+json"]
+                    if let token { headers[.authorization] = "Bearer \(token)" }
+                    return try await client.execute(uri: "/v1/telco/notifications", method: .post, headers: headers, body: ByteBuffer(string: body)) {
+                        ($0.status, String(buffer: $0.body))
+                    }
+                }
+                let event = #"{"id":"n1","source":"op","type":"\#(Self.swapped)","specversion":"1.0","data":{"phoneNumber":"\#(EnrichmentServerTests.forwarded)","subscriptionId":"s"}}"#
+                #expect(try await post(nil, event).0 == .unauthorized)
+                let stranger = await SinkCredentials(secret: Array(repeating: 1, count: 32))
+                let forged = try await stranger.issue(
+                    phoneNumber: EnrichmentServerTests.forwarded, operatorName: "stub", apis: [.simSwap], expires: expires)
+                #expect(try await post(forged, event).0 == .unauthorized)
+                let other = try await sink.issue(phoneNumber: EnrichmentServerTests.calm, operatorName: "stub", apis: [.simSwap], expires: expires)
+                #expect(try await post(other, event).0 == .forbidden)
+                let malformed = try await post(token, event.replacingOccurrences(of: #""specversion":"1.0""#, with: #""specversion":"0.3""#))
+                #expect(malformed.0 == .badRequest)
+                #expect(malformed.1.contains(#""field":"specversion""#))
+                #expect(try await post(token, event).0 == .noContent)
+            }
+        }
+    }
+}
