@@ -92,10 +92,13 @@ public struct FeedbackReplay: Sendable {
     ///   - analystDays: when given, a simulated analyst resolves each open review case with the
     ///     ground truth this many days after its event (through ``ReviewQueue``, a label version
     ///     of source `analyst`); cases of the last days stay open.
+    ///   - arriving: the events of the period as they arrive, in time order, when the store does
+    ///     not hold them yet (the decider stores each with its decision, as a server would):
+    ///     `riskloop demo --operators` passes events that are completed only when decided.
     ///   - progress: told the end of each replayed day.
     public func run(
         from: Timestamp, to: Timestamp, labels: [Label], isFraud: [String: Bool], decider: (any ReplayDecider)? = nil,
-        analystDays: Double? = nil, progress: (Timestamp) -> Void = { _ in }
+        analystDays: Double? = nil, arriving: [(event: ParsedEvent, payload: String)]? = nil, progress: (Timestamp) -> Void = { _ in }
     ) async throws(EngineError) -> Report {
         let store = loop.store
         guard let champion = try await loop.champion() else {
@@ -160,10 +163,14 @@ public struct FeedbackReplay: Sendable {
                 for label in resolved { frozen.observe(label) }
             }
             let stored: [(event: ParsedEvent, payload: String)]
-            do {
-                stored = try await store.events(from: day, to: next, keepingJSON: true)
-            } catch {
-                throw .store(error)
+            if let arriving {
+                stored = arriving.filter { item in item.event.time.map { day <= $0 && $0 < next } ?? false }
+            } else {
+                do {
+                    stored = try await store.events(from: day, to: next, keepingJSON: true)
+                } catch {
+                    throw .store(error)
+                }
             }
             let events = stored.map(\.event)
             // The day's label versions reach the scorers' history, each counting from its own report
@@ -238,7 +245,7 @@ public struct FeedbackReplay: Sendable {
         return labels
     }
 
-    static func serving(_ artifact: ModelArtifact) throws(EngineError) -> ServingModel {
+    public static func serving(_ artifact: ModelArtifact) throws(EngineError) -> ServingModel {
         do {
             return try ServingModel(artifact)
         } catch {

@@ -1,5 +1,8 @@
 import ArgumentParser
 import Foundation
+import JWTKit
+import RiskOperatorStub
+import RiskSignals
 import Logging
 import RiskContract
 import RiskEngine
@@ -98,6 +101,12 @@ extension RiskLoop {
         @Option(help: ArgumentHelp("With --replicas: the first replica's port; the others take the next ones.", valueName: "port"))
         var port = 8181
 
+        @Option(
+            help: ArgumentHelp(
+                "stub: replay events that carry the customer's line and no telco signals, asking a stub operator (over HTTP, in this process) under three acquisition strategies at once (docs/operators.md).",
+                valueName: "stub"))
+        var operators: String?
+
         func validate() throws {
             guard (0...16).contains(replicas) else { throw ValidationError("--replicas must be 0 to 16") }
             if replicas > 0, db == ":memory:" {
@@ -108,6 +117,10 @@ extension RiskLoop {
             guard driftDay > 0, driftDay < days else { throw ValidationError("--drift-day must fall inside the simulated days") }
             guard labelDelayDays >= 0 else { throw ValidationError("--label-delay-days must be zero or more") }
             guard analystDays >= 0 else { throw ValidationError("--analyst-days must be zero or more") }
+            if let operators {
+                guard operators == "stub" else { throw ValidationError("--operators takes stub (got '\(operators)')") }
+                guard replicas == 0 else { throw ValidationError("--operators stub replays in this process: it does not go with --replicas") }
+            }
         }
 
         func run() async throws {
@@ -139,9 +152,31 @@ extension RiskLoop {
             try CLIError.mapping { try simulation.write(to: dataDirectory) }
             print(Simulate.render(simulation.summary, directory: dataDirectory.path, seconds: Date().timeIntervalSince(clock)))
 
-            print("\n2. Ingesting the events, and the labels reported in the first \(trainDays) days, into \(store.location)")
+            // With --operators stub: the training days are stored as enriched then (the customer's line
+            // and the operator's signals); the replay's events arrive with the line and no telco object.
+            var arriving: [(event: ParsedEvent, payload: String)]?
+            var eventsFile = dataDirectory.appending(path: Simulation.eventsFileName)
+            if operators != nil {
+                try CLIError.mapping { try simulation.writeOperatorView(to: dataDirectory) }
+                eventsFile = dataDirectory.appending(path: "history.jsonl")
+                var history: [UInt8] = []
+                var later: [(event: ParsedEvent, payload: String)] = []
+                for event in simulation.events {
+                    if event.occurredAt < replayStart {
+                        history += JSONLine.encode(simulation.withCustomer(event))
+                        history.append(UInt8(ascii: "\n"))
+                    } else {
+                        let line = JSONLine.encode(simulation.withoutTelco(event))
+                        later.append((try ParsedEvent(jsonLine: line), String(decoding: line, as: UTF8.self)))
+                    }
+                }
+                try CLIError.mapping { try ModelFile.write(Data(history), to: eventsFile.path) }
+                arriving = later
+            }
+
+            print("\n2. Ingesting the events\(operators == nil ? "" : " of the first \(trainDays) days"), and the labels reported in the first \(trainDays) days, into \(store.location)")
             let ingested = try await CLIError.mapping {
-                try await store.ingestEvents(fromFile: dataDirectory.appending(path: Simulation.eventsFileName).path)
+                try await store.ingestEvents(fromFile: eventsFile.path)
             }
             let labels = simulation.labels.map { label in
                 var later = label
@@ -173,18 +208,28 @@ extension RiskLoop {
             let cluster =
                 try await replicas > 0
                 ? Cluster(self, store: store, location: databasePath, champion: first.id, historyAsOf: replayStart) : nil
-            let deciders = cluster.map { " by \($0.decider.replicas.count) replicas over HTTP" } ?? ""
+            var deciders = cluster.map { " by \($0.decider.replicas.count) replicas over HTTP" } ?? ""
+            if operators != nil { deciders = ", every telco signal asked of a stub operator" }
             print("\n4. Replaying days \(trainDays + 1)–\(days)\(deciders): scoring, labels arriving, retraining on the trigger")
             let line = ProgressLine()
             let replayed: Result<FeedbackReplay.Report, any Error>
+            var tallies: OperatorTallies?
             do {
-                replayed = .success(
-                    try await CLIError.mapping {
-                        try await FeedbackReplay(loop: loop, policy: decisionPolicy).run(
-                            from: replayStart, to: configuration.end, labels: labels, isFraud: truth, decider: cluster?.decider,
-                            analystDays: analystDays > 0 ? analystDays : nil
-                        ) { day in line.update("   replayed to \(day.rfc3339)") }
-                    })
+                if let arriving {
+                    let (report, counted) = try await replayWithOperators(
+                        loop: loop, policy: decisionPolicy, champion: first, from: replayStart, to: configuration.end, labels: labels,
+                        truth: truth, arriving: arriving, dataDirectory: dataDirectory, line: line)
+                    replayed = .success(report)
+                    tallies = counted
+                } else {
+                    replayed = .success(
+                        try await CLIError.mapping {
+                            try await FeedbackReplay(loop: loop, policy: decisionPolicy).run(
+                                from: replayStart, to: configuration.end, labels: labels, isFraud: truth, decider: cluster?.decider,
+                                analystDays: analystDays > 0 ? analystDays : nil
+                            ) { day in line.update("   replayed to \(day.rfc3339)") }
+                        })
+                }
             } catch {
                 replayed = .failure(error)
             }
@@ -193,14 +238,16 @@ extension RiskLoop {
             let report = try replayed.get()
             print(Self.render(report, driftAt: configuration.driftAt!))
             if let lines { print(lines) }
+            if let tallies { print("\n" + OperatorDecider.render(tallies, events: report.weeks.map(\.events).reduce(0, +))) }
             let html = DemoReport.html(
-                report, driftAt: configuration.driftAt!, trainDays: trainDays, title: "RiskLoop demo: \(customers) customers, \(days) days")
+                report, driftAt: configuration.driftAt!, trainDays: trainDays, title: "RiskLoop demo: \(customers) customers, \(days) days",
+                operators: tallies)
             try CLIError.mapping { try ModelFile.write(Data(html.utf8), to: reportPath) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             let summary = Summary(
                 customers: customers, days: days, driftAt: configuration.driftAt!, replayStart: replayStart,
-                labelDelayDays: labelDelayDays, retrainPolicy: retrainPolicy, report: report)
+                labelDelayDays: labelDelayDays, retrainPolicy: retrainPolicy, report: report, operators: tallies)
             try CLIError.mapping { try ModelFile.write(try encoder.encode(summary), to: reportJSONPath) }
             print(
                 "\nReport: \(reportPath)   (database: \(store.location), \(String(format: "%.0f", Date().timeIntervalSince(clock))) s in all)"
@@ -216,13 +263,44 @@ extension RiskLoop {
             var labelDelayDays: Double
             var retrainPolicy: String
             var report: FeedbackReplay.Report
+            /// With --operators stub: each acquisition strategy's calls, cost and fraud caught and missed.
+            var operators: OperatorTallies?
 
             enum CodingKeys: String, CodingKey {
-                case customers, days, report
+                case customers, days, report, operators
                 case driftAt = "drift_at"
                 case replayStart = "replay_start"
                 case labelDelayDays = "label_delay_days"
                 case retrainPolicy = "retrain_policy"
+            }
+        }
+
+        /// The replay through ``OperatorDecider``, with a stub operator serving the simulation's
+        /// operator view on a free local port for its length.
+        func replayWithOperators(
+            loop: FeedbackLoop, policy: DecisionPolicy, champion: ModelArtifact, from: Timestamp, to: Timestamp, labels: [Label],
+            truth: [String: Bool], arriving: [(event: ParsedEvent, payload: String)], dataDirectory: URL, line: ProgressLine
+        ) async throws -> (FeedbackReplay.Report, OperatorTallies) {
+            let view = try CLIError.mapping { try OperatorView.read(from: dataDirectory.appending(path: Simulation.operatorViewFileName)) }
+            let key = ES256PrivateKey()
+            let keyFile = dataDirectory.appending(path: "operator-client.pem")
+            try CLIError.mapping { try ModelFile.write(Data(key.pemRepresentation.utf8), to: keyFile.path) }
+            let stub = await OperatorStub(view: view, clients: ["riskloop-demo": key.publicKey])
+            let scorer = Scorer(model: try CLIError.mapping { try FeedbackReplay.serving(champion) }, policy: policy)
+            try await CLIError.mapping {
+                try await loop.store.record(policy, actor: "demo")
+                try await scorer.warm(from: loop.store, asOf: from, historyDays: loop.policy.historyDays)
+            }
+            let analyst = analystDays > 0 ? analystDays : nil
+            return try await stub.whileServing { url in
+                let configuration = try OperatorDecider.configuration(baseURL: url, keyFile: keyFile)
+                let decider = try OperatorDecider(loop: loop, scorer: scorer, configuration: configuration, isFraud: truth)
+                let report = try await CLIError.mapping {
+                    try await FeedbackReplay(loop: loop, policy: policy).run(
+                        from: from, to: to, labels: labels, isFraud: truth, decider: decider, analystDays: analyst, arriving: arriving
+                    ) { day in line.update("   replayed to \(day.rfc3339)") }
+                }
+                return (report, decider.result)
             }
         }
 

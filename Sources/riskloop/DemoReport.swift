@@ -8,7 +8,25 @@ import RiskStore
 /// network), so it opens anywhere and can be archived with the run.
 enum DemoReport {
     /// - Parameter trainDays: the days the first (frozen) model was trained on.
-    static func html(_ report: FeedbackReplay.Report, driftAt: Timestamp, trainDays: Int, title: String) -> String {
+    static func html(
+        _ report: FeedbackReplay.Report, driftAt: Timestamp, trainDays: Int, title: String, operators: OperatorTallies? = nil
+    ) -> String {
+        var operatorTable = ""
+        if let operators {
+            let events = report.weeks.map(\.events).reduce(0, +)
+            let rows = [("always", operators.always), ("cost-aware", operators.costAware), ("never", operators.never)].map { name, tally in
+                let perThousand = events > 0 ? tally.cost / Double(events) * 1000 : 0
+                return "<tr><td>\(name)</td><td>\(tally.calls)</td><td>\(String(format: "%.2f", perThousand))</td><td>\(tally.fraudCaught)</td><td>\(tally.fraudMissed)</td></tr>"
+            }.joined(separator: "\n")
+            operatorTable = """
+                <h2>Operator signals</h2>
+                <p>Every replayed event came with the customer's line and no telco signals; each was asked of a stub operator under
+                three strategies in one pass: every API always, only what could change the decision (cost-aware, with a 2% share
+                acquiring everything), or never. The champion decided with the cost-aware event.</p>
+                <table><tr><th>strategy</th><th>calls</th><th>cost per 1,000 events</th><th>fraud caught</th><th>fraud missed</th></tr>
+                \(rows)</table>
+                """
+        }
         let weeks = report.weeks
         let labels = weeks.map { String($0.start.rfc3339.prefix(10)) }
         let driftIndex = weeks.firstIndex { driftAt < $0.start.adding(days: 7) }
@@ -62,6 +80,7 @@ enum DemoReport {
             review or blocked. \(report.decisionsLogged) decisions were logged with their model and policy versions. Every review
             opened a case in the analysts' queue; a simulated analyst resolved each with the ground truth some days after its event (--analyst-days, 2 by default)
             (a label the loop learns from); the last column is the median days from a fraud event to its first label.</p>
+            \(operatorTable)
             <h2>Retraining cycles</h2>
             <table><tr><th>as of</th><th>trigger</th><th>challenger</th><th>outcome</th><th>reason</th></tr>
             \(cycles)</table>
