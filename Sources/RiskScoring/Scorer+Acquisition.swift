@@ -57,6 +57,36 @@ extension Scorer {
     }
 }
 
+extension Scorer {
+    /// Of the unknown `telco` members `among`, the one whose value alone (the others left unknown)
+    /// moves the event's probability over the widest range per unit of `price`; `nil` when none
+    /// moves it (a member read as a number counts as the whole range).
+    public func mostDecisive(_ event: ParsedEvent, among members: Set<String>, price: (String) -> Double) -> String? {
+        let (model, _, aggregates) = currentRowInputs(event)
+        let extractor = model.extractor
+        var row = [Double](repeating: 0, count: model.columns.count)
+        row.withUnsafeMutableBufferPointer { buffer in
+            aggregates.withUnsafeBufferPointer { extractor.fill(into: buffer, event, aggregates: $0) }
+        }
+        var best: (member: String, value: Double)?
+        for member in members.sorted() {
+            var low = 1.0, high = 0.0
+            let listed = extractor.forEachCompletion(
+                under: ["telco." + member], of: event, row: row, limit: Self.acquisitionCompletionLimit
+            ) { completion in
+                let p = model.compiled.probability(raw: model.compiled.rawScore(completion))
+                low = min(low, p)
+                high = max(high, p)
+                return true
+            }
+            let width = listed == nil ? 1 : max(0, high - low)
+            let value = width / max(price(member), 1e-9)
+            if value > (best?.value ?? 0) { best = (member, value) }
+        }
+        return best?.member
+    }
+}
+
 extension CompiledPolicy {
     /// The unknown members (`telco.x` → `x`) that some rule's condition reads while undecided.
     func members(readUndecided prefixes: [String], event: ParsedEvent) -> Set<String> {

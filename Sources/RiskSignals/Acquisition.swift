@@ -43,12 +43,47 @@ extension Enricher {
                 await acquire(fetchable, for: typed, into: &enrichment, at: now)
                 return enrichment
             }
-            let partial = enrichment.values.isEmpty ? event : enrichment.parsed(event)
-            let need = scorer.acquisitionNeed(partial, unknown: Set(fetchable.map(\.telcoField)))
-            let wanted = fetchable.filter { need.members.contains($0.telcoField) }
-            await acquire(wanted, for: typed, into: &enrichment, at: now)
+            await acquireInRounds(fetchable, for: event, into: &enrichment, at: now, scorer: scorer)
         }
         return enrichment
+    }
+
+    /// The most rounds of cost-aware calls for one event: one signal a round, the last round
+    /// asking every signal still needed.
+    public static let acquisitionRounds = 3
+
+    /// Cost-aware calls, a round at a time within the event's one deadline: each round asks
+    /// whether the signals still unknown could change the decision, jointly
+    /// (``RiskScoring/Scorer/acquisitionNeed(_:unknown:)``), stops when they cannot, and otherwise
+    /// calls the one that moves the score most per unit of price
+    /// (``RiskScoring/Scorer/mostDecisive(_:among:price:)``); the last round calls every signal
+    /// still needed. A signal learnt in one round often settles the others (a SIM swap known
+    /// to be old takes its crosses with it).
+    func acquireInRounds(
+        _ fetchable: Set<OperatorAPI>, for event: ParsedEvent, into enrichment: inout Enrichment, at now: Timestamp, scorer: Scorer
+    ) async {
+        guard let typed = event.event else { return }
+        let end = ContinuousClock.now + configuration.deadline
+        let prices = configuration.route(typed.customer?.phoneNumber ?? "")?.apis ?? [:]
+        var open = fetchable
+        for round in 1...Self.acquisitionRounds {
+            let partial = enrichment.values.isEmpty ? event : enrichment.parsed(event)
+            let need = scorer.acquisitionNeed(partial, unknown: Set(open.map(\.telcoField)))
+            let wanted = open.filter { need.members.contains($0.telcoField) }
+            guard !wanted.isEmpty, ContinuousClock.now < end else { return }
+            var asked = wanted
+            if round < Self.acquisitionRounds, wanted.count > 1,
+                let pick = scorer.mostDecisive(partial, among: Set(wanted.map(\.telcoField)), price: { member in
+                    prices[OperatorAPI.allCases.first { $0.telcoField == member }!] ?? 1
+                }),
+                let api = wanted.first(where: { $0.telcoField == pick })
+            {
+                asked = [api]
+            }
+            await acquire(asked, for: typed, into: &enrichment, at: now, until: end)
+            open.subtract(asked)
+            if open.isEmpty { return }
+        }
     }
 }
 

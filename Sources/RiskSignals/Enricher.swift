@@ -134,13 +134,16 @@ public final class Enricher: Sendable {
 
     /// Calls the operator for `apis` of `event` in parallel, all answered by one deadline
     /// (``OperatorConfiguration/deadline`` from now); answers enter the cache.
-    public func acquire(_ apis: Set<OperatorAPI>, for event: Event, into enrichment: inout Enrichment, at now: Timestamp) async {
+    ///
+    /// - Parameter until: the deadline when the calls are one round of several for the event
+    ///   (default: the configuration's deadline from now).
+    public func acquire(
+        _ apis: Set<OperatorAPI>, for event: Event, into enrichment: inout Enrichment, at now: Timestamp,
+        until: ContinuousClock.Instant? = nil
+    ) async {
         guard let number = event.customer?.phoneNumber, !apis.isEmpty else { return }
-        let deadline =
-            NIODeadline.now()
-            + .nanoseconds(
-                Int64(configuration.deadline.components.seconds) * 1_000_000_000
-                    + configuration.deadline.components.attoseconds / 1_000_000_000)
+        let end = until ?? .now + configuration.deadline
+        let deadline = NIODeadline.now() + .nanoseconds(EnrichmentMetrics.nanoseconds(max(.zero, end - .now)))
         var calls: [(OperatorAPI, OperatorClient)] = []
         let route = configuration.route(number)
         for api in apis.sorted() {
@@ -177,7 +180,7 @@ public final class Enricher: Sendable {
             }
             // The deadline holds even if a call ignores it.
             group.addTask {
-                try? await Task.sleep(until: .now + self.configuration.deadline + .milliseconds(5))
+                try? await Task.sleep(until: end + .milliseconds(5))
                 return nil
             }
             var results: [OperatorAPI: (Result<SignalValue, SignalFailure>, Duration)] = [:]

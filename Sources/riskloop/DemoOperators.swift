@@ -172,10 +172,9 @@ final class OperatorDecider: ReplayDecider {
         var lines = ["   operator signals      calls   cost / 1,000 events   fraud caught   fraud missed"]
         for (name, tally) in [("always", tallies.always), ("cost-aware", tallies.costAware), ("never", tallies.never)] {
             let perThousand = events > 0 ? tally.cost / Double(events) * 1000 : 0
+            let padded = name.padding(toLength: 18, withPad: " ", startingAt: 0)
             lines.append(
-                String(
-                    format: "   %-18@ %9d   %19.2f   %12d   %12d", name as NSString, tally.calls, perThousand, tally.fraudCaught,
-                    tally.fraudMissed))
+                "   " + padded + String(format: " %9d   %19.2f   %12d   %12d", tally.calls, perThousand, tally.fraudCaught, tally.fraudMissed))
         }
         return lines.joined(separator: "\n")
     }
