@@ -19,19 +19,64 @@ extension FeatureExtractor {
         return featureOfColumn.indices.filter { affected.contains(featureOfColumn[$0]) }
     }
 
-    /// Calls `body` with every row `row` could become once the fields under `prefixes` are known,
-    /// whatever their values: each discrete feature reading them takes each of its levels (jointly:
-    /// every combination, and each cross follows its parts), everything else stays as in `row`
-    /// (the event's row now). Features of one field are varied independently, so some rows may be
-    /// impossible, never missing. `body` returns `false` to stop early.
-    ///
-    /// - Returns: `nil`, calling `body` never, when the rows cannot be listed: a number is read
-    ///   under `prefixes` (its values are unbounded), or there are more than `limit` rows;
-    ///   otherwise whether every call of `body` returned `true`.
-    public func forEachCompletion(
-        under prefixes: [String], of parsed: ParsedEvent, row: [Double], limit: Int, _ body: ([Double]) -> Bool
-    ) -> Bool? {
-        precondition(row.count == columns.count, "one value per column")
+    /// Every way the fields under `prefixes` could set an event's columns once known, whatever
+    /// their values: each discrete feature reading them takes each of its levels (jointly: every
+    /// combination, and each cross follows its parts); every other column stays as it is. Features
+    /// of one field are varied independently, so some combinations may be impossible, never
+    /// missing.
+    public struct Completions: Sendable {
+        /// The columns that change: one group per varied feature and per cross with one, each
+        /// one-hot (at most one column of a group is 1).
+        public let groups: [Range<Int>]
+        let varied: [(feature: Int, offset: Int, levels: Int)]
+        let crosses: [(parts: [CrossPart], offset: Int, width: Int)]
+        let levels: [Int]
+        /// How many combinations ``forEach(_:)`` lists.
+        public let count: Int
+
+        /// Calls `body` with each combination's set column in every group (`-1`: none), in the
+        /// order of ``groups``; `body` returns `false` to stop.
+        ///
+        /// - Returns: whether every call returned `true`.
+        @discardableResult
+        public func forEach(_ body: ([Int]) -> Bool) -> Bool {
+            var levels = self.levels
+            var on = [Int](repeating: -1, count: groups.count)
+            var choice = [Int](repeating: 0, count: varied.count)
+            while true {
+                for (position, feature) in varied.enumerated() {
+                    levels[feature.feature] = choice[position]
+                    on[position] = feature.offset + choice[position]
+                }
+                for (index, cross) in crosses.enumerated() {
+                    var level = 0
+                    for part in cross.parts {
+                        guard levels[part.feature] >= 0 else {
+                            level = -1
+                            break
+                        }
+                        level += levels[part.feature] * part.stride
+                    }
+                    on[varied.count + index] = level >= 0 ? cross.offset + level : -1
+                }
+                guard body(on) else { return false }
+                // The next combination, the last feature varying fastest.
+                var position = varied.count - 1
+                while position >= 0 {
+                    choice[position] += 1
+                    if choice[position] < varied[position].levels { break }
+                    choice[position] = 0
+                    position -= 1
+                }
+                if position < 0 { return true }
+            }
+        }
+    }
+
+    /// The ways the fields under `prefixes` could set `parsed`'s columns once known; `nil` when
+    /// they cannot be listed: a number is read under `prefixes` (its values are unbounded), or
+    /// there are more than `limit` combinations.
+    public func completions(under prefixes: [String], of parsed: ParsedEvent, limit: Int) -> Completions? {
         var varied: [(feature: Int, offset: Int, levels: Int)] = []
         var crosses: [(parts: [CrossPart], offset: Int, width: Int)] = []
         var levels = [Int](repeating: Discrete.noLevel, count: plans.count)
@@ -53,42 +98,11 @@ extension FeatureExtractor {
                 }
             case .cross(let parts, let offset):
                 if parts.contains(where: { part in varied.contains { $0.feature == part.feature } }) {
-                    let width = parts.reduce(1) { $0 * $1.discrete.levels.count }
-                    crosses.append((parts, offset, width))
+                    crosses.append((parts, offset, parts.reduce(1) { $0 * $1.discrete.levels.count }))
                 }
             }
         }
-        guard !varied.isEmpty else { return body(row) }
-        var completion = row
-        var choice = [Int](repeating: 0, count: varied.count)
-        while true {
-            for (position, feature) in varied.enumerated() {
-                for column in feature.offset..<(feature.offset + feature.levels) { completion[column] = 0 }
-                completion[feature.offset + choice[position]] = 1
-                levels[feature.feature] = choice[position]
-            }
-            for cross in crosses {
-                for column in cross.offset..<(cross.offset + cross.width) { completion[column] = 0 }
-                var level = 0
-                for part in cross.parts {
-                    guard levels[part.feature] >= 0 else {
-                        level = -1
-                        break
-                    }
-                    level += levels[part.feature] * part.stride
-                }
-                if level >= 0 { completion[cross.offset + level] = 1 }
-            }
-            guard body(completion) else { return false }
-            // The next combination, the last feature varying fastest.
-            var position = varied.count - 1
-            while position >= 0 {
-                choice[position] += 1
-                if choice[position] < varied[position].levels { break }
-                choice[position] = 0
-                position -= 1
-            }
-            if position < 0 { return true }
-        }
+        let groups = varied.map { $0.offset..<($0.offset + $0.levels) } + crosses.map { $0.offset..<($0.offset + $0.width) }
+        return Completions(groups: groups, varied: varied, crosses: crosses, levels: levels, count: varied.isEmpty ? 0 : count)
     }
 }

@@ -40,17 +40,13 @@ extension Scorer {
         let prefixes = unknown.sorted().map { "telco." + $0 }
         let modelReads = Set(unknown.filter { !extractor.columns(readingUnder: ["telco." + $0]).isEmpty })
         let ruleReads = policy.members(readUndecided: prefixes, event: event)
-        var low = probability, high = probability
-        let listed = extractor.forEachCompletion(
-            under: prefixes.filter { modelReads.contains(String($0.dropFirst("telco.".count))) }, of: event, row: row,
-            limit: Self.acquisitionCompletionLimit
-        ) { completion in
-            let p = model.compiled.probability(raw: model.compiled.rawScore(completion))
-            low = min(low, p)
-            high = max(high, p)
-            return true
+        var (low, high) = (probability, probability)
+        let readByModel = prefixes.filter { modelReads.contains(String($0.dropFirst("telco.".count))) }
+        if let range = Self.probabilityRange(model: model, row: row, event: event, under: readByModel) {
+            (low, high) = (min(low, range.lowerBound), max(high, range.upperBound))
+        } else {
+            (low, high) = (0, 1)
         }
-        if listed == nil { (low, high) = (0, 1) }
         let possible = policy.possibleDecisions(probabilities: low...high, event: event, undecided: prefixes)
         let members = possible == [now] ? [] : modelReads.union(ruleReads)
         return AcquisitionNeed(decision: now, possible: possible, members: members)
@@ -70,20 +66,61 @@ extension Scorer {
         }
         var best: (member: String, value: Double)?
         for member in members.sorted() {
-            var low = 1.0, high = 0.0
-            let listed = extractor.forEachCompletion(
-                under: ["telco." + member], of: event, row: row, limit: Self.acquisitionCompletionLimit
-            ) { completion in
-                let p = model.compiled.probability(raw: model.compiled.rawScore(completion))
-                low = min(low, p)
-                high = max(high, p)
-                return true
-            }
-            let width = listed == nil ? 1 : max(0, high - low)
+            let range = Self.probabilityRange(model: model, row: row, event: event, under: ["telco." + member])
+            let width = range.map { $0.upperBound - $0.lowerBound } ?? 1
             let value = width / max(price(member), 1e-9)
             if value > (best?.value ?? 0) { best = (member, value) }
         }
         return best?.member
+    }
+}
+
+extension Scorer {
+    /// The lowest and highest probability of `event` over the completions of the fields under
+    /// `prefixes` (its probability now when they set no column); `nil` when they cannot be listed.
+    ///
+    /// Each completion's raw score is the row's, less the changing columns' contributions now,
+    /// plus those of the columns it sets: the contributions of both model kinds (logistic
+    /// regression's `wⱼ·xⱼ`, naive Bayes' per-column log-likelihood ratios) are per column, so a
+    /// completion costs one addition per group instead of a whole row.
+    static func probabilityRange(model: ServingModel, row: [Double], event: ParsedEvent, under prefixes: [String]) -> ClosedRange<Double>? {
+        let raw = model.compiled.rawScore(row)
+        guard !prefixes.isEmpty else {
+            let p = model.compiled.probability(raw: raw)
+            return p...p
+        }
+        guard let completions = model.extractor.completions(under: prefixes, of: event, limit: acquisitionCompletionLimit) else { return nil }
+        guard completions.count > 0 else {
+            let p = model.compiled.probability(raw: raw)
+            return p...p
+        }
+        var off = row, on = row
+        for group in completions.groups {
+            for column in group {
+                off[column] = 0
+                on[column] = 1
+            }
+        }
+        let now = model.compiled.contributions(row), zero = model.compiled.contributions(off), one = model.compiled.contributions(on)
+        var base = raw
+        var gain = [Double](repeating: 0, count: row.count)
+        var changing = Set<Int>()
+        for group in completions.groups { changing.formUnion(group) }
+        for column in changing {
+            base += zero[column] - now[column]
+            gain[column] = one[column] - zero[column]
+        }
+        var lowRaw = Double.infinity, highRaw = -Double.infinity
+        completions.forEach { on in
+            var value = base
+            for column in on where column >= 0 { value += gain[column] }
+            lowRaw = min(lowRaw, value)
+            highRaw = max(highRaw, value)
+            return true
+        }
+        // Calibration is monotone: the extreme raw scores give the extreme probabilities.
+        let low = model.compiled.probability(raw: lowRaw), high = model.compiled.probability(raw: highRaw)
+        return min(low, high)...max(low, high)
     }
 }
 

@@ -57,10 +57,11 @@ struct OperatorFixture {
 
     /// The configuration file's text for the stub at `baseURL`. The deadline is long by default:
     /// these tests check answers, not speed, and run beside the whole suite on two cores.
-    func configurationJSON(baseURL: String, deadlineMs: Int = 30_000, apis: [OperatorAPI] = OperatorAPI.allCases, extra: String = "")
-        -> String
-    {
-        let prices = apis.map { #""\#($0.rawValue)": {"price": 0.05}"# }.joined(separator: ", ")
+    func configurationJSON(
+        baseURL: String, deadlineMs: Int = 30_000, apis: [OperatorAPI] = OperatorAPI.allCases, extra: String = "",
+        price: (OperatorAPI) -> Double = { _ in 0.05 }
+    ) -> String {
+        let prices = apis.map { #""\#($0.rawValue)": {"price": \#(price($0))}"# }.joined(separator: ", ")
         return """
             {"deadline_ms": \(deadlineMs), "operators": [{"name": "stub", "prefixes": ["+44"], "base_url": "\(baseURL)",
               "token_url": "\(baseURL)/oauth/token", "client_id": "\(Self.clientId)", "credentials_file": "client.pem",
@@ -68,11 +69,12 @@ struct OperatorFixture {
             """
     }
 
-    func configuration(baseURL: String, deadlineMs: Int = 30_000, apis: [OperatorAPI] = OperatorAPI.allCases, extra: String = "") throws
-        -> OperatorConfiguration
-    {
+    func configuration(
+        baseURL: String, deadlineMs: Int = 30_000, apis: [OperatorAPI] = OperatorAPI.allCases, extra: String = "",
+        price: (OperatorAPI) -> Double = { _ in 0.05 }
+    ) throws -> OperatorConfiguration {
         let url = directory.appending(path: "operators-\(UUID().uuidString).json")
-        try configurationJSON(baseURL: baseURL, deadlineMs: deadlineMs, apis: apis, extra: extra).write(
+        try configurationJSON(baseURL: baseURL, deadlineMs: deadlineMs, apis: apis, extra: extra, price: price).write(
             to: url, atomically: true, encoding: .utf8)
         return try OperatorConfiguration.read(from: url)
     }
