@@ -11,6 +11,16 @@ Usage: scripts/enrichment_latency.py RISKLOOP VIEW.jsonl [--latency-ms 20] [--ev
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile, time, urllib.request
 
+def wait_port(port):
+    import socket
+    for _ in range(600):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"nothing listens on {port}")
+
 def wait(url):
     for _ in range(300):
         try:
@@ -50,6 +60,7 @@ def main():
         stub_port, port = 19400, 19401
         processes.append(subprocess.Popen([args.riskloop, "operator-stub", "--port", str(stub_port), "--truth", args.view,
             "--client", f"bench={work}/client.pub", "--latency-ms", str(args.latency_ms)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        wait_port(stub_port)
         base = f"http://127.0.0.1:{stub_port}"
         apis = {api: {"price": 0.01} for api in ["sim_swap", "device_swap", "call_forwarding", "roaming", "reachability"]}
         config = {"deadline_ms": 150, "acquisition": "always", "operators": [{"name": "stub", "prefixes": ["+"], "base_url": base,
@@ -78,8 +89,13 @@ def main():
                 results["plain"] = [post(url, key, event(i, n, True))[0] for i, n in enumerate(numbers)]
             else:
                 miss = [post(url, key, event(i, n, False)) for i, n in enumerate(numbers)]
-                unknown = sum(1 for _, answer in miss for origin in answer["signals"].values()
-                              if isinstance(origin, dict) and origin.get("reason") == "timeout")
+                reasons = {}
+                for _, answer in miss:
+                    for origin in answer["signals"].values():
+                        if isinstance(origin, dict):
+                            reason = origin.get("reason", origin["source"])
+                            reasons[reason] = reasons.get(reason, 0) + 1
+                unknown = reasons
                 results["miss"] = [t for t, _ in miss]
                 results["warm"] = [post(url, key, event(len(numbers) + i, n, False))[0] for i, n in enumerate(numbers)]
                 results["timeouts"] = unknown
@@ -87,7 +103,7 @@ def main():
         for case in ["plain", "miss", "warm"]:
             p50, p99 = quantiles(results[case])
             print(f"{case:6s} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   ({len(results[case])} events)")
-        print(f"signals unknown by timeout among the misses: {results['timeouts']}")
+        print(f"origins of the misses' signals: {results['timeouts']}")
     finally:
         for process in processes:
             process.terminate()
