@@ -32,12 +32,16 @@ public func buildRouter(_ service: RiskService) -> Router<ServerContext> {
     // Pushed by the operators, authenticated by the sink token RiskLoop issued when subscribing
     // (not an API key: outside the key groups).
     router.post("/v1/telco/notifications") { request, context in
+        // Without a token the answer is 401 whatever the server's configuration.
+        let token = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+        guard let token else {
+            throw APIError(.unauthorized, code: "unauthenticated", message: "a sink token RiskLoop issued, not expired, is required")
+        }
         guard let enricher = service.enricher, let sink = service.sinkCredentials else {
             throw APIError(
                 .notFound, code: "not_found", message: "this server takes no telco notifications (no \"notifications\" in --operators)")
         }
-        let token = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
-        guard let token, let grant = await sink.verify(token) else {
+        guard let grant = await sink.verify(token) else {
             throw APIError(.unauthorized, code: "unauthenticated", message: "a sink token RiskLoop issued, not expired, is required")
         }
         var request = request
