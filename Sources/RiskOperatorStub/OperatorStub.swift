@@ -115,19 +115,6 @@ public final class OperatorStub: Sendable {
 
     // MARK: Tokens
 
-    struct Assertion: JWTPayload {
-        var iss: IssuerClaim
-        var sub: SubjectClaim
-        var aud: AudienceClaim
-        var jti: IDClaim
-        var iat: IssuedAtClaim
-        var exp: ExpirationClaim
-
-        func verify(using algorithm: some JWTAlgorithm) throws {
-            try exp.verifyNotExpired()
-        }
-    }
-
     private func oauthError(_ status: HTTPResponse.Status, _ error: String, _ description: String) -> Response {
         let body = #"{"error":"\#(error)","error_description":"\#(description)"}"#
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
@@ -146,10 +133,10 @@ public final class OperatorStub: Sendable {
             let assertion = fields["client_assertion"]
         else { return oauthError(.badRequest, "invalid_client", "a private_key_jwt client assertion is required") }
         // The client is named by the assertion; its signature is then checked with that client's key.
-        guard let unverified = try? await JWTKeyCollection().unverified(assertion, as: Assertion.self),
+        guard let unverified = try? await JWTKeyCollection().unverified(assertion, as: CAMARA.ClientAssertion.self),
             let keys = clients[unverified.iss.value]
         else { return oauthError(.unauthorized, "invalid_client", "unknown client") }
-        guard let claims = try? await keys.verify(assertion, as: Assertion.self), claims.sub.value == claims.iss.value,
+        guard let claims = try? await keys.verify(assertion, as: CAMARA.ClientAssertion.self), claims.sub.value == claims.iss.value,
             claims.aud.value.contains(where: { $0.hasSuffix(Self.tokenPath) }),
             claims.exp.value.timeIntervalSince(claims.iat.value) <= 300
         else { return oauthError(.unauthorized, "invalid_client", "the assertion is not valid") }
@@ -261,11 +248,11 @@ public final class OperatorStub: Sendable {
         case .simSwap:
             guard let swap = telco.simSwap else { return notApplicable }
             let (change, period) = monitored(swap, asOf: asOf)
-            return json(CAMARA.SimSwapInfo(latestSimChange: change, monitoredPeriod: period), correlator: correlator)
+            return json(CAMARA.SwapInfo(.simSwap, latestChange: change, monitoredPeriod: period), correlator: correlator)
         case .deviceSwap:
             guard let swap = telco.deviceSwap else { return notApplicable }
             let (change, period) = monitored(swap, asOf: asOf)
-            return json(CAMARA.DeviceSwapInfo(latestDeviceChange: change, monitoredPeriod: period), correlator: correlator)
+            return json(CAMARA.SwapInfo(.deviceSwap, latestChange: change, monitoredPeriod: period), correlator: correlator)
         case .callForwarding:
             guard let services = telco.callForwarding, !services.isEmpty else { return notApplicable }
             return json(services.map(\.rawValue), correlator: correlator)
@@ -300,14 +287,18 @@ public final class OperatorStub: Sendable {
     func subscribe(_ api: OperatorAPI, _ request: Request, _ context: BasicRequestContext) async -> Response {
         let presented = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
         guard let grant = presented.flatMap({ token in state.withLock { $0.tokens[token] } }), ContinuousClock.now < grant.expires else {
-            return error(401, "UNAUTHENTICATED", "Request not authenticated due to missing, invalid, or expired credentials.", correlator: nil)
+            return error(
+                401, "UNAUTHENTICATED", "Request not authenticated due to missing, invalid, or expired credentials.", correlator: nil)
         }
-        guard let buffer = try? await request.body.collect(upTo: 1 << 16), case .object(let body)? = try? JSONValue.parse(buffer.readableBytesView),
+        guard let buffer = try? await request.body.collect(upTo: 1 << 16),
+            case .object(let body)? = try? JSONValue.parse(buffer.readableBytesView),
             body["protocol"] == .string("HTTP"), case .string(let sink)? = body["sink"], URL(string: sink)?.host != nil,
             case .object(let credential)? = body["sinkCredential"], credential["credentialType"] == .string("ACCESSTOKEN"),
             case .string(let sinkToken)? = credential["accessToken"], case .array(let typeValues)? = body["types"], !typeValues.isEmpty,
             case .object(let config)? = body["config"], case .object(let detail)? = config["subscriptionDetail"]
-        else { return error(400, "INVALID_ARGUMENT", "Client specified an invalid argument, request body or query param.", correlator: nil) }
+        else {
+            return error(400, "INVALID_ARGUMENT", "Client specified an invalid argument, request body or query param.", correlator: nil)
+        }
         let types = typeValues.compactMap { if case .string(let type) = $0 { type } else { nil } }
         let prefix = TelcoNotification.prefixes.first { $0.1 == api }!.0
         guard types.count == typeValues.count, types.allSatisfy({ $0.hasPrefix(prefix) }) else {
@@ -322,7 +313,8 @@ public final class OperatorStub: Sendable {
         let now = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
         var expires = now.adding(days: 30)
         if case .string(let text)? = config["subscriptionExpireTime"], let time = Timestamp(rfc3339: text) { expires = time }
-        let held = Held(id: UUID().uuidString, api: api, phoneNumber: number, sink: sink, sinkToken: sinkToken, types: types, expires: expires)
+        let held = Held(
+            id: UUID().uuidString, api: api, phoneNumber: number, sink: sink, sinkToken: sinkToken, types: types, expires: expires)
         state.withLock { $0.subscriptions.append(held) }
         var answer = body
         answer.members.removeAll { $0.key == "sinkCredential" }
@@ -351,7 +343,8 @@ public final class OperatorStub: Sendable {
     private func deliver(_ type: String, to held: Held, data: [String: JSONValue], at time: Timestamp) async -> Int {
         var members: [JSONObject.Member] = [.init(key: "subscriptionId", value: .string(held.id))]
         let line = JSONValue.object(JSONObject([.init(key: "phoneNumber", value: .string(held.phoneNumber))]))
-        members.append(held.api == .simSwap ? .init(key: "phoneNumber", value: .string(held.phoneNumber)) : .init(key: "device", value: line))
+        members.append(
+            held.api == .simSwap ? .init(key: "phoneNumber", value: .string(held.phoneNumber)) : .init(key: "device", value: line))
         for (key, value) in data.sorted(by: { $0.key < $1.key }) { members.append(.init(key: key, value: value)) }
         let event = JSONValue.object(
             JSONObject([

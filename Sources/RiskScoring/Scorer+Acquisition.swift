@@ -89,7 +89,9 @@ extension Scorer {
             let p = model.compiled.probability(raw: raw)
             return p...p
         }
-        guard let completions = model.extractor.completions(under: prefixes, of: event, limit: acquisitionCompletionLimit) else { return nil }
+        guard let completions = model.extractor.completions(under: prefixes, of: event, limit: acquisitionCompletionLimit) else {
+            return nil
+        }
         guard completions.count > 0 else {
             let p = model.compiled.probability(raw: raw)
             return p...p

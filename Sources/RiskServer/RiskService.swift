@@ -110,7 +110,11 @@ public final class RiskService: Sendable {
         let metrics = PrometheusCollectorRegistry()
         self.metrics = metrics
         enricher = try operators.map { try Enricher(configuration: $0, http: .shared, metrics: metrics) }
-        if let secret = operators?.notifications?.secret { sinkCredentials = await SinkCredentials(secret: secret) } else { sinkCredentials = nil }
+        if let secret = operators?.notifications?.secret {
+            sinkCredentials = await SinkCredentials(secret: secret)
+        } else {
+            sinkCredentials = nil
+        }
         decisions = DecisionLog(store: store, logger: logger)
         let scorer = self.scorer
         self.logger = logger

@@ -73,9 +73,11 @@ extension Enricher {
             guard !wanted.isEmpty, ContinuousClock.now < end else { return }
             var asked = wanted
             if round < Self.acquisitionRounds, wanted.count > 1,
-                let pick = scorer.mostDecisive(partial, among: Set(wanted.map(\.telcoField)), price: { member in
-                    prices[OperatorAPI.allCases.first { $0.telcoField == member }!] ?? 1
-                }),
+                let pick = scorer.mostDecisive(
+                    partial, among: Set(wanted.map(\.telcoField)),
+                    price: { member in
+                        prices[OperatorAPI.allCases.first { $0.telcoField == member }!] ?? 1
+                    }),
                 let api = wanted.first(where: { $0.telcoField == pick })
             {
                 asked = [api]

@@ -1,4 +1,5 @@
 import Foundation
+import JWTKit
 import RiskContract
 
 /// The CAMARA operator APIs RiskLoop reads, each behind one field of the event's `telco` object
@@ -99,61 +100,58 @@ public enum CAMARA {
         }
     }
 
-    /// SIM Swap `retrieve-date`: `latestSimChange` is required and nullable (null: no swap within
-    /// `monitoredPeriod` days).
-    public struct SimSwapInfo: Codable, Sendable, Equatable {
-        public var latestSimChange: String?
+    /// SIM Swap and Device Swap `retrieve-date`: `latestSimChange` (or `latestDeviceChange`) is
+    /// required and nullable (null: no swap within `monitoredPeriod` days), so it is written even
+    /// when nil.
+    public struct SwapInfo: Encodable, Sendable, Equatable {
+        public var api: OperatorAPI
+        public var latestChange: String?
         public var monitoredPeriod: Int?
 
-        public init(latestSimChange: String?, monitoredPeriod: Int?) {
-            self.latestSimChange = latestSimChange
+        public init(_ api: OperatorAPI, latestChange: String?, monitoredPeriod: Int?) {
+            precondition(api == .simSwap || api == .deviceSwap, "a swap answer is SIM Swap's or Device Swap's")
+            self.api = api
+            self.latestChange = latestChange
             self.monitoredPeriod = monitoredPeriod
         }
 
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            guard c.contains(.latestSimChange) else {
-                throw DecodingError.keyNotFound(CodingKeys.latestSimChange, .init(codingPath: [], debugDescription: "required"))
-            }
-            latestSimChange = try c.decodeIfPresent(String.self, forKey: .latestSimChange)
-            monitoredPeriod = try c.decodeIfPresent(Int.self, forKey: .monitoredPeriod)
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
         }
 
         public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(latestSimChange, forKey: .latestSimChange)
-            try c.encodeIfPresent(monitoredPeriod, forKey: .monitoredPeriod)
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encode(latestChange, forKey: Key(stringValue: api == .simSwap ? "latestSimChange" : "latestDeviceChange"))
+            try c.encodeIfPresent(monitoredPeriod, forKey: Key(stringValue: "monitoredPeriod"))
         }
-
-        enum CodingKeys: String, CodingKey { case latestSimChange, monitoredPeriod }
     }
 
-    /// Device Swap `retrieve-date`, the same shape with `latestDeviceChange`.
-    public struct DeviceSwapInfo: Codable, Sendable, Equatable {
-        public var latestDeviceChange: String?
-        public var monitoredPeriod: Int?
+    /// The `private_key_jwt` client assertion of OAuth 2.0 client credentials (RFC 7523): the
+    /// client names itself (`iss` = `sub`), the token endpoint (`aud`), a fresh `jti`, and a
+    /// short life.
+    public struct ClientAssertion: JWTPayload {
+        public var iss: IssuerClaim
+        public var sub: SubjectClaim
+        public var aud: AudienceClaim
+        public var jti: IDClaim
+        public var iat: IssuedAtClaim
+        public var exp: ExpirationClaim
 
-        public init(latestDeviceChange: String?, monitoredPeriod: Int?) {
-            self.latestDeviceChange = latestDeviceChange
-            self.monitoredPeriod = monitoredPeriod
+        public init(client: String, audience: String, issuedAt: Date, lifetime: TimeInterval) {
+            iss = .init(value: client)
+            sub = .init(value: client)
+            aud = .init(value: [audience])
+            jti = .init(value: UUID().uuidString)
+            iat = .init(value: issuedAt)
+            exp = .init(value: issuedAt.addingTimeInterval(lifetime))
         }
 
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            guard c.contains(.latestDeviceChange) else {
-                throw DecodingError.keyNotFound(CodingKeys.latestDeviceChange, .init(codingPath: [], debugDescription: "required"))
-            }
-            latestDeviceChange = try c.decodeIfPresent(String.self, forKey: .latestDeviceChange)
-            monitoredPeriod = try c.decodeIfPresent(Int.self, forKey: .monitoredPeriod)
+        public func verify(using algorithm: some JWTAlgorithm) throws {
+            try exp.verifyNotExpired()
         }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(latestDeviceChange, forKey: .latestDeviceChange)
-            try c.encodeIfPresent(monitoredPeriod, forKey: .monitoredPeriod)
-        }
-
-        enum CodingKeys: String, CodingKey { case latestDeviceChange, monitoredPeriod }
     }
 
     /// Device Roaming Status `retrieve`.

@@ -82,7 +82,9 @@ public struct TelcoNotification: Sendable, Equatable {
     public init(cloudEvent: JSONValue, receivedAt now: Timestamp) throws(NotificationError) {
         guard case .object(let event) = cloudEvent else { throw .invalid(field: nil, reason: "a CloudEvent is a JSON object") }
         func text(_ name: String) throws(NotificationError) -> String {
-            guard case .string(let value)? = event[name], !value.isEmpty else { throw .invalid(field: name, reason: "must be a non-empty string") }
+            guard case .string(let value)? = event[name], !value.isEmpty else {
+                throw .invalid(field: name, reason: "must be a non-empty string")
+            }
             return value
         }
         guard try text("specversion") == "1.0" else { throw .invalid(field: "specversion", reason: "must be 1.0") }
@@ -94,7 +96,9 @@ public struct TelcoNotification: Sendable, Equatable {
         }
         var time = now
         if event["time"] != nil {
-            guard let parsed = Timestamp(rfc3339: try text("time")) else { throw .invalid(field: "time", reason: "not an RFC 3339 date-time") }
+            guard let parsed = Timestamp(rfc3339: try text("time")) else {
+                throw .invalid(field: "time", reason: "not an RFC 3339 date-time")
+            }
             time = parsed
         }
         guard case .object(let data)? = event["data"] else { throw .invalid(field: "data", reason: "must be an object") }
@@ -115,10 +119,12 @@ public struct TelcoNotification: Sendable, Equatable {
         case (.simSwap, "swapped"): value = .swap(SwapSignal(latestChange: time.truncatedToSecond))
         case (.roaming, "roaming-on"), (.roaming, "roaming-change-country"):
             value = .roaming(RoamingStatus(roaming: true, countryCodes: countries, lastStatusTime: time.truncatedToSecond))
-        case (.roaming, "roaming-off"): value = .roaming(RoamingStatus(roaming: false, countryCodes: [], lastStatusTime: time.truncatedToSecond))
+        case (.roaming, "roaming-off"):
+            value = .roaming(RoamingStatus(roaming: false, countryCodes: [], lastStatusTime: time.truncatedToSecond))
         case (.roaming, "roaming-status"):
             guard case .bool(let roaming)? = data["roaming"] else { throw .invalid(field: "data.roaming", reason: "must be true or false") }
-            value = .roaming(RoamingStatus(roaming: roaming, countryCodes: roaming ? countries : [], lastStatusTime: time.truncatedToSecond))
+            value = .roaming(
+                RoamingStatus(roaming: roaming, countryCodes: roaming ? countries : [], lastStatusTime: time.truncatedToSecond))
         case (.reachability, "reachability-data"): value = .reachability(ReachabilityStatus(reachable: true, connectivity: [.data]))
         case (.reachability, "reachability-sms"): value = .reachability(ReachabilityStatus(reachable: true, connectivity: [.sms]))
         case (.reachability, "reachability-disconnected"): value = .reachability(ReachabilityStatus(reachable: false, connectivity: []))
@@ -151,7 +157,9 @@ extension Enricher {
         guard grant.phoneNumber == notification.phoneNumber else {
             throw .unauthenticated("the sink token was issued for another line")
         }
-        guard grant.apis.contains(notification.api) else { throw .unauthenticated("the sink token does not cover \(notification.api.rawValue)") }
+        guard grant.apis.contains(notification.api) else {
+            throw .unauthenticated("the sink token does not cover \(notification.api.rawValue)")
+        }
         if notification.ends {
             cache.cover(notification.phoneNumber, notification.api, until: nil)
             return
@@ -203,7 +211,8 @@ extension OperatorClient {
                     key: "sinkCredential",
                     value: .object(
                         JSONObject([
-                            .init(key: "credentialType", value: .string("ACCESSTOKEN")), .init(key: "accessToken", value: .string(sinkToken)),
+                            .init(key: "credentialType", value: .string("ACCESSTOKEN")),
+                            .init(key: "accessToken", value: .string(sinkToken)),
                             .init(key: "accessTokenExpiresUtc", value: .string(expires.rfc3339)),
                             .init(key: "accessTokenType", value: .string("bearer")),
                         ]))),
@@ -225,14 +234,18 @@ extension OperatorClient {
             let response = try await http.execute(request, deadline: deadline)
             let bytes = Array(try await response.body.collect(upTo: 1 << 16).readableBytesView)
             guard response.status == .created || response.status == .accepted else {
-                return .failure(.operatorError(status: Int(response.status.code), code: Self.errorCode(bytes) ?? "HTTP_\(response.status.code)"))
+                return .failure(
+                    .operatorError(status: Int(response.status.code), code: Self.errorCode(bytes) ?? "HTTP_\(response.status.code)"))
             }
-            guard case .object(let answer)? = try? JSONValue.parse(bytes), case .string(let id)? = answer["id"] else { return .failure(.badAnswer) }
+            guard case .object(let answer)? = try? JSONValue.parse(bytes), case .string(let id)? = answer["id"] else {
+                return .failure(.badAnswer)
+            }
             var status = "ACTIVATION_REQUESTED", expiresAt: String?
             if case .string(let text)? = answer["status"] { status = text }
             if case .string(let text)? = answer["expiresAt"] { expiresAt = text }
             return .success(
-                Subscription(operatorName: configuration.name, api: api, phoneNumber: phoneNumber, id: id, status: status, expiresAt: expiresAt))
+                Subscription(
+                    operatorName: configuration.name, api: api, phoneNumber: phoneNumber, id: id, status: status, expiresAt: expiresAt))
         } catch {
             return .failure(NIODeadline.now() >= deadline ? .timeout : .unreachable)
         }

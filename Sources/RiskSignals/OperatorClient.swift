@@ -159,8 +159,10 @@ public final class OperatorClient: Sendable {
             let services = names.compactMap(CallForwardingService.init(rawValue:))
             return services.count == names.count ? .callForwarding(services) : nil
         case .roaming:
-            guard case .object(let object) = value, case .bool(let roaming)? = object["roaming"], let countries = words(object["countryName"]),
-                (countries ?? []).allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isUppercase) }), let last = optionalTime(object["lastStatusTime"])
+            guard case .object(let object) = value, case .bool(let roaming)? = object["roaming"],
+                let countries = words(object["countryName"]),
+                (countries ?? []).allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isUppercase) }),
+                let last = optionalTime(object["lastStatusTime"])
             else { return nil }
             return .roaming(RoamingStatus(roaming: roaming, countryCodes: countries ?? [], lastStatusTime: last))
         case .reachability:
@@ -232,29 +234,14 @@ actor AccessTokens {
         }
     }
 
-    struct Assertion: JWTPayload {
-        var iss: IssuerClaim
-        var sub: SubjectClaim
-        var aud: AudienceClaim
-        var jti: IDClaim
-        var iat: IssuedAtClaim
-        var exp: ExpirationClaim
-
-        func verify(using algorithm: some JWTAlgorithm) throws {
-            try exp.verifyNotExpired()
-        }
-    }
-
     private func fetch(deadline: NIODeadline) async -> Result<(String, Duration), SignalFailure> {
         if !keyAdded {
             await keys.add(ecdsa: signingKey, kid: configuration.keyId.map { JWKIdentifier(string: $0) })
             keyAdded = true
         }
         let now = Date()
-        let assertion = Assertion(
-            iss: .init(value: configuration.clientId), sub: .init(value: configuration.clientId),
-            aud: .init(value: [configuration.tokenURL]),
-            jti: .init(value: UUID().uuidString), iat: .init(value: now), exp: .init(value: now.addingTimeInterval(Self.assertionLifetime)))
+        let assertion = CAMARA.ClientAssertion(
+            client: configuration.clientId, audience: configuration.tokenURL, issuedAt: now, lifetime: Self.assertionLifetime)
         let signed: String
         do {
             signed = try await keys.sign(assertion, kid: configuration.keyId.map { JWKIdentifier(string: $0) })
@@ -279,7 +266,8 @@ actor AccessTokens {
             guard response.status == .ok else {
                 return .failure(.operatorError(status: Int(response.status.code), code: "TOKEN_REFUSED"))
             }
-            guard case .object(let answer)? = try? JSONValue.parse(bytes.readableBytesView), case .string(let token)? = answer["access_token"],
+            guard case .object(let answer)? = try? JSONValue.parse(bytes.readableBytesView),
+                case .string(let token)? = answer["access_token"],
                 case .string(let type)? = answer["token_type"], type.lowercased() == "bearer"
             else { return .failure(.badAnswer) }
             var lifetime = 300.0

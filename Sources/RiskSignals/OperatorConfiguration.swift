@@ -192,7 +192,8 @@ public struct OperatorConfiguration: Sendable, Equatable {
         }
         var notifications: Notifications?
         if let value = root["notifications"] {
-            guard let object = value as? [String: Any], let secretFile = object["secret_file"] as? String, let sink = object["sink_url"] as? String,
+            guard let object = value as? [String: Any], let secretFile = object["secret_file"] as? String,
+                let sink = object["sink_url"] as? String,
                 object.count == 2
             else { throw fail("notifications", "must be {\"secret_file\": a path, \"sink_url\": this server's URL}") }
             guard let url = URL(string: sink), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
-import RiskOperatorStub
-import RiskSignals
 import RiskEngine
 import RiskModels
+import RiskOperatorStub
+import RiskSignals
 import RiskSimulator
 import RiskStore
 

@@ -1,14 +1,14 @@
 import ArgumentParser
 import Foundation
 import JWTKit
-import RiskOperatorStub
-import RiskSignals
 import Logging
 import RiskContract
 import RiskEngine
 import RiskFeatures
 import RiskModels
+import RiskOperatorStub
 import RiskScoring
+import RiskSignals
 import RiskSimulator
 import RiskStore
 import RiskStoreLocation
@@ -119,7 +119,9 @@ extension RiskLoop {
             guard analystDays >= 0 else { throw ValidationError("--analyst-days must be zero or more") }
             if let operators {
                 guard operators == "stub" else { throw ValidationError("--operators takes stub (got '\(operators)')") }
-                guard replicas == 0 else { throw ValidationError("--operators stub replays in this process: it does not go with --replicas") }
+                guard replicas == 0 else {
+                    throw ValidationError("--operators stub replays in this process: it does not go with --replicas")
+                }
             }
         }
 
@@ -174,7 +176,9 @@ extension RiskLoop {
                 arriving = later
             }
 
-            print("\n2. Ingesting the events\(operators == nil ? "" : " of the first \(trainDays) days"), and the labels reported in the first \(trainDays) days, into \(store.location)")
+            print(
+                "\n2. Ingesting the events\(operators == nil ? "" : " of the first \(trainDays) days"), and the labels reported in the first \(trainDays) days, into \(store.location)"
+            )
             let ingested = try await CLIError.mapping {
                 try await store.ingestEvents(fromFile: eventsFile.path)
             }

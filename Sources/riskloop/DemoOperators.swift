@@ -73,7 +73,9 @@ final class OperatorDecider: ReplayDecider {
     }
 
     var result: OperatorTallies {
-        tallies.withLock { OperatorTallies(always: $0[.always] ?? .init(), costAware: $0[.costAware] ?? .init(), never: $0[.never] ?? .init()) }
+        tallies.withLock {
+            OperatorTallies(always: $0[.always] ?? .init(), costAware: $0[.costAware] ?? .init(), never: $0[.never] ?? .init())
+        }
     }
 
     func championId() async -> String { scorer.model.artifact.id }
@@ -125,7 +127,10 @@ final class OperatorDecider: ReplayDecider {
                         tallies[strategy] = tally
                     }
                 }
-                let payload = chosen.values.isEmpty ? item.payload : completed.json.flatMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) } ?? item.payload
+                let payload =
+                    chosen.values.isEmpty
+                    ? item.payload
+                    : completed.json.flatMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) } ?? item.payload
                 let signals = (try? encoder.encode(chosen.originsJSON)).map { String(decoding: $0, as: UTF8.self) }
                 records.append(
                     DecisionRecord(
@@ -174,7 +179,8 @@ final class OperatorDecider: ReplayDecider {
             let perThousand = events > 0 ? tally.cost / Double(events) * 1000 : 0
             let padded = name.padding(toLength: 18, withPad: " ", startingAt: 0)
             lines.append(
-                "   " + padded + String(format: " %9d   %19.2f   %12d   %12d", tally.calls, perThousand, tally.fraudCaught, tally.fraudMissed))
+                "   " + padded
+                    + String(format: " %9d   %19.2f   %12d   %12d", tally.calls, perThousand, tally.fraudCaught, tally.fraudMissed))
         }
         return lines.joined(separator: "\n")
     }

@@ -16,7 +16,8 @@ enum DemoReport {
             let events = report.weeks.map(\.events).reduce(0, +)
             let rows = [("always", operators.always), ("cost-aware", operators.costAware), ("never", operators.never)].map { name, tally in
                 let perThousand = events > 0 ? tally.cost / Double(events) * 1000 : 0
-                return "<tr><td>\(name)</td><td>\(tally.calls)</td><td>\(String(format: "%.2f", perThousand))</td><td>\(tally.fraudCaught)</td><td>\(tally.fraudMissed)</td></tr>"
+                return
+                    "<tr><td>\(name)</td><td>\(tally.calls)</td><td>\(String(format: "%.2f", perThousand))</td><td>\(tally.fraudCaught)</td><td>\(tally.fraudMissed)</td></tr>"
             }.joined(separator: "\n")
             operatorTable = """
                 <h2>Operator signals</h2>

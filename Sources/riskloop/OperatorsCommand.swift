@@ -14,7 +14,8 @@ extension RiskLoop {
 
         struct Subscribe: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Subscribe to the SIM swap, roaming and reachability events of lines, to be pushed to the server's POST /v1/telco/notifications.",
+                abstract:
+                    "Subscribe to the SIM swap, roaming and reachability events of lines, to be pushed to the server's POST /v1/telco/notifications.",
                 discussion: """
                     Each line is subscribed at its operator for every API the operator offers that has a subscription API \
                     (sim_swap, roaming, reachability), with a sink token (the configuration's notifications.secret_file) \

@@ -40,7 +40,9 @@ import Testing
         // The same reader over the parsed tree.
         let tree = try Event(
             json: try JSONValue.parse(
-                Array(#"{"id":"e3","occurred_at":"2026-03-01T02:14:07Z","customer_id":"c1","kind":"login","customer":{"phone_number":"+447700900123"}}"#.utf8)))
+                Array(
+                    #"{"id":"e3","occurred_at":"2026-03-01T02:14:07Z","customer_id":"c1","kind":"login","customer":{"phone_number":"+447700900123"}}"#
+                        .utf8)))
         #expect(tree.customer?.phoneNumber == "+447700900123")
         let cases: [(String, String)] = [
             (#""customer":{"phone_number":"07700900123"}"#, "customer.phone_number"),

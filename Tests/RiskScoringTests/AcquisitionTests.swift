@@ -37,7 +37,8 @@ import Testing
             model: try ServingModel(
                 Handmade.artifact(weights: Handmade.weights(["sim_swap_age=<24h": 2, "forwarding=true": 3]), intercept: -4)),
             policy: Handmade.policy)
-        let need = low.acquisitionNeed(try Handmade.event(#""payee":{"new":false},"telco":{"call_forwarding":["inactive"]}"#), unknown: ["sim_swap"])
+        let need = low.acquisitionNeed(
+            try Handmade.event(#""payee":{"new":false},"telco":{"call_forwarding":["inactive"]}"#), unknown: ["sim_swap"])
         #expect(need.decision == .allow)
         #expect(need.possible == [.allow])
         #expect(need.members.isEmpty)
@@ -52,7 +53,8 @@ import Testing
 
     @Test func aRuleTheSignalLeavesUndecidedMakesItWorthACall() throws {
         let rule = DecisionPolicy.Rule(
-            name: "sms-while-roaming", when: .all([.equals(path: "otp.channel", value: .string("sms")), .equals(path: "telco.roaming.roaming", value: .bool(true))]),
+            name: "sms-while-roaming",
+            when: .all([.equals(path: "otp.channel", value: .string("sms")), .equals(path: "telco.roaming.roaming", value: .bool(true))]),
             atLeast: .stepUp)
         var policy = Handmade.policy
         policy.rules = [rule]

@@ -82,7 +82,8 @@ import Testing
                 let logged = try JSONSerialization.jsonObject(with: Data(origins[0].utf8)) as! [String: Any]
                 #expect(logged["call_forwarding"] as? [String: String] == ["source": "operator", "operator": "stub"])
                 // The same event sent again, as first sent, is a retry: the first answer, nothing new logged.
-                try await client.execute(uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: sent)) {
+                try await client.execute(uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: sent))
+                {
                     response in
                     #expect(response.status == .ok)
                     #expect(String(buffer: response.body) == first)
@@ -91,7 +92,8 @@ import Testing
                 #expect(stub.calls[.callForwarding] == 1)
                 // A line the operator says is not forwarded: allowed.
                 try await client.execute(
-                    uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: Self.event("e2", phone: Self.calm))
+                    uri: "/v1/score", method: .post, headers: fixture.headers(.score),
+                    body: ByteBuffer(string: Self.event("e2", phone: Self.calm))
                 ) { response in
                     let answer = try Self.object(response.body)
                     #expect(answer["decision"] as? String == "allow")
@@ -182,19 +184,24 @@ import Testing
                 func post(_ token: String?, _ body: String) async throws -> (HTTPResponse.Status, String) {
                     var headers: HTTPFields = [.contentType: "application/cloudevents+json"]
                     if let token { headers[.authorization] = "Bearer \(token)" }
-                    return try await client.execute(uri: "/v1/telco/notifications", method: .post, headers: headers, body: ByteBuffer(string: body)) {
+                    return try await client.execute(
+                        uri: "/v1/telco/notifications", method: .post, headers: headers, body: ByteBuffer(string: body)
+                    ) {
                         ($0.status, String(buffer: $0.body))
                     }
                 }
-                let event = #"{"id":"n1","source":"op","type":"\#(Self.swapped)","specversion":"1.0","data":{"phoneNumber":"\#(EnrichmentServerTests.forwarded)","subscriptionId":"s"}}"#
+                let event =
+                    #"{"id":"n1","source":"op","type":"\#(Self.swapped)","specversion":"1.0","data":{"phoneNumber":"\#(EnrichmentServerTests.forwarded)","subscriptionId":"s"}}"#
                 #expect(try await post(nil, event).0 == .unauthorized)
                 let stranger = await SinkCredentials(secret: Array(repeating: 1, count: 32))
                 let forged = try await stranger.issue(
                     phoneNumber: EnrichmentServerTests.forwarded, operatorName: "stub", apis: [.simSwap], expires: expires)
                 #expect(try await post(forged, event).0 == .unauthorized)
-                let other = try await sink.issue(phoneNumber: EnrichmentServerTests.calm, operatorName: "stub", apis: [.simSwap], expires: expires)
+                let other = try await sink.issue(
+                    phoneNumber: EnrichmentServerTests.calm, operatorName: "stub", apis: [.simSwap], expires: expires)
                 #expect(try await post(other, event).0 == .forbidden)
-                let malformed = try await post(token, event.replacingOccurrences(of: #""specversion":"1.0""#, with: #""specversion":"0.3""#))
+                let malformed = try await post(
+                    token, event.replacingOccurrences(of: #""specversion":"1.0""#, with: #""specversion":"0.3""#))
                 #expect(malformed.0 == .badRequest)
                 #expect(malformed.1.contains(#""field":"specversion""#))
                 #expect(try await post(token, event).0 == .noContent)

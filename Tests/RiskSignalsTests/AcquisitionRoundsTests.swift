@@ -28,10 +28,12 @@ import Testing
             logisticRegression: LogisticModel(intercept: -4, weights: columns.map { weights[$0] ?? 0 }),
             hyperparameters: .init(calibration: .none, holdout: "none"),
             training: .init(
-                source: "hand", rows: 0, positives: 0, totalWeight: 0, dataSHA256: "", durationSeconds: 0, holdoutRows: 0, calibrationRows: 0),
+                source: "hand", rows: 0, positives: 0, totalWeight: 0, dataSHA256: "", durationSeconds: 0, holdoutRows: 0,
+                calibrationRows: 0),
             metrics: .init(holdout: nil))
         return Scorer(
-            model: try! ServingModel(artifact), policy: DecisionPolicy(version: "t", thresholds: .init(stepUp: 0.2, review: 0.5, block: 0.9)))
+            model: try! ServingModel(artifact),
+            policy: DecisionPolicy(version: "t", thresholds: .init(stepUp: 0.2, review: 0.5, block: 0.9)))
     }()
 
     static func price(_ api: OperatorAPI) -> Double { api == .callForwarding ? 0.04 : 0.05 }
@@ -66,7 +68,8 @@ import Testing
             // Swapped 2.5 h before and forwarded: +3 → 0.953, block.
             #expect(Self.scorer.score(costAware.parsed(event)).decision == .block)
             // Never (with a cache of its own): nothing asked, nothing known.
-            let never = await try Enricher(configuration: configuration, http: sharedHTTP, sendsAsOf: true).enrich(event, at: OperatorFixture.now, strategy: .never, scorer: Self.scorer)
+            let never = await try Enricher(configuration: configuration, http: sharedHTTP, sendsAsOf: true).enrich(
+                event, at: OperatorFixture.now, strategy: .never, scorer: Self.scorer)
             #expect(never.calls == 0 && never.values.isEmpty)
             #expect(never.originsJSON[path: "acquisition"] == .string("never"))
         }

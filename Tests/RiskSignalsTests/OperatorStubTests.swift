@@ -27,7 +27,8 @@ import Testing
         let now = Date()
         let assertion = try await keys.sign(
             Claims(
-                iss: .init(value: OperatorFixture.clientId), sub: .init(value: OperatorFixture.clientId), aud: .init(value: [url + "/oauth/token"]),
+                iss: .init(value: OperatorFixture.clientId), sub: .init(value: OperatorFixture.clientId),
+                aud: .init(value: [url + "/oauth/token"]),
                 jti: .init(value: UUID().uuidString), iat: .init(value: now), exp: .init(value: now.addingTimeInterval(60))))
         let scopes = OperatorAPI.allCases.map(\.scope).joined(separator: "%20")
         request.body = .bytes(
@@ -57,7 +58,10 @@ import Testing
         let response = try await sharedHTTP.execute(request, timeout: .seconds(5))
         let bytes = try await response.body.collect(upTo: 1 << 16)
         #expect(response.headers.first(name: "Content-Type") == "application/json")
-        return (Int(response.status.code), try JSONSerialization.jsonObject(with: Data(bytes.readableBytesView), options: .fragmentsAllowed), response.headers)
+        return (
+            Int(response.status.code), try JSONSerialization.jsonObject(with: Data(bytes.readableBytesView), options: .fragmentsAllowed),
+            response.headers
+        )
     }
 
     /// CAMARA's `ErrorInfo`: exactly `status` (the HTTP status), `code` and `message`.
@@ -103,9 +107,11 @@ import Testing
             #expect(reachability["reachable"] as? Bool == true)
             #expect((reachability["connectivity"] as? [String]).map { $0.allSatisfy(["DATA", "SMS"].contains) } == true)
             // Number Recycling: phoneNumberRecycled required, a boolean; specifiedDate required in the request.
-            let recycled = try await Self.post(
-                url, .numberRecycling, token: token, body: #"{"phoneNumber":"\#(OperatorFixture.swapped)","specifiedDate":"2025-01-15"}"#
-            ).json as! [String: Any]
+            let recycled =
+                try await Self.post(
+                    url, .numberRecycling, token: token,
+                    body: #"{"phoneNumber":"\#(OperatorFixture.swapped)","specifiedDate":"2025-01-15"}"#
+                ).json as! [String: Any]
             #expect(Set(recycled.keys) == ["phoneNumberRecycled"])
             #expect(recycled["phoneNumberRecycled"] as? Bool == true)
             Self.checkError(try await Self.post(url, .numberRecycling, token: token, body: line), 400, "INVALID_ARGUMENT")
@@ -120,7 +126,8 @@ import Testing
             Self.checkError(try await Self.post(url, .simSwap, token: "forged", body: line), 401, "UNAUTHENTICATED")
             let token = try await Self.token(fixture, url)
             Self.checkError(try await Self.post(url, .simSwap, token: token, body: "{}"), 422, "MISSING_IDENTIFIER")
-            Self.checkError(try await Self.post(url, .simSwap, token: token, body: #"{"phoneNumber":"07700900001"}"#), 400, "INVALID_ARGUMENT")
+            Self.checkError(
+                try await Self.post(url, .simSwap, token: token, body: #"{"phoneNumber":"07700900001"}"#), 400, "INVALID_ARGUMENT")
             Self.checkError(try await Self.post(url, .simSwap, token: token, body: "not json"), 400, "INVALID_ARGUMENT")
             Self.checkError(try await Self.post(url, .simSwap, token: token, body: line, correlator: "has spaces"), 400, "INVALID_ARGUMENT")
             Self.checkError(
@@ -175,8 +182,14 @@ import Testing
         let view = try OperatorView.read(from: file)
         let line = try #require(view.lines["+447700900001"])
         #expect(line.observations.map(\.telco.callForwarding) == [[.unconditional], [.inactive]])
-        #expect(view.state(of: "+447700900001", at: Timestamp(rfc3339: "2026-03-01T12:00:00Z")!)?.observation.telco.callForwarding == [.unconditional])
-        #expect(view.state(of: "+447700900001", at: Timestamp(rfc3339: "2026-03-05T00:00:00Z")!)?.observation.telco.callForwarding == [.inactive])
+        #expect(
+            view.state(of: "+447700900001", at: Timestamp(rfc3339: "2026-03-01T12:00:00Z")!)?.observation.telco.callForwarding == [
+                .unconditional
+            ])
+        #expect(
+            view.state(of: "+447700900001", at: Timestamp(rfc3339: "2026-03-05T00:00:00Z")!)?.observation.telco.callForwarding == [
+                .inactive
+            ])
         try """
         {"phone_number":"+447700900001","at":"2026-03-02T00:00:00Z"}
         {"phone_number":"+447700900001","at":"2026-03-02T00:00:00Z","telco":{"call_forwarding":["sideways"]}}
@@ -203,14 +216,20 @@ import Testing
         }
         let good = fixture.configurationJSON(baseURL: "http://127.0.0.1:9400")
         #expect(error(good) == "no error")
-        #expect(error(good.replacingOccurrences(of: "\"deadline_ms\": 30000", with: "\"deadline_ms\": -1")).contains("deadline_ms: must be"))
+        #expect(
+            error(good.replacingOccurrences(of: "\"deadline_ms\": 30000", with: "\"deadline_ms\": -1")).contains("deadline_ms: must be"))
         #expect(error(good.replacingOccurrences(of: "\"+44\"", with: "\"44\"")).contains("operators[0].prefixes"))
-        #expect(error(good.replacingOccurrences(of: "client.pem", with: "missing.pem")).contains("operators[0].credentials_file: cannot read"))
-        #expect(error(good.replacingOccurrences(of: "\"sim_swap\"", with: "\"sim_swop\"")).contains("operators[0].apis.sim_swop: not an API"))
+        #expect(
+            error(good.replacingOccurrences(of: "client.pem", with: "missing.pem")).contains("operators[0].credentials_file: cannot read"))
+        #expect(
+            error(good.replacingOccurrences(of: "\"sim_swap\"", with: "\"sim_swop\"")).contains("operators[0].apis.sim_swop: not an API"))
         #expect(error(good.replacingOccurrences(of: "\"name\"", with: "\"nom\"")).contains("operators[0].nom: not a member"))
         #expect(
-            error(good.replacingOccurrences(of: "\"deadline_ms\": 30000", with: "\"deadline_ms\": 30000, \"cache_ttl_seconds\": {\"sim_swap\": 600}"))
-                .contains("cache_ttl_seconds.sim_swap: at most 300 seconds"))
+            error(
+                good.replacingOccurrences(
+                    of: "\"deadline_ms\": 30000", with: "\"deadline_ms\": 30000, \"cache_ttl_seconds\": {\"sim_swap\": 600}")
+            )
+            .contains("cache_ttl_seconds.sim_swap: at most 300 seconds"))
         let configuration = try fixture.configuration(baseURL: "http://127.0.0.1:9400")
         #expect(configuration.route("+447700900001")?.name == "stub")
         #expect(configuration.route("+33612345678") == nil)
