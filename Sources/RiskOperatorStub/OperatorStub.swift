@@ -358,7 +358,7 @@ public final class OperatorStub: Sendable {
         request.headers.add(name: "Content-Type", value: "application/cloudevents+json")
         request.headers.add(name: "Authorization", value: "Bearer \(held.sinkToken)")
         request.body = .bytes(ByteBuffer(bytes: (try? JSONEncoder().encode(event)) ?? Data()))
-        guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(10)) else { return 0 }
+        guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(60)) else { return 0 }
         _ = try? await response.body.collect(upTo: 1 << 16)
         return Int(response.status.code)
     }

@@ -36,7 +36,7 @@ import Testing
                 string:
                     "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=\(assertion)&scope=\(scopes)"
             ))
-        let response = try await sharedHTTP.execute(request, timeout: .seconds(5))
+        let response = try await sharedHTTP.execute(request, timeout: .seconds(120))
         let body = try await response.body.collect(upTo: 1 << 16)
         #expect(response.status == .ok)
         let answer = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as! [String: Any]
@@ -55,7 +55,7 @@ import Testing
         if let correlator { request.headers.add(name: "x-correlator", value: correlator) }
         if let asOf { request.headers.add(name: "x-riskloop-as-of", value: asOf) }
         request.body = .bytes(ByteBuffer(string: body))
-        let response = try await sharedHTTP.execute(request, timeout: .seconds(5))
+        let response = try await sharedHTTP.execute(request, timeout: .seconds(120))
         let bytes = try await response.body.collect(upTo: 1 << 16)
         #expect(response.headers.first(name: "Content-Type") == "application/json")
         return (
