@@ -486,14 +486,8 @@ public final class RiskService: Sendable {
             for item in events {
                 group.addTask {
                     let enrichment = await enricher.enrich(item.parsed, at: now, strategy: strategy, scorer: scorer)
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                    let signals = String(decoding: (try? encoder.encode(enrichment.originsJSON)) ?? Data("{}".utf8), as: UTF8.self)
-                    let completed = enrichment.parsed(item.parsed)
-                    guard !enrichment.values.isEmpty, let json = completed.json, let payload = try? encoder.encode(json) else {
-                        return (item.id, Enriched(event: item.parsed, payload: item.payload, signals: signals))
-                    }
-                    return (item.id, Enriched(event: completed, payload: String(decoding: payload, as: UTF8.self), signals: signals))
+                    let completed = enrichment.completed(item.parsed, payload: item.payload)
+                    return (item.id, Enriched(event: completed.event, payload: completed.payload, signals: completed.signals))
                 }
             }
             var enriched: [String: Enriched] = [:]

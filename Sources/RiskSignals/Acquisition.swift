@@ -64,7 +64,8 @@ extension Enricher {
     ) async {
         guard let typed = event.event else { return }
         let end = ContinuousClock.now + configuration.deadline
-        let prices = configuration.route(typed.customer?.phoneNumber ?? "")?.apis ?? [:]
+        let route = configuration.route(typed.customer?.phoneNumber ?? "")
+        let prices = Dictionary(uniqueKeysWithValues: (route?.apis ?? [:]).map { ($0.key.telcoField, $0.value) })
         var open = fetchable
         for round in 1...Self.acquisitionRounds {
             let partial = enrichment.values.isEmpty ? event : enrichment.parsed(event)
@@ -75,9 +76,7 @@ extension Enricher {
             if round < Self.acquisitionRounds, wanted.count > 1,
                 let pick = scorer.mostDecisive(
                     partial, among: Set(wanted.map(\.telcoField)),
-                    price: { member in
-                        prices[OperatorAPI.allCases.first { $0.telcoField == member }!] ?? 1
-                    }),
+                    price: { prices[$0] ?? 1 }),
                 let api = wanted.first(where: { $0.telcoField == pick })
             {
                 asked = [api]
@@ -90,6 +89,16 @@ extension Enricher {
 }
 
 extension Enrichment {
+    /// `event` as it is scored and stored: completed by ``parsed(_:)``, its JSON (canonical, as
+    /// ``RiskContract/JSONLine`` writes it; `payload`, the JSON as sent, when nothing was
+    /// acquired), and ``originsJSON`` as text for the decision log and the answer.
+    public func completed(_ event: ParsedEvent, payload: String) -> (event: ParsedEvent, payload: String, signals: String) {
+        let signals = String(decoding: JSONLine.encode(originsJSON), as: UTF8.self)
+        let completed = parsed(event)
+        guard !values.isEmpty, let json = completed.json else { return (event, payload, signals) }
+        return (completed, String(decoding: JSONLine.encode(json), as: UTF8.self), signals)
+    }
+
     /// `event` with the acquired values in its `telco` object (itself when nothing was acquired,
     /// or when its tree cannot be had).
     public func parsed(_ event: ParsedEvent) -> ParsedEvent {

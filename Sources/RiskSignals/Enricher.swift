@@ -104,10 +104,11 @@ public final class Enricher: Sendable {
         var enrichment = Enrichment()
         let carried = Self.carried(by: event)
         let number = event.customer?.phoneNumber
+        let cached = number.map { cache.values(of: $0, at: now) } ?? [:]
         for api in OperatorAPI.allCases {
             if carried.contains(api) {
                 enrichment.origins[api] = .event
-            } else if let number, let entry = cache.value(api, of: number, at: now) {
+            } else if let entry = cached[api] {
                 enrichment.values[api] = entry.value
                 enrichment.origins[api] = entry.pushed ? .notification : .cache
                 metrics?.cacheHit(api)
@@ -220,12 +221,6 @@ public final class Enricher: Sendable {
                 if failure.countsAgainstOperator { breakers[name]!.record(success: false) } else { breakers[name]!.record(success: true) }
             }
         }
-    }
-
-    /// Keeps a value the operator pushed (a notification) for `ttl`: the next score of the
-    /// number knows it without a call.
-    public func remember(_ value: SignalValue, _ api: OperatorAPI, of number: String, for ttl: Duration, at now: Timestamp) {
-        cache.store(value, api, of: number, until: now.adding(milliseconds: Self.milliseconds(ttl)), pushed: true, now: now)
     }
 
     static func milliseconds(_ duration: Duration) -> Int64 {

@@ -69,11 +69,9 @@ final class SignalCache: Sendable {
     /// seen within the longest time to live.
     static let sweepEvery = 10_000
 
-    func value(_ api: OperatorAPI, of number: String, at now: Timestamp) -> Entry? {
-        entries.withLock { state in
-            guard let entry = state.byNumber[number]?[api], now < entry.expires else { return nil }
-            return entry
-        }
+    /// The number's answers still live at `now`, by API (one lock for all of them).
+    func values(of number: String, at now: Timestamp) -> [OperatorAPI: Entry] {
+        entries.withLock { state in state.byNumber[number]?.filter { now < $0.value.expires } ?? [:] }
     }
 
     func store(_ value: SignalValue, _ api: OperatorAPI, of number: String, until expires: Timestamp, pushed: Bool = false, now: Timestamp)

@@ -86,8 +86,6 @@ final class OperatorDecider: ReplayDecider {
         for label in labels { scorer.observe(label) }
         var decisions: [ReplayDecision] = []
         var records: [DecisionRecord] = []
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         for start in stride(from: 0, to: events.count, by: Self.chunkSize) {
             let chunk = Array(events[start..<min(start + Self.chunkSize, events.count)])
             let enriched = await withTaskGroup(of: (Int, AcquisitionStrategy, Enrichment).self) { group in
@@ -112,9 +110,8 @@ final class OperatorDecider: ReplayDecider {
                     let completed = enriched[index][strategy]!.parsed(item.event)
                     outcome[strategy] = scorer.acquisitionNeed(completed, unknown: []).decision
                 }
-                let chosen = enriched[index][.costAware]!
-                let completed = chosen.parsed(item.event)
-                let score = scorer.score(completed)
+                let chosen = enriched[index][.costAware]!.completed(item.event, payload: item.payload)
+                let score = scorer.score(chosen.event)
                 outcome[.costAware] = score.decision
                 tallies.withLock { tallies in
                     for (strategy, decision) in outcome {
@@ -127,16 +124,11 @@ final class OperatorDecider: ReplayDecider {
                         tallies[strategy] = tally
                     }
                 }
-                let payload =
-                    chosen.values.isEmpty
-                    ? item.payload
-                    : completed.json.flatMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) } ?? item.payload
-                let signals = (try? encoder.encode(chosen.originsJSON)).map { String(decoding: $0, as: UTF8.self) }
                 records.append(
                     DecisionRecord(
-                        event: completed.event ?? typed, payload: payload, decidedAt: typed.occurredAt, modelId: score.modelId,
+                        event: chosen.event.event ?? typed, payload: chosen.payload, decidedAt: typed.occurredAt, modelId: score.modelId,
                         policyVersion: score.policyVersion, score: score.probability, decision: score.decision.rawValue,
-                        reasons: score.reasonsJSON, signals: signals))
+                        reasons: score.reasonsJSON, signals: chosen.signals))
                 decisions.append(ReplayDecision(probability: score.probability, decision: score.decision))
             }
         }
