@@ -402,7 +402,7 @@ public struct FeedbackLoop: Sendable {
     }
 
     public static func needsJSON(_ spec: FeatureSpec) -> Bool {
-        (try? FeatureExtractor(spec: spec))?.needsJSON ?? true
+        (try? FeatureExtractor(unfittedSpec: spec))?.needsJSON ?? true
     }
 
     static func json(_ value: some Encodable) -> String {

@@ -18,9 +18,10 @@ public enum SpecTable {
     /// label file's versions as they were known), and keeps the labelled rows.
     ///
     /// - Parameters:
-    ///   - history: a label file that only feeds fraud-rate features (when scoring).
+    ///   - history: a label file that only feeds fraud-rate features (when scoring, or when the
+    ///     labels to train on are fewer than those known).
     ///   - pipeline: when training, the pipeline whose training rows (not its holdout) fit the
-    ///     statistics of `standardize` features; `nil` when scoring (the spec carries them).
+    ///     spec's learnt parts (statistics, quantile bins); `nil` when scoring (the spec carries them).
     public static func read(
         _ path: String, spec: FeatureSpec, mode: RecordFile.Mode, labels: LabelSource?, history: String? = nil,
         pipeline: TrainingPipeline? = nil
@@ -28,23 +29,22 @@ public enum SpecTable {
         var events: [ParsedEvent] = []
         // Events keep their JSON trees only when a feature or the label field reads outside the contract.
         var readMode = mode
-        if case .events = mode, (try? FeatureExtractor(spec: spec))?.needsJSON == false {
+        if case .events = mode, (try? FeatureExtractor(unfittedSpec: spec))?.needsJSON == false {
             if case .field? = labels {} else { readMode = .typedEvents }
         }
         try RecordFile.forEachBatch(path, mode: readMode) { batch in events += batch }
         guard !events.isEmpty else { throw .badInput(file: path, line: nil, column: nil, reason: "the file has no records") }
-        var labelVersions: [Label] = []
-        if case .file(let labelPath)? = labels {
-            labelVersions = try RecordFile.labels(labelPath)
-        } else if let history {
-            labelVersions = try RecordFile.labels(history)
-        }
+        // The label file says which rows are trained on; a history file, when given, alone feeds
+        // the fraud rates (so a training window can be labelled while every label feeds history).
+        var outcomeVersions: [Label] = []
+        if case .file(let labelPath)? = labels { outcomeVersions = try RecordFile.labels(labelPath) }
+        let labelVersions = try history.map { path throws(EngineError) in try RecordFile.labels(path) } ?? outcomeVersions
         let outcome: [Double?]
         switch labels {
         case nil:
             outcome = Array(repeating: 0, count: events.count)
         case .file:
-            outcome = latestOutcomes(of: events, labelVersions: labelVersions)
+            outcome = latestOutcomes(of: events, labelVersions: outcomeVersions)
         case .field(let field):
             outcome = try events.enumerated().map { (index, event) throws(EngineError) in
                 switch event.json?[path: field] {
@@ -95,7 +95,7 @@ public enum SpecTable {
                 // Statistics come from the labelled training rows: the ones the model is fitted on.
                 let labelled = events.indices.filter { outcome[$0] != nil }
                 let training = labelled.indices.filter { pipeline.isTrainingRow($0, of: labelled.count, at: events[labelled[$0]].time) }
-                fitted = try spec.fittingStatistics(on: training.map { events[labelled[$0]] })
+                fitted = try spec.fitted(events: events, warmup: warmup, labels: labelVersions, rows: training.map { labelled[$0] })
             }
         } catch {
             throw .badInput(file: source, line: nil, column: error.field, reason: error.reason)

@@ -145,6 +145,7 @@ extension ModelExport {
         case .aggregate, .fraudRate:
             [feature.key.map { "per \($0)" }, feature.field.map { "of \($0)" }].compactMap { $0 }.joined(separator: ", ")
         case .cross: (feature.of ?? []).joined(separator: " × ")
+        case .ratio: "\(feature.source ?? "") against \(feature.against ?? "")" + (feature.spread.map { " in units of \($0)" } ?? "")
         case .hourOfDay, .dayOfWeek, .night: "occurred_at"
         default: feature.source ?? ""
         }
@@ -153,6 +154,11 @@ extension ModelExport {
     package static func encoding(of feature: Feature, column: String) -> String {
         let level = column.count > feature.name.count ? String(column.dropFirst(feature.name.count + 1)) : nil
         let indicator = level.map { "1 when the level is '\($0)', else 0" } ?? ""
+        if let bins = feature.bins {
+            let edges = (bins.edges ?? []).map(short).joined(separator: ", ")
+            let learnt = bins.quantiles.map { " (the training rows' \($0)-quantiles)" } ?? ""
+            return "\(number(of: feature)), in bins at \(edges)\(learnt), plus unknown, one-hot: " + indicator
+        }
         switch feature.kind {
         case .numeric:
             if level == "unknown" { return "1 when the number is missing, else 0" }
@@ -166,6 +172,15 @@ extension ModelExport {
                 steps.append("standardised: (x − \(mean)) / \(deviation)")
             }
             return (["the number"] + steps).joined(separator: ", ") + "; 0 when missing"
+        case .ratio:
+            if level == "unknown" { return "1 when the value or its usual is missing, else 0" }
+            var steps: [String] = [number(of: feature)]
+            if let clip = feature.clip, clip.count == 2 { steps.append("clipped to [\(clip[0]), \(clip[1])]") }
+            if feature.transform == .log1p { steps.append("log(1 + x)") }
+            if feature.transform == .standardize {
+                steps.append("standardised: (x − \(feature.statistics?.mean ?? 0)) / \(feature.statistics?.standardDeviation ?? 1)")
+            }
+            return steps.joined(separator: ", ") + "; 0 when unknown"
         case .boolean, .contains, .night:
             return "true / false / unknown, one-hot: " + indicator
         case .categorical:
@@ -179,15 +194,33 @@ extension ModelExport {
         case .dayOfWeek: return "the ISO day of week (UTC), 7 levels, one-hot: " + indicator
         case .cross: return "the combination of \((feature.of ?? []).joined(separator: ", ")), one-hot: " + indicator
         case .aggregate:
-            let window = short(feature.windowHours ?? 0)
-            let kinds = feature.eventKinds.map { " (events of kind \($0.joined(separator: ", ")))" } ?? ""
-            return "\(feature.function?.rawValue ?? "count") over the key's earlier events in \(window) h\(kinds), at event time"
+            return number(of: feature) + ", at event time"
         case .fraudRate:
             let window = short(feature.windowHours ?? 0)
             let delay = short(feature.labelDelayHours ?? 0)
             return
                 "fraud share of the key's labelled events in \(window) h, labels reported \(delay) h before the event, "
                 + "smoothed towards \(feature.priorRate ?? 0) with weight \(feature.priorWeight ?? 0)"
+        }
+    }
+
+    /// What number a numeric, aggregate or ratio feature reads, in words.
+    static func number(of feature: Feature) -> String {
+        let window = short(feature.windowHours ?? 0)
+        switch feature.kind {
+        case .aggregate:
+            let kinds = feature.eventKinds.map { " (events of kind \($0.joined(separator: ", ")))" } ?? ""
+            let events = feature.includeCurrent == true ? "events up to and including this one" : "earlier events"
+            let empty = [.mean, .std, .min, .max].contains(feature.function) ? " (0 with none)" : ""
+            return "\(feature.function?.rawValue ?? "count") over the key's \(events) in \(window) h\(kinds)\(empty)"
+        case .fraudRate:
+            return "fraud share of the key's labelled events in \(window) h"
+        case .ratio:
+            let source = feature.source ?? "", against = feature.against ?? ""
+            if let spread = feature.spread { return "(\(source) − \(against)) / \(spread), unknown without history or spread" }
+            return "ln((1 + \(source)) / (1 + \(against))), unknown without history"
+        default:
+            return "the number"
         }
     }
 

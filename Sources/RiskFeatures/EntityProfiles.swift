@@ -56,7 +56,7 @@ public struct EntityProfiles: Sendable {
         let keys = groups.map { $0.lookup(parsed) }
         return slots.indices.map { index in
             let key = keys[groupOfSlot[index]]
-            return slots[index].value(hasKey: key.text != nil, key: key.index, now: now)
+            return slots[index].value(parsed, hasKey: key.text != nil, key: key.index, now: now)
         }
     }
 
@@ -158,8 +158,17 @@ public struct EntityProfiles: Sendable {
 /// An aggregate or fraud-rate feature, compiled.
 struct AggregatePlan: Sendable {
     enum Measure: Sendable {
-        case count, sum, mean, distinctCount
+        case count, sum, mean, std, min, max, distinctCount
         case fraudRate(delay: Int64, priorRate: Double, priorWeight: Double)
+    }
+
+    /// Whether events of one instant can share an entry: not for a minimum or maximum, which
+    /// need each value.
+    var mergesEntries: Bool {
+        switch measure {
+        case .min, .max: false
+        default: true
+        }
     }
 
     /// The key's dotted path; aggregates over the same path share one key index.
@@ -168,6 +177,18 @@ struct AggregatePlan: Sendable {
     var measure: Measure
     var window: Int64
     var kinds: [String]?
+    /// Whether the event itself counts in its own value.
+    var includeCurrent: Bool
+
+    /// Whether the value of a key with nothing in its window is NaN (no history: a mean, spread,
+    /// minimum or maximum of nothing), which a plain aggregate column reads as 0 and a ratio or
+    /// a bin as unknown.
+    var isUndefinedWhenEmpty: Bool {
+        switch measure {
+        case .mean, .std, .min, .max: true
+        default: false
+        }
+    }
 
     init(_ feature: Feature, at: String) throws(ContractError) {
         guard let key = feature.key else { throw .missingField(field: "\(at).key") }
@@ -185,7 +206,12 @@ struct AggregatePlan: Sendable {
             }
             self.kinds = kinds
         }
+        includeCurrent = feature.includeCurrent ?? false
         if feature.kind == .fraudRate {
+            guard !includeCurrent else {
+                throw .invalidValue(
+                    field: "\(at).include_current", value: "true", reason: "a fraud rate cannot count its own event: its label is not known yet")
+            }
             let delay = feature.labelDelayHours ?? 0
             let priorRate = feature.priorRate ?? 0.01, priorWeight = feature.priorWeight ?? 1
             guard delay >= 0, delay.isFinite else {
@@ -205,6 +231,9 @@ struct AggregatePlan: Sendable {
         case .count: measure = .count
         case .sum: measure = .sum
         case .mean: measure = .mean
+        case .std: measure = .std
+        case .min: measure = .min
+        case .max: measure = .max
         case .distinctCount: measure = .distinctCount
         }
         if function != .count {
@@ -222,6 +251,8 @@ private struct Slot: Sendable {
         /// How many events the entry stands for.
         var events: Int
         var value: Double
+        /// The sum of the squared values of the events it stands for (spreads only).
+        var squares: Double
         var token: String?
         /// Only fraud rates need it (to apply labels); empty otherwise, to save memory.
         var eventId: String
@@ -231,6 +262,7 @@ private struct Slot: Sendable {
         var entries = Deque<Entry>()
         var count = 0
         var sum = 0.0
+        var squares = 0.0
         var distinct: [String: Int] = [:]
         var fraud = 0
         var genuine = 0
@@ -284,24 +316,24 @@ private struct Slot: Sendable {
     var cost: Int {
         switch plan.measure {
         case .fraudRate: 2
-        case .distinctCount: 1
-        case .count, .sum, .mean: 0
+        case .distinctCount, .min, .max: 1
+        case .count, .sum, .mean, .std: 0
         }
     }
 
-    /// The value with no history: 0, or the prior for a fraud rate.
+    /// The value with no history: 0, the prior for a fraud rate, NaN for a mean, spread,
+    /// minimum or maximum.
     var empty: Double {
         if case .fraudRate(_, let priorRate, _) = plan.measure { return priorRate }
-        return 0
+        return plan.isUndefinedWhenEmpty ? .nan : 0
     }
 
-    /// The value for an event with key `key` (`hasKey` false: the event has none; `key` nil: a
-    /// key never recorded).
-    mutating func value(hasKey: Bool, key: Int?, now: Int64) -> Double {
+    /// The value for `parsed` with key `key` (`hasKey` false: the event has none; `key` nil: a
+    /// key never recorded), without recording it.
+    mutating func value(_ parsed: ParsedEvent, hasKey: Bool, key: Int?, now: Int64) -> Double {
         guard hasKey else { return empty }
         applyKnownLabels(now: now)
-        guard let key, key < windows.count else { return empty }
-        return measure(key: key, now: now)
+        return measure(key: key, now: now, adding: plan.includeCurrent ? entry(for: parsed) : nil)
     }
 
     mutating func observe(_ parsed: ParsedEvent, key: Int?) {
@@ -313,22 +345,63 @@ private struct Slot: Sendable {
     mutating func record(_ parsed: ParsedEvent, key: Int?, now: Int64) -> Double {
         guard let key else { return empty }
         applyKnownLabels(now: now)
-        let value = key < windows.count ? measure(key: key, now: now) : empty
-        if let entry = entry(for: parsed) { insert(entry, key: key) }
+        let entry = entry(for: parsed)
+        let value = measure(key: key, now: now, adding: plan.includeCurrent ? entry : nil)
+        if let entry { insert(entry, key: key) }
         return value
     }
 
-    /// The aggregate over `key`'s window as of `now`.
-    private mutating func measure(key: Int, now: Int64) -> Double {
-        expire(key: key, now: now)
+    /// The aggregate over `key`'s window as of `now` (`nil`, or a key with no window yet: an
+    /// empty one), with `extra` counted as if it were in it (the event itself, for
+    /// `include_current`).
+    private mutating func measure(key: Int?, now: Int64, adding extra: Entry?) -> Double {
+        var count = 0, sum = 0.0, squares = 0.0, distinct = 0, low = Double.infinity, high = -Double.infinity
+        if let key, key < windows.count {
+            expire(key: key, now: now)
+            count = windows[key].count
+            sum = windows[key].sum
+            squares = windows[key].squares
+            distinct = windows[key].distinct.count
+            switch plan.measure {
+            case .fraudRate(_, let priorRate, let priorWeight):
+                let labelled = windows[key].fraud + windows[key].genuine
+                return (Double(windows[key].fraud) + priorWeight * priorRate) / (Double(labelled) + priorWeight)
+            case .min, .max:
+                // By index: a window of a busy key is short next to the cost of copying it.
+                let entries = windows[key].entries.count
+                for index in 0..<entries {
+                    let value = windows[key].entries[index].value
+                    low = Swift.min(low, value)
+                    high = Swift.max(high, value)
+                }
+            default:
+                break
+            }
+            if let token = extra?.token, windows[key].distinct[token] == nil { distinct += 1 }
+        } else {
+            if case .fraudRate = plan.measure { return empty }
+            if extra?.token != nil { distinct = 1 }
+        }
+        if let extra {
+            count += extra.events
+            sum += extra.value
+            squares += extra.squares
+            low = Swift.min(low, extra.value)
+            high = Swift.max(high, extra.value)
+        }
         switch plan.measure {
-        case .count: return Double(windows[key].count)
-        case .sum: return windows[key].sum
-        case .mean: return windows[key].count == 0 ? 0 : windows[key].sum / Double(windows[key].count)
-        case .distinctCount: return Double(windows[key].distinct.count)
-        case .fraudRate(_, let priorRate, let priorWeight):
-            let labelled = windows[key].fraud + windows[key].genuine
-            return (Double(windows[key].fraud) + priorWeight * priorRate) / (Double(labelled) + priorWeight)
+        case .count: return Double(count)
+        case .sum: return sum
+        case .distinctCount: return Double(distinct)
+        case .fraudRate: return empty
+        case _ where count == 0: return .nan
+        case .mean: return sum / Double(count)
+        case .std:
+            let mean = sum / Double(count)
+            // The population spread; rounding in the running sums can leave a tiny negative.
+            return Swift.max(0, squares / Double(count) - mean * mean).squareRoot()
+        case .min: return low
+        case .max: return high
         }
     }
 
@@ -340,11 +413,12 @@ private struct Slot: Sendable {
             guard let kind, kinds.contains(kind) else { return nil }
         }
         guard let time = parsed.time else { return nil }
-        var entry = Entry(time: time.millisecondsSinceEpoch, events: 1, value: 0, token: nil, eventId: "")
+        var entry = Entry(time: time.millisecondsSinceEpoch, events: 1, value: 0, squares: 0, token: nil, eventId: "")
         switch plan.measure {
-        case .sum, .mean:
+        case .sum, .mean, .std, .min, .max:
             guard let value = plan.field.flatMap({ FeatureExtractor.number($0.read(parsed)) }) else { return nil }
             entry.value = value
+            entry.squares = value * value
         case .distinctCount:
             guard let token = plan.field.flatMap({ Self.key($0.read(parsed)) }) else { return nil }
             entry.token = token
@@ -358,7 +432,7 @@ private struct Slot: Sendable {
 
     private mutating func insert(_ entry: Entry, key index: Int) {
         if index >= windows.count { windows.append(contentsOf: repeatElement(Window(), count: index + 1 - windows.count)) }
-        windows[index].add(entry)
+        windows[index].add(entry, merging: plan.mergesEntries)
         if case .fraudRate = plan.measure, let known = members.updateValue(Member(key: index), forKey: entry.eventId)?.known {
             // An id seen again keeps the label version it had (`members[id, default:]` to do
             // this in one step cost 700 instructions an event more).
@@ -432,9 +506,11 @@ fileprivate extension Slot.Window {
         if fraud { self.fraud += delta } else { genuine += delta }
     }
 
-    mutating func add(_ entry: Slot.Entry) {
+    /// Adds `entry`; with `merging`, into the last entry when nothing tells them apart.
+    mutating func add(_ entry: Slot.Entry, merging: Bool) {
         count += entry.events
         sum += entry.value
+        squares += entry.squares
         if let token = entry.token { distinct[token, default: 0] += 1 }
         if !entries.isEmpty {
             // Read in place: binding `entries.last` would copy the entry and its strings.
@@ -448,9 +524,10 @@ fileprivate extension Slot.Window {
                 return
             }
             // Events at the same instant share an entry when nothing tells them apart.
-            if entry.eventId.isEmpty, entries[last].time == entry.time, entries[last].token == entry.token, entries[last].eventId.isEmpty {
+            if merging, entry.eventId.isEmpty, entries[last].time == entry.time, entries[last].token == entry.token, entries[last].eventId.isEmpty {
                 entries[last].events += entry.events
                 entries[last].value += entry.value
+                entries[last].squares += entry.squares
                 return
             }
         }
@@ -463,12 +540,16 @@ fileprivate extension Slot.Window {
         entries.removeFirst()
         count -= entry.events
         sum -= entry.value
+        squares -= entry.squares
         if let token = entry.token, let position = distinct.index(forKey: token) {
             distinct.values[position] -= entry.events
             if distinct.values[position] <= 0 { distinct.remove(at: position) }
         }
         // A running sum drifts with rounding; an empty window starts again from zero.
-        if entries.isEmpty { sum = 0 }
+        if entries.isEmpty {
+            sum = 0
+            squares = 0
+        }
         return entry
     }
 }

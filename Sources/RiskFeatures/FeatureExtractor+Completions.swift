@@ -8,11 +8,23 @@ extension FeatureExtractor {
         return prefixes.contains { source == $0 || source.hasPrefix($0 + ".") }
     }
 
+    /// Whether feature `index` reads this event's fields under `prefixes`: its source, or the
+    /// key or field of an aggregate that counts its own event, or of the aggregates a ratio reads.
+    func reads(feature index: Int, under prefixes: [String]) -> Bool {
+        let feature = spec.features[index]
+        if Self.reads(feature.source, under: prefixes) { return true }
+        if feature.includeCurrent == true, Self.reads(feature.key, under: prefixes) || Self.reads(feature.field, under: prefixes) { return true }
+        return [feature.against, feature.spread].contains { name in
+            guard let name, let other = spec.features.firstIndex(where: { $0.name == name }) else { return false }
+            return reads(feature: other, under: prefixes)
+        }
+    }
+
     /// The indices in ``columns`` that depend on the fields under `prefixes`: the columns of the
     /// features reading them and of the crosses with such a feature.
     public func columns(readingUnder prefixes: [String]) -> [Int] {
         var affected = Set<Int>()
-        for index in plans.indices where Self.reads(spec.features[index].source, under: prefixes) { affected.insert(index) }
+        for index in plans.indices where reads(feature: index, under: prefixes) { affected.insert(index) }
         for (index, plan) in plans.enumerated() {
             if case .cross(let parts, _) = plan, parts.contains(where: { affected.contains($0.feature) }) { affected.insert(index) }
         }
@@ -73,24 +85,24 @@ extension FeatureExtractor {
         }
     }
 
-    /// The ways the fields under `prefixes` could set `parsed`'s columns once known; `nil` when
-    /// they cannot be listed: a number is read under `prefixes` (its values are unbounded), or
+    /// The ways the fields under `prefixes` could set `parsed`'s columns once known, given its
+    /// `aggregates` (from ``EntityProfiles/values(for:)``); `nil` when they cannot be listed: a
+    /// number is read under `prefixes` (its values are unbounded; a number in bins is not), or
     /// there are more than `limit` combinations.
-    public func completions(under prefixes: [String], of parsed: ParsedEvent, limit: Int) -> Completions? {
+    public func completions(under prefixes: [String], of parsed: ParsedEvent, aggregates: [Double], limit: Int) -> Completions? {
+        let history = aggregates.isEmpty ? firstEventHistory : aggregates
         var varied: [(feature: Int, offset: Int, levels: Int)] = []
         var crosses: [(parts: [CrossPart], offset: Int, width: Int)] = []
         var levels = [Int](repeating: Discrete.noLevel, count: plans.count)
         var count = 1
         for (index, plan) in plans.enumerated() {
             switch plan {
-            case .numeric:
-                if Self.reads(spec.features[index].source, under: prefixes) { return nil }
-            case .aggregate:
-                // Aggregates read earlier events only, never this event's fields.
-                continue
+            case .numeric, .aggregate:
+                // Aggregates read earlier events only, unless they count their own event.
+                if reads(feature: index, under: prefixes) { return nil }
             case .discrete(let discrete, let offset):
-                levels[index] = discrete.level(parsed)
-                if Self.reads(spec.features[index].source, under: prefixes) {
+                levels[index] = history.withUnsafeBufferPointer { discrete.level(parsed, history: $0) }
+                if reads(feature: index, under: prefixes) {
                     let width = discrete.levels.count
                     varied.append((index, offset, width))
                     count *= width

@@ -5,13 +5,45 @@ extension FeatureExtractor {
     /// One feature, compiled.
     enum Plan: Sendable {
         /// Columns `offset` (the value) and `offset + 1` (unknown).
-        case numeric(FieldReader, offset: Int, NumericTransform)
+        case numeric(NumberSource, offset: Int, NumericTransform)
         /// One column per level from `offset`.
         case discrete(Discrete, offset: Int)
         /// One column per combination; a part's level times its stride, summed.
         case cross([CrossPart], offset: Int)
-        /// One column, the value of aggregate `slot`.
+        /// One column, the value of aggregate `slot` (0 when it has no history).
         case aggregate(slot: Int, offset: Int, NumericTransform)
+    }
+
+    /// Where a number comes from: a field of the event, an aggregate of its entity, or a field
+    /// against an aggregate (a ratio). `nil` is unknown.
+    enum NumberSource: Sendable {
+        case field(FieldReader)
+        case aggregate(slot: Int)
+        /// The field against aggregate `usual`: a log ratio, or with `spread` (an aggregate
+        /// `std`) the difference in standard deviations.
+        case ratio(FieldReader, usual: Int, spread: Int?)
+
+        @inline(__always)
+        func value(_ parsed: ParsedEvent, history: UnsafeBufferPointer<Double>) -> Double? {
+            switch self {
+            case .field(let reader):
+                return FeatureExtractor.number(reader.read(parsed))
+            case .aggregate(let slot):
+                let value = history[slot]
+                return value.isNaN ? nil : value
+            case .ratio(let reader, let usual, let spread):
+                // NaN (no history) fails every comparison below: unknown.
+                guard let value = FeatureExtractor.number(reader.read(parsed)), !history[usual].isNaN else { return nil }
+                if let spread {
+                    let deviation = history[spread]
+                    guard deviation > 0 else { return nil }
+                    return (value - history[usual]) / deviation
+                }
+                let ratio = (1 + value) / (1 + history[usual])
+                guard ratio > 0, ratio.isFinite else { return nil }
+                return Foundation.log(ratio)
+            }
+        }
     }
 
     struct CrossPart: Sendable {
@@ -53,6 +85,8 @@ extension FeatureExtractor {
         case dayOfWeek
         case night(from: Int, to: Int)
         case contains(FieldReader, value: String)
+        /// A number in bins: level `i` is `[edges[i-1], edges[i])`, then `unknown`.
+        case binned(NumberSource, edges: [Double], labels: [String])
 
         static let weekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
         /// A clock feature of a record without a time: no column is set (and crosses with it neither).
@@ -67,12 +101,18 @@ extension FeatureExtractor {
             case .hourOfDay: (0..<24).map { $0 < 10 ? "0\($0)" : "\($0)" }
             case .dayOfWeek: Self.weekdays
             case .night: ["true", "false"]
+            case .binned(_, _, let labels): labels + ["unknown"]
             }
         }
 
+        /// The level of `parsed`, whose aggregates are `history` (binned aggregates and ratios
+        /// read them).
         @inline(__always)
-        func level(_ parsed: ParsedEvent) -> Int {
+        func level(_ parsed: ParsedEvent, history: UnsafeBufferPointer<Double>) -> Int {
             switch self {
+            case .binned(let source, let edges, _):
+                guard let value = source.value(parsed, history: history) else { return edges.count + 1 }
+                return edges.firstIndex { value < $0 } ?? edges.count
             case .boolean(let reader):
                 switch reader.read(parsed) {
                 case .bool(let flag): return flag ? 0 : 1
@@ -129,8 +169,15 @@ extension FeatureExtractor {
         static func text(_ number: Double) -> String { JSONValue.wordText(number) }
     }
 
+    /// What the features compiled so far offer those after them: discrete features for crosses,
+    /// aggregate slots for ratios.
+    struct Earlier {
+        var discrete: [String: (index: Int, discrete: Discrete)] = [:]
+        var aggregates: [String: (slot: Int, function: Feature.Function?)] = [:]
+    }
+
     static func compile(
-        _ feature: Feature, at: String, offset: Int, discreteByName: [String: (index: Int, discrete: Discrete)], aggregateSlot: Int
+        _ feature: Feature, at: String, offset: Int, earlier: Earlier, aggregateSlot: Int, fitted: Bool
     ) throws(ContractError) -> Plan {
         func source() throws(ContractError) -> FieldReader {
             guard let source = feature.source else { throw .missingField(field: "\(at).source") }
@@ -147,10 +194,42 @@ extension FeatureExtractor {
         }
         let numericMembers = [
             ("transform", feature.transform != nil), ("clip", feature.clip != nil), ("statistics", feature.statistics != nil),
+            ("bins", feature.bins != nil),
         ]
+        try notUsed([
+            ("include_current", feature.includeCurrent != nil && feature.kind != .aggregate && feature.kind != .fraudRate),
+            ("against", feature.against != nil && feature.kind != .ratio), ("compare", feature.compare != nil && feature.kind != .ratio),
+            ("spread", feature.spread != nil && feature.kind != .ratio),
+        ])
+        /// A number as a value column and `unknown`, or in bins.
+        func number(_ source: NumberSource) throws(ContractError) -> Plan {
+            guard let bins = feature.bins else { return .numeric(source, offset: offset, try numericTransform(feature, at: at, fitted: fitted)) }
+            try notUsed(Array(numericMembers.prefix(3)))
+            let (edges, labels) = try binEdges(bins, feature: feature, at: at, fitted: fitted)
+            return .discrete(.binned(source, edges: edges, labels: labels), offset: offset)
+        }
         switch feature.kind {
         case .numeric:
-            return .numeric(try source(), offset: offset, try numericTransform(feature, at: at))
+            return try number(.field(try source()))
+        case .ratio:
+            func aggregate(_ member: String, _ name: String?, functions: [Feature.Function]) throws(ContractError) -> Int {
+                guard let name else { throw .missingField(field: "\(at).\(member)") }
+                guard let (slot, function) = earlier.aggregates[name], let function, functions.contains(function) else {
+                    throw .invalidValue(
+                        field: "\(at).\(member)", value: "\"\(name)\"",
+                        reason: "must name an aggregate with function \(functions.map(\.rawValue).joined(separator: " or ")) defined before the ratio")
+                }
+                return slot
+            }
+            let usual = try aggregate("against", feature.against, functions: [.mean, .min, .max])
+            switch feature.compare ?? .logRatio {
+            case .logRatio:
+                try notUsed([("spread", feature.spread != nil)])
+                return try number(.ratio(try source(), usual: usual, spread: nil))
+            case .standardDeviations:
+                let spread = try aggregate("spread", feature.spread, functions: [.std])
+                return try number(.ratio(try source(), usual: usual, spread: spread))
+            }
         case .boolean:
             try notUsed(numericMembers)
             return .discrete(.boolean(try source()), offset: offset)
@@ -204,11 +283,11 @@ extension FeatureExtractor {
             }
             var parts: [CrossPart] = []
             for name in names {
-                guard let (index, discrete) = discreteByName[name] else {
+                guard let (index, discrete) = earlier.discrete[name] else {
                     throw .invalidValue(
                         field: "\(at).of", value: "\"\(name)\"",
                         reason:
-                            "must name a discrete feature (boolean, categorical, hashed, time_since, hour_of_day, day_of_week, night, contains) defined before the cross"
+                            "must name a discrete feature (boolean, categorical, hashed, time_since, hour_of_day, day_of_week, night, contains, or a number in bins) defined before the cross"
                     )
                 }
                 parts.append(CrossPart(feature: index, discrete: discrete, stride: 1))
@@ -224,11 +303,48 @@ extension FeatureExtractor {
             }
             return .cross(parts, offset: offset)
         case .aggregate, .fraudRate:
-            return .aggregate(slot: aggregateSlot, offset: offset, try numericTransform(feature, at: at))
+            if feature.bins != nil { return try number(.aggregate(slot: aggregateSlot)) }
+            return .aggregate(slot: aggregateSlot, offset: offset, try numericTransform(feature, at: at, fitted: fitted))
         }
     }
 
-    static func numericTransform(_ feature: Feature, at: String) throws(ContractError) -> NumericTransform {
+    /// The edges of `bins` and their levels' names (`<50`, `[50,200)`, `>=200`). Unfitted
+    /// quantile bins (only when `fitted` is false: checking or fitting a spec) have no edges yet.
+    static func binEdges(_ bins: Feature.Bins, feature: Feature, at: String, fitted: Bool) throws(ContractError) -> (
+        edges: [Double], labels: [String]
+    ) {
+        if let quantiles = bins.quantiles {
+            guard (2...1000).contains(quantiles) else {
+                throw .invalidValue(field: "\(at).bins.quantiles", value: "\(quantiles)", reason: "must be between 2 and 1,000")
+            }
+        }
+        guard let edges = bins.edges else {
+            guard bins.quantiles != nil else {
+                throw .invalidValue(field: "\(at).bins", value: "{}", reason: "needs quantiles (learnt edges) or edges (fixed ones)")
+            }
+            guard !fitted else { throw notFitted(feature, at: "\(at).bins", what: "its quantile edges") }
+            return ([], ["all"])
+        }
+        guard !edges.isEmpty, edges.allSatisfy(\.isFinite), zip(edges, edges.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw .invalidValue(field: "\(at).bins.edges", value: "\(edges)", reason: "must be finite numbers in increasing order")
+        }
+        if let positions = bins.edgeQuantiles {
+            guard positions.count == edges.count, positions.allSatisfy({ (0...1).contains($0) }) else {
+                throw .invalidValue(
+                    field: "\(at).bins.edge_quantiles", value: "\(positions)", reason: "must hold one quantile (0–1) per edge")
+            }
+        }
+        return (edges, bins.levelNames)
+    }
+
+    /// A learnt part missing from a spec that is used as it is.
+    static func notFitted(_ feature: Feature, at: String, what: String) -> ContractError {
+        .invalidValue(
+            field: at, value: "",
+            reason: "feature '\(feature.name)' needs \(what) learnt from training rows: fit the spec first (riskloop spec fit), or train with it")
+    }
+
+    static func numericTransform(_ feature: Feature, at: String, fitted: Bool) throws(ContractError) -> NumericTransform {
         var transform = NumericTransform()
         if let clip = feature.clip {
             guard clip.count == 2, clip[0] <= clip[1] else {
@@ -240,7 +356,8 @@ extension FeatureExtractor {
         transform.transform = feature.transform ?? .none
         if transform.transform == .standardize {
             guard let statistics = feature.statistics else {
-                throw .missingField(field: "\(at).statistics")
+                guard !fitted else { throw notFitted(feature, at: "\(at).statistics", what: "the statistics of its standardisation") }
+                return transform
             }
             guard statistics.standardDeviation > 0, statistics.mean.isFinite else {
                 throw .invalidValue(

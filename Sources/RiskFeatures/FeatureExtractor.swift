@@ -29,11 +29,23 @@ public struct FeatureExtractor: Sendable {
     /// How many aggregate and fraud-rate features the spec has: the width of a history row.
     public var aggregateCount: Int { aggregates.count }
 
-    /// Compiles `spec`.
+    /// Compiles `spec`, whose learnt parts (quantile bins, `standardize` statistics) must be
+    /// learnt: see ``FeatureSpec/fitted(events:warmup:labels:rows:)``.
     ///
     /// - Throws: ``ContractError`` naming the member of the spec that is wrong, for example
     ///   `features[4].buckets_hours`.
     public init(spec: FeatureSpec) throws(ContractError) {
+        try self.init(spec: spec, fitted: true)
+    }
+
+    /// Compiles `spec` whether or not its learnt parts are learnt: unlearnt quantile bins are one
+    /// bin, unlearnt statistics leave numbers as they are. For checking a spec and fitting it,
+    /// never for rows a model sees.
+    public init(unfittedSpec spec: FeatureSpec) throws(ContractError) {
+        try self.init(spec: spec, fitted: false)
+    }
+
+    private init(spec: FeatureSpec, fitted: Bool) throws(ContractError) {
         guard spec.format == FeatureSpec.currentFormat else {
             throw .invalidValue(field: "format", value: "\"\(spec.format)\"", reason: "must be \(FeatureSpec.currentFormat)")
         }
@@ -42,7 +54,7 @@ public struct FeatureExtractor: Sendable {
         }
         self.spec = spec
         var plans: [Plan] = [], columns: [String] = [], featureOfColumn: [Int] = [], aggregates: [AggregatePlan] = []
-        var discreteByName: [String: (index: Int, discrete: Discrete)] = [:]
+        var earlier = Earlier()
         var seen = Set<String>()
         for (index, feature) in spec.features.enumerated() {
             let at = "features[\(index)]"
@@ -51,18 +63,21 @@ public struct FeatureExtractor: Sendable {
                 throw .invalidValue(field: "\(at).name", value: "\"\(feature.name)\"", reason: "another feature already has this name")
             }
             let offset = columns.count
-            let plan = try Self.compile(feature, at: at, offset: offset, discreteByName: discreteByName, aggregateSlot: aggregates.count)
+            let plan = try Self.compile(feature, at: at, offset: offset, earlier: earlier, aggregateSlot: aggregates.count, fitted: fitted)
+            if feature.kind == .aggregate || feature.kind == .fraudRate {
+                aggregates.append(try AggregatePlan(feature, at: at))
+                earlier.aggregates[feature.name] = (aggregates.count - 1, feature.kind == .aggregate ? feature.function : nil)
+            }
             switch plan {
             case .numeric:
                 columns += [feature.name, feature.name + "=unknown"]
             case .discrete(let discrete, _):
                 columns += discrete.levels.map { "\(feature.name)=\($0)" }
-                discreteByName[feature.name] = (index, discrete)
+                earlier.discrete[feature.name] = (index, discrete)
             case .cross(let parts, _):
                 columns += Self.crossNames(parts.map { (spec.features[$0.feature].name, $0.discrete.levels) })
             case .aggregate:
                 columns.append(feature.name)
-                aggregates.append(try AggregatePlan(feature, at: at))
             }
             featureOfColumn += Array(repeating: index, count: columns.count - offset)
             plans.append(plan)
@@ -79,6 +94,17 @@ public struct FeatureExtractor: Sendable {
     public var needsJSON: Bool {
         spec.features.contains { feature in
             [feature.source, feature.key, feature.field].contains { path in path.map { FieldReader($0).needsJSON } ?? false }
+        }
+    }
+
+    /// Each feature's number source, for the features read as numbers (numeric, aggregate, fraud
+    /// rate, ratio, in bins or not): what fitting learns statistics and edges from.
+    func numberSource(ofFeature index: Int) -> NumberSource? {
+        switch plans[index] {
+        case .numeric(let source, _, _): source
+        case .aggregate(let slot, _, _): .aggregate(slot: slot)
+        case .discrete(.binned(let source, _, _), _): source
+        default: nil
         }
     }
 
@@ -183,14 +209,14 @@ public struct FeatureExtractor: Sendable {
         // By index: iterating would copy every plan.
         for index in plans.indices {
             switch plans[index] {
-            case .numeric(let reader, let offset, let transform):
-                if let value = Self.number(reader.read(parsed)) {
+            case .numeric(let source, let offset, let transform):
+                if let value = source.value(parsed, history: history) {
                     row[start + offset] = transform.apply(value)
                 } else {
                     row[start + offset + 1] = 1
                 }
             case .discrete(let discrete, let offset):
-                let level = discrete.level(parsed)
+                let level = discrete.level(parsed, history: history)
                 levels[index] = level
                 if level >= 0 { row[start + offset + level] = 1 }
             case .cross(let parts, let offset):
@@ -204,7 +230,9 @@ public struct FeatureExtractor: Sendable {
                 }
                 if level >= 0 { row[start + offset + level] = 1 }
             case .aggregate(let slot, let offset, let transform):
-                row[start + offset] = transform.apply(history[slot])
+                // A mean, spread, minimum or maximum of nothing reads 0 here.
+                let value = history[slot]
+                row[start + offset] = transform.apply(value.isNaN ? 0 : value)
             }
         }
     }

@@ -99,36 +99,3 @@ extension FeatureSpec {
         )
     }
 }
-
-extension FeatureSpec {
-    /// This spec with the statistics of every `standardize` feature that lacks them learnt from
-    /// `events` (the training rows): mean and population standard deviation of the clipped value,
-    /// missing values left out. Features that already carry statistics keep them.
-    ///
-    /// - Throws: ``ContractError`` when a feature has no values, or a constant one, to learn from.
-    public func fittingStatistics(on events: [ParsedEvent]) throws(ContractError) -> FeatureSpec {
-        var fitted = self
-        for (index, feature) in features.enumerated() where feature.transform == .standardize && feature.statistics == nil {
-            guard feature.kind == .numeric, let source = feature.source else { continue }
-            let reader = FieldReader(source)
-            let low = feature.clip?.first ?? -.infinity, high = feature.clip?.last ?? .infinity
-            var count = 0.0, mean = 0.0, squares = 0.0
-            for event in events {
-                guard let raw = FeatureExtractor.number(reader.read(event)) else { continue }
-                let value = min(max(raw, low), high)
-                count += 1
-                let delta = value - mean
-                mean += delta / count
-                squares += delta * (value - mean)
-            }
-            let deviation = count > 0 ? (squares / count).squareRoot() : 0
-            guard deviation > 0 else {
-                throw .invalidValue(
-                    field: "features[\(index)].statistics", value: "\(Int(count)) values",
-                    reason: "cannot standardise: the training rows have no spread in '\(source)'")
-            }
-            fitted.features[index].statistics = .init(mean: mean, standardDeviation: deviation)
-        }
-        return fitted
-    }
-}

@@ -43,6 +43,12 @@ public struct FeatureSpec: Sendable, Codable, Equatable {
         SHA256.hash(data: canonicalJSON).map { String(format: "%02x", $0) }.joined()
     }
 
+    /// Whether some part of the spec is learnt from training rows and not learnt yet: quantile
+    /// bins without edges, or `standardize` without statistics (see ``FeatureExtractor/fit(_:events:warmup:labels:rows:)``).
+    public var needsFitting: Bool {
+        features.contains { $0.needsFitting }
+    }
+
     /// The spec as a generic JSON value (to embed in a model artifact).
     public var jsonValue: JSONValue {
         (try? JSONValue.parse(Array(canonicalJSON))) ?? .null
@@ -96,11 +102,16 @@ public struct Feature: Sendable, Codable, Equatable {
         case contains
         /// The combination of 2 or 3 discrete features named in `of`.
         case cross
-        /// count, sum, mean or distinct count over the key's events in the past `window_hours`.
+        /// count, sum, mean, std, min, max or distinct count over the key's events in the past
+        /// `window_hours` (with `include_current`, the event itself too).
         case aggregate
         /// The share of fraud among the key's labelled past events in `window_hours`, from labels
         /// reported at least `label_delay_hours` before the event, smoothed towards `prior_rate`.
         case fraudRate = "fraud_rate"
+        /// The number at `source` against an aggregate of the same event (`against`): the log
+        /// ratio `ln((1 + value) / (1 + usual))`, or with `spread` (an aggregate `std`) the
+        /// difference in standard deviations; unknown when the aggregate has no history.
+        case ratio
 
         /// Refuses an unknown kind naming the valid ones, as the other spec errors do.
         public init(from decoder: any Decoder) throws {
@@ -120,8 +131,53 @@ public struct Feature: Sendable, Codable, Equatable {
     }
 
     public enum Function: String, Sendable, Codable, CaseIterable {
-        case count, sum, mean
+        case count, sum, mean, std, min, max
         case distinctCount = "distinct_count"
+    }
+
+    /// Learnt or fixed bins of a number: one column per bin plus `unknown` instead of the value.
+    ///
+    /// `{"quantiles": 10}` asks for edges at the training rows' deciles (numpy's linear
+    /// quantiles, equal edges merged), learnt when the spec is fitted; `{"edges": [50, 200]}`
+    /// fixes them. A value `v` falls in the bin `[edges[i-1], edges[i])`: below the first edge,
+    /// between two, or at or above the last.
+    public struct Bins: Sendable, Codable, Equatable {
+        /// How many quantile bins to learn; `nil` for fixed edges.
+        public var quantiles: Int?
+        /// The edges in increasing order: given, or learnt by fitting.
+        public var edges: [Double]?
+        /// For learnt edges, the quantile (0–1) each edge was taken at, to name bins in words.
+        public var edgeQuantiles: [Double]?
+
+        public init(quantiles: Int? = nil, edges: [Double]? = nil, edgeQuantiles: [Double]? = nil) {
+            self.quantiles = quantiles
+            self.edges = edges
+            self.edgeQuantiles = edgeQuantiles
+        }
+
+        /// The bins' level names (`<50`, `[50,200)`, `>=200`; `unknown` follows them); one level,
+        /// `all`, before quantile edges are learnt.
+        public var levelNames: [String] {
+            guard let edges, !edges.isEmpty else { return ["all"] }
+            let words = edges.map(JSONValue.wordText)
+            return ["<" + words[0]] + zip(words, words.dropFirst()).map { "[\($0),\($1))" } + [">=" + words.last!]
+        }
+
+        /// Whether the edges still have to be learnt.
+        public var needsFitting: Bool { quantiles != nil && edges == nil }
+
+        enum CodingKeys: String, CodingKey {
+            case quantiles, edges
+            case edgeQuantiles = "edge_quantiles"
+        }
+    }
+
+    /// How a ratio compares a value with its entity's usual.
+    public enum Comparison: String, Sendable, Codable, CaseIterable {
+        /// `ln((1 + value) / (1 + usual))`: 0 when equal, defined at zero.
+        case logRatio = "log_ratio"
+        /// `(value − usual) / spread`, `spread` an aggregate `std`.
+        case standardDeviations = "standard_deviations"
     }
 
     /// Mean and standard deviation of a standardised feature, learnt at training time.
@@ -150,6 +206,8 @@ public struct Feature: Sendable, Codable, Equatable {
     /// [low, high]: numbers are clipped into it before the transform.
     public var clip: [Double]?
     public var statistics: Statistics?
+    /// Numbers (numeric, aggregate, fraud rate, ratio) become bins instead of a value.
+    public var bins: Bins?
     public var vocabulary: [String]?
     public var buckets: Int?
     public var bucketsHours: [Double]?
@@ -165,9 +223,23 @@ public struct Feature: Sendable, Codable, Equatable {
     public var windowHours: Double?
     /// Only events of these kinds count towards an aggregate; all when absent.
     public var eventKinds: [String]?
+    /// Aggregates: whether the event itself counts in its window (known at scoring time: its
+    /// amount, its device). Never for a fraud rate, whose event's label is not known yet.
+    public var includeCurrent: Bool?
+    /// Ratio: the aggregate feature (defined earlier) holding the entity's usual value.
+    public var against: String?
+    /// Ratio: how to compare; `log_ratio` when absent.
+    public var compare: Comparison?
+    /// Ratio by standard deviations: the aggregate `std` feature (defined earlier).
+    public var spread: String?
     public var labelDelayHours: Double?
     public var priorRate: Double?
     public var priorWeight: Double?
+
+    /// Whether this feature has a part learnt from training rows that is not learnt yet.
+    public var needsFitting: Bool {
+        (bins?.needsFitting ?? false) || (transform == .standardize && statistics == nil && bins == nil)
+    }
 
     public init(name: String, kind: Kind, source: String? = nil, description: String? = nil) {
         self.name = name
@@ -177,7 +249,9 @@ public struct Feature: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, kind, source, description, transform, clip, statistics, vocabulary, buckets, value, of, key, function, field
+        case name, kind, source, description, transform, clip, statistics, bins, vocabulary, buckets, value, of, key, function, field
+        case against, compare, spread
+        case includeCurrent = "include_current"
         case bucketsHours = "buckets_hours"
         case fromHour = "from_hour"
         case toHour = "to_hour"

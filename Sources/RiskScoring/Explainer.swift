@@ -13,12 +13,20 @@ struct Explainer: Sendable {
         /// The words before the event's own value: `about: ` for a number, `about: under 24 h`
         /// for a time-since bucket; written once, so a reason costs one concatenation.
         var head: String
+        /// A bin of a number: `head` says it all (`payment amount in the top 10% (≥ 412.50)`).
+        var binned = false
 
-        init(feature: Feature, level: String?, source: String?) {
+        init(feature: Feature, level: String?, source: String?, bin: Int? = nil) {
             about = feature.description ?? feature.name
             kind = feature.kind
             self.level = level
-            self.source = source.map(FieldPath.init)
+            // A ratio's source is its value, not the ratio: its words show the column's value.
+            self.source = kind == .ratio ? nil : source.map(FieldPath.init)
+            if let bin, let edges = feature.bins?.edges, bin <= edges.count {
+                binned = true
+                head = about + " " + Explainer.words(bin: bin, edges: edges, quantiles: feature.bins?.edgeQuantiles)
+                return
+            }
             switch (kind, level) {
             case (.timeSince, let level?) where level != "unknown":
                 let bucket =
@@ -29,6 +37,32 @@ struct Explainer: Sendable {
             default:
                 head = "\(about): "
             }
+        }
+    }
+
+    /// Bin `bin` of `edges` in words: `in the top 10% (≥ 412.50)` for learnt quantiles,
+    /// `from 50 to under 200` for fixed edges.
+    static func words(bin: Int, edges: [Double], quantiles: [Double]?) -> String {
+        let low = bin > 0 ? edges[bin - 1] : nil, high = bin < edges.count ? edges[bin] : nil
+        guard let quantiles, quantiles.count == edges.count else {
+            switch (low, high) {
+            case (let low?, let high?): return "from \(Explainer.number(low)) to under \(Explainer.number(high))"
+            case (let low?, nil): return "≥ \(Explainer.number(low))"
+            case (nil, let high?): return "< \(Explainer.number(high))"
+            case (nil, nil): return "any"
+            }
+        }
+        func percent(_ share: Double) -> String {
+            let value = (share * 1000).rounded() / 10
+            return (value == value.rounded() ? String(Int(value)) : String(value)) + "%"
+        }
+        let from = bin > 0 ? quantiles[bin - 1] : 0, to = bin < edges.count ? quantiles[bin] : 1
+        switch (low, high) {
+        case (let low?, let high?):
+            return "between the \(percent(from)) and \(percent(to)) marks (\(Explainer.number(low)) to under \(Explainer.number(high)))"
+        case (let low?, nil): return "in the top \(percent(1 - from)) (≥ \(Explainer.number(low)))"
+        case (nil, let high?): return "in the bottom \(percent(to)) (< \(Explainer.number(high)))"
+        case (nil, nil): return "any"
         }
     }
 
@@ -54,11 +88,15 @@ struct Explainer: Sendable {
                     let next = index + 1 < (feature.of ?? []).count ? "&" + feature.of![index + 1] + "=" : nil
                     let level = next.flatMap { rest.range(of: $0) }.map { String(rest[..<$0.lowerBound]) } ?? String(rest)
                     rest = next.flatMap { rest.range(of: $0) }.map { rest[$0.lowerBound...].dropFirst() } ?? ""
-                    return Part(feature: part, level: level, source: part.source)
+                    let bin = part.bins.flatMap { $0.levelNames.firstIndex(of: level) }
+                    return Part(feature: part, level: level, source: part.source, bin: bin)
                 }
-            case .numeric, .aggregate, .fraudRate:
+            case .numeric, .aggregate, .fraudRate, .ratio:
                 let level = name == feature.name ? nil : String(name.dropFirst(feature.name.count + 1))
-                return [Part(feature: feature, level: level, source: feature.source)]
+                // A number in bins: which bin, from the feature's first column.
+                let first = extractor.featureOfColumn.firstIndex(of: extractor.featureOfColumn[column])!
+                let bin = feature.bins != nil && level != "unknown" ? column - first : nil
+                return [Part(feature: feature, level: level, source: feature.source, bin: bin)]
             default:
                 return [
                     Part(feature: feature, level: String(name.dropFirst(feature.name.count + 1)), source: feature.source)
@@ -72,10 +110,11 @@ struct Explainer: Sendable {
 
     /// A phrase that reads no value and no field of the event.
     private static func isFixed(_ part: Part) -> Bool {
+        if part.binned { return true }
         switch (part.kind, part.level) {
-        case (_, "unknown"?): true
-        case (.numeric, _), (.aggregate, _), (.fraudRate, _), (.timeSince, _): false
-        default: part.level != nil
+        case (_, "unknown"?): return true
+        case (.numeric, _), (.aggregate, _), (.fraudRate, _), (.ratio, _), (.timeSince, _): return false
+        default: return part.level != nil
         }
     }
 
@@ -92,12 +131,13 @@ struct Explainer: Sendable {
     }
 
     private static func phrase(_ part: Part, value: Double, event: ParsedEvent?) -> String {
+        if part.binned { return part.head }
         switch (part.kind, part.level) {
-        case (.numeric, nil), (.aggregate, _), (.fraudRate, _):
-            guard let event else { return part.about }
-            return part.head + Self.number(part.source?.number(event) ?? value)
         case (_, "unknown"?):
             return part.head + "unknown"
+        case (.numeric, nil), (.aggregate, _), (.fraudRate, _), (.ratio, nil):
+            guard let event else { return part.about }
+            return part.head + Self.number(part.source?.number(event) ?? value)
         case (.boolean, "true"?), (.contains, "true"?), (.night, "true"?):
             return part.about
         case (.boolean, "false"?), (.contains, "false"?), (.night, "false"?):

@@ -42,7 +42,7 @@ extension Scorer {
         let ruleReads = policy.members(readUndecided: prefixes, event: event)
         var (low, high) = (probability, probability)
         let readByModel = prefixes.filter { modelReads.contains(String($0.dropFirst("telco.".count))) }
-        if let range = Self.probabilityRange(model: model, row: row, event: event, under: readByModel) {
+        if let range = Self.probabilityRange(model: model, row: row, event: event, aggregates: aggregates, under: readByModel) {
             (low, high) = (min(low, range.lowerBound), max(high, range.upperBound))
         } else {
             (low, high) = (0, 1)
@@ -66,7 +66,7 @@ extension Scorer {
         }
         var best: (member: String, value: Double)?
         for member in members.sorted() {
-            let range = Self.probabilityRange(model: model, row: row, event: event, under: ["telco." + member])
+            let range = Self.probabilityRange(model: model, row: row, event: event, aggregates: aggregates, under: ["telco." + member])
             let width = range.map { $0.upperBound - $0.lowerBound } ?? 1
             let value = width / max(price(member), 1e-9)
             if value > (best?.value ?? 0) { best = (member, value) }
@@ -83,13 +83,15 @@ extension Scorer {
     /// plus those of the columns it sets: the contributions of both model kinds (logistic
     /// regression's `wⱼ·xⱼ`, naive Bayes' per-column log-likelihood ratios) are per column, so a
     /// completion costs one addition per group instead of a whole row.
-    static func probabilityRange(model: ServingModel, row: [Double], event: ParsedEvent, under prefixes: [String]) -> ClosedRange<Double>? {
+    static func probabilityRange(
+        model: ServingModel, row: [Double], event: ParsedEvent, aggregates: [Double], under prefixes: [String]
+    ) -> ClosedRange<Double>? {
         let raw = model.compiled.rawScore(row)
         guard !prefixes.isEmpty else {
             let p = model.compiled.probability(raw: raw)
             return p...p
         }
-        guard let completions = model.extractor.completions(under: prefixes, of: event, limit: acquisitionCompletionLimit) else {
+        guard let completions = model.extractor.completions(under: prefixes, of: event, aggregates: aggregates, limit: acquisitionCompletionLimit) else {
             return nil
         }
         guard completions.count > 0 else {

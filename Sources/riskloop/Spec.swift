@@ -10,7 +10,7 @@ extension RiskLoop {
     struct Spec: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check a feature spec, or propose one from data.",
-            subcommands: [Check.self, Infer.self])
+            subcommands: [Check.self, Fit.self, Infer.self])
     }
 }
 
@@ -32,7 +32,7 @@ extension RiskLoop.Spec {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let extractor = try CLIError.mapping { try SpecFile.read(spec) }
+            let extractor = try CLIError.mapping { try SpecFile.read(spec, fitted: false) }
             if output.json {
                 try output.printJSON(SpecSummary(extractor))
                 return
@@ -41,6 +41,12 @@ extension RiskLoop.Spec {
                 "\(spec): \(extractor.spec.name) v\(extractor.spec.version), \(extractor.spec.features.count) features, \(extractor.columns.count) columns"
             )
             print("sha256 \(extractor.spec.sha256)")
+            let unlearnt = extractor.spec.features.filter(\.needsFitting).map(\.name)
+            if !unlearnt.isEmpty {
+                print(
+                    "not fitted: \(unlearnt.joined(separator: ", ")) learn their statistics or bin edges from training rows (riskloop spec fit, or train); their columns below are placeholders"
+                )
+            }
             let meanings = extractor.columnMeanings
             var previous: Int?
             for (column, name) in extractor.columns.enumerated() {
@@ -59,6 +65,86 @@ extension RiskLoop.Spec {
                     String(format: "%5d  ", column) + name.padding(toLength: max(40, name.count), withPad: " ", startingAt: 0) + "  "
                         + meanings[column])
             }
+        }
+    }
+
+    struct Fit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Learn a spec's learnt parts (standardize statistics, quantile bins) from data.",
+            discussion: """
+                Reads events (JSON lines, in time order; --records for other objects or CSV rows) \
+                and learns, from the records that occurred in [--from, --to) (all of them without \
+                either), the statistics of every standardize feature and the edges of every \
+                quantile bin that the spec does not already carry: bin edges are numpy's linear \
+                quantiles (equal edges merged). Aggregates and ratios are computed point in time \
+                over the whole file (every record feeds history); fraud rates read --labels as \
+                they were reported. The fitted spec is written to --out; features, train and score \
+                use it as it is.
+                """)
+
+        @Argument(help: ArgumentHelp("The spec (JSON).", valueName: "spec.json"))
+        var spec: String
+
+        @Argument(help: ArgumentHelp("Events (.jsonl) or records (.jsonl, .csv).", valueName: "data"))
+        var data: String
+
+        @Option(help: ArgumentHelp("Label versions (.csv or .jsonl) for fraud-rate features.", valueName: "file"))
+        var labels: String?
+
+        @Option(help: ArgumentHelp("Learn from the records from this time (RFC 3339 or YYYY-MM-DD).", valueName: "date"))
+        var from: String?
+
+        @Option(help: ArgumentHelp("…up to this time, exclusive.", valueName: "date"))
+        var to: String?
+
+        @Flag(help: "Read any JSON objects or CSV rows instead of validated events.")
+        var records = false
+
+        @Option(help: ArgumentHelp("Write the fitted spec here.", valueName: "fitted.json"))
+        var out: String
+
+        func validate() throws {
+            for (name, value) in [("--from", from), ("--to", to)] {
+                if let value, RiskLoop.Train.parseInstant(value) == nil { throw ValidationError("\(name) must be RFC 3339 or YYYY-MM-DD") }
+            }
+            if let from = from.flatMap(RiskLoop.Train.parseInstant), let to = to.flatMap(RiskLoop.Train.parseInstant), from >= to {
+                throw ValidationError("--from must be before --to")
+            }
+        }
+
+        func run() async throws {
+            let extractor = try CLIError.mapping { try SpecFile.read(spec, fitted: false) }
+            let knownLabels = try labels.map { path in try CLIError.mapping { try RecordFile.labels(path) } } ?? []
+            let mode = records || data.lowercased().hasSuffix(".csv") ? .records : RecordFile.eventMode(for: extractor)
+            var events: [ParsedEvent] = []
+            try CLIError.mapping { try RecordFile.forEachBatch(data, mode: mode) { batch in events += batch } }
+            guard !events.isEmpty else { throw CLIError.emptyInput(data) }
+            let start = from.flatMap(RiskLoop.Train.parseInstant), end = to.flatMap(RiskLoop.Train.parseInstant)
+            let rows = events.indices.filter { index in
+                guard start != nil || end != nil else { return true }
+                guard let time = events[index].time else { return false }
+                return (start.map { time >= $0 } ?? true) && (end.map { time < $0 } ?? true)
+            }
+            guard !rows.isEmpty else {
+                throw CLIError.fail("\(data): no record occurred in [\(from ?? "start"), \(to ?? "end"))", status: CLIError.badInput)
+            }
+            let fitted: FeatureSpec
+            do {
+                fitted = try extractor.spec.fitted(events: events, labels: knownLabels, rows: rows)
+            } catch {
+                throw CLIError.fail("\(spec): \(error.description)", status: CLIError.badInput)
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            do {
+                try (try encoder.encode(fitted) + Data("\n".utf8)).write(to: URL(filePath: out), options: .atomic)
+            } catch {
+                throw CLIError.fail("cannot write \(out): \(error)", status: CLIError.cannotWrite)
+            }
+            let learnt = extractor.spec.features.filter(\.needsFitting).map(\.name)
+            print(
+                "\(out): \(learnt.isEmpty ? "nothing to learn" : "learnt " + learnt.joined(separator: ", ")) from \(rows.count.grouped) of \(events.count.grouped) records"
+            )
         }
     }
 
@@ -180,12 +266,15 @@ extension RiskLoop {
 
 /// Reading a spec file and compiling it.
 enum SpecFile {
-    static func read(_ path: String) throws(EngineError) -> FeatureExtractor {
+    /// The spec at `path`, compiled; with `fitted` false its learnt parts may be missing (for
+    /// checking, fitting and training, never for rows as a model sees them).
+    static func read(_ path: String, fitted: Bool = true) throws(EngineError) -> FeatureExtractor {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .cannotRead(path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
         }
         do {
-            return try FeatureExtractor(spec: try FeatureSpec.decode(from: data))
+            let spec = try FeatureSpec.decode(from: data)
+            return fitted ? try FeatureExtractor(spec: spec) : try FeatureExtractor(unfittedSpec: spec)
         } catch {
             throw .badInput(file: path, line: nil, column: error.field, reason: error.reason)
         }

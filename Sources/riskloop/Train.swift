@@ -27,8 +27,11 @@ extension RiskLoop {
                 objects or CSV rows) and the spec turns each into columns, aggregates and fraud \
                 rates point in time; labels come from --labels (each event's latest version; \
                 unlabelled events feed history but are not trained on) or from a --label field. \
-                Standardised features learn their statistics from the training rows only, and the \
-                model records the fitted spec.
+                --label-history feeds the fraud rates with other label versions than the rows \
+                trained on (every label known, while --labels names one training window). A spec's \
+                learnt parts (standardize statistics, quantile bins) are learnt from the training \
+                rows only, unless the spec is already fitted (riskloop spec fit), and the model \
+                records the fitted spec.
 
                 Rows are taken in time order: \
                 the holdout is the last --holdout-fraction of them (0.2 unless given: the last 20% \
@@ -83,6 +86,12 @@ extension RiskLoop {
         @Option(
             help: ArgumentHelp("With --spec: label versions (.csv or .jsonl); each event's latest one is its label.", valueName: "file"))
         var labels: String?
+
+        @Option(
+            help: ArgumentHelp(
+                "With --spec: label versions that feed fraud-rate features only (default: --labels); --labels then name the rows to train on.",
+                valueName: "file"))
+        var labelHistory: String?
 
         @Flag(help: "With --spec: read any JSON objects instead of validated events.")
         var records = false
@@ -163,8 +172,8 @@ extension RiskLoop {
                 guard let from, let to else { throw ValidationError("--from and --to go together") }
                 guard data == nil else { throw ValidationError("give either --data (a file) or --from/--to (the store)") }
                 guard spec != nil else { throw ValidationError("training from the store needs --spec") }
-                guard label == nil, labels == nil, !records, holdoutFraction == nil, holdoutAfter == nil else {
-                    throw ValidationError("--label, --labels, --records and --holdout-fraction/--holdout-after apply to files")
+                guard label == nil, labels == nil, labelHistory == nil, !records, holdoutFraction == nil, holdoutAfter == nil else {
+                    throw ValidationError("--label, --labels, --label-history, --records and --holdout-fraction/--holdout-after apply to files")
                 }
                 guard let start = Self.parseInstant(from), let end = Self.parseInstant(to), start < end else {
                     throw ValidationError("--from and --to must be RFC 3339 or YYYY-MM-DD dates with --from before --to")
@@ -180,7 +189,9 @@ extension RiskLoop {
             if promote { throw ValidationError("--promote applies to training from the store (--from/--to)") }
             if spec == nil {
                 guard label != nil else { throw ValidationError("--label names the label column") }
-                if labels != nil || records { throw ValidationError("--labels and --records need --spec (event data)") }
+                if labels != nil || labelHistory != nil || records {
+                    throw ValidationError("--labels, --label-history and --records need --spec (event data)")
+                }
             } else if (label == nil) == (labels == nil) {
                 throw ValidationError("with --spec, give either --label FIELD or --labels FILE")
             }
@@ -206,7 +217,7 @@ extension RiskLoop {
             let table: LabelledTable
             var database: Store? = nil
             if let from = from.flatMap(Self.parseInstant), let to = to.flatMap(Self.parseInstant), let spec {
-                let extractor = try CLIError.mapping { try SpecFile.read(spec) }
+                let extractor = try CLIError.mapping { try SpecFile.read(spec, fitted: false) }
                 let opened = try await store.open()
                 database = opened
                 pipeline.holdout = .after(to.adding(days: -holdoutDays))
@@ -215,11 +226,12 @@ extension RiskLoop {
                         opened, spec: extractor.spec, from: from, to: to, historyDays: historyDays, pipeline: pipeline)
                 }
             } else if let data, let spec {
-                let extractor = try CLIError.mapping { try SpecFile.read(spec) }
+                // Learnt parts (statistics, quantile bins) are fitted on the training rows.
+                let extractor = try CLIError.mapping { try SpecFile.read(spec, fitted: false) }
                 let source: SpecTable.LabelSource = label.map { .field($0) } ?? .file(labels!)
                 let mode: RecordFile.Mode = records || data.lowercased().hasSuffix(".csv") ? .records : .events
                 table = try CLIError.mapping {
-                    try SpecTable.read(data, spec: extractor.spec, mode: mode, labels: source, pipeline: pipeline).table
+                    try SpecTable.read(data, spec: extractor.spec, mode: mode, labels: source, history: labelHistory, pipeline: pipeline).table
                 }
             } else {
                 let data = data ?? ""
