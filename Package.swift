@@ -159,7 +159,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
-        .testTarget(name: "RiskFeaturesTests", dependencies: ["RiskContract", "RiskFeatures", "RiskSimulator"]),
+        .testTarget(name: "RiskFeaturesTests", dependencies: ["RiskContract", "RiskFeatures", "RiskSimulator"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RiskModelsTests", dependencies: ["RiskModels", "RiskContract", "RiskFeatures"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "RiskStoreTests",

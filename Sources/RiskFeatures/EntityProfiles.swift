@@ -162,11 +162,11 @@ struct AggregatePlan: Sendable {
         case fraudRate(delay: Int64, priorRate: Double, priorWeight: Double)
     }
 
-    /// Whether events of one instant can share an entry: not for a minimum or maximum, which
-    /// need each value.
+    /// Whether events of one instant can share an entry: not for a spread, minimum or maximum,
+    /// which need each value.
     var mergesEntries: Bool {
         switch measure {
-        case .min, .max: false
+        case .std, .min, .max: false
         default: true
         }
     }
@@ -251,8 +251,6 @@ private struct Slot: Sendable {
         /// How many events the entry stands for.
         var events: Int
         var value: Double
-        /// The sum of the squared values of the events it stands for (spreads only).
-        var squares: Double
         var token: String?
         /// Only fraud rates need it (to apply labels); empty otherwise, to save memory.
         var eventId: String
@@ -262,7 +260,6 @@ private struct Slot: Sendable {
         var entries = Deque<Entry>()
         var count = 0
         var sum = 0.0
-        var squares = 0.0
         var distinct: [String: Int] = [:]
         var fraud = 0
         var genuine = 0
@@ -316,8 +313,8 @@ private struct Slot: Sendable {
     var cost: Int {
         switch plan.measure {
         case .fraudRate: 2
-        case .distinctCount, .min, .max: 1
-        case .count, .sum, .mean, .std: 0
+        case .distinctCount, .std, .min, .max: 1
+        case .count, .sum, .mean: 0
         }
     }
 
@@ -355,27 +352,16 @@ private struct Slot: Sendable {
     /// empty one), with `extra` counted as if it were in it (the event itself, for
     /// `include_current`).
     private mutating func measure(key: Int?, now: Int64, adding extra: Entry?) -> Double {
-        var count = 0, sum = 0.0, squares = 0.0, distinct = 0, low = Double.infinity, high = -Double.infinity
-        if let key, key < windows.count {
+        var count = 0, sum = 0.0, distinct = 0
+        let window = key.flatMap { $0 < windows.count ? $0 : nil }
+        if let key = window {
             expire(key: key, now: now)
             count = windows[key].count
             sum = windows[key].sum
-            squares = windows[key].squares
             distinct = windows[key].distinct.count
-            switch plan.measure {
-            case .fraudRate(_, let priorRate, let priorWeight):
+            if case .fraudRate(_, let priorRate, let priorWeight) = plan.measure {
                 let labelled = windows[key].fraud + windows[key].genuine
                 return (Double(windows[key].fraud) + priorWeight * priorRate) / (Double(labelled) + priorWeight)
-            case .min, .max:
-                // By index: a window of a busy key is short next to the cost of copying it.
-                let entries = windows[key].entries.count
-                for index in 0..<entries {
-                    let value = windows[key].entries[index].value
-                    low = Swift.min(low, value)
-                    high = Swift.max(high, value)
-                }
-            default:
-                break
             }
             if let token = extra?.token, windows[key].distinct[token] == nil { distinct += 1 }
         } else {
@@ -385,9 +371,6 @@ private struct Slot: Sendable {
         if let extra {
             count += extra.events
             sum += extra.value
-            squares += extra.squares
-            low = Swift.min(low, extra.value)
-            high = Swift.max(high, extra.value)
         }
         switch plan.measure {
         case .count: return Double(count)
@@ -396,12 +379,18 @@ private struct Slot: Sendable {
         case .fraudRate: return empty
         case _ where count == 0: return .nan
         case .mean: return sum / Double(count)
-        case .std:
-            let mean = sum / Double(count)
-            // The population spread; rounding in the running sums can leave a tiny negative.
-            return Swift.max(0, squares / Double(count) - mean * mean).squareRoot()
-        case .min: return low
-        case .max: return high
+        case .std, .min, .max:
+            // From each value in the window (these entries are never merged): a spread from
+            // running sums of squares loses its digits when the values are close together.
+            var values = extra.map { [$0.value] } ?? []
+            if let key = window {
+                // By index: iterating would copy the window.
+                for index in 0..<windows[key].entries.count { values.append(windows[key].entries[index].value) }
+            }
+            if case .min = plan.measure { return values.min()! }
+            if case .max = plan.measure { return values.max()! }
+            let mean = values.reduce(0, +) / Double(values.count)
+            return (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)).squareRoot()
         }
     }
 
@@ -413,12 +402,11 @@ private struct Slot: Sendable {
             guard let kind, kinds.contains(kind) else { return nil }
         }
         guard let time = parsed.time else { return nil }
-        var entry = Entry(time: time.millisecondsSinceEpoch, events: 1, value: 0, squares: 0, token: nil, eventId: "")
+        var entry = Entry(time: time.millisecondsSinceEpoch, events: 1, value: 0, token: nil, eventId: "")
         switch plan.measure {
         case .sum, .mean, .std, .min, .max:
             guard let value = plan.field.flatMap({ FeatureExtractor.number($0.read(parsed)) }) else { return nil }
             entry.value = value
-            entry.squares = value * value
         case .distinctCount:
             guard let token = plan.field.flatMap({ Self.key($0.read(parsed)) }) else { return nil }
             entry.token = token
@@ -510,7 +498,6 @@ fileprivate extension Slot.Window {
     mutating func add(_ entry: Slot.Entry, merging: Bool) {
         count += entry.events
         sum += entry.value
-        squares += entry.squares
         if let token = entry.token { distinct[token, default: 0] += 1 }
         if !entries.isEmpty {
             // Read in place: binding `entries.last` would copy the entry and its strings.
@@ -527,7 +514,6 @@ fileprivate extension Slot.Window {
             if merging, entry.eventId.isEmpty, entries[last].time == entry.time, entries[last].token == entry.token, entries[last].eventId.isEmpty {
                 entries[last].events += entry.events
                 entries[last].value += entry.value
-                entries[last].squares += entry.squares
                 return
             }
         }
@@ -540,16 +526,12 @@ fileprivate extension Slot.Window {
         entries.removeFirst()
         count -= entry.events
         sum -= entry.value
-        squares -= entry.squares
         if let token = entry.token, let position = distinct.index(forKey: token) {
             distinct.values[position] -= entry.events
             if distinct.values[position] <= 0 { distinct.remove(at: position) }
         }
         // A running sum drifts with rounding; an empty window starts again from zero.
-        if entries.isEmpty {
-            sum = 0
-            squares = 0
-        }
+        if entries.isEmpty { sum = 0 }
         return entry
     }
 }

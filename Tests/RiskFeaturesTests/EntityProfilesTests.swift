@@ -17,7 +17,8 @@ import RiskFeatures
     static let events = simulation.events.map { ParsedEvent(event: $0) }
 
     static func aggregate(
-        _ name: String, key: String, function: Feature.Function, field: String? = nil, hours: Double, kinds: [String]? = nil
+        _ name: String, key: String, function: Feature.Function, field: String? = nil, hours: Double, kinds: [String]? = nil,
+        includeCurrent: Bool? = nil
     )
         -> Feature
     {
@@ -27,6 +28,7 @@ import RiskFeatures
         feature.field = field
         feature.windowHours = hours
         feature.eventKinds = kinds
+        feature.includeCurrent = includeCurrent
         return feature
     }
 
@@ -46,6 +48,11 @@ import RiskFeatures
         aggregate("device_mean_amount_30d", key: "device.id", function: .mean, field: "amount", hours: 720),
         aggregate("customer_devices_30d", key: "customer_id", function: .distinctCount, field: "device.id", hours: 720),
         aggregate("payee_events_1h", key: "payee.id", function: .count, hours: 1),
+        aggregate("device_amount_spread_30d", key: "device.id", function: .std, field: "amount", hours: 720),
+        aggregate("customer_smallest_payment_7d", key: "customer_id", function: .min, field: "amount", hours: 168, kinds: ["payment"]),
+        aggregate("customer_largest_payment_7d", key: "customer_id", function: .max, field: "amount", hours: 168, kinds: ["payment"]),
+        aggregate("customer_mean_amount_7d_now", key: "customer_id", function: .mean, field: "amount", hours: 168, includeCurrent: true),
+        aggregate("device_customers_30d_now", key: "device.id", function: .distinctCount, field: "customer_id", hours: 720, includeCurrent: true),
         fraudRate("device_fraud_rate_30d", key: "device.id", hours: 720, delayHours: 24),
         fraudRate("customer_fraud_rate_7d", key: "customer_id", hours: 168, delayHours: 0),
     ]
@@ -59,7 +66,8 @@ import RiskFeatures
         let window = Int64(feature.windowHours! * 3_600_000)
         let key = FieldReader(feature.key!)
         guard let own = EntityKey.of(key.read(events[index])) else { return feature.kind == .fraudRate ? feature.priorRate! : 0 }
-        let earlier = events[..<index].filter { other in
+        // With include_current, the event itself counts too.
+        let earlier = events[..<(feature.includeCurrent == true ? index + 1 : index)].filter { other in
             EntityKey.of(key.read(other)) == own && other.event!.occurredAt.millisecondsSinceEpoch >= now - window
                 && (feature.eventKinds.map { kinds in kinds.contains(other.event!.kind.rawValue) } ?? true)
         }
@@ -67,8 +75,17 @@ import RiskFeatures
         switch (feature.kind, feature.function) {
         case (.aggregate, .count?): return Double(earlier.count)
         case (.aggregate, .sum?): return numbers.reduce(0, +)
+        // A column reads 0 for the mean, spread and extremes of nothing.
         case (.aggregate, .mean?): return numbers.isEmpty ? 0 : numbers.reduce(0, +) / Double(numbers.count)
-        case (.aggregate, .distinctCount?): return Double(Set(earlier.compactMap { $0.event!.device?.id }).count)
+        case (.aggregate, .std?):
+            guard !numbers.isEmpty else { return 0 }
+            let mean = numbers.reduce(0, +) / Double(numbers.count)
+            return (numbers.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(numbers.count)).squareRoot()
+        case (.aggregate, .min?): return numbers.min() ?? 0
+        case (.aggregate, .max?): return numbers.max() ?? 0
+        case (.aggregate, .distinctCount?):
+            let field = FieldReader(feature.field!)
+            return Double(Set(earlier.compactMap { EntityKey.of(field.read($0)) }).count)
         default:
             let cutoff = now - Int64(feature.labelDelayHours! * 3_600_000)
             var fraud = 0.0, genuine = 0.0
@@ -123,7 +140,8 @@ import RiskFeatures
         for (index, event) in Self.events.enumerated() {
             let expected = separate.values(for: event)
             separate.observe(event)
-            #expect(together.record(event) == expected, "event \(index)")
+            // NaN (a mean of nothing) on both sides is equal.
+            #expect(together.record(event).elementsEqual(expected) { $0 == $1 || ($0.isNaN && $1.isNaN) }, "event \(index)")
         }
     }
 

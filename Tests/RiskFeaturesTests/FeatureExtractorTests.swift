@@ -225,19 +225,23 @@ import Testing
         amount.transform = .standardize
         amount.clip = [0, 100]
         let spec = FeatureSpec(name: "z", features: [amount])
-        #expect(throws: ContractError.missingField(field: "features[0].statistics")) { try FeatureExtractor(spec: spec) }
+        #expect(spec.needsFitting)
+        #expect { try FeatureExtractor(spec: spec) } throws: { error in
+            (error as? ContractError)?.field == "features[0].statistics" && (error as? ContractError)?.reason.contains("'amount_z'") == true
+        }
         // Amounts 10, 30, 500 (clipped to 100) and one missing: mean 140/3, population deviation by hand.
         let events = try ["\"amount\":10", "\"amount\":30", "\"amount\":500", ""].map {
             try FeatureExtractorTests.event(FeatureExtractorTests.base($0))
         }
-        let fitted = try spec.fittingStatistics(on: events)
+        let fitted = try spec.fitted(events: events, rows: Array(events.indices))
+        #expect(!fitted.needsFitting)
         let mean = 140.0 / 3
         let deviation = (((10 - mean) * (10 - mean) + (30 - mean) * (30 - mean) + (100 - mean) * (100 - mean)) / 3).squareRoot()
         let statistics = try #require(fitted.features[0].statistics)
         #expect(abs(statistics.mean - mean) < 1e-12 && abs(statistics.standardDeviation - deviation) < 1e-12)
         let extractor = try FeatureExtractor(spec: fitted)
         #expect(abs(extractor.vector(events[1])[0] - (30 - mean) / deviation) < 1e-12)
-        #expect(throws: ContractError.self) { try spec.fittingStatistics(on: [events[3]]) }
+        #expect(throws: ContractError.self) { try spec.fitted(events: events, rows: [3]) }
     }
 
     @Test func recordsThatAreNotEventsAreReadByPath() throws {
