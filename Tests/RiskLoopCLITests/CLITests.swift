@@ -241,6 +241,56 @@ import Testing
         #expect(header.contains("amount") && header.contains("is_abroad=true") && header.contains("night=true"))
     }
 
+    /// A spec with quantile bins, a spread and a ratio: `spec fit` learns the edges from the
+    /// window it is given, `features` refuses the spec until then, `train` fits it itself.
+    @Test func specFitLearnsEdgesThatFeaturesThenUse() async throws {
+        let directory = try CLITests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let data = directory.appending(path: "data").path
+        try await CLITests.run(["simulate", "--customers", "60", "--days", "10", "--out", data, "--json"])
+        let spec = directory.appending(path: "spec.json").path
+        try Data(
+            #"""
+            {"format":"riskloop.features/1","name":"usual","version":1,"features":[
+             {"name":"amount","kind":"numeric","source":"amount","bins":{"quantiles":5}},
+             {"name":"customer.mean_30d","kind":"aggregate","key":"customer_id","function":"mean","field":"amount","window_hours":720},
+             {"name":"customer.std_30d","kind":"aggregate","key":"customer_id","function":"std","field":"amount","window_hours":720},
+             {"name":"amount_vs_usual","kind":"ratio","source":"amount","against":"customer.mean_30d","compare":"standard_deviations","spread":"customer.std_30d","bins":{"quantiles":4}},
+             {"name":"payee.new","kind":"boolean","source":"payee.new"},
+             {"name":"amount_x_payee","kind":"cross","of":["amount","payee.new"]}]}
+            """#.utf8
+        ).write(to: URL(filePath: spec))
+        let events = data + "/events.jsonl"
+        try await CLITests.run(["spec", "check", spec])
+        await #expect(throws: ExitCode(65)) { try await CLITests.run(["features", "--spec", spec, events]) }
+        let fitted = directory.appending(path: "fitted.json").path
+        try await CLITests.run(["spec", "fit", spec, events, "--from", "2026-01-05", "--to", "2026-01-10", "--out", fitted])
+        let learnt = try FeatureSpec.decode(from: Data(contentsOf: URL(filePath: fitted)))
+        #expect(!learnt.needsFitting)
+        #expect(learnt.features[0].bins?.edges?.count == 4 && learnt.features[3].bins?.edges?.count == 3)
+        // The edges are the training window's own: a spec fitted on all ten days differs.
+        let everything = directory.appending(path: "everything.json").path
+        try await CLITests.run(["spec", "fit", spec, events, "--out", everything])
+        #expect(try FeatureSpec.decode(from: Data(contentsOf: URL(filePath: everything))).features[0].bins != learnt.features[0].bins)
+        let vectors = directory.appending(path: "vectors.csv").path
+        try await CLITests.run(["features", "--spec", fitted, events, "--out", vectors])
+        let header = try String(contentsOfFile: vectors, encoding: .utf8).split(separator: "\n")[0]
+        #expect(header.contains("amount_vs_usual=unknown") && header.contains("&payee.new=true"))
+        // No record in the window, a bad date: data and usage errors.
+        await #expect(throws: ExitCode(65)) {
+            try await CLITests.run(["spec", "fit", spec, events, "--from", "2030-01-01", "--out", fitted])
+        }
+        await #expect(throws: (any Error).self) { try await CLITests.run(["spec", "fit", spec, events, "--to", "soon", "--out", fitted]) }
+        // train fits the unfitted spec on its own training rows, and the model records the edges.
+        let model = directory.appending(path: "model.json").path
+        try await CLITests.run([
+            "train", "--data", events, "--spec", spec, "--labels", data + "/labels.csv", "--holdout-fraction", "0.3", "--out", model,
+            "--json", "--algorithm", "naive-bayes",
+        ])
+        let artifact = try ModelFile.read(model, allowUnsigned: true)
+        #expect(SpecTable.spec(of: artifact)?.needsFitting == false)
+    }
+
     @Test func aBadSpecOrABadEventExitsWithDataError() async throws {
         let directory = try CLITests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -567,3 +567,26 @@ extension BatchScoringTests {
         #expect(infinite.jsonText().contains(#""probability":null"#) && infinite.reasonsJSON.contains(#""contribution":null"#))
     }
 }
+
+/// Bins read in words: which share of the training rows a learnt bin holds, and its edges.
+@Suite struct BinWordsTests {
+    @Test func learntAndFixedBinsInWords() throws {
+        var amount = Feature(name: "amount", kind: .numeric, source: "amount", description: "payment amount")
+        amount.bins = .init(quantiles: 10, edges: [10, 20, 412.5], edgeQuantiles: [0.3, 0.5, 0.9])
+        let payee = Feature(name: "payee.new", kind: .boolean, source: "payee.new", description: "new payee")
+        var cross = Feature(name: "amount_x_payee", kind: .cross)
+        cross.of = ["amount", "payee.new"]
+        var fixed = Feature(name: "fixed", kind: .numeric, source: "amount", description: "amount")
+        fixed.bins = .init(edges: [50, 200])
+        let extractor = try FeatureExtractor(spec: FeatureSpec(name: "words", features: [amount, payee, cross, fixed]))
+        let meanings = Dictionary(uniqueKeysWithValues: zip(extractor.columns, extractor.columnMeanings))
+        #expect(meanings["amount=<10"] == "payment amount in the bottom 30% (< 10)")
+        #expect(meanings["amount=[10,20)"] == "payment amount between the 30% and 50% marks (10 to under 20)")
+        #expect(meanings["amount=>=412.5"] == "payment amount in the top 10% (≥ 412.50)")
+        #expect(meanings["amount=unknown"] == "payment amount: unknown")
+        #expect(meanings["amount=>=412.5&payee.new=true"] == "payment amount in the top 10% (≥ 412.50) and new payee")
+        #expect(meanings["fixed=<50"] == "amount < 50")
+        #expect(meanings["fixed=[50,200)"] == "amount from 50 to under 200")
+        #expect(meanings["fixed=>=200"] == "amount ≥ 200")
+    }
+}
