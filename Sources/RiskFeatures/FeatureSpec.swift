@@ -159,7 +159,10 @@ public struct Feature: Sendable, Codable, Equatable {
         /// `all`, before quantile edges are learnt.
         public var levelNames: [String] {
             guard let edges, !edges.isEmpty else { return ["all"] }
-            let words = edges.map(JSONValue.wordText)
+            // Six significant digits read well (`6.338`, not `6.338000000000002`); full precision
+            // only where two edges would then read the same.
+            let short = edges.map { JSONValue.wordText(Double(String(format: "%.6g", $0)) ?? $0) }
+            let words = Set(short).count == short.count ? short : edges.map(JSONValue.wordText)
             return ["<" + words[0]] + zip(words, words.dropFirst()).map { "[\($0),\($1))" } + [">=" + words.last!]
         }
 
