@@ -80,7 +80,8 @@ public struct TrainingPipeline: Sendable {
                 logisticModel = fitted.model
                 report = fitted.report
             case .naiveBayes:
-                naiveBayesModel = try NaiveBayes(kinds: columnKinds(train), hyperparameters: naiveBayes).fit(train)
+                let (kinds, groups) = columnKinds(train, spec: table.featureSpec)
+                naiveBayesModel = try NaiveBayes(kinds: kinds, levelGroupSizes: groups, hyperparameters: naiveBayes).fit(train)
             }
             let calibrationRaw: (raw: [Double], probability: [Double])? =
                 calibrationRows.isEmpty ? nil : Self.scores(logisticModel, naiveBayesModel, try all.subset(calibrationRows).features)
@@ -183,12 +184,24 @@ public struct TrainingPipeline: Sendable {
         }
     }
 
-    private func columnKinds(_ data: TrainingData) -> [NaiveBayes.ColumnKind] {
-        (0..<data.features.columns).map { j in
+    /// Naive Bayes' reading of each column: a number's bins (through the spec) as one categorical
+    /// feature per group of levels, other 0/1 columns as Bernoulli, the rest Gaussian.
+    private func columnKinds(_ data: TrainingData, spec: JSONValue?) -> (kinds: [NaiveBayes.ColumnKind], groups: [Int]?) {
+        var groups = [Int](repeating: 0, count: data.features.columns)
+        if let spec, let data = try? JSONEncoder().encode(spec), let decoded = try? FeatureSpec.decode(from: data),
+            let extractor = try? FeatureExtractor(spec: decoded), extractor.columns.count == groups.count
+        {
+            for j in groups.indices where extractor.spec.features[extractor.featureOfColumn[j]].bins != nil {
+                groups[j] = extractor.featureOfColumn.filter { $0 == extractor.featureOfColumn[j] }.count
+            }
+        }
+        let kinds = (0..<data.features.columns).map { j -> NaiveBayes.ColumnKind in
             if categoricalColumns.contains(data.columns[j]) { return .categorical }
+            if groups[j] >= 2 { return .level }
             let binary = (0..<data.rowCount).allSatisfy { data.features[$0, j] == 0 || data.features[$0, j] == 1 }
             return binary ? .bernoulli : .gaussian
         }
+        return (kinds, kinds.contains(.level) ? groups : nil)
     }
 
     static func scores(_ logistic: LogisticModel?, _ naiveBayes: NaiveBayesModel?, _ features: Matrix) -> (

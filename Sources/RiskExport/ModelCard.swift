@@ -236,7 +236,7 @@ public struct ModelCard: Sendable {
         } else if let naiveBayes = artifact.naiveBayes {
             // For an indicator: log P(x = 1 | fraud) − log P(x = 1 | genuine), the score's change when it is on.
             let ratios = naiveBayes.kinds.indices.map { j -> Double? in
-                guard naiveBayes.kinds[j] == .bernoulli else { return nil }
+                guard naiveBayes.kinds[j] == .bernoulli || naiveBayes.kinds[j] == .level else { return nil }
                 return log(naiveBayes.probabilityOfOne(class: 1, column: j)) - log(naiveBayes.probabilityOfOne(class: 0, column: j))
             }
             let ranked = ratios.indices.compactMap { j in ratios[j].map { (j, $0) } }

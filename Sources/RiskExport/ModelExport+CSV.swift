@@ -41,7 +41,8 @@ extension ModelExport {
                 switch naiveBayes.kinds[j] {
                 case .gaussian:
                     gaussian = (0..<2).flatMap { c in ["\(naiveBayes.means[c][j])", "\(naiveBayes.variance(class: c, column: j))"] }
-                case .bernoulli:
+                case .bernoulli, .level:
+                    // A level column: its level's probability within its group.
                     bernoulli = (0..<2).map { c in "\(naiveBayes.probabilityOfOne(class: c, column: j))" }
                 case .categorical:
                     categorical = (0..<2).map { c in

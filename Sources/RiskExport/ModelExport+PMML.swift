@@ -37,6 +37,13 @@ extension ModelExport {
         xml.close("Header")
 
         let naiveBayes = artifact.naiveBayes
+        if let naiveBayes, naiveBayes.kinds.contains(.level) {
+            throw .invalidOptions(
+                option: "--format",
+                reason:
+                    "pmml has no form for naive Bayes over a number's bins (each bin group read as one categorical feature); export json or csv"
+            )
+        }
         if naiveBayes != nil, artifact.calibration != nil {
             throw .invalidOptions(
                 option: "--format",
@@ -87,7 +94,7 @@ extension ModelExport {
                         xml.close("TargetValueStat")
                     }
                     xml.close("TargetValueStats")
-                case .bernoulli, .categorical:
+                case .bernoulli, .categorical, .level:
                     // P(x = v | c) per value v, as counts over the class count.
                     let probabilities: [[Double]] = (0..<2).map { c in
                         naiveBayes.kinds[j] == .bernoulli

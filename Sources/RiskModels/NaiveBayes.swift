@@ -13,6 +13,9 @@ import Synchronization
 /// - Bernoulli columns (values 0 or 1): P(x = 1 | class) = (Σw·x + α) / (Σw + 2α).
 /// - Categorical columns (codes 0, 1, 2, …): P(x = k | class) = (Σw·[x = k] + α) / (Σw + α·K),
 ///   K the number of categories seen.
+/// - Level columns (values 0 or 1): one level of a one-hot group of K columns (a number's bins),
+///   the group read as one categorical feature: the set column adds log((Σw·x + α) / (Σw + α·K)),
+///   the others nothing; scikit-learn's `CategoricalNB` on the group's codes.
 ///
 /// The model keeps sufficient statistics (weights, means, sums of squared deviations, counts),
 /// so ``NaiveBayesModel/partialFit(_:)`` merges new rows exactly: a fit in chunks equals a fit on
@@ -25,15 +28,20 @@ import Synchronization
 /// ```
 public struct NaiveBayes: Sendable {
     public var kinds: [ColumnKind]
+    /// For each level column, the size of its one-hot group; ignored for other kinds.
+    public var levelGroupSizes: [Int]?
     public var hyperparameters: Hyperparameters
 
-    public init(kinds: [ColumnKind], hyperparameters: Hyperparameters = Hyperparameters()) {
+    public init(kinds: [ColumnKind], levelGroupSizes: [Int]? = nil, hyperparameters: Hyperparameters = Hyperparameters()) {
         self.kinds = kinds
+        self.levelGroupSizes = levelGroupSizes
         self.hyperparameters = hyperparameters
     }
 
     public enum ColumnKind: String, Sendable, Codable, Equatable, CaseIterable {
         case gaussian, bernoulli, categorical
+        /// One column of a one-hot group read as one categorical feature (see ``NaiveBayes``).
+        case level
     }
 
     public struct Hyperparameters: Sendable, Codable, Equatable {
@@ -61,8 +69,15 @@ public struct NaiveBayes: Sendable {
         guard hyperparameters.varSmoothing >= 0, hyperparameters.alpha > 0 else {
             throw .invalidHyperparameter(name: "alpha / var-smoothing", reason: "alpha must be positive and var_smoothing non-negative")
         }
+        if kinds.contains(.level) {
+            guard let sizes = levelGroupSizes, sizes.count == kinds.count,
+                kinds.indices.allSatisfy({ kinds[$0] != .level || sizes[$0] >= 2 })
+            else {
+                throw .invalidData(field: nil, reason: "level columns need the size (2 or more) of their one-hot group")
+            }
+        }
         try data.requireBothClasses()
-        var model = NaiveBayesModel(kinds: kinds, hyperparameters: hyperparameters)
+        var model = NaiveBayesModel(kinds: kinds, levelGroupSizes: kinds.contains(.level) ? levelGroupSizes : nil, hyperparameters: hyperparameters)
         try model.partialFit(data)
         return model
     }
@@ -71,6 +86,8 @@ public struct NaiveBayes: Sendable {
 /// A naive Bayes model: its sufficient statistics and what they predict.
 public struct NaiveBayesModel: Sendable, Codable, Equatable {
     public var kinds: [NaiveBayes.ColumnKind]
+    /// For each level column, the size of its one-hot group (absent without level columns).
+    public var levelGroupSizes: [Int]?
     public var hyperparameters: NaiveBayes.Hyperparameters
     /// Σ weights of each class: [genuine, fraud].
     public var classWeights: [Double]
@@ -83,14 +100,15 @@ public struct NaiveBayesModel: Sendable, Codable, Equatable {
     public var rowsSeen: Double
     public var overallMeans: [Double]
     public var overallSquaredDeviations: [Double]
-    /// Per class, per column: Σw·x (Bernoulli columns).
+    /// Per class, per column: Σw·x (Bernoulli and level columns).
     public var ones: [[Double]]
     /// Per class, per column, per category code: Σw·[x = k] (categorical columns; empty elsewhere).
     public var categoryCounts: [[[Double]]]
 
-    init(kinds: [NaiveBayes.ColumnKind], hyperparameters: NaiveBayes.Hyperparameters) {
+    init(kinds: [NaiveBayes.ColumnKind], levelGroupSizes: [Int]? = nil, hyperparameters: NaiveBayes.Hyperparameters) {
         let columns = kinds.count
         self.kinds = kinds
+        self.levelGroupSizes = levelGroupSizes
         self.hyperparameters = hyperparameters
         classWeights = [0, 0]
         means = Array(repeating: Array(repeating: 0, count: columns), count: 2)
@@ -106,6 +124,7 @@ public struct NaiveBayesModel: Sendable, Codable, Equatable {
         case kinds, hyperparameters, means, ones
         case classWeights = "class_weights"
         case squaredDeviations = "squared_deviations"
+        case levelGroupSizes = "level_group_sizes"
         case rowsSeen = "rows_seen"
         case overallMeans = "overall_means"
         case overallSquaredDeviations = "overall_squared_deviations"
@@ -127,7 +146,7 @@ public struct NaiveBayesModel: Sendable, Codable, Equatable {
         let rows = data.rowCount
         let chunks = (rows + Self.chunkRows - 1) / Self.chunkRows
         let partials = Mutex<[NaiveBayesModel?]>(Array(repeating: nil, count: chunks))
-        let empty = NaiveBayesModel(kinds: kinds, hyperparameters: hyperparameters)
+        let empty = NaiveBayesModel(kinds: kinds, levelGroupSizes: levelGroupSizes, hyperparameters: hyperparameters)
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             let range = (chunk * Self.chunkRows)..<min((chunk + 1) * Self.chunkRows, rows)
             let statistics = empty.chunkStatistics(data, rows: range)
@@ -143,8 +162,9 @@ public struct NaiveBayesModel: Sendable, Codable, Equatable {
             for row in 0..<features.rows {
                 let value = features[row, j]
                 switch kind {
-                case .bernoulli where value != 0 && value != 1:
-                    throw .invalidData(field: columns[j], reason: "row \(row + 1): Bernoulli column holds \(value), not 0 or 1")
+                case .bernoulli where value != 0 && value != 1, .level where value != 0 && value != 1:
+                    throw .invalidData(
+                        field: columns[j], reason: "row \(row + 1): \(kind == .level ? "level" : "Bernoulli") column holds \(value), not 0 or 1")
                 case .categorical where !(value >= 0 && value == value.rounded() && value < 1e6):
                     throw .invalidData(
                         field: columns[j], reason: "row \(row + 1): categorical column holds \(value), not a code 0, 1, 2, …")
@@ -213,7 +233,7 @@ public struct NaiveBayesModel: Sendable, Codable, Equatable {
                 }
                 statistics.overallMeans[j] = shift[j] + overallSum[j] / n
                 statistics.overallSquaredDeviations[j] = max(overallSquares[j] - overallSum[j] * overallSum[j] / n, 0)
-            case .bernoulli:
+            case .bernoulli, .level:
                 // Σw·x = Σw·d + shift·Σw.
                 for c in 0..<2 { statistics.ones[c][j] = sums[c][j] + shift[j] * statistics.classWeights[c] }
             case .categorical:
@@ -234,7 +254,7 @@ public struct NaiveBayesModel: Sendable, Codable, Equatable {
                     let delta = other.means[c][j] - means[c][j]
                     means[c][j] += delta * b / total
                     squaredDeviations[c][j] += other.squaredDeviations[c][j] + delta * delta * a * b / total
-                case .bernoulli:
+                case .bernoulli, .level:
                     ones[c][j] += other.ones[c][j]
                 case .categorical:
                     let width = max(categoryCounts[c][j].count, other.categoryCounts[c][j].count)
@@ -265,9 +285,15 @@ public struct NaiveBayesModel: Sendable, Codable, Equatable {
         squaredDeviations[c][j] / classWeights[c] + epsilon
     }
 
-    /// P(xⱼ = 1 | class c) of a Bernoulli column: (Σw·x + α) / (Σw + 2α).
+    /// P(xⱼ = 1 | class c) of a Bernoulli column: (Σw·x + α) / (Σw + 2α); of a level column,
+    /// its level's probability (Σw·x + α) / (Σw + α·K).
     public func probabilityOfOne(class c: Int, column j: Int) -> Double {
-        (ones[c][j] + hyperparameters.alpha) / (classWeights[c] + 2 * hyperparameters.alpha)
+        (ones[c][j] + hyperparameters.alpha) / (classWeights[c] + Double(levels(column: j)) * hyperparameters.alpha)
+    }
+
+    /// How many values column `j` takes: its group's size for a level column, else 2.
+    func levels(column j: Int) -> Int {
+        kinds[j] == .level ? levelGroupSizes?[j] ?? 2 : 2
     }
 
     /// P(xⱼ = k | class c) of a categorical column for each code k seen in training (by either
@@ -344,6 +370,10 @@ public struct NaiveBayesModel: Sendable, Codable, Equatable {
                         let denominator = log(model.classWeights[c] + 2 * alpha)
                         logOne[c][j] = log(model.ones[c][j] + alpha) - denominator
                         logZero[c][j] = log(model.classWeights[c] - model.ones[c][j] + alpha) - denominator
+                    case .level:
+                        // Only the group's set column speaks for it.
+                        logOne[c][j] = log(model.probabilityOfOne(class: c, column: j))
+                        logZero[c][j] = 0
                     case .categorical:
                         let categories = max(model.categoryCounts[0][j].count, model.categoryCounts[1][j].count)
                         let denominator = log(model.classWeights[c] + alpha * Double(categories))
@@ -369,7 +399,7 @@ public struct NaiveBayesModel: Sendable, Codable, Equatable {
             case .gaussian:
                 let deviation = value - means[c][j]
                 return gaussianConstant[c][j] - 0.5 * deviation * deviation * inverseVariance[c][j]
-            case .bernoulli:
+            case .bernoulli, .level:
                 return value == 1 ? logOne[c][j] : logZero[c][j]
             case .categorical:
                 let code = Int(exactly: value) ?? -1

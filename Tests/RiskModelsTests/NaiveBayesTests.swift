@@ -108,3 +108,38 @@ struct NaiveBayesFixture: Decodable, Sendable {
         #expect(close(jll[1], log(1.0 / 3) + log(1.0 / 3), 1e-15))
     }
 }
+
+/// A number's bins are one categorical feature spread over one-hot columns: read as level
+/// columns, they give exactly what the categorical reading of their codes gives (which the
+/// scikit-learn fixtures check against `CategoricalNB`).
+@Suite struct NaiveBayesLevelTests {
+    @Test func aGroupOfLevelsIsItsCategoricalCode() throws {
+        // 3 bins, a Gaussian column beside them; every code seen by both classes.
+        let codes: [Double] = [0, 1, 2, 2, 1, 0, 2, 2, 0, 1, 1, 2]
+        let labels: [Double] = [0, 0, 0, 1, 1, 0, 1, 1, 0, 0, 1, 0]
+        let numbers: [Double] = [1.5, 2.0, 0.3, 4.1, 3.3, 1.1, 5.0, 2.2, 0.7, 1.9, 3.0, 2.5]
+        let weights: [Double] = [1, 2, 1, 1, 0.5, 1, 1, 3, 1, 1, 2, 1]
+        let oneHot = Matrix(
+            rows: codes.count, columns: 4,
+            values: codes.indices.flatMap { row in (0..<3).map { codes[row] == Double($0) ? 1 : 0 } + [numbers[row]] })
+        let coded = Matrix(rows: codes.count, columns: 2, values: codes.indices.flatMap { [codes[$0], numbers[$0]] })
+        let levels = try NaiveBayes(kinds: [.level, .level, .level, .gaussian], levelGroupSizes: [3, 3, 3, 0]).fit(
+            TrainingData(features: oneHot, labels: labels, sampleWeights: weights))
+        let categorical = try NaiveBayes(kinds: [.categorical, .gaussian]).fit(
+            TrainingData(features: coded, labels: labels, sampleWeights: weights))
+        for (a, b) in zip(levels.decisionFunction(oneHot), categorical.decisionFunction(coded)) { #expect(abs(a - b) < 1e-12) }
+        // By hand: the fraud class weighs 1 + 0.5 + 1 + 3 + 2 = 7.5, of it code 2 weighs 1 + 1 + 3 = 5.
+        #expect(abs(levels.probabilityOfOne(class: 1, column: 2) - (5 + 1) / (7.5 + 3)) < 1e-15)
+        // Without the groups' sizes the model cannot read them.
+        #expect(throws: ModelError.self) {
+            try NaiveBayes(kinds: [.level, .level, .level, .gaussian]).fit(TrainingData(features: oneHot, labels: labels))
+        }
+        // A level column holds 0 or 1 only.
+        var bad = oneHot
+        bad.values[0] = 2
+        #expect(throws: ModelError.self) {
+            try NaiveBayes(kinds: [.level, .level, .level, .gaussian], levelGroupSizes: [3, 3, 3, 0]).fit(
+                TrainingData(features: bad, labels: labels))
+        }
+    }
+}
