@@ -14,8 +14,9 @@ One run reports, on the same transactions:
   the handbook computes them with pandas (the reference);
 - RiskLoop computing features itself from the raw transactions through a spec, trained with
   `riskloop train` (logistic regression and naive Bayes): Models/handbook/baseline-spec.json (the
-  handbook's features as a spec) and Models/handbook/feature-spec.json (bins, ratios to the
-  customer's usual, spreads and crosses).
+  handbook's features as a spec), Models/handbook/feature-spec.json (bins, ratios to the
+  customer's usual, spreads and crosses; for logistic regression) and
+  Models/handbook/naive-bayes-spec.json (every number in bins; for naive Bayes).
 
 RiskLoop sees events `{"id": "tx<N>", "occurred_at", "customer_id": "c<N>", "kind": "payment",
 "amount", "terminal_id": "t<N>"}` and label versions reported 7 days after each transaction
@@ -260,8 +261,8 @@ def main():
     parser.add_argument("--json", help="also write the figures here")
     parser.add_argument("--keep", help="keep the generated files in this directory")
     args = parser.parse_args()
-    specs = args.spec or [os.path.join(ROOT, "Models/handbook/baseline-spec.json"),
-                          os.path.join(ROOT, "Models/handbook/feature-spec.json")]
+    specs = args.spec or [os.path.join(ROOT, "Models/handbook", name)
+                          for name in ("baseline-spec.json", "feature-spec.json", "naive-bayes-spec.json")]
 
     started = time.perf_counter()
     time_s, customer, terminal, amount, fraud = generate(args.seed, args.customers, args.terminals, args.days, args.radius)
