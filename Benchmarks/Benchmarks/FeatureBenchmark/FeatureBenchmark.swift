@@ -13,6 +13,10 @@ import RiskSimulator
 /// reports the rate it measured as the custom metric `events/s` (and the wall clock of its
 /// 100,000 events).
 ///
+/// The feature language (issue 24): the default spec plus learnt bins, a spread, ratios to the
+/// customer's usual and a cross over bins must extract within 10% of the default spec's rate
+/// (compare the two "JSON lines to vectors" rates of one run).
+///
 /// The event readers (issue: the house): the contract decoder reads a line straight from its
 /// bytes, or from the JSON tree when a spec or policy needs fields outside the contract. The
 /// byte reader is kept only while these show its gain: one core, line to event, and end to end,
@@ -48,6 +52,12 @@ let benchmarks: @Sendable () -> Void = {
         try FeatureFixture.make()
     }
 
+    Benchmark("JSON lines to vectors, 100,000 events, default spec with aggregates, bins and ratios") { benchmark, fixture in
+        try linesToVectors(benchmark, fixture, extractor: fixture.richer, mode: RecordFile.eventMode(for: fixture.richer))
+    } setup: {
+        try FeatureFixture.make()
+    }
+
     Benchmark("JSON lines to vectors, 100,000 events, default spec with aggregates, keeping the JSON trees") { benchmark, fixture in
         try linesToVectors(benchmark, fixture, mode: .events)
     } setup: {
@@ -67,15 +77,18 @@ let benchmarks: @Sendable () -> Void = {
     }
 }
 
-/// Reads the fixture's file into the full spec's matrix, parsing in `mode`.
-private func linesToVectors(_ benchmark: Benchmark, _ fixture: FeatureFixture, mode: RecordFile.Mode) throws {
-    var profiles = fixture.full.makeProfiles()
+/// Reads the fixture's file into the matrix of `extractor` (the full spec's by default), parsing in `mode`.
+private func linesToVectors(
+    _ benchmark: Benchmark, _ fixture: FeatureFixture, extractor: FeatureExtractor? = nil, mode: RecordFile.Mode
+) throws {
+    let extractor = extractor ?? fixture.full
+    var profiles = extractor.makeProfiles()
     for label in fixture.labels { profiles.observe(label) }
     var rows = 0
     let start = DispatchTime.now().uptimeNanoseconds
     benchmark.startMeasurement()
     try RecordFile.forEachBatch(fixture.path, mode: mode) { batch in
-        rows += fixture.full.matrix(batch, profiles: &profiles).rows
+        rows += extractor.matrix(batch, profiles: &profiles).rows
     }
     benchmark.stopMeasurement()
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -106,6 +119,8 @@ struct FeatureFixture: Sendable {
     let lines: [ArraySlice<UInt8>]
     let full: FeatureExtractor
     let stateless: FeatureExtractor
+    /// The full spec with the feature language's constructs, fitted on the first half of the events.
+    let richer: FeatureExtractor
 
     static func make() throws -> FeatureFixture {
         let specPath = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -126,8 +141,37 @@ struct FeatureFixture: Sendable {
         try Data(bytes).write(to: URL(filePath: path))
         let parsed = try events.map { try ParsedEvent(jsonLine: JSONLine.encode($0)) }
         let lines = bytes.split(separator: UInt8(ascii: "\n"))
+        let richer = try Self.richer(spec).fitted(events: parsed, labels: simulation.labels, rows: Array(0..<(parsed.count / 2)))
         return FeatureFixture(
             events: parsed, labels: simulation.labels, path: path, lines: lines, full: try FeatureExtractor(spec: spec),
-            stateless: try FeatureExtractor(spec: withoutHistory))
+            stateless: try FeatureExtractor(spec: withoutHistory), richer: try FeatureExtractor(spec: richer))
+    }
+
+    /// `spec` plus the amount in decile bins, the customer's usual payment and its spread, the
+    /// amount against them (a log ratio, and in bins in standard deviations), the fraud rate in
+    /// bins and a cross of the amount's bins with a new payee.
+    static func richer(_ spec: FeatureSpec) -> FeatureSpec {
+        var spec = spec
+        var band = Feature(name: "amount.band", kind: .numeric, source: "amount")
+        band.bins = .init(quantiles: 10)
+        func usual(_ name: String, _ function: Feature.Function) -> Feature {
+            var feature = Feature(name: name, kind: .aggregate)
+            (feature.key, feature.function, feature.field, feature.windowHours) = ("customer_id", function, "amount", 720)
+            feature.eventKinds = ["payment"]
+            return feature
+        }
+        var ratio = Feature(name: "amount_vs_usual", kind: .ratio, source: "amount")
+        ratio.against = "customer.usual_30d"
+        ratio.clip = [-5, 5]
+        var deviations = Feature(name: "amount_in_sd.band", kind: .ratio, source: "amount")
+        (deviations.against, deviations.compare, deviations.spread) = ("customer.usual_30d", .standardDeviations, "customer.spread_30d")
+        deviations.bins = .init(edges: [-1, 0, 1, 2, 3, 5])
+        var rate = spec.features.first { $0.kind == .fraudRate }!
+        rate.name += ".band"
+        rate.bins = .init(edges: [0.02, 0.1, 0.3])
+        var cross = Feature(name: "band_x_payee", kind: .cross)
+        cross.of = ["amount.band", "payee.new"]
+        spec.features += [band, usual("customer.usual_30d", .mean), usual("customer.spread_30d", .std), ratio, deviations, rate, cross]
+        return spec
     }
 }
