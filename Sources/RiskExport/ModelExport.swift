@@ -155,7 +155,8 @@ extension ModelExport {
         let level = column.count > feature.name.count ? String(column.dropFirst(feature.name.count + 1)) : nil
         let indicator = level.map { "1 when the level is '\($0)', else 0" } ?? ""
         if let bins = feature.bins {
-            let edges = (bins.edges ?? []).map(short).joined(separator: ", ")
+            // Six significant digits, as the columns' names show them.
+            let edges = (bins.edges ?? []).map { short(Double(String(format: "%.6g", $0)) ?? $0) }.joined(separator: ", ")
             let learnt = bins.quantiles.map { " (the training rows' \($0)-quantiles)" } ?? ""
             return "\(number(of: feature)), in bins at \(edges)\(learnt), plus unknown, one-hot: " + indicator
         }

@@ -25,6 +25,7 @@ import Testing
         try await fixture.test { client in
             // Forwarded: σ(1) ≈ 0.73, a review, which opens a case; not forwarded: allowed, none.
             try await fixture.score("e1", with: client)
+            let beforeE2 = Date()
             try await fixture.score("e2", with: client)
             try await client.execute(
                 uri: "/v1/score", method: .post, headers: fixture.headers(.score), body: ByteBuffer(string: event("e3", forwarded: false))
@@ -128,7 +129,9 @@ import Testing
                 #expect(Self.metric(text, #"riskloop_cases_resolved{outcome="fraud"}"#) == 1)
                 #expect(Self.metric(text, #"riskloop_cases_resolved{outcome="genuine"}"#) == 0)
                 let age = try #require(Self.metric(text, "riskloop_cases_oldest_open_age_seconds"))
-                #expect(age >= 0 && age < 60, "e2's case opened moments ago")
+                // No older than the time since e2 was scored (the whole suite on two cores can
+                // make that more than a minute).
+                #expect(age >= 0 && age <= Date().timeIntervalSince(beforeE2) + 1, "e2's case opened moments ago")
             }
         }
         let labels = try await fixture.store.labelVersions(eventId: "e1")
