@@ -173,6 +173,10 @@ struct AggregatePlan: Sendable {
 
     /// The key's dotted path; aggregates over the same path share one key index.
     var keyPath: String
+    /// What the aggregate computes, in one string (key, measure, field, window, kinds, whether it
+    /// counts its event): two features with the same identity (a number and its bins) share one
+    /// slot of history.
+    var identity: String
     var field: FieldReader?
     var measure: Measure
     var window: Int64
@@ -193,6 +197,11 @@ struct AggregatePlan: Sendable {
     init(_ feature: Feature, at: String) throws(ContractError) {
         guard let key = feature.key else { throw .missingField(field: "\(at).key") }
         keyPath = key
+        identity = [
+            key, feature.kind.rawValue, feature.function?.rawValue ?? "", feature.field ?? "", "\(feature.windowHours ?? 0)",
+            feature.eventKinds?.joined(separator: ",") ?? "*", "\(feature.includeCurrent ?? false)", "\(feature.labelDelayHours ?? 0)",
+            "\(feature.priorRate ?? 0.01)", "\(feature.priorWeight ?? 1)",
+        ].joined(separator: "|")
         guard let hours = feature.windowHours else { throw .missingField(field: "\(at).window_hours") }
         guard hours > 0, hours.isFinite else {
             throw .invalidValue(field: "\(at).window_hours", value: "\(hours)", reason: "must be a positive number of hours")

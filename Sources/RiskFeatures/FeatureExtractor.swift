@@ -26,7 +26,8 @@ public struct FeatureExtractor: Sendable {
     /// What aggregates read for an entity with no history (0, or a fraud rate's prior), one
     /// value per aggregate in the order of ``EntityProfiles/record(_:)``.
     public let firstEventHistory: [Double]
-    /// How many aggregate and fraud-rate features the spec has: the width of a history row.
+    /// How many distinct aggregates and fraud rates the spec computes (features that compute the
+    /// same one, a number and its bins, share it): the width of a history row.
     public var aggregateCount: Int { aggregates.count }
 
     /// Compiles `spec`, whose learnt parts (quantile bins, `standardize` statistics) must be
@@ -63,11 +64,18 @@ public struct FeatureExtractor: Sendable {
                 throw .invalidValue(field: "\(at).name", value: "\"\(feature.name)\"", reason: "another feature already has this name")
             }
             let offset = columns.count
-            let plan = try Self.compile(feature, at: at, offset: offset, earlier: earlier, aggregateSlot: aggregates.count, fitted: fitted)
+            // An aggregate computed by an earlier feature (a number and its bins) shares its slot.
+            var slot = aggregates.count
             if feature.kind == .aggregate || feature.kind == .fraudRate {
-                aggregates.append(try AggregatePlan(feature, at: at))
-                earlier.aggregates[feature.name] = (aggregates.count - 1, feature.kind == .aggregate ? feature.function : nil)
+                let aggregate = try AggregatePlan(feature, at: at)
+                if let same = aggregates.firstIndex(where: { $0.identity == aggregate.identity }) {
+                    slot = same
+                } else {
+                    aggregates.append(aggregate)
+                }
+                earlier.aggregates[feature.name] = (slot, feature.kind == .aggregate ? feature.function : nil)
             }
+            let plan = try Self.compile(feature, at: at, offset: offset, earlier: earlier, aggregateSlot: slot, fitted: fitted)
             switch plan {
             case .numeric:
                 columns += [feature.name, feature.name + "=unknown"]

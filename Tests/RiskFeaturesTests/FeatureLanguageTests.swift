@@ -201,6 +201,16 @@ import Testing
         ])
     }
 
+    @Test func aNumberAndItsBinsShareOneSlotOfHistory() throws {
+        let features = [Self.aggregate("mean", .mean), Self.aggregate("mean.band", .mean, bins: .init(edges: [150])), Self.aggregate("n", .count)]
+        let extractor = try FeatureExtractor(spec: FeatureSpec(name: "shared", features: features))
+        #expect(extractor.aggregateCount == 2)
+        let events = try [100.0, 200, 600].enumerated().map { try Self.payment($0.offset, amount: $0.element) }
+        let matrix = extractor.matrix(events)
+        #expect(Self.row(extractor, matrix, 2) == ["mean": 150, "mean.band=>=150": 1, "n": 2])
+        #expect(Self.row(extractor, matrix, 0) == ["mean.band=unknown": 1])
+    }
+
     // MARK: Crosses over bins
 
     @Test func crossesCombineABinWithALevel() throws {
