@@ -389,17 +389,32 @@ private struct Slot: Sendable {
         case _ where count == 0: return .nan
         case .mean: return sum / Double(count)
         case .std, .min, .max:
-            // From each value in the window (these entries are never merged): a spread from
-            // running sums of squares loses its digits when the values are close together.
-            var values = extra.map { [$0.value] } ?? []
+            // From each value in the window (these entries are never merged), with no copy of
+            // them: a spread from running sums of squares loses its digits when the values are
+            // close together, so it takes a second pass around the mean.
+            let first = extra?.value
+            var low = first ?? .infinity, high = first ?? -.infinity, total = first ?? 0
+            let entries = window.map { windows[$0].entries.count } ?? 0
             if let key = window {
                 // By index: iterating would copy the window.
-                for index in 0..<windows[key].entries.count { values.append(windows[key].entries[index].value) }
+                for index in 0..<entries {
+                    let value = windows[key].entries[index].value
+                    low = Swift.min(low, value)
+                    high = Swift.max(high, value)
+                    total += value
+                }
             }
-            if case .min = plan.measure { return values.min()! }
-            if case .max = plan.measure { return values.max()! }
-            let mean = values.reduce(0, +) / Double(values.count)
-            return (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)).squareRoot()
+            if case .min = plan.measure { return low }
+            if case .max = plan.measure { return high }
+            let n = Double(entries + (first == nil ? 0 : 1)), mean = total / n
+            var squares = first.map { ($0 - mean) * ($0 - mean) } ?? 0
+            if let key = window {
+                for index in 0..<entries {
+                    let deviation = windows[key].entries[index].value - mean
+                    squares += deviation * deviation
+                }
+            }
+            return (squares / n).squareRoot()
         }
     }
 
