@@ -159,7 +159,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
-        .testTarget(name: "RiskFeaturesTests", dependencies: ["RiskContract", "RiskFeatures", "RiskSimulator"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "RiskFeaturesTests", dependencies: ["RiskContract", "RiskFeatures", "RiskSimulator"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RiskModelsTests", dependencies: ["RiskModels", "RiskContract", "RiskFeatures"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "RiskStoreTests",

@@ -219,7 +219,8 @@ struct AggregatePlan: Sendable {
         if feature.kind == .fraudRate {
             guard !includeCurrent else {
                 throw .invalidValue(
-                    field: "\(at).include_current", value: "true", reason: "a fraud rate cannot count its own event: its label is not known yet")
+                    field: "\(at).include_current", value: "true",
+                    reason: "a fraud rate cannot count its own event: its label is not known yet")
             }
             let delay = feature.labelDelayHours ?? 0
             let priorRate = feature.priorRate ?? 0.01, priorWeight = feature.priorWeight ?? 1
@@ -535,7 +536,9 @@ fileprivate extension Slot.Window {
                 return
             }
             // Events at the same instant share an entry when nothing tells them apart.
-            if merging, entry.eventId.isEmpty, entries[last].time == entry.time, entries[last].token == entry.token, entries[last].eventId.isEmpty {
+            if merging, entry.eventId.isEmpty, entries[last].time == entry.time, entries[last].token == entry.token,
+                entries[last].eventId.isEmpty
+            {
                 entries[last].events += entry.events
                 entries[last].value += entry.value
                 return

@@ -13,7 +13,9 @@ extension FeatureExtractor {
     func reads(feature index: Int, under prefixes: [String]) -> Bool {
         let feature = spec.features[index]
         if Self.reads(feature.source, under: prefixes) { return true }
-        if feature.includeCurrent == true, Self.reads(feature.key, under: prefixes) || Self.reads(feature.field, under: prefixes) { return true }
+        if feature.includeCurrent == true, Self.reads(feature.key, under: prefixes) || Self.reads(feature.field, under: prefixes) {
+            return true
+        }
         return [feature.against, feature.spread].contains { name in
             guard let name, let other = spec.features.firstIndex(where: { $0.name == name }) else { return false }
             return reads(feature: other, under: prefixes)

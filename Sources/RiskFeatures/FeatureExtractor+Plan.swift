@@ -203,7 +203,9 @@ extension FeatureExtractor {
         ])
         /// A number as a value column and `unknown`, or in bins.
         func number(_ source: NumberSource) throws(ContractError) -> Plan {
-            guard let bins = feature.bins else { return .numeric(source, offset: offset, try numericTransform(feature, at: at, fitted: fitted)) }
+            guard let bins = feature.bins else {
+                return .numeric(source, offset: offset, try numericTransform(feature, at: at, fitted: fitted))
+            }
             try notUsed(Array(numericMembers.prefix(3)))
             let (edges, labels) = try binEdges(bins, feature: feature, at: at, fitted: fitted)
             return .discrete(.binned(source, edges: edges, labels: labels), offset: offset)
@@ -217,7 +219,9 @@ extension FeatureExtractor {
                 guard let (slot, function) = earlier.aggregates[name], let function, functions.contains(function) else {
                     throw .invalidValue(
                         field: "\(at).\(member)", value: "\"\(name)\"",
-                        reason: "must name an aggregate with function \(functions.map(\.rawValue).joined(separator: " or ")) defined before the ratio")
+                        reason:
+                            "must name an aggregate with function \(functions.map(\.rawValue).joined(separator: " or ")) defined before the ratio"
+                    )
                 }
                 return slot
             }
@@ -341,7 +345,9 @@ extension FeatureExtractor {
     static func notFitted(_ feature: Feature, at: String, what: String) -> ContractError {
         .invalidValue(
             field: at, value: "",
-            reason: "feature '\(feature.name)' needs \(what) learnt from training rows: fit the spec first (riskloop spec fit), or train with it")
+            reason:
+                "feature '\(feature.name)' needs \(what) learnt from training rows: fit the spec first (riskloop spec fit), or train with it"
+        )
     }
 
     static func numericTransform(_ feature: Feature, at: String, fitted: Bool) throws(ContractError) -> NumericTransform {

@@ -41,7 +41,8 @@ extension FeatureSpec {
             if let bins = feature.bins {
                 guard !values.isEmpty else {
                     throw .invalidValue(
-                        field: "\(at).bins", value: "0 values", reason: "feature '\(feature.name)': the training rows have no value to learn bins from")
+                        field: "\(at).bins", value: "0 values",
+                        reason: "feature '\(feature.name)': the training rows have no value to learn bins from")
                 }
                 let (edges, positions) = Self.quantileEdges(values, quantiles: bins.quantiles ?? 2)
                 fitted.features[index].bins = .init(quantiles: bins.quantiles, edges: edges, edgeQuantiles: positions)

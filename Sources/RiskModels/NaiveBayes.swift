@@ -77,7 +77,8 @@ public struct NaiveBayes: Sendable {
             }
         }
         try data.requireBothClasses()
-        var model = NaiveBayesModel(kinds: kinds, levelGroupSizes: kinds.contains(.level) ? levelGroupSizes : nil, hyperparameters: hyperparameters)
+        var model = NaiveBayesModel(
+            kinds: kinds, levelGroupSizes: kinds.contains(.level) ? levelGroupSizes : nil, hyperparameters: hyperparameters)
         try model.partialFit(data)
         return model
     }
@@ -164,7 +165,8 @@ public struct NaiveBayesModel: Sendable, Codable, Equatable {
                 switch kind {
                 case .bernoulli where value != 0 && value != 1, .level where value != 0 && value != 1:
                     throw .invalidData(
-                        field: columns[j], reason: "row \(row + 1): \(kind == .level ? "level" : "Bernoulli") column holds \(value), not 0 or 1")
+                        field: columns[j],
+                        reason: "row \(row + 1): \(kind == .level ? "level" : "Bernoulli") column holds \(value), not 0 or 1")
                 case .categorical where !(value >= 0 && value == value.rounded() && value < 1e6):
                     throw .invalidData(
                         field: columns[j], reason: "row \(row + 1): categorical column holds \(value), not a code 0, 1, 2, …")

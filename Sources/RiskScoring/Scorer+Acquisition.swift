@@ -91,7 +91,10 @@ extension Scorer {
             let p = model.compiled.probability(raw: raw)
             return p...p
         }
-        guard let completions = model.extractor.completions(under: prefixes, of: event, aggregates: aggregates, limit: acquisitionCompletionLimit) else {
+        guard
+            let completions = model.extractor.completions(
+                under: prefixes, of: event, aggregates: aggregates, limit: acquisitionCompletionLimit)
+        else {
             return nil
         }
         guard completions.count > 0 else {

@@ -173,7 +173,8 @@ extension RiskLoop {
                 guard data == nil else { throw ValidationError("give either --data (a file) or --from/--to (the store)") }
                 guard spec != nil else { throw ValidationError("training from the store needs --spec") }
                 guard label == nil, labels == nil, labelHistory == nil, !records, holdoutFraction == nil, holdoutAfter == nil else {
-                    throw ValidationError("--label, --labels, --label-history, --records and --holdout-fraction/--holdout-after apply to files")
+                    throw ValidationError(
+                        "--label, --labels, --label-history, --records and --holdout-fraction/--holdout-after apply to files")
                 }
                 guard let start = Self.parseInstant(from), let end = Self.parseInstant(to), start < end else {
                     throw ValidationError("--from and --to must be RFC 3339 or YYYY-MM-DD dates with --from before --to")
@@ -231,7 +232,8 @@ extension RiskLoop {
                 let source: SpecTable.LabelSource = label.map { .field($0) } ?? .file(labels!)
                 let mode: RecordFile.Mode = records || data.lowercased().hasSuffix(".csv") ? .records : .events
                 table = try CLIError.mapping {
-                    try SpecTable.read(data, spec: extractor.spec, mode: mode, labels: source, history: labelHistory, pipeline: pipeline).table
+                    try SpecTable.read(data, spec: extractor.spec, mode: mode, labels: source, history: labelHistory, pipeline: pipeline)
+                        .table
                 }
             } else {
                 let data = data ?? ""

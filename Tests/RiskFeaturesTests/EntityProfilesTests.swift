@@ -1,9 +1,9 @@
 import Foundation
+import RiskFeatures
 import RiskSimulator
 import Testing
 
 @testable import RiskContract
-import RiskFeatures
 
 /// Entity aggregates against a brute-force reference, and proofs that no later event or label
 /// leaks into a row, on simulated data.
@@ -52,7 +52,8 @@ import RiskFeatures
         aggregate("customer_smallest_payment_7d", key: "customer_id", function: .min, field: "amount", hours: 168, kinds: ["payment"]),
         aggregate("customer_largest_payment_7d", key: "customer_id", function: .max, field: "amount", hours: 168, kinds: ["payment"]),
         aggregate("customer_mean_amount_7d_now", key: "customer_id", function: .mean, field: "amount", hours: 168, includeCurrent: true),
-        aggregate("device_customers_30d_now", key: "device.id", function: .distinctCount, field: "customer_id", hours: 720, includeCurrent: true),
+        aggregate(
+            "device_customers_30d_now", key: "device.id", function: .distinctCount, field: "customer_id", hours: 720, includeCurrent: true),
         fraudRate("device_fraud_rate_30d", key: "device.id", hours: 720, delayHours: 24),
         fraudRate("customer_fraud_rate_7d", key: "customer_id", hours: 168, delayHours: 0),
     ]

@@ -87,7 +87,9 @@ import Testing
         #expect(spec.needsFitting)
         let refusal = Self.error(spec)
         #expect(refusal != nil)
-        #expect(refusal?.field == "features[0].bins" && refusal?.reason.contains("'amount'") == true && refusal?.reason.contains("spec fit") == true)
+        #expect(
+            refusal?.field == "features[0].bins" && refusal?.reason.contains("'amount'") == true
+                && refusal?.reason.contains("spec fit") == true)
         // The training rows, then later rows far above them that must not move an edge.
         var events = try fixture.values.indices.map { try Self.payment($0, amount: fixture.values[$0]) }
         events += try (0..<300).map { try Self.payment(fixture.values.count + $0, amount: 1_000_000) }
@@ -196,13 +198,16 @@ import Testing
         let extractor = try FeatureExtractor(spec: fitted)
         let matrix = extractor.matrix(events)
         // ln(201/101) = 0.688184…
-        #expect((0..<4).map { Self.row(extractor, matrix, $0).keys.filter { $0.hasPrefix("vs_usual") } } == [
-            ["vs_usual=unknown"], ["vs_usual=>=0.688184"], ["vs_usual=>=0.688184"], ["vs_usual=<0.688184"],
-        ])
+        #expect(
+            (0..<4).map { Self.row(extractor, matrix, $0).keys.filter { $0.hasPrefix("vs_usual") } } == [
+                ["vs_usual=unknown"], ["vs_usual=>=0.688184"], ["vs_usual=>=0.688184"], ["vs_usual=<0.688184"],
+            ])
     }
 
     @Test func aNumberAndItsBinsShareOneSlotOfHistory() throws {
-        let features = [Self.aggregate("mean", .mean), Self.aggregate("mean.band", .mean, bins: .init(edges: [150])), Self.aggregate("n", .count)]
+        let features = [
+            Self.aggregate("mean", .mean), Self.aggregate("mean.band", .mean, bins: .init(edges: [150])), Self.aggregate("n", .count),
+        ]
         let extractor = try FeatureExtractor(spec: FeatureSpec(name: "shared", features: features))
         #expect(extractor.aggregateCount == 2)
         let events = try [100.0, 200, 600].enumerated().map { try Self.payment($0.offset, amount: $0.element) }
@@ -239,7 +244,8 @@ import Testing
         // A binned number is discrete: an unknown amount's completions are its three levels.
         let unknown = try Self.payment(0, amount: nil, extra: #""payee":{"new":true}"#)
         #expect(extractor.completions(under: ["amount"], of: unknown, aggregates: [], limit: 100)?.count == 3)
-        let plain = try FeatureExtractor(spec: FeatureSpec(name: "plain", features: [Feature(name: "amount", kind: .numeric, source: "amount")]))
+        let plain = try FeatureExtractor(
+            spec: FeatureSpec(name: "plain", features: [Feature(name: "amount", kind: .numeric, source: "amount")]))
         #expect(plain.completions(under: ["amount"], of: unknown, aggregates: [], limit: 100) == nil)
     }
 }
