@@ -79,7 +79,7 @@ $(PYTHON): Benchmarks/requirements.txt
 	$(VENV)/bin/pip install --quiet -r Benchmarks/requirements.txt
 	touch $(PYTHON)
 
-## bench: package-benchmark suites, the 1M-event retraining cycle, then the side-by-side comparisons
+## bench: package-benchmark suites, the 1M-event retraining cycle, the side-by-side comparisons, then the handbook benchmark (docs/features.md)
 bench: deps build $(PYTHON)
 	@scripts/install-deps.sh wrk
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark --no-progress
@@ -89,6 +89,7 @@ bench: deps build $(PYTHON)
 	$(PYTHON) Benchmarks/compare_ingest.py --riskloop .build/release/riskloop
 	$(PYTHON) Benchmarks/compare_training.py
 	$(PYTHON) Benchmarks/compare_http.py --riskloop .build/release/riskloop
+	$(PYTHON) Benchmarks/handbook_benchmark.py --riskloop .build/release/riskloop
 
 ## fixtures: regenerate the scikit-learn reference fixtures of the model tests
 fixtures: $(PYTHON)
