@@ -89,13 +89,21 @@ public enum SpecTable {
         pipeline: TrainingPipeline?, source: String
     ) throws(EngineError) -> (table: LabelledTable, spec: FeatureSpec) {
         precondition(outcome.count == events.count, "one outcome per event")
+        // The aggregates once: fitting and the rows read the same ones (learnt parts do not
+        // change them).
+        let history: [Double]
+        do {
+            history = try FeatureExtractor(unfittedSpec: spec).history(of: events, warmup: warmup, labels: labelVersions)
+        } catch {
+            throw .invalidOptions(option: "--spec", reason: error.description)
+        }
         var fitted = spec
         do {
             if let pipeline {
                 // Statistics come from the labelled training rows: the ones the model is fitted on.
                 let labelled = events.indices.filter { outcome[$0] != nil }
                 let training = labelled.indices.filter { pipeline.isTrainingRow($0, of: labelled.count, at: events[labelled[$0]].time) }
-                fitted = try spec.fitted(events: events, warmup: warmup, labels: labelVersions, rows: training.map { labelled[$0] })
+                fitted = try spec.fitted(events: events, history: history, rows: training.map { labelled[$0] })
             }
         } catch {
             throw .badInput(file: source, line: nil, column: error.field, reason: error.reason)
@@ -106,10 +114,7 @@ public enum SpecTable {
         } catch {
             throw .invalidOptions(option: "--spec", reason: error.description)
         }
-        var profiles = extractor.makeProfiles()
-        for label in labelVersions { profiles.observe(label) }
-        if !warmup.isEmpty, extractor.hasAggregates { _ = profiles.history(for: warmup) }
-        let matrix = extractor.matrix(events, profiles: &profiles)
+        let matrix = extractor.matrix(events, history: history)
         let kept = outcome.indices.filter { outcome[$0] != nil }
         guard !kept.isEmpty else { throw .badInput(file: source, line: nil, column: nil, reason: "no record has a label") }
         var population: Matrix? = nil
@@ -127,9 +132,14 @@ public enum SpecTable {
 
     /// The feature spec a model was trained with, when it was trained on events through one.
     public static func spec(of artifact: ModelArtifact) -> FeatureSpec? {
-        guard case .string(FeatureSpec.currentFormat)? = artifact.featureSpec[path: "format"],
-            let data = try? JSONEncoder().encode(artifact.featureSpec)
-        else { return nil }
+        spec(json: artifact.featureSpec)
+    }
+
+    /// The feature spec in `json` (a model's or a table's record of it), when it is one.
+    public static func spec(json: JSONValue) -> FeatureSpec? {
+        guard case .string(FeatureSpec.currentFormat)? = json[path: "format"], let data = try? JSONEncoder().encode(json) else {
+            return nil
+        }
         return try? FeatureSpec.decode(from: data)
     }
 }

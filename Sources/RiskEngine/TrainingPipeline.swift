@@ -188,11 +188,13 @@ public struct TrainingPipeline: Sendable {
     /// feature per group of levels, other 0/1 columns as Bernoulli, the rest Gaussian.
     private func columnKinds(_ data: TrainingData, spec: JSONValue?) -> (kinds: [NaiveBayes.ColumnKind], groups: [Int]?) {
         var groups = [Int](repeating: 0, count: data.features.columns)
-        if let spec, let data = try? JSONEncoder().encode(spec), let decoded = try? FeatureSpec.decode(from: data),
-            let extractor = try? FeatureExtractor(spec: decoded), extractor.columns.count == groups.count
+        if let decoded = spec.flatMap(SpecTable.spec(json:)), let extractor = try? FeatureExtractor(spec: decoded),
+            extractor.columns.count == groups.count
         {
+            var width = [Int: Int]()
+            for feature in extractor.featureOfColumn { width[feature, default: 0] += 1 }
             for j in groups.indices where extractor.spec.features[extractor.featureOfColumn[j]].bins != nil {
-                groups[j] = extractor.featureOfColumn.filter { $0 == extractor.featureOfColumn[j] }.count
+                groups[j] = width[extractor.featureOfColumn[j]]!
             }
         }
         let kinds = (0..<data.features.columns).map { j -> NaiveBayes.ColumnKind in

@@ -165,12 +165,29 @@ public struct FeatureExtractor: Sendable {
     /// The matrix of the next `events` of a stream, continuing from `profiles` (which the caller
     /// feeds with labels): a long file is processed in batches with one history.
     public func matrix(_ events: [ParsedEvent], profiles: inout EntityProfiles) -> Matrix {
+        // The aggregates first (each as of its event, on all cores), then the rows.
+        matrix(events, history: hasAggregates ? profiles.history(for: events) : [])
+    }
+
+    /// Every event's aggregates as of its time, row-major (`events.count × aggregateCount`; empty
+    /// without aggregates): history from `warmup` then the events before it, fraud rates from
+    /// `labels` as they were reported. What ``matrix(_:history:)`` and fitting a spec read.
+    public func history(of events: [ParsedEvent], warmup: [ParsedEvent] = [], labels: [Label] = []) -> [Double] {
+        guard hasAggregates else { return [] }
+        var profiles = makeProfiles()
+        for label in labels { profiles.observe(label) }
+        if !warmup.isEmpty { _ = profiles.history(for: warmup) }
+        return profiles.history(for: events)
+    }
+
+    /// The matrix of `events` given their aggregates from ``history(of:warmup:labels:)``.
+    public func matrix(_ events: [ParsedEvent], history: [Double]) -> Matrix {
         let width = columns.count, count = events.count, slots = aggregates.count
         guard count > 0, width > 0 else { return Matrix(rows: count, columns: width) }
-        // The aggregates first (each as of its event, on all cores), then every row is zeroed
-        // and filled by the core that owns its chunk: a million rows are 1.5 GB, and touching
-        // them once, in parallel, beats zeroing them all on one thread first.
-        let history = hasAggregates ? profiles.history(for: events) : firstEventHistory
+        precondition(!hasAggregates || history.count == count * slots, "one row of aggregates per event")
+        // Every row is zeroed and filled by the core that owns its chunk: a million rows are
+        // 1.5 GB, and touching them once, in parallel, beats zeroing them all on one thread first.
+        let history = hasAggregates ? history : firstEventHistory
         let aggregatesPerRow = hasAggregates ? slots : 0
         let chunkCount = max(1, min(64, count / 2048))
         let values: [Double] = LargeBuffer.array(count: count * width) { buffer in

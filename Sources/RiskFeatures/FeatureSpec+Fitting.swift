@@ -16,19 +16,23 @@ extension FeatureSpec {
         -> FeatureSpec
     {
         guard needsFitting else { return self }
+        let readsHistory = features.contains { feature in
+            feature.needsFitting && [Feature.Kind.aggregate, .fraudRate, .ratio].contains(feature.kind)
+        }
+        let history = readsHistory ? try FeatureExtractor(unfittedSpec: self).history(of: events, warmup: warmup, labels: labels) : []
+        return try fitted(events: events, history: history, rows: rows)
+    }
+
+    /// ``fitted(events:warmup:labels:rows:)`` given the events' aggregates as
+    /// ``FeatureExtractor/history(of:warmup:labels:)`` computes them (with this spec, fitted or
+    /// not: learnt parts do not change the aggregates), so that a caller that needs them for its
+    /// rows too computes them once; empty when no learnt part reads an aggregate.
+    public func fitted(events: [ParsedEvent], history: [Double], rows: [Int]) throws(ContractError) -> FeatureSpec {
+        guard needsFitting else { return self }
         let extractor = try FeatureExtractor(unfittedSpec: self)
         let width = extractor.aggregateCount
-        var history = extractor.firstEventHistory, stride = 0
-        let readsHistory = features.indices.contains { index in
-            features[index].needsFitting && [Feature.Kind.aggregate, .fraudRate, .ratio].contains(features[index].kind)
-        }
-        if readsHistory {
-            var profiles = extractor.makeProfiles()
-            for label in labels { profiles.observe(label) }
-            if !warmup.isEmpty { _ = profiles.history(for: warmup) }
-            history = profiles.history(for: events)
-            stride = width
-        }
+        let (history, stride) = history.isEmpty ? (extractor.firstEventHistory, 0) : (history, width)
+        precondition(stride == 0 || history.count == events.count * width, "one row of aggregates per event")
         var fitted = self
         for (index, feature) in features.enumerated() where feature.needsFitting {
             guard let source = extractor.numberSource(ofFeature: index) else { continue }

@@ -44,7 +44,7 @@ public struct FeatureSpec: Sendable, Codable, Equatable {
     }
 
     /// Whether some part of the spec is learnt from training rows and not learnt yet: quantile
-    /// bins without edges, or `standardize` without statistics (see ``FeatureExtractor/fit(_:events:warmup:labels:rows:)``).
+    /// bins without edges, or `standardize` without statistics (see ``fitted(events:warmup:labels:rows:)``).
     public var needsFitting: Bool {
         features.contains { $0.needsFitting }
     }

@@ -75,6 +75,9 @@ struct Explainer: Sendable {
     init(_ extractor: FeatureExtractor) {
         let features = extractor.spec.features
         let byName = Dictionary(uniqueKeysWithValues: features.map { ($0.name, $0) })
+        // Each feature's first column: a bin's index is its column's distance from it.
+        var firstColumn = [Int: Int]()
+        for (column, feature) in extractor.featureOfColumn.enumerated() where firstColumn[feature] == nil { firstColumn[feature] = column }
         parts = extractor.columns.indices.map { column in
             let feature = features[extractor.featureOfColumn[column]]
             let name = extractor.columns[column]
@@ -94,8 +97,7 @@ struct Explainer: Sendable {
             case .numeric, .aggregate, .fraudRate, .ratio:
                 let level = name == feature.name ? nil : String(name.dropFirst(feature.name.count + 1))
                 // A number in bins: which bin, from the feature's first column.
-                let first = extractor.featureOfColumn.firstIndex(of: extractor.featureOfColumn[column])!
-                let bin = feature.bins != nil && level != "unknown" ? column - first : nil
+                let bin = feature.bins != nil && level != "unknown" ? column - firstColumn[extractor.featureOfColumn[column]]! : nil
                 return [Part(feature: feature, level: level, source: feature.source, bin: bin)]
             default:
                 return [
