@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "RiskEngine", targets: ["RiskEngine"]),
         .library(name: "RiskExport", targets: ["RiskExport"]),
         .library(name: "RiskSignals", targets: ["RiskSignals"]),
+        .library(name: "RiskOperatorStub", targets: ["RiskOperatorStub"]),
         .executable(name: "riskloop", targets: ["riskloop"]),
     ],
     dependencies: [
@@ -33,6 +34,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // Named for the NIO modules the operator clients and the stub import directly (already
+        // resolved through Hummingbird, AsyncHTTPClient and postgres-nio).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         // The operators' OAuth client assertions (private_key_jwt, ES256).
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
         // `make docs` only: the DocC catalogs (swift package generate-documentation).
@@ -112,6 +116,9 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]
         ),
         // A CAMARA operator for tests, the demo and benchmarks (`riskloop operator-stub`).
@@ -124,6 +131,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]
         ),
         .target(
@@ -135,6 +143,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             resources: [.copy("openapi.yaml")]
         ),
@@ -157,6 +166,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 // `riskloop demo --replicas`: the replay sent to servers over HTTP.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         // The version `riskloop serve` runs on: HTTPFloor measures the framework alone.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // The stub operator's client key in EnrichmentBenchmark.
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
     ],
     targets: [
         .executableTarget(
@@ -61,6 +63,17 @@ let package = Package(
             path: "Benchmarks/ScoringBenchmark",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "EnrichmentBenchmark",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "RiskContract", package: root), .product(name: "RiskScoring", package: root),
+                .product(name: "RiskSignals", package: root), .product(name: "RiskOperatorStub", package: root),
+                .product(name: "RiskSimulator", package: root), .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            path: "Benchmarks/EnrichmentBenchmark",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         .target(name: "BenchmarkSupport", path: "Sources/BenchmarkSupport"),
         .executableTarget(
             name: "CycleBenchmark",
@@ -68,7 +81,8 @@ let package = Package(
                 "BenchmarkSupport",
                 .product(name: "RiskEngine", package: root), .product(name: "RiskStore", package: root),
                 .product(name: "RiskStoreSQLite", package: root), .product(name: "RiskSimulator", package: root),
-                .product(name: "RiskModels", package: root), .product(name: "RiskContract", package: root), .product(name: "RiskFeatures", package: root),
+                .product(name: "RiskModels", package: root), .product(name: "RiskContract", package: root),
+                .product(name: "RiskFeatures", package: root),
             ],
             path: "Sources/CycleBenchmark"
         ),
@@ -79,7 +93,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "TrainingComparison",
-            dependencies: ["BenchmarkSupport", .product(name: "RiskModels", package: root), .product(name: "RiskContract", package: root), .product(name: "RiskFeatures", package: root)],
+            dependencies: [
+                "BenchmarkSupport", .product(name: "RiskModels", package: root), .product(name: "RiskContract", package: root),
+                .product(name: "RiskFeatures", package: root),
+            ],
             path: "Sources/TrainingComparison"
         ),
     ]

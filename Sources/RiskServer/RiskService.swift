@@ -477,22 +477,29 @@ public final class RiskService: Sendable {
         var signals: String
     }
 
-    /// Enriches each event (concurrently, each under the operators' deadline) with the telco
-    /// signals it lacks; empty without ``enricher``.
+    /// Enriches each event with the telco signals it lacks: what is free (the cache, the
+    /// notifications) on this task; the calls concurrently, each event under the operators'
+    /// deadline. Empty without ``enricher``.
     func enrich(_ events: [ReceivedEvent]) async -> [String: Enriched] {
         guard let enricher, !events.isEmpty else { return [:] }
         let now = Self.now, scorer = self.scorer, strategy = enricher.configuration.acquisition
+        func enriched(_ item: ReceivedEvent, _ enrichment: Enrichment) -> Enriched {
+            let completed = enrichment.completed(item.parsed, payload: item.payload)
+            return Enriched(event: completed.event, payload: completed.payload, signals: completed.signals)
+        }
+        var done: [String: Enriched] = [:]
+        var paying: [(ReceivedEvent, (enrichment: Enrichment, paid: Bool))] = []
+        for item in events {
+            let free = enricher.free(item.parsed, at: now, strategy: strategy)
+            if free.paid { paying.append((item, free)) } else { done[item.id] = enriched(item, free.enrichment) }
+        }
+        guard !paying.isEmpty else { return done }
         return await withTaskGroup(of: (String, Enriched).self) { group in
-            for item in events {
-                group.addTask {
-                    let enrichment = await enricher.enrich(item.parsed, at: now, strategy: strategy, scorer: scorer)
-                    let completed = enrichment.completed(item.parsed, payload: item.payload)
-                    return (item.id, Enriched(event: completed.event, payload: completed.payload, signals: completed.signals))
-                }
+            for (item, free) in paying {
+                group.addTask { (item.id, enriched(item, await enricher.enrich(item.parsed, from: free, at: now, scorer: scorer))) }
             }
-            var enriched: [String: Enriched] = [:]
-            for await (id, value) in group { enriched[id] = value }
-            return enriched
+            for await (id, value) in group { done[id] = value }
+            return done
         }
     }
 

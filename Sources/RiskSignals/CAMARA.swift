@@ -47,8 +47,36 @@ public enum OperatorAPI: String, CaseIterable, Sendable, Codable, Comparable {
         }
     }
 
-    public static func < (lhs: OperatorAPI, rhs: OperatorAPI) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    /// Its place in ``allCases``: what orders and hashes it (hashing the raw value, a string, is
+    /// what a raw-valued enum would do otherwise, and the signals are looked up on every request).
+    var ordinal: Int {
+        switch self {
+        case .simSwap: 0
+        case .deviceSwap: 1
+        case .callForwarding: 2
+        case .roaming: 3
+        case .reachability: 4
+        case .numberRecycling: 5
+        }
+    }
+
+    /// ``allCases``, made once (read on every enriched request).
+    static let ordered = allCases
+
+    public static func < (lhs: OperatorAPI, rhs: OperatorAPI) -> Bool { lhs.ordinal < rhs.ordinal }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(ordinal) }
+
+    /// Whether `telco` carries this API's member.
+    public func isCarried(by telco: TelcoSignals) -> Bool {
+        switch self {
+        case .simSwap: telco.simSwap != nil
+        case .deviceSwap: telco.deviceSwap != nil
+        case .callForwarding: telco.callForwarding != nil
+        case .roaming: telco.roaming != nil
+        case .reachability: telco.reachability != nil
+        case .numberRecycling: telco.numberRecycled != nil
+        }
     }
 }
 
@@ -82,6 +110,24 @@ public enum SignalValue: Sendable, Hashable {
             }
             return .object(JSONObject(members))
         case .numberRecycled(let recycled): return .bool(recycled)
+        }
+    }
+
+    /// ``json`` as text, keys sorted (as ``RiskContract/JSONLine`` writes it): written once when the
+    /// answer arrives, then spliced into every event the cached answer completes.
+    public var jsonText: String { String(decoding: JSONLine.encode(json), as: UTF8.self) }
+
+    /// Sets `api`'s member of `telco` to the value: what reading the event's JSON with the value
+    /// in its `telco` object gives (``Enrichment`` checks both ways agree in its tests).
+    public func apply(_ api: OperatorAPI, to telco: inout TelcoSignals) {
+        switch (api, self) {
+        case (.simSwap, .swap(let swap)): telco.simSwap = swap
+        case (.deviceSwap, .swap(let swap)): telco.deviceSwap = swap
+        case (.callForwarding, .callForwarding(let services)): telco.callForwarding = services
+        case (.roaming, .roaming(let roaming)): telco.roaming = roaming
+        case (.reachability, .reachability(let reachability)): telco.reachability = reachability
+        case (.numberRecycling, .numberRecycled(let recycled)): telco.numberRecycled = recycled
+        default: preconditionFailure("\(api.rawValue) cannot hold \(self)")
         }
     }
 }

@@ -7,9 +7,12 @@ import RiskContract
 /// The telco signals one event gained before scoring, and where each came from.
 public struct Enrichment: Sendable, Equatable {
     /// Values acquired for the event (from the cache, an operator or a notification).
-    public var values: [OperatorAPI: SignalValue] = [:]
+    public var values = SignalTable<SignalValue>()
+    /// Each acquired value as JSON text (``SignalValue/jsonText``), written once when the answer
+    /// arrived and kept with it in the cache; ``completed(_:payload:)`` writes what is missing.
+    public var texts = SignalTable<String>()
     /// Every operator-served signal's origin, including those the event carried.
-    public var origins: [OperatorAPI: SignalOrigin] = [:]
+    public var origins = SignalTable<SignalOrigin>()
     /// Operator calls made for this event, and what they cost.
     public var calls = 0
     public var cost = 0.0
@@ -25,7 +28,7 @@ public struct Enrichment: Sendable, Equatable {
     /// answer record. `acquisition` is `explore` for the cost-aware strategy's share of events
     /// that acquire every signal.
     public var originsJSON: JSONValue {
-        var members = origins.sorted { $0.key < $1.key }.map { JSONObject.Member(key: $0.key.telcoField, value: $0.value.json) }
+        var members = origins.map { JSONObject.Member(key: $0.key.telcoField, value: $0.value.json) }
         if let acquisition {
             members.insert(.init(key: "acquisition", value: .string(explored ? "explore" : acquisition.rawValue)), at: 0)
         }
@@ -39,7 +42,7 @@ public struct Enrichment: Sendable, Equatable {
         var result = json
         var telco: JSONObject
         if case .object(let existing)? = json["telco"] { telco = existing } else { telco = JSONObject() }
-        for (api, value) in values.sorted(by: { $0.key < $1.key }) where telco[api.telcoField] == nil || telco[api.telcoField] == .null {
+        for (api, value) in values where telco[api.telcoField] == nil || telco[api.telcoField] == .null {
             telco.members.removeAll { $0.key == api.telcoField }
             telco.members.append(.init(key: api.telcoField, value: value.json))
         }
@@ -87,14 +90,7 @@ public final class Enricher: Sendable {
     /// The operator-served signals `event` carries.
     public static func carried(by event: Event) -> Set<OperatorAPI> {
         guard let telco = event.telco else { return [] }
-        var carried: Set<OperatorAPI> = []
-        if telco.simSwap != nil { carried.insert(.simSwap) }
-        if telco.deviceSwap != nil { carried.insert(.deviceSwap) }
-        if telco.callForwarding != nil { carried.insert(.callForwarding) }
-        if telco.roaming != nil { carried.insert(.roaming) }
-        if telco.reachability != nil { carried.insert(.reachability) }
-        if telco.numberRecycled != nil { carried.insert(.numberRecycling) }
-        return carried
+        return Set(OperatorAPI.allCases.filter { $0.isCarried(by: telco) })
     }
 
     /// What is known of `event`'s missing signals without a paid call: the cache and the
@@ -102,18 +98,29 @@ public final class Enricher: Sendable {
     /// `notification`, or unknown (`not_needed` until ``acquire(_:for:into:at:)`` asks for it).
     public func known(_ event: Event, at now: Timestamp) -> Enrichment {
         var enrichment = Enrichment()
-        let carried = Self.carried(by: event)
-        let number = event.customer?.phoneNumber
-        let cached = number.map { cache.values(of: $0, at: now) } ?? [:]
-        for api in OperatorAPI.allCases {
-            if carried.contains(api) {
-                enrichment.origins[api] = .event
-            } else if let entry = cached[api] {
-                enrichment.values[api] = entry.value
-                enrichment.origins[api] = entry.pushed ? .notification : .cache
-                metrics?.cacheHit(api)
-            } else {
-                enrichment.origins[api] = .unknown(reason: number == nil ? "missing customer.phone_number" : SignalFailure.notNeeded.reason)
+        let telco = event.telco
+        guard let number = event.customer?.phoneNumber else {
+            for api in OperatorAPI.ordered {
+                enrichment.origins[api] = telco.map(api.isCarried(by:)) == true ? .event : .unknown(reason: "missing customer.phone_number")
+            }
+            return enrichment
+        }
+        cache.reading(number) { cached in
+            for api in OperatorAPI.ordered {
+                if let telco, api.isCarried(by: telco) {
+                    enrichment.origins[api] = .event
+                } else if let entry = cached?[api], now < entry.expires {
+                    enrichment.values[api] = entry.value
+                    enrichment.texts[api] = entry.text
+                    enrichment.origins[api] = entry.pushed ? .notification : .cache
+                } else {
+                    enrichment.origins[api] = .unknown(reason: SignalFailure.notNeeded.reason)
+                }
+            }
+        }
+        if let metrics {
+            for api in OperatorAPI.ordered where enrichment.origins[api] == .cache || enrichment.origins[api] == .notification {
+                metrics.cacheHit(api)
             }
         }
         return enrichment
@@ -207,14 +214,16 @@ public final class Enricher: Sendable {
             metrics?.took(name, api, took)
             switch result {
             case .success(let value):
+                let text = value.jsonText
                 enrichment.values[api] = value
+                enrichment.texts[api] = text
                 enrichment.origins[api] = .fetched(operator: name)
                 breakers[name]!.record(success: true)
                 let ttl = configuration.cacheTTL[api] ?? .zero
                 var until = now.adding(milliseconds: Self.milliseconds(ttl))
                 // A line covered by a subscription: the operator pushes any change until it ends.
                 if let covered = cache.coveredUntil(number, api, at: now), covered > until { until = covered }
-                if until > now { cache.store(value, api, of: number, until: until, now: now) }
+                if until > now { cache.store(value, text: text, api, of: number, until: until, now: now) }
             case .failure(let failure):
                 enrichment.origins[api] = .unknown(reason: failure.reason)
                 metrics?.failed(name, api, failure)

@@ -38,13 +38,16 @@ public enum SignalOrigin: Sendable, Hashable {
 /// caller gives: the wall clock in a server, event time in a replay). A notification's value is
 /// kept like an answer and says so.
 final class SignalCache: Sendable {
-    struct Entry: Sendable {
+    struct Entry: Sendable, Equatable {
         var value: SignalValue
+        /// `value` as JSON text (``SignalValue/jsonText``), written once when it arrived: a cached
+        /// answer completes the stored event with no encoding.
+        var text: String
         var expires: Timestamp
         var pushed: Bool
     }
 
-    private let entries = Mutex<(byNumber: [String: [OperatorAPI: Entry]], writes: Int)>(([:], 0))
+    private let entries = Mutex<(byNumber: [String: SignalTable<Entry>], writes: Int)>(([:], 0))
     /// Lines covered by a subscription, per API, until when: an answer for them lives that long,
     /// since the operator will push any change.
     private let coverage = Mutex<[String: [OperatorAPI: Timestamp]]>([:])
@@ -69,19 +72,25 @@ final class SignalCache: Sendable {
     /// seen within the longest time to live.
     static let sweepEvery = 10_000
 
-    /// The number's answers still live at `now`, by API (one lock for all of them).
-    func values(of number: String, at now: Timestamp) -> [OperatorAPI: Entry] {
-        entries.withLock { state in state.byNumber[number]?.filter { now < $0.value.expires } ?? [:] }
+    /// Reads the number's answers, by API, expired or not (the reader compares
+    /// ``Entry/expires`` with its time), under one lock for all of them and without copying them.
+    func reading<T>(_ number: String, _ read: (borrowing SignalTable<Entry>?) -> T) -> T {
+        entries.withLock { state in read(state.byNumber[number]) }
     }
 
-    func store(_ value: SignalValue, _ api: OperatorAPI, of number: String, until expires: Timestamp, pushed: Bool = false, now: Timestamp)
-    {
+    /// - Parameter text: `value.jsonText` when the caller has it already.
+    func store(
+        _ value: SignalValue, text: String? = nil, _ api: OperatorAPI, of number: String, until expires: Timestamp, pushed: Bool = false,
+        now: Timestamp
+    ) {
+        let entry = Entry(value: value, text: text ?? value.jsonText, expires: expires, pushed: pushed)
         entries.withLock { state in
-            state.byNumber[number, default: [:]][api] = Entry(value: value, expires: expires, pushed: pushed)
+            state.byNumber[number, default: SignalTable()][api] = entry
             state.writes += 1
             guard state.writes % Self.sweepEvery == 0 else { return }
             for (number, apis) in state.byNumber {
-                let live = apis.filter { now < $0.value.expires }
+                var live = apis
+                for (api, entry) in apis where entry.expires <= now { live[api] = nil }
                 state.byNumber[number] = live.isEmpty ? nil : live
             }
         }
@@ -162,5 +171,73 @@ final class RateLimiter: Sendable {
             bucket.tokens -= 1
             return true
         }
+    }
+}
+
+/// One optional value per operator-served signal, held inline: an enrichment's values, texts
+/// and origins, filled on every enriched request without an allocation (a dictionary of six
+/// costs one, and a hash per access). Reads like a dictionary keyed by ``OperatorAPI``; iterates
+/// in ``OperatorAPI/allCases`` order.
+public struct SignalTable<Value: Sendable & Equatable>: Sendable, Equatable, Sequence, ExpressibleByDictionaryLiteral {
+    private var simSwap: Value?
+    private var deviceSwap: Value?
+    private var callForwarding: Value?
+    private var roaming: Value?
+    private var reachability: Value?
+    private var numberRecycling: Value?
+
+    public init() {}
+
+    public init(dictionaryLiteral elements: (OperatorAPI, Value)...) {
+        for (api, value) in elements { self[api] = value }
+    }
+
+    public subscript(api: OperatorAPI) -> Value? {
+        @inline(__always) get {
+            switch api {
+            case .simSwap: simSwap
+            case .deviceSwap: deviceSwap
+            case .callForwarding: callForwarding
+            case .roaming: roaming
+            case .reachability: reachability
+            case .numberRecycling: numberRecycling
+            }
+        }
+        @inline(__always) set {
+            switch api {
+            case .simSwap: simSwap = newValue
+            case .deviceSwap: deviceSwap = newValue
+            case .callForwarding: callForwarding = newValue
+            case .roaming: roaming = newValue
+            case .reachability: reachability = newValue
+            case .numberRecycling: numberRecycling = newValue
+            }
+        }
+    }
+
+    public var count: Int { OperatorAPI.allCases.reduce(0) { $0 + (self[$1] == nil ? 0 : 1) } }
+    public var isEmpty: Bool {
+        simSwap == nil && deviceSwap == nil && callForwarding == nil && roaming == nil && reachability == nil && numberRecycling == nil
+    }
+    public var keys: [OperatorAPI] { OperatorAPI.allCases.filter { self[$0] != nil } }
+
+    public struct Iterator: IteratorProtocol {
+        let table: SignalTable
+        var position = 0
+
+        public mutating func next() -> (key: OperatorAPI, value: Value)? {
+            while position < OperatorAPI.ordered.count {
+                let api = OperatorAPI.ordered[position]
+                position += 1
+                if let value = table[api] { return (api, value) }
+            }
+            return nil
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(table: self) }
+
+    public static func == (lhs: SignalTable, rhs: SignalTable) -> Bool {
+        OperatorAPI.allCases.allSatisfy { lhs[$0] == rhs[$0] }
     }
 }
