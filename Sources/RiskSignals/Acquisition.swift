@@ -1,6 +1,7 @@
 import RiskContract
 import RiskFeatures
 import RiskScoring
+import Synchronization
 
 /// Which of an event's missing signals are paid for.
 public enum AcquisitionStrategy: String, Sendable, Equatable, CaseIterable {
@@ -209,7 +210,7 @@ extension Enrichment {
             case .event: text += Written.originMembers[index][0]
             case .cache: text += Written.originMembers[index][1]
             case .notification: text += Written.originMembers[index][2]
-            case .fetched, .unknown: text += Written.member(api.telcoField, origin.json)
+            case .fetched, .unknown: text += Written.originMember(api, origin)
             }
         }
         text += "}"
@@ -312,6 +313,23 @@ extension Enrichment {
         /// explore share.
         static let acquisition = AcquisitionStrategy.allCases.map { member("acquisition", .string($0.rawValue)) }
         static let explore = member("acquisition", .string("explore"))
+
+        /// An origin naming an operator or a reason, as a member: written once per signal,
+        /// operator and reason (up to ``rememberedOrigins`` of them; an operator could send any
+        /// code), then remembered.
+        static func originMember(_ api: OperatorAPI, _ origin: SignalOrigin) -> String {
+            let key = OriginKey(api: api, origin: origin)
+            if let written = remembered.withLock({ $0[key] }) { return written }
+            let written = member(api.telcoField, origin.json)
+            remembered.withLock { if $0.count < rememberedOrigins { $0[key] = written } }
+            return written
+        }
+        struct OriginKey: Hashable {
+            var api: OperatorAPI
+            var origin: SignalOrigin
+        }
+        static let rememberedOrigins = 4_096
+        static let remembered = Mutex<[OriginKey: String]>([:])
 
         /// `"key":value` as JSONLine writes it inside an object.
         static func member(_ key: String, _ value: JSONValue) -> String {

@@ -69,15 +69,17 @@ public final class Enricher: Sendable {
     /// - Parameters:
     ///   - metrics: where the calls, their latency, errors, cache hits and cost are counted.
     ///   - sendsAsOf: sends each call's (simulated) time to the operator (``OperatorClient/sendsAsOf``).
+    ///   - shared: answers shared with other enrichers asking the same questions (``SharedAnswers``).
     public init(
-        configuration: OperatorConfiguration, http: HTTPClient, metrics: PrometheusCollectorRegistry? = nil, sendsAsOf: Bool = false
+        configuration: OperatorConfiguration, http: HTTPClient, metrics: PrometheusCollectorRegistry? = nil, sendsAsOf: Bool = false,
+        shared: SharedAnswers? = nil
     ) throws {
         self.configuration = configuration
         var clients: [String: OperatorClient] = [:]
         var breakers: [String: CircuitBreaker] = [:]
         var limiters: [String: RateLimiter] = [:]
         for entry in configuration.operators {
-            clients[entry.name] = try OperatorClient(entry, http: http, sendsAsOf: sendsAsOf)
+            clients[entry.name] = try OperatorClient(entry, http: http, sendsAsOf: sendsAsOf, shared: shared)
             breakers[entry.name] = CircuitBreaker(failures: entry.circuitFailures, openFor: entry.circuitOpenFor)
             if let rate = entry.rateLimitPerSecond { limiters[entry.name] = RateLimiter(perSecond: rate) }
         }

@@ -5,6 +5,7 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 import RiskContract
+import Synchronization
 
 /// Why a signal is unknown: an operator's answer that is no answer, or a call not made.
 public enum SignalFailure: Error, Sendable, Hashable {
@@ -62,11 +63,16 @@ public final class OperatorClient: Sendable {
     /// Sends `x-riskloop-as-of` with each call: the stub operator then answers as of that
     /// (simulated) time. Only `riskloop demo` sets it; a real operator ignores the header.
     let sendsAsOf: Bool
+    /// Answers shared with other clients asking the same questions (``SharedAnswers``).
+    let shared: SharedAnswers?
 
-    public init(_ configuration: OperatorConfiguration.Operator, http: HTTPClient, sendsAsOf: Bool = false) throws {
+    public init(
+        _ configuration: OperatorConfiguration.Operator, http: HTTPClient, sendsAsOf: Bool = false, shared: SharedAnswers? = nil
+    ) throws {
         self.configuration = configuration
         self.http = http
         self.sendsAsOf = sendsAsOf
+        self.shared = shared
         tokens = try AccessTokens(configuration, http: http)
     }
 
@@ -79,6 +85,22 @@ public final class OperatorClient: Sendable {
     public func call(
         _ api: OperatorAPI, phoneNumber: String, specifiedDate: Timestamp? = nil, correlator: String?, asOf: Timestamp,
         deadline: NIODeadline
+    ) async -> Result<SignalValue, SignalFailure> {
+        guard let shared else {
+            return await ask(
+                api, phoneNumber: phoneNumber, specifiedDate: specifiedDate, correlator: correlator, asOf: asOf, deadline: deadline)
+        }
+        let question = SharedAnswers.Question(
+            operator: configuration.name, api: api, phoneNumber: phoneNumber, specifiedDate: specifiedDate, asOf: asOf)
+        return await shared.answer(question) {
+            await self.ask(
+                api, phoneNumber: phoneNumber, specifiedDate: specifiedDate, correlator: correlator, asOf: asOf, deadline: deadline)
+        }
+    }
+
+    /// ``call(_:phoneNumber:specifiedDate:correlator:asOf:deadline:)`` over HTTP.
+    func ask(
+        _ api: OperatorAPI, phoneNumber: String, specifiedDate: Timestamp?, correlator: String?, asOf: Timestamp, deadline: NIODeadline
     ) async -> Result<SignalValue, SignalFailure> {
         let token: String
         switch await tokens.token(deadline: deadline) {
@@ -186,6 +208,49 @@ public final class OperatorClient: Sendable {
 
     /// `YYYY-MM-DD` (UTC).
     static func calendarDate(_ time: Timestamp) -> String { String(time.rfc3339.prefix(10)) }
+}
+
+/// One answer for every client that asks an operator the same question at the same instant:
+/// `riskloop demo --operators` computes three acquisition strategies in one pass, each with its
+/// own enricher, cache and tally, and the operator would answer each the same. A question is sent
+/// once; every client asking it counts its own call. The demo forgets the answers after each
+/// chunk of events (``forget()``).
+public final class SharedAnswers: Sendable {
+    public struct Question: Hashable, Sendable {
+        var `operator`: String
+        var api: OperatorAPI
+        var phoneNumber: String
+        var specifiedDate: Timestamp?
+        var asOf: Timestamp
+    }
+
+    private let answers = Mutex<[Question: Task<Result<SignalValue, SignalFailure>, Never>]>([:])
+    private let sent = Atomic<Int>(0)
+
+    public init() {}
+
+    /// Questions sent to an operator so far (each once).
+    public var questionsSent: Int { sent.load(ordering: .relaxed) }
+
+    /// The answer to `question`: the one already asked (or being asked), else `ask`'s.
+    func answer(_ question: Question, ask: @escaping @Sendable () async -> Result<SignalValue, SignalFailure>) async
+        -> Result<SignalValue, SignalFailure>
+    {
+        let task = answers.withLock { answers in
+            if let asked = answers[question] { return asked }
+            sent.add(1, ordering: .relaxed)
+            let task = Task { await ask() }
+            answers[question] = task
+            return task
+        }
+        return await task.value
+    }
+
+    /// Forgets every answer (they are for the instants asked about).
+    public func forget() { answers.withLock { $0.removeAll(keepingCapacity: true) } }
+
+    /// Questions held.
+    public var count: Int { answers.withLock { $0.count } }
 }
 
 /// The operator's access tokens: one client-credentials token for every API the operator

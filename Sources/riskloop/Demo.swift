@@ -218,13 +218,15 @@ extension RiskLoop {
             let line = ProgressLine()
             let replayed: Result<FeedbackReplay.Report, any Error>
             var tallies: OperatorTallies?
+            var requests = 0
             do {
                 if let arriving {
-                    let (report, counted) = try await replayWithOperators(
+                    let (report, counted, sent) = try await replayWithOperators(
                         loop: loop, policy: decisionPolicy, champion: first, from: replayStart, to: configuration.end, labels: labels,
                         truth: truth, arriving: arriving, dataDirectory: dataDirectory, line: line)
                     replayed = .success(report)
                     tallies = counted
+                    requests = sent
                 } else {
                     replayed = .success(
                         try await CLIError.mapping {
@@ -242,7 +244,9 @@ extension RiskLoop {
             let report = try replayed.get()
             print(Self.render(report, driftAt: configuration.driftAt!))
             if let lines { print(lines) }
-            if let tallies { print("\n" + OperatorDecider.render(tallies, events: report.weeks.map(\.events).reduce(0, +))) }
+            if let tallies {
+                print("\n" + OperatorDecider.render(tallies, events: report.weeks.map(\.events).reduce(0, +), requests: requests))
+            }
             let html = DemoReport.html(
                 report, driftAt: configuration.driftAt!, trainDays: trainDays, title: "RiskLoop demo: \(customers) customers, \(days) days",
                 operators: tallies)
@@ -284,7 +288,7 @@ extension RiskLoop {
         func replayWithOperators(
             loop: FeedbackLoop, policy: DecisionPolicy, champion: ModelArtifact, from: Timestamp, to: Timestamp, labels: [Label],
             truth: [String: Bool], arriving: [(event: ParsedEvent, payload: String)], dataDirectory: URL, line: ProgressLine
-        ) async throws -> (FeedbackReplay.Report, OperatorTallies) {
+        ) async throws -> (FeedbackReplay.Report, OperatorTallies, requests: Int) {
             let view = try CLIError.mapping { try OperatorView.read(from: dataDirectory.appending(path: Simulation.operatorViewFileName)) }
             let key = ES256PrivateKey()
             let keyFile = dataDirectory.appending(path: "operator-client.pem")
@@ -304,7 +308,7 @@ extension RiskLoop {
                         from: from, to: to, labels: labels, isFraud: truth, decider: decider, analystDays: analyst, arriving: arriving
                     ) { day in line.update("   replayed to \(day.rfc3339)") }
                 }
-                return (report, decider.result)
+                return (report, decider.result, decider.shared.questionsSent)
             }
         }
 

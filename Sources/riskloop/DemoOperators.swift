@@ -43,7 +43,9 @@ struct OperatorTallies: Codable, Sendable, Equatable {
 ///
 /// One pass computes the three strategies. Each has its own enricher (and cache): `always`
 /// asks every missing signal, `cost_aware` only what could change the decision (plus its
-/// explore share), `never` nothing. The adapting champion decides with the cost-aware event,
+/// explore share), `never` nothing. Each pays for the calls it makes; a question two strategies
+/// ask about the same line at the same event goes over HTTP once (``SharedAnswers``), since the
+/// operator would answer both the same. The adapting champion decides with the cost-aware event,
 /// which is logged and stored (the production path); the always and never events are decided by
 /// the same scorer without entering its history. Events are enriched in chunks of
 /// ``chunkSize`` at once, each acquisition decision seeing the history as of its chunk's start.
@@ -53,6 +55,9 @@ final class OperatorDecider: ReplayDecider {
     let enrichers: [AcquisitionStrategy: Enricher]
     let isFraud: [String: Bool]
     private let tallies = Mutex([AcquisitionStrategy: StrategyTally]())
+    /// The stub's answers within a chunk, shared by the three strategies: each question about a
+    /// line at an event's instant goes over HTTP once, and each strategy asking it pays its call.
+    let shared = SharedAnswers()
     static let chunkSize = 64
 
     /// The demo's prices per call (a currency unit of the reader's choosing): SIM swap and
@@ -67,7 +72,7 @@ final class OperatorDecider: ReplayDecider {
         self.isFraud = isFraud
         var enrichers: [AcquisitionStrategy: Enricher] = [:]
         for strategy in AcquisitionStrategy.allCases {
-            enrichers[strategy] = try Enricher(configuration: configuration, http: .shared, sendsAsOf: true)
+            enrichers[strategy] = try Enricher(configuration: configuration, http: .shared, sendsAsOf: true, shared: shared)
         }
         self.enrichers = enrichers
     }
@@ -101,6 +106,7 @@ final class OperatorDecider: ReplayDecider {
                 for await (index, strategy, enrichment) in group { enriched[index][strategy] = enrichment }
                 return enriched
             }
+            shared.forget()
             for (index, item) in chunk.enumerated() {
                 guard let typed = item.event.event else { continue }
                 let fraud = isFraud[typed.id] ?? false
@@ -164,8 +170,9 @@ final class OperatorDecider: ReplayDecider {
         return try OperatorConfiguration.read(from: file)
     }
 
-    /// Renders the tallies beside the weekly table.
-    static func render(_ tallies: OperatorTallies, events: Int) -> String {
+    /// Renders the tallies beside the weekly table, with the HTTP requests the pass sent to the
+    /// stub (`requests`: each question once, however many strategies asked it).
+    static func render(_ tallies: OperatorTallies, events: Int, requests: Int) -> String {
         var lines = ["   operator signals      calls   cost / 1,000 events   fraud caught   fraud missed"]
         for (name, tally) in [("always", tallies.always), ("cost-aware", tallies.costAware), ("never", tallies.never)] {
             let perThousand = events > 0 ? tally.cost / Double(events) * 1000 : 0
@@ -174,6 +181,9 @@ final class OperatorDecider: ReplayDecider {
                 "   " + padded
                     + String(format: " %9d   %19.2f   %12d   %12d", tally.calls, perThousand, tally.fraudCaught, tally.fraudMissed))
         }
+        lines.append(
+            "   \(requests.grouped) HTTP requests to the stub: a question two strategies ask about the same event is sent once, and each pays for it."
+        )
         return lines.joined(separator: "\n")
     }
 }
