@@ -79,9 +79,9 @@ $(PYTHON): Benchmarks/requirements.txt
 	$(VENV)/bin/pip install --quiet -r Benchmarks/requirements.txt
 	touch $(PYTHON)
 
-## bench: package-benchmark suites, the 1M-event retraining cycle, the side-by-side comparisons, then the handbook benchmark (docs/features.md)
+## bench: package-benchmark suites, the 1M-event retraining cycle, the side-by-side comparisons, scoring latency against the stub operator (docs/operators.md), then the handbook benchmark (docs/features.md)
 bench: deps build $(PYTHON)
-	@scripts/install-deps.sh wrk
+	@scripts/install-deps.sh wrk openssl
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark --no-progress
 	cd Benchmarks && $(SWIFT) run -c release CycleBenchmark
 	cd Benchmarks && $(SWIFT) build -c release --product TrainingComparison
@@ -89,6 +89,8 @@ bench: deps build $(PYTHON)
 	$(PYTHON) Benchmarks/compare_ingest.py --riskloop .build/release/riskloop
 	$(PYTHON) Benchmarks/compare_training.py
 	$(PYTHON) Benchmarks/compare_http.py --riskloop .build/release/riskloop
+	.build/release/riskloop demo --dir .build/bench-operators --customers 300 --days 20 --drift-day 12 --train-days 10 --operators stub > /dev/null
+	$(PYTHON) scripts/enrichment_latency.py .build/release/riskloop .build/bench-operators/data/operator-view.jsonl
 	$(PYTHON) Benchmarks/handbook_benchmark.py --riskloop .build/release/riskloop
 
 ## fixtures: regenerate the scikit-learn reference fixtures of the model tests

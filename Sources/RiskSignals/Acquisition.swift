@@ -47,7 +47,7 @@ extension Enricher {
         guard let typed = event.event else { return (Enrichment(), false) }
         var enrichment = known(typed, at: now)
         enrichment.acquisition = strategy
-        let unknown = OperatorAPI.ordered.contains { enrichment.origins[$0]?.isKnown == false }
+        let unknown = OperatorAPI.ordered.contains { enrichment.origins[$0]?.isFetchable == true }
         return (enrichment, strategy != .never && unknown && typed.customer?.phoneNumber != nil)
     }
 
@@ -210,7 +210,7 @@ extension Enrichment {
             case .event: text += Written.originMembers[index][0]
             case .cache: text += Written.originMembers[index][1]
             case .notification: text += Written.originMembers[index][2]
-            case .fetched, .unknown: text += Written.originMember(api, origin)
+            case .fetched, .unknown, .cachedUnknown: text += Written.originMember(api, origin)
             }
         }
         text += "}"

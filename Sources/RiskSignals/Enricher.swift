@@ -89,12 +89,6 @@ public final class Enricher: Sendable {
         self.metrics = metrics.map(EnrichmentMetrics.init)
     }
 
-    /// The operator-served signals `event` carries.
-    public static func carried(by event: Event) -> Set<OperatorAPI> {
-        guard let telco = event.telco else { return [] }
-        return Set(OperatorAPI.allCases.filter { $0.isCarried(by: telco) })
-    }
-
     /// What is known of `event`'s missing signals without a paid call: the cache and the
     /// notifications, as of `now`. Every signal has an origin: `event`, `cache`,
     /// `notification`, or unknown (`not_needed` until ``acquire(_:for:into:at:)`` asks for it).
@@ -112,17 +106,24 @@ public final class Enricher: Sendable {
                 if let telco, api.isCarried(by: telco) {
                     enrichment.origins[api] = .event
                 } else if let entry = cached?[api], now < entry.expires {
-                    enrichment.values[api] = entry.value
-                    enrichment.texts[api] = entry.text
-                    enrichment.origins[api] = entry.pushed ? .notification : .cache
+                    if let value = entry.value {
+                        enrichment.values[api] = value
+                        enrichment.texts[api] = entry.text
+                        enrichment.origins[api] = entry.pushed ? .notification : .cache
+                    } else {
+                        enrichment.origins[api] = .cachedUnknown(reason: entry.failure?.reason ?? SignalFailure.badAnswer.reason)
+                    }
                 } else {
                     enrichment.origins[api] = .unknown(reason: SignalFailure.notNeeded.reason)
                 }
             }
         }
         if let metrics {
-            for api in OperatorAPI.ordered where enrichment.origins[api] == .cache || enrichment.origins[api] == .notification {
-                metrics.cacheHit(api)
+            for api in OperatorAPI.ordered {
+                switch enrichment.origins[api] {
+                case .cache?, .notification?, .cachedUnknown?: metrics.cacheHit(api)
+                default: break
+                }
             }
         }
         return enrichment
@@ -131,7 +132,7 @@ public final class Enricher: Sendable {
     /// The signals of `event` still unknown in `enrichment` that a call could fetch.
     public func fetchable(_ event: Event, _ enrichment: Enrichment) -> Set<OperatorAPI> {
         guard event.customer?.phoneNumber != nil else { return [] }
-        return Set(enrichment.origins.compactMap { $0.value.isKnown ? nil : $0.key })
+        return Set(enrichment.origins.compactMap { $0.value.isFetchable ? $0.key : nil })
     }
 
     /// Everything `event` lacks, from the cache or its operator: ``known(_:at:)`` then
@@ -228,6 +229,11 @@ public final class Enricher: Sendable {
                 if until > now { cache.store(value, text: text, api, of: number, until: until, now: now) }
             case .failure(let failure):
                 enrichment.origins[api] = .unknown(reason: failure.reason)
+                // An answer about the number: kept like a value, so that it is not paid for again.
+                if failure.isAnswerAboutTheNumber {
+                    let until = now.adding(milliseconds: Self.milliseconds(configuration.cacheTTL[api] ?? .zero))
+                    if until > now { cache.store(failure, api, of: number, until: until, now: now) }
+                }
                 metrics?.failed(name, api, failure)
                 if failure.countsAgainstOperator { breakers[name]!.record(success: false) } else { breakers[name]!.record(success: true) }
             }

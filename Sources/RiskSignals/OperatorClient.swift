@@ -43,6 +43,14 @@ public enum SignalFailure: Error, Sendable, Hashable {
         }
     }
 
+    /// Whether the failure is the operator's answer that the line has no such signal (`404
+    /// IDENTIFIER_NOT_FOUND`, `422 SERVICE_NOT_APPLICABLE` and other 404s and 422s): cached like a
+    /// value for the API's time to live.
+    var isAnswerAboutTheNumber: Bool {
+        if case .operatorError(let status, _) = self { return status == 404 || status == 422 }
+        return false
+    }
+
     /// Whether the failure says the operator is unwell (it counts towards opening its circuit).
     /// A 404 or 422 is an answer about the number, not a fault of the operator.
     var countsAgainstOperator: Bool {

@@ -14,6 +14,9 @@ public enum SignalOrigin: Sendable, Hashable {
     case notification
     /// Not known; the reason (`timeout`, `404 IDENTIFIER_NOT_FOUND`, `circuit_open`, …).
     case unknown(reason: String)
+    /// Not known, and not asked again: the operator answered the same line with a 404 or 422
+    /// within the API's time to live (an answer about the number, as a value is).
+    case cachedUnknown(reason: String)
 
     /// The origin as the decision log's JSON holds it.
     public var json: JSONValue {
@@ -25,12 +28,27 @@ public enum SignalOrigin: Sendable, Hashable {
             .object(JSONObject([.init(key: "source", value: .string("operator")), .init(key: "operator", value: .string(name))]))
         case .unknown(let reason):
             .object(JSONObject([.init(key: "source", value: .string("unknown")), .init(key: "reason", value: .string(reason))]))
+        case .cachedUnknown(let reason):
+            .object(
+                JSONObject([
+                    .init(key: "source", value: .string("unknown")), .init(key: "reason", value: .string(reason)),
+                    .init(key: "cached", value: .bool(true)),
+                ]))
         }
     }
 
+    /// Whether the signal has a value.
     public var isKnown: Bool {
-        if case .unknown = self { return false }
-        return true
+        switch self {
+        case .unknown, .cachedUnknown: false
+        default: true
+        }
+    }
+
+    /// Whether a call could still learn the signal: unknown, and not a cached 404 or 422.
+    public var isFetchable: Bool {
+        if case .unknown = self { return true }
+        return false
     }
 }
 
@@ -39,10 +57,14 @@ public enum SignalOrigin: Sendable, Hashable {
 /// kept like an answer and says so.
 final class SignalCache: Sendable {
     struct Entry: Sendable, Equatable {
-        var value: SignalValue
+        /// The value; `nil` for an answer that the line has no such signal (``failure``).
+        var value: SignalValue?
         /// `value` as JSON text (``SignalValue/jsonText``), written once when it arrived: a cached
         /// answer completes the stored event with no encoding.
         var text: String
+        /// A 404 or 422 answer, kept like a value: asking again within the time to live would pay
+        /// for the same answer.
+        var failure: SignalFailure?
         var expires: Timestamp
         var pushed: Bool
     }
@@ -83,7 +105,15 @@ final class SignalCache: Sendable {
         _ value: SignalValue, text: String? = nil, _ api: OperatorAPI, of number: String, until expires: Timestamp, pushed: Bool = false,
         now: Timestamp
     ) {
-        let entry = Entry(value: value, text: text ?? value.jsonText, expires: expires, pushed: pushed)
+        store(Entry(value: value, text: text ?? value.jsonText, expires: expires, pushed: pushed), api, of: number, now: now)
+    }
+
+    /// Keeps a 404 or 422 answer about `number` until `expires`.
+    func store(_ failure: SignalFailure, _ api: OperatorAPI, of number: String, until expires: Timestamp, now: Timestamp) {
+        store(Entry(value: nil, text: "", failure: failure, expires: expires, pushed: false), api, of: number, now: now)
+    }
+
+    private func store(_ entry: Entry, _ api: OperatorAPI, of number: String, now: Timestamp) {
         entries.withLock { state in
             state.byNumber[number, default: SignalTable()][api] = entry
             state.writes += 1

@@ -120,6 +120,44 @@ import Testing
         }
     }
 
+    @Test func aNotApplicableAnswerIsNotPaidForAgainWithinItsTimeToLive() async throws {
+        var faults = OperatorStub.Faults()
+        faults.failing[.callForwarding] = CAMARA.ErrorInfo(status: 503, code: "UNAVAILABLE", message: "injected")
+        let fixture = try await OperatorFixture(faults: faults)
+        try await fixture.stub.whileServing { url in
+            let enricher = try Enricher(
+                configuration: try fixture.configuration(baseURL: url, apis: [.roaming, .callForwarding]), http: sharedHTTP,
+                sendsAsOf: true)
+            let first = await enricher.enrich(OperatorFixture.event("e1", phone: OperatorFixture.bare), at: OperatorFixture.now)
+            #expect(first.origins[.roaming] == .unknown(reason: "422 SERVICE_NOT_APPLICABLE"))
+            #expect(first.origins[.callForwarding] == .unknown(reason: "503 UNAVAILABLE"))
+            #expect(first.calls == 2)
+            // Within roaming's 600 s: the 422 is the cache's answer and costs nothing; the 503 says
+            // nothing about the line and is asked again.
+            let again = await enricher.enrich(
+                OperatorFixture.event("e2", phone: OperatorFixture.bare), at: OperatorFixture.now.adding(milliseconds: 599_000))
+            #expect(again.origins[.roaming] == .cachedUnknown(reason: "422 SERVICE_NOT_APPLICABLE"))
+            #expect(again.origins[.callForwarding] == .unknown(reason: "503 UNAVAILABLE"))
+            #expect(again.calls == 1)
+            #expect(again.values[.roaming] == nil)
+            #expect(fixture.stub.calls[.roaming] == 1)
+            #expect(fixture.stub.calls[.callForwarding] == 2)
+            #expect(
+                again.originsText.contains(#""roaming":{"cached":true,"reason":"422 SERVICE_NOT_APPLICABLE","source":"unknown"}"#))
+            // Cost-aware does not ask for it either.
+            let free = enricher.free(
+                ParsedEvent(event: OperatorFixture.event("e3", phone: OperatorFixture.bare)),
+                at: OperatorFixture.now.adding(milliseconds: 599_000), strategy: .costAware)
+            let fetchable = enricher.fetchable(OperatorFixture.event("e3", phone: OperatorFixture.bare), free.enrichment)
+            #expect(!fetchable.contains(.roaming) && fetchable.contains(.callForwarding))
+            // After the 600 s, asked again.
+            let later = await enricher.enrich(
+                OperatorFixture.event("e4", phone: OperatorFixture.bare), at: OperatorFixture.now.adding(milliseconds: 601_000))
+            #expect(later.origins[.roaming] == .unknown(reason: "422 SERVICE_NOT_APPLICABLE"))
+            #expect(fixture.stub.calls[.roaming] == 2)
+        }
+    }
+
     @Test func theOperatorsOwnAnswersForUnknownAndUnservedLines() async throws {
         let fixture = try await OperatorFixture()
         try await fixture.stub.whileServing { url in
