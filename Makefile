@@ -89,7 +89,7 @@ bench: deps build $(PYTHON)
 	$(PYTHON) Benchmarks/compare_ingest.py --riskloop .build/release/riskloop
 	$(PYTHON) Benchmarks/compare_training.py
 	$(PYTHON) Benchmarks/compare_http.py --riskloop .build/release/riskloop
-	.build/release/riskloop demo --dir .build/bench-operators --customers 300 --days 20 --drift-day 12 --train-days 10 --operators stub > /dev/null
+	.build/release/riskloop demo --dir .build/bench-operators --customers 300 --days 24 --drift-day 18 --train-days 14 --operators stub > /dev/null
 	$(PYTHON) scripts/enrichment_latency.py .build/release/riskloop .build/bench-operators/data/operator-view.jsonl
 	$(PYTHON) Benchmarks/handbook_benchmark.py --riskloop .build/release/riskloop
 

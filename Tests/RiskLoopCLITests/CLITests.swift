@@ -627,6 +627,48 @@ import Testing
         try await Self.audit(directory)
     }
 
+    /// `riskloop demo --operators stub`: every replayed event's signals asked of a stub over HTTP,
+    /// the three strategies in one pass, and the questions they share sent once.
+    @Test func theOperatorDemoTalliesTheThreeStrategiesAndSendsASharedQuestionOnce() async throws {
+        let scratch = try TemporaryDirectory()
+        let process = Process()
+        process.executableURL = FeedbackLoopCLITests.executable
+        process.arguments = [
+            "demo", "--dir", scratch.url.path, "--customers", "60", "--days", "24", "--drift-day", "18", "--train-days", "14",
+            "--operators", "stub",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(printed)")
+        struct Summary: Decodable {
+            struct Tally: Decodable {
+                var calls: Int
+                var cost: Double
+                var fraud_caught: Int
+                var fraud_missed: Int
+            }
+            var operators: [String: Tally]
+        }
+        let tallies = try JSONDecoder().decode(Summary.self, from: Data(contentsOf: scratch.url.appending(path: "report.json"))).operators
+        let always = try #require(tallies["always"]), costAware = try #require(tallies["cost_aware"]),
+            never = try #require(tallies["never"])
+        #expect(never.calls == 0 && never.cost == 0)
+        #expect(costAware.calls > 0 && costAware.calls < always.calls && costAware.cost < always.cost)
+        for tally in [costAware, never] { #expect(tally.fraud_caught + tally.fraud_missed == always.fraud_caught + always.fraud_missed) }
+        // Each question once: at least always's own, fewer than the two strategies' calls together.
+        let line = try #require(printed.split(separator: "\n").first { $0.contains("HTTP requests to the stub") })
+        let requests = try #require(Int(line.trimmingCharacters(in: .whitespaces).prefix { $0 != " " }.filter(\.isNumber)))
+        #expect(requests >= always.calls && requests < always.calls + costAware.calls, "\(line)")
+        // Every decision records where its signals came from.
+        let unrecorded = try await DatabaseQueue(path: scratch.url.appending(path: "demo.sqlite").path).read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM decisions WHERE signals IS NULL") ?? -1
+        }
+        #expect(unrecorded == 0)
+    }
+
     /// `riskloop demo --replicas 2` (what `make demo-cluster` runs) against the same demo in one
     /// process: two servers taking the events in turn, each waiting for the other's decisions to
     /// reach its history, must give the single scorer's weekly table and cycles exactly, and their

@@ -120,6 +120,28 @@ import Testing
         }
     }
 
+    @Test func enrichersSharingAnswersSendEachQuestionOnceAndEachPaysForIt() async throws {
+        let fixture = try await OperatorFixture()
+        try await fixture.stub.whileServing { url in
+            let shared = SharedAnswers()
+            let configuration = try fixture.configuration(baseURL: url)
+            let first = try Enricher(configuration: configuration, http: sharedHTTP, sendsAsOf: true, shared: shared)
+            let second = try Enricher(configuration: configuration, http: sharedHTTP, sendsAsOf: true, shared: shared)
+            async let one = first.enrich(OperatorFixture.event(), at: OperatorFixture.now)
+            async let two = second.enrich(OperatorFixture.event(), at: OperatorFixture.now)
+            let (a, b) = await (one, two)
+            #expect(a.calls == 6 && b.calls == 6)
+            #expect(a.values == b.values && a.values.count == 6)
+            #expect(shared.questionsSent == 6)
+            for api in OperatorAPI.allCases { #expect(fixture.stub.calls[api] == 1, "\(api)") }
+            // Another instant (past every time to live) is another question.
+            _ = await first.enrich(OperatorFixture.event("e2"), at: OperatorFixture.now.adding(days: 2))
+            #expect(shared.questionsSent == 12)
+            shared.forget()
+            #expect(shared.count == 0)
+        }
+    }
+
     @Test func aNotApplicableAnswerIsNotPaidForAgainWithinItsTimeToLive() async throws {
         var faults = OperatorStub.Faults()
         faults.failing[.callForwarding] = CAMARA.ErrorInfo(status: 503, code: "UNAVAILABLE", message: "injected")
