@@ -627,22 +627,28 @@ import Testing
         try await Self.audit(directory)
     }
 
-    /// `riskloop demo --operators stub`: every replayed event's signals asked of a stub over HTTP,
-    /// the three strategies in one pass, and the questions they share sent once.
-    @Test func theOperatorDemoTalliesTheThreeStrategiesAndSendsASharedQuestionOnce() async throws {
-        let scratch = try TemporaryDirectory()
+    /// Runs the built `riskloop` with `arguments`, expects it to succeed, and returns what it printed.
+    static func riskloop(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = FeedbackLoopCLITests.executable
-        process.arguments = [
-            "demo", "--dir", scratch.url.path, "--customers", "60", "--days", "24", "--drift-day", "18", "--train-days", "14",
-            "--operators", "stub",
-        ]
+        process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
         try process.run()
         let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "\(printed)")
+        return printed
+    }
+
+    /// `riskloop demo --operators stub`: every replayed event's signals asked of a stub over HTTP,
+    /// the three strategies in one pass, and the questions they share sent once.
+    @Test func theOperatorDemoTalliesTheThreeStrategiesAndSendsASharedQuestionOnce() async throws {
+        let scratch = try TemporaryDirectory()
+        let printed = try Self.riskloop([
+            "demo", "--dir", scratch.url.path, "--customers", "60", "--days", "24", "--drift-day", "18", "--train-days", "14",
+            "--operators", "stub",
+        ])
         struct Summary: Decodable {
             struct Tally: Decodable {
                 var calls: Int
@@ -688,16 +694,8 @@ import Testing
 
         let store = try await backend.open(scratch)
         let db = store is PostgresStore ? store.location : scratch.databasePath
-        let process = Process()
-        process.executableURL = FeedbackLoopCLITests.executable
-        process.arguments =
-            arguments + ["--dir", cluster.path, "--db", db, "--replicas", "2", "--port", "\(Int.random(in: 20_000..<40_000))"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(printed)")
+        let printed = try Self.riskloop(
+            arguments + ["--dir", cluster.path, "--db", db, "--replicas", "2", "--port", "\(Int.random(in: 20_000..<40_000))"])
 
         func report(_ directory: URL) throws -> FeedbackReplay.Report {
             struct Summary: Decodable { var report: FeedbackReplay.Report }
