@@ -14,7 +14,7 @@ Starts `riskloop operator-stub` with --latency-ms (default 20) on the demo's ope
            server and store.
 Usage: scripts/enrichment_latency.py RISKLOOP VIEW.jsonl [--latency-ms 20] [--events 300]
 """
-import argparse, json, os, statistics, subprocess, sys, tempfile, time, urllib.request
+import argparse, json, os, sqlite3, statistics, subprocess, sys, tempfile, time, urllib.request
 
 def wait_port(port):
     import socket
@@ -109,7 +109,6 @@ def main():
                 unknown = reasons
                 results["miss"] = [t for t, _ in miss]
                 # What the operator answered for each line, as the server stored it.
-                import sqlite3
                 stored = sqlite3.connect(db)
                 for i, n in enumerate(numbers):
                     (payload,) = stored.execute("SELECT payload FROM events WHERE id = ?", (f"{case}-{i}",)).fetchone()

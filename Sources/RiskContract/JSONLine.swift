@@ -15,6 +15,9 @@ public enum JSONLine {
             preconditionFailure("encoding \(type(of: value)) failed: \(error)")
         }
     }
+
+    /// ``encode(_:)`` as a string.
+    public static func text(_ value: some Encodable) -> String { String(decoding: encode(value), as: UTF8.self) }
 }
 
 extension Event {

@@ -141,7 +141,7 @@ extension Enrichment {
             }
             tree = encoded
         }
-        return (completed, String(decoding: JSONLine.encode(applied(to: tree)), as: UTF8.self), signals)
+        return (completed, JSONLine.text(applied(to: tree)), signals)
     }
 
     /// `event` with the acquired values in its `telco` object, in the typed event and in its JSON
@@ -281,10 +281,10 @@ extension Enrichment {
         /// The signals in the order of their `telco` member names.
         static let sortedAPIs = OperatorAPI.allCases.sorted { $0.telcoField < $1.telcoField }
         /// `"sim_swap":`, … in ``sortedAPIs``'s order.
-        static let keys = sortedAPIs.map { String(decoding: JSONLine.encode(JSONValue.string($0.telcoField)), as: UTF8.self) + ":" }
-        static let telcoKey = String(decoding: JSONLine.encode(JSONValue.string("telco")), as: UTF8.self) + ":"
-        /// `"telco"`, as a key is found in a payload.
-        static let telcoName = Array(String(decoding: JSONLine.encode(JSONValue.string("telco")), as: UTF8.self).utf8)
+        static let keys = sortedAPIs.map { JSONLine.text(JSONValue.string($0.telcoField)) + ":" }
+        /// `"telco"`, as a key is found in a payload, and `"telco":`.
+        static let telcoName = Array(JSONLine.text(JSONValue.string("telco")).utf8)
+        static let telcoKey = String(decoding: telcoName, as: UTF8.self) + ":"
         /// Per signal (``sortedAPIs``'s order): its member for the origins `event`, `cache` and
         /// `notification`.
         static let originMembers = sortedAPIs.map { api in
@@ -333,7 +333,7 @@ extension Enrichment {
 
         /// `"key":value` as JSONLine writes it inside an object.
         static func member(_ key: String, _ value: JSONValue) -> String {
-            let object = String(decoding: JSONLine.encode(JSONValue.object(JSONObject([.init(key: key, value: value)]))), as: UTF8.self)
+            let object = JSONLine.text(JSONValue.object(JSONObject([.init(key: key, value: value)])))
             return String(object.dropFirst().dropLast())
         }
     }

@@ -115,7 +115,7 @@ public enum SignalValue: Sendable, Hashable {
 
     /// ``json`` as text, keys sorted (as ``RiskContract/JSONLine`` writes it): written once when the
     /// answer arrives, then spliced into every event the cached answer completes.
-    public var jsonText: String { String(decoding: JSONLine.encode(json), as: UTF8.self) }
+    public var jsonText: String { JSONLine.text(json) }
 
     /// Sets `api`'s member of `telco` to the value: what reading the event's JSON with the value
     /// in its `telco` object gives (``Enrichment`` checks both ways agree in its tests).

@@ -97,7 +97,9 @@ public final class Enricher: Sendable {
         let telco = event.telco
         guard let number = event.customer?.phoneNumber else {
             for api in OperatorAPI.ordered {
-                enrichment.origins[api] = telco.map(api.isCarried(by:)) == true ? .event : .unknown(reason: "missing customer.phone_number")
+                enrichment.origins[api] =
+                    telco.map(api.isCarried(by:)) == true
+                    ? .event : .unknown(reason: SignalFailure.missingInput("customer.phone_number").reason)
             }
             return enrichment
         }

@@ -37,14 +37,6 @@ public enum SignalOrigin: Sendable, Hashable {
         }
     }
 
-    /// Whether the signal has a value.
-    public var isKnown: Bool {
-        switch self {
-        case .unknown, .cachedUnknown: false
-        default: true
-        }
-    }
-
     /// Whether a call could still learn the signal: unknown, and not a cached 404 or 422.
     public var isFetchable: Bool {
         if case .unknown = self { return true }
@@ -249,7 +241,6 @@ public struct SignalTable<Value: Sendable & Equatable>: Sendable, Equatable, Seq
     public var isEmpty: Bool {
         simSwap == nil && deviceSwap == nil && callForwarding == nil && roaming == nil && reachability == nil && numberRecycling == nil
     }
-    public var keys: [OperatorAPI] { OperatorAPI.allCases.filter { self[$0] != nil } }
 
     public struct Iterator: IteratorProtocol {
         let table: SignalTable
